@@ -1,0 +1,70 @@
+# The project's entry points. Every target installs what it needs first (idempotent,
+# quick when nothing changed); nothing is fetched from outside the package registries.
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -euo pipefail -c
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+CONTRACTS := contracts
+FORGE := $(CONTRACTS)/node_modules/.bin/forge
+export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: install build test test-contracts test-python lint typecheck check bench-gas bench-pipeline devnet abi clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+install: $(VENV)/.installed $(CONTRACTS)/node_modules/.installed  ## create .venv/ and contracts/node_modules/
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.installed: requirements.lock pyproject.toml | $(UV)
+	[ -x $(PY) ] || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	touch $@
+
+$(CONTRACTS)/node_modules/.installed: $(CONTRACTS)/package.json $(CONTRACTS)/package-lock.json
+	(cd $(CONTRACTS) && npm ci --no-audit --no-fund --loglevel=error)
+	touch $@
+
+lock: | $(UV)  ## re-resolve requirements.lock from pyproject.toml
+	$(UV) pip compile pyproject.toml --group dev --generate-hashes --no-header --python-version 3.11 -o requirements.lock --quiet
+
+build: install  ## compile the contracts and refresh the ABIs shipped in relayer/
+	(cd $(CONTRACTS) && node_modules/.bin/forge build --quiet)
+	$(PY) -m relayer.chain.artifacts export
+
+test-contracts: build  ## forge unit, fuzz and invariant tests
+	(cd $(CONTRACTS) && node_modules/.bin/forge test)
+
+lint: install  ## ruff and mypy --strict
+	$(VENV)/bin/ruff check relayer tests
+	$(VENV)/bin/ruff format --check relayer tests
+	$(VENV)/bin/mypy
+
+test-python: build  ## pytest: unit, integration and end-to-end against the real stack
+	$(VENV)/bin/pytest
+
+test: build lint  ## everything CI runs
+	(cd $(CONTRACTS) && node_modules/.bin/forge test)
+	$(VENV)/bin/pytest
+
+bench-gas: build  ## gas used by lock, release and unlock on anvil (JSON on the last line)
+	$(PY) -m relayer.bench.gas
+
+bench-pipeline: build  ## end-to-end throughput and latency (JSON on the last line)
+	$(PY) -m relayer.bench.pipeline
+
+devnet: build  ## a local bridge: Conflux dev node, anvil, broker, validators, demo transfer
+	$(PY) -m relayer devnet
+
+clean:
+	rm -rf $(CONTRACTS)/out $(CONTRACTS)/cache .devnet .pytest_cache .mypy_cache .ruff_cache
