@@ -1,0 +1,52 @@
+"""The relayer's one exception root, split into "retry" and "stop".
+
+`RetryableError` means the operation may succeed later (an RPC timeout, a broker
+outage, a database restart): callers retry with backoff. `FatalError` means retrying
+cannot help (bad configuration, a safety halt): the supervisor stops the process with
+a non-zero exit code. Subclasses also inherit the closest builtin where one fits, so
+callers that know nothing of the relayer still catch them sensibly.
+
+Always chain the cause: ``raise RpcUnavailableError(...) from err``.
+"""
+
+from __future__ import annotations
+
+
+class RelayerError(Exception):
+    """Root of every error the relayer raises on purpose."""
+
+
+class RetryableError(RelayerError):
+    """A transient failure: the same operation may succeed if tried again later."""
+
+
+class FatalError(RelayerError):
+    """A failure that retrying cannot fix; the process must stop and say why."""
+
+
+class ConfigError(FatalError, ValueError):
+    """A setting is missing, malformed or contradicts what the chain reports."""
+
+
+class SafetyHaltError(FatalError):
+    """The relayer refuses to go on signing: a reorg below a signed event, a key clash."""
+
+
+class RpcError(RetryableError):
+    """A chain node failed to answer, answered an error, or timed out."""
+
+
+class RpcResponseError(RelayerError, ValueError):
+    """A chain node answered something malformed or inconsistent (not retried blindly)."""
+
+
+class BrokerError(RetryableError):
+    """The MQTT broker is unreachable or dropped the connection."""
+
+
+class StoreError(RetryableError):
+    """The database is unreachable or a transaction failed for a transient reason."""
+
+
+class WireError(RelayerError, ValueError):
+    """A gossip message could not be decoded or failed validation."""
