@@ -1,0 +1,104 @@
+"""Structured logging: JSON lines by default, a readable console format for humans.
+
+Every line about a transfer should be bound with ``transfer_id``, ``src_chain_id``,
+``dst_chain_id`` and ``stage`` (see :func:`transfer_logger`). A last processor scrubs
+anything that looks like a private key from every value, so a secret that slips into
+an exception message still never reaches a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+# A 32-byte hex string is either a hash (fine to log) or a private key (never). We
+# cannot tell them apart by shape, so the scrubber only removes values registered as
+# secrets plus anything in a field whose name says it is secret.
+_SECRET_FIELD = re.compile(r"(private_?key|password|secret|mnemonic|passphrase)", re.IGNORECASE)
+_registered_secrets: set[str] = set()
+
+
+def register_secret(value: str) -> None:
+    """Make sure ``value`` (a key in hex, a password) is masked wherever it appears."""
+    if len(value) >= 8:
+        _registered_secrets.add(value)
+        body = value.removeprefix("0x")
+        _registered_secrets.add(body)
+        _registered_secrets.add(body.lower())
+
+
+def _mask(text: str) -> str:
+    for secret in _registered_secrets:
+        if secret in text:
+            text = text.replace(secret, "[REDACTED]")
+    return text
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return _mask(value)
+    if isinstance(value, dict):
+        return {k: _scrub(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def scrub_secrets(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: mask secret-named fields and every registered secret."""
+    for key in list(event_dict):
+        if _SECRET_FIELD.search(key):
+            event_dict[key] = "[REDACTED]"
+        else:
+            event_dict[key] = _scrub(event_dict[key])
+    return event_dict
+
+
+def configure_logging(fmt: str = "json", level: str = "info") -> None:
+    """Set up structlog (and stdlib logging underneath) once per process."""
+    renderer: Any
+    if fmt == "console":
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    else:
+        renderer = structlog.processors.JSONRenderer()
+    numeric = logging.getLevelNamesMapping()[level.upper()]
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            scrub_secrets,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(
+        level=max(numeric, logging.WARNING), stream=sys.stderr, format="%(message)s"
+    )
+
+
+def get_logger(name: str, **bound: Any) -> Any:
+    """A lazy structlog logger bound to a component name (configured on first use)."""
+    return structlog.get_logger(name, component=name, **bound)
+
+
+def transfer_logger(
+    log: Any, transfer_id: bytes, src_chain_id: int, dst_chain_id: int, stage: str
+) -> Any:
+    """Bind the four fields every transfer log line carries."""
+    return log.bind(
+        transfer_id="0x" + transfer_id.hex(),
+        src_chain_id=src_chain_id,
+        dst_chain_id=dst_chain_id,
+        stage=stage,
+    )

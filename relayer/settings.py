@@ -1,0 +1,271 @@
+"""The relayer's settings: a TOML file, overridden by ``RELAYER_*`` environment variables.
+
+Nested settings use ``__`` in the environment: ``RELAYER_ETHEREUM__RPC_URL`` overrides
+``[ethereum] rpc_url``. Unknown keys, wrong types and malformed addresses are refused
+with an error naming the setting (see :func:`load_settings`). docs/configuration.md
+lists every setting; a test keeps it in step with this module.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from relayer.domain.types import parse_address
+from relayer.errors import ConfigError
+
+
+def _checksummed(value: str) -> str:
+    parse_address(value, "address", strict_checksum=True)
+    return value
+
+
+EvmAddress = Annotated[str, AfterValidator(_checksummed)]
+"""A 0x address; a mixed-case one must carry a valid EIP-55 checksum."""
+
+_CONFIRMATION = re.compile(r"^(finalized|safe|depth:[1-9][0-9]{0,5})$")
+_JURISDICTION = re.compile(r"^[A-Z]{2}$")
+
+
+def _confirmation_rule(value: str) -> str:
+    if not _CONFIRMATION.match(value):
+        raise ValueError("must be 'finalized', 'safe' or 'depth:N' (N >= 1), got " + repr(value))
+    return value
+
+
+ConfirmationRule = Annotated[str, AfterValidator(_confirmation_rule)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChainSettings(_Section):
+    """One chain the relayer watches and submits to."""
+
+    rpc_url: str = Field(description="JSON-RPC HTTP endpoint of a node of this chain.")
+    chain_id: int = Field(gt=0, description="Expected chain id; checked against the node at start.")
+    confirmation: ConfirmationRule = Field(
+        "finalized",
+        description="When a source event is final: 'finalized', 'safe' or 'depth:N' blocks.",
+    )
+    max_log_window: int = Field(
+        1000, ge=1, le=100_000, description="Largest block range asked of eth_getLogs at once."
+    )
+    start_block: int = Field(0, ge=0, description="First block to scan when no cursor is stored.")
+    poll_interval_s: float = Field(2.0, gt=0, description="Pause between scans of the head.")
+    rpc_timeout_s: float = Field(10.0, gt=0, description="Timeout of one JSON-RPC call.")
+    max_fee_gwei: float = Field(
+        200.0, gt=0, description="Cap on maxFeePerGas for releases sent here; above it we wait."
+    )
+    priority_fee_gwei: float = Field(1.0, ge=0, description="maxPriorityFeePerGas offered.")
+    receipt_confirmations: int = Field(
+        1, ge=1, description="Blocks on top of a release before it counts as mined."
+    )
+    replace_after_s: float = Field(
+        60.0,
+        gt=0,
+        description="A pending release older than this is re-sent with a higher fee.",
+    )
+
+
+class ConfluxSettings(ChainSettings):
+    """Conflux eSpace, where the vault lives."""
+
+    vault: EvmAddress = Field(description="Address of the BridgeVault contract.")
+
+
+class EthereumSettings(ChainSettings):
+    """Ethereum, where the gateway lives."""
+
+    gateway: EvmAddress = Field(description="Address of the BridgeGateway contract.")
+
+
+class ValidatorSettings(_Section):
+    """Who this relayer is."""
+
+    name: str = Field("validator", min_length=1, description="Name in logs and the client id.")
+    jurisdiction: str = Field(description="ISO 3166-1 alpha-2 code of this validator, e.g. HK.")
+    keystore: Path | None = Field(None, description="Encrypted keystore of the attesting key.")
+    password_file: Path | None = Field(None, description="File holding the keystore password.")
+    submitter_keystore: Path | None = Field(
+        None, description="Keystore of the account paying for releases (default: attesting key)."
+    )
+    submitter_password_file: Path | None = Field(None, description="Its password file.")
+    dev_private_key: SecretStr | None = Field(
+        None, description="DEV ONLY: raw attesting key (logs a warning). Never use in production."
+    )
+    dev_submitter_private_key: SecretStr | None = Field(
+        None, description="DEV ONLY: raw submitter key (logs a warning)."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> ValidatorSettings:
+        if not _JURISDICTION.match(self.jurisdiction):
+            raise ValueError(
+                f"jurisdiction must be two upper-case letters, got {self.jurisdiction!r}"
+            )
+        if self.keystore is None and self.dev_private_key is None:
+            raise ValueError("set keystore + password_file (or dev_private_key on a devnet)")
+        if self.keystore is not None and self.password_file is None:
+            raise ValueError("keystore needs password_file")
+        if self.submitter_keystore is not None and self.submitter_password_file is None:
+            raise ValueError("submitter_keystore needs submitter_password_file")
+        return self
+
+
+class DatabaseSettings(_Section):
+    url: str = Field(
+        "sqlite+aiosqlite:///relayer.db",
+        description="SQLAlchemy URL: sqlite+aiosqlite:///FILE or postgresql+asyncpg://…",
+    )
+    migrate_on_start: bool = Field(True, description="Apply migrations when the relayer starts.")
+
+    @model_validator(mode="after")
+    def _check(self) -> DatabaseSettings:
+        if not self.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("url must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return self
+
+
+class BrokerSettings(_Section):
+    url: str = Field("mqtt://127.0.0.1:1883", description="mqtt://HOST:PORT or mqtts://HOST:PORT.")
+    topic_prefix: str = Field("conflux-bridge", min_length=1, description="Root of all topics.")
+    username: str | None = Field(None, description="Broker user (per validator).")
+    password_file: Path | None = Field(None, description="File holding the broker password.")
+    ca_file: Path | None = Field(None, description="CA certificate to verify the broker (TLS).")
+    client_cert: Path | None = Field(None, description="Client certificate (mutual TLS).")
+    client_key: Path | None = Field(None, description="Client key (mutual TLS).")
+    timeout_s: float = Field(10.0, gt=0, description="Timeout of one broker operation.")
+
+    @model_validator(mode="after")
+    def _check(self) -> BrokerSettings:
+        if not re.match(r"^mqtts?://[^/:]+(:\d{1,5})?/?$", self.url):
+            raise ValueError(f"url must look like mqtt://host:port, got {self.url!r}")
+        return self
+
+
+class TokenLimit(_Section):
+    chain_id: int = Field(gt=0, description="Source chain of the token.")
+    token: EvmAddress = Field(description="Token address on its source chain (0x0 = native).")
+    max_amount: int = Field(gt=0, description="Largest single transfer this validator signs.")
+
+
+class PolicySettings(_Section):
+    """This validator's jurisdiction policy."""
+
+    tokens: list[TokenLimit] = Field(
+        default_factory=list, description="Allow-list with per-token maximum (empty: sign none)."
+    )
+    deny_list_file: Path | None = Field(
+        None, description="File of denied addresses, one per line; reloaded when it changes."
+    )
+    reload_interval_s: float = Field(5.0, gt=0, description="How often the deny list is checked.")
+
+
+class SubmitterSettings(_Section):
+    grace_period_s: float = Field(
+        30.0,
+        ge=0,
+        description="Backup submitters wait this long, then submit if still needed.",
+    )
+    enabled: bool = Field(True, description="Whether this relayer submits releases at all.")
+
+
+class ApiSettings(_Section):
+    host: str = Field("127.0.0.1", description="Address the HTTP API listens on.")
+    port: int = Field(8080, ge=0, le=65535, description="Port of the HTTP API (0: any free).")
+
+
+class LogSettings(_Section):
+    format: Literal["json", "console"] = Field("json", description="json for machines, console.")
+    level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
+
+
+class Settings(BaseSettings):
+    """Everything a relayer needs. Load with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RELAYER_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+    toml_path: ClassVar[Path | None] = None
+
+    validator: ValidatorSettings
+    conflux: ConfluxSettings
+    ethereum: EthereumSettings
+    database: DatabaseSettings = Field(default_factory=lambda: DatabaseSettings())
+    broker: BrokerSettings = Field(default_factory=lambda: BrokerSettings())
+    policy: PolicySettings = Field(default_factory=lambda: PolicySettings())
+    submitter: SubmitterSettings = Field(default_factory=lambda: SubmitterSettings())
+    api: ApiSettings = Field(default_factory=lambda: ApiSettings())
+    log: LogSettings = Field(default_factory=lambda: LogSettings())
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if cls.toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls.toml_path))
+        return tuple(sources)
+
+    @model_validator(mode="after")
+    def _distinct_chains(self) -> Settings:
+        if self.conflux.chain_id == self.ethereum.chain_id:
+            raise ValueError("conflux.chain_id and ethereum.chain_id must differ")
+        return self
+
+
+def describe_validation_error(err: ValidationError) -> str:
+    """One line per problem, each naming the setting: ``ethereum.gateway: bad checksum``."""
+    lines = []
+    for problem in err.errors():
+        where = ".".join(str(part) for part in problem["loc"]) or "settings"
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            message = "unknown setting"
+        elif problem["type"] == "missing":
+            message = "required setting is missing"
+        lines.append(f"{where}: {message}")
+    return "; ".join(lines)
+
+
+def load_settings(path: Path | None, **overrides: Any) -> Settings:
+    """Read settings from ``path`` (TOML) and the environment; raise ConfigError on any problem."""
+    if path is not None and not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+
+    class _FromFile(Settings):
+        toml_path: ClassVar[Path | None] = path
+
+    try:
+        return _FromFile(**overrides)
+    except ValidationError as err:
+        raise ConfigError(f"invalid settings: {describe_validation_error(err)}") from err
+    except (OSError, ValueError) as err:  # unreadable file, TOML syntax error
+        raise ConfigError(f"cannot read config {path}: {err}") from err
