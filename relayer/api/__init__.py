@@ -1,0 +1,1 @@
+"""HTTP surface of a relayer: health, readiness, Prometheus metrics, transfer status."""

@@ -1,0 +1,72 @@
+"""Prometheus metrics of one relayer, in a registry of its own (tests run several)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+LATENCY_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600)
+
+
+@dataclass
+class Metrics:
+    """Every metric the relayer exports; label values are small closed sets."""
+
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.transfers = Gauge(
+            "relayer_transfers", "Transfers known to this relayer, by state.", ["state"], registry=r
+        )
+        self.attestations = Counter(
+            "relayer_attestations_received_total",
+            "Attestations received over gossip, by result (accepted or the rejection reason).",
+            ["result"],
+            registry=r,
+        )
+        self.signatures = Counter(
+            "relayer_signatures_total", "Release attestations this validator signed.", registry=r
+        )
+        self.refusals = Counter(
+            "relayer_policy_refusals_total", "Transfers refused by policy.", ["reason"], registry=r
+        )
+        self.head_lag = Gauge(
+            "relayer_chain_head_lag_blocks",
+            "Blocks between the chain head and the last scanned block.",
+            ["chain"],
+            registry=r,
+        )
+        self.last_scan = Gauge(
+            "relayer_chain_last_scanned_block", "Last block scanned.", ["chain"], registry=r
+        )
+        self.release_latency = Histogram(
+            "relayer_release_latency_seconds",
+            "Time from a source event being confirmed to its release being mined.",
+            ["direction"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.submissions = Counter(
+            "relayer_submissions_total", "Release transactions by outcome.", ["outcome"], registry=r
+        )
+        self.balance = Gauge(
+            "relayer_submitter_balance_wei",
+            "Native balance of the submitting account.",
+            ["chain"],
+            registry=r,
+        )
+        self.alerts = Gauge(
+            "relayer_alerts_active", "Unacknowledged alerts (a halted chain is one).", registry=r
+        )
+        self.rpc_errors = Counter(
+            "relayer_rpc_errors_total",
+            "Failed JSON-RPC calls, by chain and kind.",
+            ["chain", "kind"],
+            registry=r,
+        )
+
+    def render(self) -> bytes:
+        """The text exposition format."""
+        return generate_latest(self.registry)
