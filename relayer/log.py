@@ -21,22 +21,24 @@ import structlog
 # secrets plus anything in a field whose name says it is secret.
 _SECRET_FIELD = re.compile(r"(private_?key|password|secret|mnemonic|passphrase)", re.IGNORECASE)
 _registered_secrets: set[str] = set()
+_secret_pattern: re.Pattern[str] | None = None
 
 
 def register_secret(value: str) -> None:
-    """Make sure ``value`` (a key in hex, a password) is masked wherever it appears."""
-    if len(value) >= 8:
-        _registered_secrets.add(value)
-        body = value.removeprefix("0x")
-        _registered_secrets.add(body)
+    """Make sure ``value`` (a key in hex, a password) is masked wherever it appears,
+    in any letter case."""
+    global _secret_pattern
+    body = value.removeprefix("0x")
+    if len(body) >= 8:
         _registered_secrets.add(body.lower())
+        alternatives = "|".join(re.escape(s) for s in sorted(_registered_secrets, key=len)[::-1])
+        _secret_pattern = re.compile(alternatives, re.IGNORECASE)
 
 
 def _mask(text: str) -> str:
-    for secret in _registered_secrets:
-        if secret in text:
-            text = text.replace(secret, "[REDACTED]")
-    return text
+    if _secret_pattern is None:
+        return text
+    return _secret_pattern.sub("[REDACTED]", text)
 
 
 def _scrub(value: Any) -> Any:

@@ -1,0 +1,101 @@
+"""Settings: TOML + environment, and one-line errors that name the setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from relayer.errors import ConfigError
+from relayer.settings import load_settings
+
+GOOD = """
+[validator]
+name = "hk-1"
+jurisdiction = "HK"
+dev_private_key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+
+[conflux]
+rpc_url = "http://127.0.0.1:8545"
+chain_id = 2030
+vault = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+confirmation = "depth:5"
+
+[ethereum]
+rpc_url = "http://127.0.0.1:8546"
+chain_id = 31337
+gateway = "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "relayer.toml"
+    path.write_text(text)
+    return path
+
+
+def test_load_settings_reads_toml_and_defaults(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, GOOD))
+    assert settings.validator.jurisdiction == "HK"
+    assert settings.conflux.confirmation == "depth:5"
+    assert settings.ethereum.confirmation == "finalized"
+    assert settings.conflux.max_log_window == 1000
+    assert settings.database.url.startswith("sqlite+aiosqlite://")
+
+
+def test_environment_overrides_nested_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RELAYER_ETHEREUM__RPC_URL", "http://10.0.0.9:8545")
+    monkeypatch.setenv("RELAYER_CONFLUX__MAX_LOG_WINDOW", "250")
+    settings = load_settings(write(tmp_path, GOOD))
+    assert settings.ethereum.rpc_url == "http://10.0.0.9:8545"
+    assert settings.conflux.max_log_window == 250
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (lambda t: t + "\nbogus = 1\n", "ethereum.bogus: unknown setting"),
+        (lambda t: t.replace("chain_id = 31337", 'chain_id = "x"'), "ethereum.chain_id"),
+        (
+            lambda t: t.replace(
+                "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+                "0x5FbDB2315678afecb367f032d93F642f64180aA3",
+            ),
+            "conflux.vault: address has a bad EIP-55 checksum",
+        ),
+        (lambda t: t.replace('"depth:5"', '"depth:0"'), "conflux.confirmation"),
+        (lambda t: t.replace('"HK"', '"hk"'), "validator: jurisdiction"),
+        (lambda t: t.replace("chain_id = 31337", "chain_id = 2030"), "must differ"),
+        (
+            lambda t: t.replace('name = "hk-1"', 'name = "hk-1"\nkeystore = "k.json"'),
+            "password_file",
+        ),
+    ],
+)
+def test_bad_setting_is_named_in_one_line(tmp_path: Path, edit, named: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, edit(GOOD)))
+    message = str(caught.value)
+    assert named in message
+    assert "\n" not in message
+
+
+def test_bad_environment_value_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RELAYER_API__PORT", "99999")
+    with pytest.raises(ConfigError, match=r"api\.port"):
+        load_settings(write(tmp_path, GOOD))
+
+
+def test_missing_file_and_bad_toml_are_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "absent.toml")
+    with pytest.raises(ConfigError, match="cannot read config"):
+        load_settings(write(tmp_path, "[validator\n"))
+
+
+def test_secret_is_not_in_repr(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, GOOD))
+    assert "59c6995e" not in repr(settings)
+    assert "59c6995e" not in str(settings.model_dump())
