@@ -132,6 +132,8 @@ class ValidatorSettings(_Section):
 
 
 class DatabaseSettings(_Section):
+    """Where this relayer keeps its replay-protected state."""
+
     url: str = Field(
         "sqlite+aiosqlite:///relayer.db",
         description="SQLAlchemy URL: sqlite+aiosqlite:///FILE or postgresql+asyncpg://…",
@@ -146,6 +148,8 @@ class DatabaseSettings(_Section):
 
 
 class BrokerSettings(_Section):
+    """The MQTT broker that carries attestations between validators."""
+
     url: str = Field("mqtt://127.0.0.1:1883", description="mqtt://HOST:PORT or mqtts://HOST:PORT.")
     topic_prefix: str = Field("conflux-bridge", min_length=1, description="Root of all topics.")
     username: str | None = Field(None, description="Broker user (per validator).")
@@ -163,6 +167,8 @@ class BrokerSettings(_Section):
 
 
 class TokenLimit(_Section):
+    """One allowed token and the largest amount this validator signs for it."""
+
     chain_id: int = Field(gt=0, description="Source chain of the token.")
     token: EvmAddress = Field(description="Token address on its source chain (0x0 = native).")
     max_amount: int = Field(gt=0, description="Largest single transfer this validator signs.")
@@ -181,6 +187,8 @@ class PolicySettings(_Section):
 
 
 class SubmitterSettings(_Section):
+    """Who sends releases, and when."""
+
     grace_period_s: float = Field(
         30.0,
         ge=0,
@@ -190,11 +198,15 @@ class SubmitterSettings(_Section):
 
 
 class ApiSettings(_Section):
+    """The HTTP API: /healthz, /readyz, /metrics, /transfers."""
+
     host: str = Field("127.0.0.1", description="Address the HTTP API listens on.")
     port: int = Field(8080, ge=0, le=65535, description="Port of the HTTP API (0: any free).")
 
 
 class LogSettings(_Section):
+    """Structured logs on stderr."""
+
     format: Literal["json", "console"] = Field("json", description="json for machines, console.")
     level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
 
