@@ -1,0 +1,1 @@
+"""Local chains and processes for development and tests: anvil, a conflux-rust dev node."""
