@@ -1,0 +1,294 @@
+"""MQTT transport of attestations: reconnecting, bounded, idempotent publishes.
+
+`MqttGossip` is an async context manager owning one background task that connects,
+subscribes to ``{prefix}/v1/att/#`` (QoS 1), pumps received messages through the
+strict decoder, and reconnects with exponential backoff forever (re-subscribing, which
+also re-delivers every retained attestation). Inbound flow::
+
+    broker ─► ingress queue (bounded, drop-oldest, counts `received`/QUEUE_FULL)
+           ─► decode_inbound (junk counted by `Reason`, empty payloads by `cleared`)
+           ─► accepted queue (bounded, back-pressure) ─► `receive()` / `attestations()`
+
+Publishing is QoS 1 + retained on a per-(destination, transfer, signer) topic, so it is
+idempotent: the caller keeps its attestation in its database and simply publishes it
+again after a `BrokerError`. A publish while disconnected waits for the reconnection,
+and an attempt cut by a disconnect is retried, both within the publish timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import random
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self, TypeVar
+
+import aiomqtt
+import structlog
+
+from relayer.errors import BrokerError
+from relayer.gossip.config import GossipConfig
+from relayer.gossip.reasons import GossipWireError, Reason
+from relayer.gossip.stats import GossipStats
+from relayer.gossip.topics import (
+    Cleared,
+    TopicKey,
+    attestation_topic,
+    decode_inbound,
+    subscription_filter,
+    topic_for,
+)
+from relayer.gossip.wire import AttestationMessage, encode_attestation
+
+_log = structlog.get_logger(__name__)
+_T = TypeVar("_T")
+QOS = 1
+SHUTDOWN_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One accepted attestation with the raw topic and payload it came in."""
+
+    topic: str
+    payload: bytes
+    message: AttestationMessage
+    retained: bool  # True when delivered from the broker's store on (re)subscribe
+
+
+@dataclass(frozen=True, slots=True)
+class _Session:
+    client: aiomqtt.Client
+    lost: asyncio.Event
+
+
+def _ingress_queue_type(
+    stats: GossipStats,
+) -> type[asyncio.Queue[aiomqtt.Message]]:
+    """A queue class for aiomqtt that counts arrivals and drops the oldest when full."""
+
+    class _DropOldestQueue(asyncio.Queue[aiomqtt.Message]):
+        def put_nowait(self, item: aiomqtt.Message) -> None:
+            stats.received += 1
+            if self.full():
+                self.get_nowait()
+                stats.drop(Reason.QUEUE_FULL)
+            super().put_nowait(item)
+
+    return _DropOldestQueue
+
+
+class MqttGossip:
+    """The attestation gossip of one relayer over one MQTT broker."""
+
+    def __init__(self, config: GossipConfig) -> None:
+        self.config = config
+        self.stats = GossipStats()
+        self.connected = asyncio.Event()  # set while connected and subscribed
+        self._accepted: asyncio.Queue[Received] = asyncio.Queue(config.inbound_queue_size)
+        self._session: _Session | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self._log = _log.bind(client_id=config.client_id)
+
+    async def __aenter__(self) -> Self:
+        if self._runner is not None:
+            raise RuntimeError("MqttGossip is not reentrant")
+        self._runner = asyncio.create_task(self._run(), name=f"gossip:{self.config.client_id}")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        if runner.done() and not runner.cancelled() and runner.exception() is not None:
+            if exc is None:
+                raise BrokerError("gossip transport crashed") from runner.exception()
+            return
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            async with asyncio.timeout(SHUTDOWN_TIMEOUT_S + self.config.connect_timeout_s):
+                await runner
+
+    # ----------------------------------------------------------------- outbound
+
+    async def wait_connected(self, timeout_s: float | None = None) -> None:
+        """Wait until connected and subscribed; raise `BrokerError` after ``timeout_s``."""
+        budget = self.config.connect_timeout_s if timeout_s is None else timeout_s
+        try:
+            async with asyncio.timeout(budget):
+                await self._unless_stopped(self.connected.wait())
+        except TimeoutError as err:
+            raise BrokerError(f"broker not reachable within {budget}s") from err
+
+    async def publish(self, message: AttestationMessage, *, timeout_s: float | None = None) -> None:
+        """Publish ``message`` retained with QoS 1 and wait for the broker's PUBACK.
+
+        Idempotent: same attestation, same topic, same bytes. Raises `BrokerError` if
+        it is not acknowledged within ``timeout_s`` (default ``publish_timeout_s``).
+        """
+        topic = attestation_topic(self.config.topic_prefix, message)
+        await self._publish(topic, encode_attestation(message), timeout_s)
+
+    async def clear(self, key: TopicKey, *, timeout_s: float | None = None) -> None:
+        """Withdraw the retained attestation at ``key`` (empty retained payload)."""
+        await self._publish(topic_for(self.config.topic_prefix, key), b"", timeout_s)
+
+    async def _publish(self, topic: str, payload: bytes, timeout_s: float | None) -> None:
+        budget = self.config.publish_timeout_s if timeout_s is None else timeout_s
+        try:
+            async with asyncio.timeout(budget):
+                while True:
+                    await self._unless_stopped(self.connected.wait())
+                    session = self._session
+                    if session is None:
+                        continue
+                    if await self._attempt(session, topic, payload):
+                        self.stats.published += 1
+                        return
+                    self.stats.publish_retries += 1
+                    await self._unless_stopped(session.lost.wait())
+        except TimeoutError as err:
+            self.stats.publish_failures += 1
+            self._log.warning("gossip.publish_timeout", topic=topic, timeout_s=budget)
+            raise BrokerError(f"publish to {topic} not acknowledged within {budget}s") from err
+
+    async def _attempt(self, session: _Session, topic: str, payload: bytes) -> bool:
+        """One publish on one connection; False if the connection broke under it."""
+        publish = asyncio.ensure_future(
+            session.client.publish(topic, payload, qos=QOS, retain=True, timeout=math.inf)
+        )
+        lost = asyncio.ensure_future(session.lost.wait())
+        try:
+            await asyncio.wait((publish, lost), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lost.cancel()
+            if not publish.done():
+                publish.cancel()
+        if not publish.done() or publish.cancelled():
+            return False
+        err = publish.exception()
+        if err is None:
+            return True
+        if isinstance(err, aiomqtt.MqttError):
+            self._log.info("gossip.publish_interrupted", topic=topic, error=str(err))
+            return False
+        raise err
+
+    # ------------------------------------------------------------------ inbound
+
+    async def receive(self) -> Received:
+        """The next accepted attestation (waits; raises `BrokerError` if stopped)."""
+        return await self._unless_stopped(self._accepted.get())
+
+    async def attestations(self) -> AsyncIterator[Received]:
+        """Every accepted attestation, forever, across reconnects."""
+        while True:
+            yield await self.receive()
+
+    async def _unless_stopped(self, awaitable: Awaitable[_T]) -> _T:
+        """Await ``awaitable`` but fail fast if the background task has ended."""
+        runner = self._runner
+        if runner is None:
+            raise RuntimeError("use `async with MqttGossip(...)` first")
+        task = asyncio.ensure_future(awaitable)
+        try:
+            await asyncio.wait((task, runner), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not task.done():
+                task.cancel()
+        if task.done() and not task.cancelled():
+            return task.result()
+        cause = None if runner.cancelled() else runner.exception()
+        raise BrokerError("gossip transport stopped") from cause
+
+    # --------------------------------------------------------------- connection
+
+    def _new_client(self) -> aiomqtt.Client:
+        cfg = self.config
+        tls = None
+        if cfg.tls is not None:
+            tls = aiomqtt.TLSParameters(
+                ca_certs=cfg.tls.ca_file, certfile=cfg.tls.cert_file, keyfile=cfg.tls.key_file
+            )
+        return aiomqtt.Client(
+            cfg.host,
+            cfg.port,
+            username=cfg.username,
+            password=cfg.password,
+            identifier=cfg.client_id,
+            clean_session=not cfg.persistent_session,
+            keepalive=cfg.keepalive_s,
+            timeout=cfg.connect_timeout_s,
+            tls_params=tls,
+            queue_type=_ingress_queue_type(self.stats),
+            max_queued_incoming_messages=cfg.inbound_queue_size,
+        )
+
+    async def _run(self) -> None:
+        """Connect, subscribe, pump; on any broker failure back off and do it again."""
+        failures = 0
+        while True:
+            lost = asyncio.Event()
+            try:
+                client = self._new_client()
+                async with contextlib.AsyncExitStack() as stack:
+                    async with asyncio.timeout(2 * self.config.connect_timeout_s):
+                        await stack.enter_async_context(client)
+                        await self._subscribe(client)
+                    self._session = _Session(client, lost)
+                    self.stats.connects += 1
+                    failures = 0
+                    self.connected.set()
+                    self._log.info("gossip.connected", host=self.config.host, port=self.config.port)
+                    await self._pump(client)
+            except (aiomqtt.MqttError, BrokerError, TimeoutError) as err:
+                error = f"{type(err).__name__}: {err}"
+                if self._session is None:
+                    self.stats.connect_failures += 1
+                    self._log.warning("gossip.connect_failed", error=error, failures=failures + 1)
+                else:
+                    self.stats.disconnects += 1
+                    self._log.warning("gossip.disconnected", error=error)
+            finally:
+                self.connected.clear()
+                self._session = None
+                lost.set()
+            failures += 1
+            await asyncio.sleep(self._backoff(failures))
+
+    def _backoff(self, failures: int) -> float:
+        cfg = self.config
+        delay = min(cfg.backoff_max_s, cfg.backoff_initial_s * 2.0 ** min(failures - 1, 32))
+        return delay * (0.5 + random.random() / 2)  # noqa: S311 (jitter, not crypto)
+
+    async def _subscribe(self, client: aiomqtt.Client) -> None:
+        codes = await client.subscribe(subscription_filter(self.config.topic_prefix), qos=QOS)
+        values = [code if isinstance(code, int) else code.value for code in codes]
+        if any(value >= 0x80 for value in values):
+            raise BrokerError(f"subscription refused by the broker: {values}")
+
+    async def _pump(self, client: aiomqtt.Client) -> None:
+        """Decode every delivered message; junk is counted and skipped, never fatal."""
+        async for message in client.messages:
+            raw = message.payload
+            payload = bytes(raw) if isinstance(raw, bytes | bytearray) else str(raw).encode()
+            topic = message.topic.value
+            try:
+                decoded = decode_inbound(self.config.topic_prefix, topic, payload)
+            except GossipWireError as err:
+                self.stats.drop(err.reason)
+                self._log.debug("gossip.dropped", reason=err.reason.value, detail=err.detail)
+                continue
+            if isinstance(decoded, Cleared):
+                self.stats.cleared += 1
+                continue
+            await self._accepted.put(Received(topic, payload, decoded, bool(message.retain)))
+            self.stats.accepted += 1
