@@ -1,0 +1,244 @@
+"""Table definitions (SQLAlchemy 2 typed declarative), portable to SQLite and PostgreSQL.
+
+Hashes, addresses and signatures are raw bytes (``BYTEA`` / ``BLOB``); uint256 values
+use the exact ``Uint`` type. The Alembic revisions in ``migrations/versions`` create
+exactly this schema; ``tests/integration/store`` proves the two agree. Production code
+never calls ``create_all``.
+
+No table has a column for key material: the store never sees a private key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from relayer.store.coltypes import UINT64_DIGITS, Uint, UtcDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# A 64-bit surrogate key that SQLite still treats as its auto-incrementing rowid.
+SerialKey = BigInteger().with_variant(Integer(), "sqlite")
+TRANSFER_FK = "transfers.transfer_id"
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a constraint naming convention (stable migrations)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ChainCursor(Base):
+    """Durable scan position per chain."""
+
+    __tablename__ = "chain_cursors"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    contract: Mapped[bytes] = mapped_column(LargeBinary)
+    next_block: Mapped[int] = mapped_column(BigInteger)
+    last_scanned_block: Mapped[int | None] = mapped_column(BigInteger)
+    last_scanned_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ScannedBlock(Base):
+    """Recent block hashes per chain, kept for reorg detection."""
+
+    __tablename__ = "scanned_blocks"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    block_hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Transfer(Base):
+    """One bridge transfer, keyed by the id the source contract assigned."""
+
+    __tablename__ = "transfers"
+    __table_args__ = (
+        UniqueConstraint("src_chain_id", "src_contract", "nonce"),
+        Index(None, "status"),
+        Index(None, "tx_hash"),
+    )
+
+    transfer_id: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(16))
+    src_chain_id: Mapped[int] = mapped_column(BigInteger)
+    dst_chain_id: Mapped[int] = mapped_column(BigInteger)
+    src_contract: Mapped[bytes] = mapped_column(LargeBinary)
+    nonce: Mapped[int] = mapped_column(Uint(UINT64_DIGITS))
+    src_token: Mapped[bytes] = mapped_column(LargeBinary)
+    dst_token: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sender: Mapped[bytes] = mapped_column(LargeBinary)
+    recipient: Mapped[bytes] = mapped_column(LargeBinary)
+    amount: Mapped[int] = mapped_column(Uint())
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    block_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    tx_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    log_index: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    observed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    release_tx_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class OwnSignatureRow(Base):
+    """The one digest this validator signed per transfer (the anti-equivocation guard)."""
+
+    __tablename__ = "own_signatures"
+
+    transfer_id: Mapped[bytes] = mapped_column(
+        LargeBinary, ForeignKey(TRANSFER_FK), primary_key=True
+    )
+    digest: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    set_id: Mapped[int] = mapped_column(BigInteger)
+    policy_version: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AttestationRow(Base):
+    """A verified attestation, ours or a peer's; one per (transfer, signer).
+
+    No foreign key to ``transfers``: a peer's attestation may arrive before our own
+    watcher has seen the event.
+    """
+
+    __tablename__ = "attestations"
+
+    transfer_id: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    signer: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    set_id: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class EquivocationRow(Base):
+    """Evidence that a signer signed two different digests for one transfer."""
+
+    __tablename__ = "equivocations"
+    __table_args__ = (Index(None, "transfer_id", "signer"),)
+
+    id: Mapped[int] = mapped_column(SerialKey, primary_key=True, autoincrement=True)
+    transfer_id: Mapped[bytes] = mapped_column(LargeBinary)
+    signer: Mapped[bytes] = mapped_column(LargeBinary)
+    digest_a: Mapped[bytes] = mapped_column(LargeBinary)
+    signature_a: Mapped[bytes] = mapped_column(LargeBinary)
+    digest_b: Mapped[bytes] = mapped_column(LargeBinary)
+    signature_b: Mapped[bytes] = mapped_column(LargeBinary)
+    detected_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RefusalRow(Base):
+    """This validator's refusal to sign a transfer (one per transfer and validator)."""
+
+    __tablename__ = "refusals"
+    __table_args__ = (UniqueConstraint("transfer_id", "validator"),)
+
+    id: Mapped[int] = mapped_column(SerialKey, primary_key=True, autoincrement=True)
+    transfer_id: Mapped[bytes] = mapped_column(LargeBinary, ForeignKey(TRANSFER_FK))
+    validator: Mapped[bytes] = mapped_column(LargeBinary)
+    reason_code: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SubmissionRow(Base):
+    """A release transaction this relayer sent."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        Index(None, "transfer_id"),
+        Index(None, "chain_id", "sender", "tx_nonce"),
+    )
+
+    id: Mapped[int] = mapped_column(SerialKey, primary_key=True, autoincrement=True)
+    transfer_id: Mapped[bytes] = mapped_column(LargeBinary, ForeignKey(TRANSFER_FK))
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    sender: Mapped[bytes] = mapped_column(LargeBinary)
+    tx_nonce: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    max_fee_per_gas: Mapped[int] = mapped_column(Uint())
+    max_priority_fee_per_gas: Mapped[int] = mapped_column(Uint())
+    status: Mapped[str] = mapped_column(String(24))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    mined_block: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class AccountNonce(Base):
+    """The next transaction nonce this relayer will use per (chain, sender)."""
+
+    __tablename__ = "account_nonces"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    address: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    next_nonce: Mapped[int] = mapped_column(BigInteger)
+
+
+class AlertRow(Base):
+    """An operator alert; an unacknowledged ``halt`` stops its chain."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index(None, "kind", "chain_id", "acknowledged_at"),)
+
+    id: Mapped[int] = mapped_column(SerialKey, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    chain_id: Mapped[int | None] = mapped_column(BigInteger)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    raised_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class OutboxRow(Base):
+    """A pending effect, written in the same transaction as the decision behind it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("transfer_id", "kind"),
+        Index(None, "done_at"),
+    )
+
+    id: Mapped[int] = mapped_column(SerialKey, primary_key=True, autoincrement=True)
+    transfer_id: Mapped[bytes] = mapped_column(LargeBinary, ForeignKey(TRANSFER_FK))
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AuditRow(Base):
+    """One link of the hash chain: ``hash = sha256(prev_hash || canonical_json(row))``."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(SerialKey, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    transfer_id: Mapped[bytes | None] = mapped_column(LargeBinary, index=True)
+    event: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)

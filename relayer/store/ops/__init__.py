@@ -1,0 +1,1 @@
+"""The operations of one store transaction, grouped by concern (one mixin each)."""

@@ -1,0 +1,141 @@
+"""The submitter's persistent nonce and its record of sent release transactions."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from relayer.domain.types import Address, Hash32
+from relayer.store.errors import UnknownTransferError
+from relayer.store.models import AccountNonce, SubmissionRow, Transfer
+from relayer.store.ops import convert
+from relayer.store.ops.base import TxBase
+from relayer.store.outcomes import (
+    SubmissionDuplicate,
+    SubmissionNotFound,
+    SubmissionOutcome,
+    SubmissionRecorded,
+    SubmissionUpdated,
+    SubmissionUpdateOutcome,
+)
+from relayer.store.records import Submission, SubmissionStatus
+
+
+class SubmissionOps(TxBase):
+    """Nonce allocation and submission bookkeeping."""
+
+    async def next_submit_nonce(self, chain_id: int, sender: Address, chain_floor: int = 0) -> int:
+        """Allocate the next transaction nonce for ``sender`` on ``chain_id``.
+
+        Atomic: the account row is locked (``SELECT ... FOR UPDATE`` on PostgreSQL;
+        SQLite transactions are serialized by ``BEGIN IMMEDIATE``). ``chain_floor`` is
+        the chain's pending nonce: allocation never goes below it, so a nonce used by
+        another tool is skipped. Concurrent callers get distinct, consecutive nonces.
+        """
+        if chain_floor < 0:
+            raise ValueError("chain_floor must be non-negative")
+        key = (chain_id, bytes(sender))
+        await self._insert_ignore(
+            AccountNonce,
+            {"chain_id": chain_id, "address": bytes(sender), "next_nonce": chain_floor},
+        )
+        row = await self._get(AccountNonce, key, for_update=True)
+        assert row is not None  # inserted above or earlier; never deleted
+        nonce = max(row.next_nonce, chain_floor)
+        row.next_nonce = nonce + 1
+        await self._flush()
+        return nonce
+
+    async def record_submission(
+        self,
+        transfer_id: Hash32,
+        chain_id: int,
+        sender: Address,
+        tx_nonce: int,
+        tx_hash: Hash32,
+        max_fee_per_gas: int,
+        max_priority_fee_per_gas: int,
+    ) -> SubmissionOutcome:
+        """Record a signed release transaction before broadcasting it (``pending``)."""
+        if await self._get(Transfer, bytes(transfer_id)) is None:
+            raise UnknownTransferError(f"transfer 0x{transfer_id.hex()} was never observed")
+        inserted = await self._insert_ignore(
+            SubmissionRow,
+            {
+                "transfer_id": bytes(transfer_id),
+                "chain_id": chain_id,
+                "sender": bytes(sender),
+                "tx_nonce": tx_nonce,
+                "tx_hash": bytes(tx_hash),
+                "max_fee_per_gas": max_fee_per_gas,
+                "max_priority_fee_per_gas": max_priority_fee_per_gas,
+                "status": SubmissionStatus.PENDING.value,
+                "sent_at": self._now(),
+                "mined_block": None,
+            },
+        )
+        stored = await self._by_hash(tx_hash)
+        assert stored is not None
+        if not inserted:
+            return SubmissionDuplicate(stored)
+        await self._audit(
+            "submitted",
+            transfer_id,
+            {"tx_hash": "0x" + tx_hash.hex(), "chain_id": chain_id, "nonce": tx_nonce},
+        )
+        return SubmissionRecorded(stored)
+
+    async def _by_hash(self, tx_hash: Hash32) -> Submission | None:
+        result = await self._exec(
+            select(SubmissionRow)
+            .where(SubmissionRow.tx_hash == bytes(tx_hash))
+            .execution_options(populate_existing=True)
+        )
+        row = result.scalar_one_or_none()
+        return None if row is None else convert.submission(row)
+
+    async def update_submission(
+        self, tx_hash: Hash32, status: SubmissionStatus | str, mined_block: int | None = None
+    ) -> SubmissionUpdateOutcome:
+        """Record what became of a sent transaction."""
+        new = SubmissionStatus(status)
+        result = await self._exec(
+            select(SubmissionRow)
+            .where(SubmissionRow.tx_hash == bytes(tx_hash))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        row = result.scalar_one_or_none()
+        if row is None:
+            return SubmissionNotFound(tx_hash)
+        old = row.status
+        row.status = new.value
+        if mined_block is not None:
+            row.mined_block = mined_block
+        await self._flush()
+        if old != new.value:
+            await self._audit(
+                "submission",
+                row.transfer_id,
+                {"tx_hash": "0x" + tx_hash.hex(), "from": old, "to": new.value},
+            )
+        return SubmissionUpdated(convert.submission(row))
+
+    async def submissions_for(self, transfer_id: Hash32) -> tuple[Submission, ...]:
+        result = await self._exec(
+            select(SubmissionRow)
+            .where(SubmissionRow.transfer_id == bytes(transfer_id))
+            .order_by(SubmissionRow.id)
+        )
+        return tuple(convert.submission(r) for r in result.scalars())
+
+    async def pending_submissions(self, chain_id: int) -> tuple[Submission, ...]:
+        """Sent transactions on ``chain_id`` still waiting for a receipt, by nonce."""
+        result = await self._exec(
+            select(SubmissionRow)
+            .where(
+                SubmissionRow.chain_id == chain_id,
+                SubmissionRow.status == SubmissionStatus.PENDING.value,
+            )
+            .order_by(SubmissionRow.tx_nonce, SubmissionRow.id)
+        )
+        return tuple(convert.submission(r) for r in result.scalars())

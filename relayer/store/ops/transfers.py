@@ -1,0 +1,145 @@
+"""Transfer status changes and the reads behind the status API and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import func, select
+
+from relayer.domain.types import Address, Hash32
+from relayer.store.engine import mapped_errors
+from relayer.store.models import (
+    AttestationRow,
+    OwnSignatureRow,
+    RefusalRow,
+    SubmissionRow,
+    Transfer,
+)
+from relayer.store.ops import convert
+from relayer.store.ops.base import TxBase
+from relayer.store.outcomes import (
+    StatusChanged,
+    StatusMismatch,
+    StatusOutcome,
+    StatusUnchanged,
+    TransferNotFound,
+)
+from relayer.store.records import TransferRecord, TransferStatus, TransferView
+
+
+class TransferOps(TxBase):
+    """Lifecycle writes and transfer reads."""
+
+    async def set_status(
+        self,
+        transfer_id: Hash32,
+        new_status: TransferStatus | str,
+        reason: str | None = None,
+        *,
+        expected: Collection[TransferStatus] | None = None,
+        release_tx_hash: Hash32 | None = None,
+    ) -> StatusOutcome:
+        """Move a transfer to ``new_status`` (compare-and-set when ``expected`` is given).
+
+        The store records what the domain's lifecycle decided; it does not judge the
+        transition itself. Entering ``confirmed`` or ``released`` stamps the time once.
+        """
+        new = TransferStatus(new_status)
+        row = await self._get(Transfer, bytes(transfer_id), for_update=True)
+        if row is None:
+            return TransferNotFound(transfer_id)
+        old = TransferStatus(row.status)
+        if old == new:
+            return StatusUnchanged(transfer_id, old)
+        if expected is not None and old not in expected:
+            return StatusMismatch(transfer_id, old, tuple(expected))
+        now = self._now()
+        row.status = new.value
+        row.status_reason = reason
+        if new == TransferStatus.CONFIRMED and row.confirmed_at is None:
+            row.confirmed_at = now
+        if new == TransferStatus.RELEASED:
+            row.released_at = row.released_at or now
+            if release_tx_hash is not None:
+                row.release_tx_hash = bytes(release_tx_hash)
+        await self._flush()
+        detail: dict[str, str | None] = {"from": old.value, "to": new.value, "reason": reason}
+        if release_tx_hash is not None:
+            detail["release_tx_hash"] = "0x" + release_tx_hash.hex()
+        await self._audit("status", transfer_id, detail)
+        return StatusChanged(transfer_id, old, new)
+
+    async def set_dst_token(
+        self, transfer_id: Hash32, token: Address
+    ) -> TransferRecord | TransferNotFound:
+        """Record the destination token the token map resolved for this transfer."""
+        row = await self._get(Transfer, bytes(transfer_id), for_update=True)
+        if row is None:
+            return TransferNotFound(transfer_id)
+        row.dst_token = bytes(token)
+        await self._flush()
+        return convert.transfer(row)
+
+    async def get_transfer(self, transfer_id: Hash32) -> TransferRecord | None:
+        row = await self._get(Transfer, bytes(transfer_id))
+        return None if row is None else convert.transfer(row)
+
+    async def transfers_by_tx_hash(self, tx_hash: Hash32) -> tuple[TransferRecord, ...]:
+        """Transfers emitted by one source transaction (one tx may hold several)."""
+        result = await self._exec(
+            select(Transfer).where(Transfer.tx_hash == bytes(tx_hash)).order_by(Transfer.log_index)
+        )
+        return tuple(convert.transfer(r) for r in result.scalars())
+
+    async def transfers_by_status(
+        self, status: TransferStatus | str, limit: int = 1000
+    ) -> tuple[TransferRecord, ...]:
+        """Transfers in one status, oldest observation first."""
+        result = await self._exec(
+            select(Transfer)
+            .where(Transfer.status == TransferStatus(status).value)
+            .order_by(Transfer.observed_at, Transfer.transfer_id)
+            .limit(limit)
+        )
+        return tuple(convert.transfer(r) for r in result.scalars())
+
+    async def counts_by_status(self) -> dict[TransferStatus, int]:
+        """Number of transfers per status (every status present, zero if none)."""
+        stmt = select(Transfer.status, func.count()).group_by(Transfer.status)
+        with mapped_errors("counts_by_status"):
+            result = await self._session.execute(stmt)
+        counts = dict.fromkeys(TransferStatus, 0)
+        for status, count in result.all():
+            counts[TransferStatus(status)] = count
+        return counts
+
+    async def transfer_view(self, key: Hash32) -> TransferView | None:
+        """A transfer by id, or else by source tx hash, with all it gathered."""
+        row = await self._get(Transfer, bytes(key))
+        if row is None:
+            by_tx = await self.transfers_by_tx_hash(key)
+            if not by_tx:
+                return None
+            row = await self._get(Transfer, bytes(by_tx[0].transfer_id))
+            if row is None:
+                return None
+        tid = row.transfer_id
+        own = await self._get(OwnSignatureRow, tid)
+        atts = await self._exec(
+            select(AttestationRow)
+            .where(AttestationRow.transfer_id == tid)
+            .order_by(AttestationRow.received_at, AttestationRow.signer)
+        )
+        refusals = await self._exec(
+            select(RefusalRow).where(RefusalRow.transfer_id == tid).order_by(RefusalRow.id)
+        )
+        subs = await self._exec(
+            select(SubmissionRow).where(SubmissionRow.transfer_id == tid).order_by(SubmissionRow.id)
+        )
+        return TransferView(
+            transfer=convert.transfer(row),
+            own_signature=None if own is None else convert.own_signature(own),
+            attestations=tuple(convert.attestation(a) for a in atts.scalars()),
+            refusals=tuple(convert.refusal(r) for r in refusals.scalars()),
+            submissions=tuple(convert.submission(s) for s in subs.scalars()),
+        )

@@ -1,0 +1,192 @@
+"""Frozen values the store hands out, and the status vocabularies it stores.
+
+Rows never leave the store as ORM objects: every read returns one of these values,
+so callers cannot mutate a session-bound row by accident.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from relayer.domain.types import Address, Direction, Hash32
+
+
+class TransferStatus(enum.StrEnum):
+    """A transfer's place in its life (see docs/architecture.md)."""
+
+    OBSERVED = "observed"
+    CONFIRMED = "confirmed"
+    REFUSED = "refused"
+    ATTESTED = "attested"
+    QUORUM = "quorum"
+    SUBMITTED = "submitted"
+    RELEASED = "released"
+    ORPHANED = "orphaned"
+
+
+class SubmissionStatus(enum.StrEnum):
+    """What became of one release transaction we sent."""
+
+    PENDING = "pending"
+    MINED = "mined"
+    FAILED = "failed"
+    REPLACED = "replaced"
+    ALREADY_PROCESSED = "already_processed"
+
+
+class EffectKind(enum.StrEnum):
+    """Effects the node runs after the transaction that decided them commits."""
+
+    SIGN = "sign"
+    PUBLISH = "publish"
+    SUBMIT = "submit"
+
+
+class AlertKind(enum.StrEnum):
+    """Operator alerts; ``HALT`` stops signing on its chain until acknowledged."""
+
+    HALT = "halt"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """How far a chain has been scanned for one contract."""
+
+    chain_id: int
+    contract: Address
+    next_block: int
+    last_scanned_block: int | None
+    last_scanned_hash: Hash32 | None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRecord:
+    """One transfer as stored."""
+
+    transfer_id: Hash32
+    direction: Direction
+    src_chain_id: int
+    dst_chain_id: int
+    src_contract: Address
+    nonce: int
+    src_token: Address
+    dst_token: Address | None
+    sender: Address
+    recipient: Address
+    amount: int
+    block_number: int
+    block_hash: Hash32
+    tx_hash: Hash32
+    log_index: int
+    status: TransferStatus
+    status_reason: str | None
+    observed_at: datetime
+    confirmed_at: datetime | None
+    released_at: datetime | None
+    release_tx_hash: Hash32 | None
+
+
+@dataclass(frozen=True, slots=True)
+class OwnSignature:
+    """This validator's one signature for a transfer."""
+
+    transfer_id: Hash32
+    digest: Hash32
+    signature: bytes
+    set_id: int
+    policy_version: str
+    signed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAttestation:
+    """A verified attestation (ours or a peer's) with its set and arrival time."""
+
+    transfer_id: Hash32
+    signer: Address
+    digest: Hash32
+    signature: bytes
+    set_id: int
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why this validator declined to sign a transfer."""
+
+    transfer_id: Hash32
+    validator: Address
+    reason_code: str
+    detail: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One release transaction sent (or about to be sent) by this relayer."""
+
+    id: int
+    transfer_id: Hash32
+    chain_id: int
+    sender: Address
+    tx_nonce: int
+    tx_hash: Hash32
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int
+    status: SubmissionStatus
+    sent_at: datetime
+    mined_block: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """An operator alert."""
+
+    id: int
+    kind: AlertKind
+    chain_id: int | None
+    detail: dict[str, Any]
+    raised_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """A pending (or done) effect from the outbox."""
+
+    id: int
+    transfer_id: Hash32
+    kind: EffectKind
+    payload: dict[str, Any]
+    created_at: datetime
+    done_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferView:
+    """A transfer with everything the status API shows about it."""
+
+    transfer: TransferRecord
+    own_signature: OwnSignature | None
+    attestations: tuple[StoredAttestation, ...]
+    refusals: tuple[Refusal, ...]
+    submissions: tuple[Submission, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One link of the tamper-evident audit chain."""
+
+    seq: int
+    at: datetime
+    transfer_id: Hash32 | None
+    event: str
+    detail: dict[str, Any]
+    prev_hash: bytes
+    hash: bytes
