@@ -1,0 +1,148 @@
+"""Submitter nonces, submissions, alerts and the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from store_factories import CONFLUX, ETHEREUM, VAULT, make_event, rand_address, rand_hash
+
+from relayer.domain.types import Address, Direction, Hash32
+from relayer.store import AlertKind, EffectKind, Store, SubmissionStatus
+from relayer.store.outcomes import (
+    AlertAcknowledged,
+    AlertAlreadyAcknowledged,
+    AlertNotFound,
+    EffectAlreadyDone,
+    EffectAlreadyPending,
+    EffectDone,
+    EffectEnqueued,
+    EffectNotFound,
+    SubmissionDuplicate,
+    SubmissionNotFound,
+    SubmissionRecorded,
+    SubmissionUpdated,
+)
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def _observed(store: Store, nonce: int) -> Hash32:
+    event = make_event(nonce)
+    async with store.transaction() as tx:
+        await tx.record_scan(CONFLUX, VAULT, Direction.TO_ETHEREUM, [event], 101)
+    return event.transfer_id
+
+
+async def _allocate(store: Store, sender: Address) -> int:
+    async with store.transaction() as tx:
+        return await tx.next_submit_nonce(ETHEREUM, sender)
+
+
+async def test_next_submit_nonce_concurrent_allocations_are_distinct(store: Store) -> None:
+    sender = rand_address()
+    nonces = await asyncio.gather(*(_allocate(store, sender) for _ in range(50)))
+    assert sorted(nonces) == list(range(50))
+
+
+async def test_next_submit_nonce_respects_chain_floor(store: Store) -> None:
+    sender = rand_address()
+    async with store.transaction() as tx:
+        first = await tx.next_submit_nonce(ETHEREUM, sender, chain_floor=7)
+        second = await tx.next_submit_nonce(ETHEREUM, sender, chain_floor=3)
+        jumped = await tx.next_submit_nonce(ETHEREUM, sender, chain_floor=20)
+        other_chain = await tx.next_submit_nonce(CONFLUX, sender)
+    assert (first, second, jumped, other_chain) == (7, 8, 20, 0)
+
+
+async def test_next_submit_nonce_rolled_back_allocation_is_reused(store: Store) -> None:
+    sender = rand_address()
+
+    class Abort(Exception):
+        pass
+
+    async def allocate_then_abort() -> None:
+        async with store.transaction() as tx:
+            await tx.next_submit_nonce(ETHEREUM, sender)
+            raise Abort
+
+    with pytest.raises(Abort):
+        await allocate_then_abort()
+    assert await _allocate(store, sender) == 0
+
+
+async def test_record_submission_lifecycle(store: Store, nonce: int) -> None:
+    tid = await _observed(store, nonce)
+    sender, tx_hash = rand_address(), rand_hash()
+    big_fee = 2**200
+    async with store.transaction() as tx:
+        recorded = await tx.record_submission(tid, ETHEREUM, sender, 0, tx_hash, big_fee, 10**9)
+        duplicate = await tx.record_submission(tid, ETHEREUM, sender, 0, tx_hash, big_fee, 10**9)
+        pending = await tx.pending_submissions(ETHEREUM)
+        updated = await tx.update_submission(tx_hash, SubmissionStatus.MINED, mined_block=42)
+        missing = await tx.update_submission(rand_hash(), "failed")
+        listed = await tx.submissions_for(tid)
+    assert isinstance(recorded, SubmissionRecorded)
+    assert recorded.submission.max_fee_per_gas == big_fee
+    assert isinstance(duplicate, SubmissionDuplicate)
+    assert [s.tx_hash for s in pending] == [tx_hash]
+    assert isinstance(updated, SubmissionUpdated)
+    assert updated.submission.status is SubmissionStatus.MINED
+    assert updated.submission.mined_block == 42
+    assert isinstance(missing, SubmissionNotFound)
+    assert len(listed) == 1
+
+
+async def test_alerts_halt_until_acknowledged(store: Store) -> None:
+    async with store.transaction() as tx:
+        assert not await tx.chain_halted(CONFLUX)
+        halt = await tx.raise_alert(AlertKind.HALT, CONFLUX, {"reason": "deep reorg", "depth": 9})
+        await tx.raise_alert(AlertKind.WARNING, ETHEREUM, {"reason": "slow rpc"})
+        assert await tx.chain_halted(CONFLUX)
+        assert not await tx.chain_halted(ETHEREUM)
+    async with store.transaction() as tx:
+        acked = await tx.acknowledge_alert(halt.id, "operator@example")
+        twice = await tx.acknowledge_alert(halt.id, "operator@example")
+        missing = await tx.acknowledge_alert(10**9, "operator@example")
+        halted = await tx.chain_halted(CONFLUX)
+        still_open = await tx.open_alerts()
+    assert isinstance(acked, AlertAcknowledged)
+    assert acked.alert.acknowledged_by == "operator@example"
+    assert isinstance(twice, AlertAlreadyAcknowledged)
+    assert isinstance(missing, AlertNotFound)
+    assert not halted
+    assert [a.kind for a in still_open] == [AlertKind.WARNING]
+    assert halt.detail == {"reason": "deep reorg", "depth": 9}
+
+
+async def test_alerts_global_halt_stops_every_chain(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.raise_alert(AlertKind.HALT, None, {"reason": "key clash"})
+        assert await tx.chain_halted(CONFLUX)
+        assert await tx.chain_halted(ETHEREUM)
+
+
+async def test_outbox_enqueue_pending_done_idempotent(store: Store, nonce: int) -> None:
+    tid = await _observed(store, nonce)
+    async with store.transaction() as tx:
+        enqueued = await tx.enqueue_effect(tid, EffectKind.SIGN, {"digest": "0x01"})
+        again = await tx.enqueue_effect(tid, EffectKind.SIGN, {"digest": "0x02"})
+        pending = await tx.pending_effects()
+    assert isinstance(enqueued, EffectEnqueued)
+    assert isinstance(again, EffectAlreadyPending)
+    assert again.effect.payload == {"digest": "0x01"}
+    assert [e.id for e in pending] == [enqueued.effect.id]
+    async with store.transaction() as tx:
+        done = await tx.mark_effect_done(enqueued.effect.id)
+        done_again = await tx.mark_effect_done(enqueued.effect.id)
+        missing = await tx.mark_effect_done(10**9)
+        after = await tx.enqueue_effect(tid, EffectKind.SIGN)
+        rearmed = await tx.enqueue_effect(tid, "sign", {"digest": "0x03"}, rearm=True)
+        only_submit = await tx.pending_effects(kinds=[EffectKind.SUBMIT])
+    assert isinstance(done, EffectDone)
+    assert isinstance(done_again, EffectAlreadyDone)
+    assert isinstance(missing, EffectNotFound)
+    assert isinstance(after, EffectAlreadyDone)
+    assert isinstance(rearmed, EffectEnqueued)
+    assert rearmed.effect.done_at is None
+    assert only_submit == ()
