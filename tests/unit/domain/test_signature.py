@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from domain_strategies import KEYS, hashes
-from eth_keys import keys
+from eth_keys.datatypes import Signature
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -29,7 +29,7 @@ def test_sign_then_recover_round_trips(index: int, digest: bytes) -> None:
     assert int.from_bytes(signature[32:64], "big") <= SECP256K1_HALF_N
     signer = recover_signer(digest, signature)
     assert signer == address_of_private_key(KEYS[index])
-    eth_keys_sig = keys.Signature(signature[:64] + bytes([signature[64] - 27]))
+    eth_keys_sig = Signature(signature[:64] + bytes([signature[64] - 27]))
     assert eth_keys_sig.recover_public_key_from_msg_hash(digest).to_canonical_address() == signer
 
 

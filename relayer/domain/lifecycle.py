@@ -1,0 +1,218 @@
+"""A transfer's life as a pure state machine: ``step(state, input) -> Transition | Rejected``.
+
+```
+observed ─► confirmed ─► (policy) ─► refused                       (never signed)
+   │            └─► approved: SignRelease ─► attested ─► quorum ─► submitted ─► released
+   └─► orphaned (reorged out before confirmation; may be observed again)
+```
+
+Invariants (checked by the Hypothesis tests in ``tests/unit/domain``):
+* ``SignRelease`` is emitted at most once per transfer, only after confirmation and an
+  approving policy decision; never for a refused transfer.
+* ``SubmitRelease`` is emitted only with a ``QuorumMet`` over the approved digest.
+* ``released`` is terminal; a reorg or a conflicting event after confirmation yields
+  ``HaltSigning`` and changes nothing else.
+* An input that is not legal in the current state returns ``Rejected`` (nothing changes);
+  a repeated input that was already applied returns an unchanged ``Transition``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from relayer.domain.digest import release_digest
+from relayer.domain.policy import Policy, RefusalReason, Refused, evaluate
+from relayer.domain.routing import TokenRoute, Unroutable, route_release
+from relayer.domain.transfer import (
+    AlreadyReleased,
+    CheckPolicy,
+    CheckQuorum,
+    Confirmed,
+    HaltSigning,
+    Input,
+    Observed,
+    Orphaned,
+    Outcome,
+    OwnSignature,
+    PolicyDecided,
+    PublishAttestation,
+    QuorumReached,
+    Rejected,
+    ReleaseConfirmed,
+    SignRelease,
+    SubmissionSent,
+    SubmitRelease,
+    TransferState,
+    TransferStatus,
+    Transition,
+)
+from relayer.domain.types import EvmDomain, SourceEvent
+
+S = TransferStatus
+_BEFORE_CONFIRMATION = (S.OBSERVED, S.ORPHANED)
+
+
+def step(state: TransferState | None, event: Input) -> Outcome:
+    """Apply one input to a transfer's state (``None``: the transfer is not known yet)."""
+    if state is not None and event.transfer_id != state.transfer_id:
+        return _reject(state, event, "input is for another transfer")
+    match event:
+        case Observed() | Confirmed():
+            return _on_source_event(state, event)
+        case Orphaned():
+            return _on_orphaned(state, event)
+        case PolicyDecided():
+            return _on_policy(state, event)
+        case OwnSignature():
+            return _on_own_signature(state, event)
+        case QuorumReached():
+            return _on_quorum(state, event)
+        case SubmissionSent():
+            return _on_submission(state, event)
+        case ReleaseConfirmed() | AlreadyReleased():
+            return _on_released(state, event)
+
+
+def decide(
+    policy: Policy,
+    routes: Mapping[TokenRoute, TokenRoute],
+    domains: Mapping[int, EvmDomain],
+    event: SourceEvent,
+) -> PolicyDecided:
+    """Run the policy and build the release and digest for ``event``'s destination chain.
+
+    ``domains`` maps a destination chain id to the EIP-712 domain of its bridge contract.
+    A transfer with no route or no known destination contract is refused (``NO_ROUTE``).
+    """
+    decision = evaluate(policy, event)
+    if isinstance(decision, Refused):
+        return PolicyDecided(event.transfer_id, decision)
+    domain = domains.get(event.dst_chain_id)
+    release = route_release(routes, event)
+    if isinstance(release, Unroutable):
+        return PolicyDecided(event.transfer_id, Refused(RefusalReason.NO_ROUTE, str(release)))
+    if domain is None:
+        detail = f"no bridge contract known on chain {event.dst_chain_id}"
+        return PolicyDecided(event.transfer_id, Refused(RefusalReason.NO_ROUTE, detail))
+    return PolicyDecided(event.transfer_id, decision, release, release_digest(domain, release))
+
+
+# ----------------------------------------------------------------------- handlers
+
+
+def _reject(state: TransferState | None, event: Input, reason: str) -> Rejected:
+    return Rejected(None if state is None else state.status, type(event).__name__, reason)
+
+
+def _same_transfer(a: SourceEvent, b: SourceEvent) -> bool:
+    """Same payload (block coordinates may differ after a shallow reorg)."""
+    return (
+        a.src_chain_id,
+        a.src_contract,
+        a.nonce,
+        a.src_token,
+        a.sender,
+        a.recipient,
+        a.amount,
+        a.dst_chain_id,
+    ) == (
+        b.src_chain_id,
+        b.src_contract,
+        b.nonce,
+        b.src_token,
+        b.sender,
+        b.recipient,
+        b.amount,
+        b.dst_chain_id,
+    )
+
+
+def _halt(state: TransferState, reason: str) -> Transition:
+    return Transition(state, (HaltSigning(state.transfer_id, reason),))
+
+
+def _on_source_event(state: TransferState | None, event: Observed | Confirmed) -> Outcome:
+    confirmed = isinstance(event, Confirmed)
+    if state is None or state.status in _BEFORE_CONFIRMATION:
+        if confirmed:
+            new = TransferState(S.CONFIRMED, event.event)
+            return Transition(new, (CheckPolicy(event.event),))
+        return Transition(TransferState(S.OBSERVED, event.event))
+    if not _same_transfer(state.event, event.event):
+        return _halt(state, f"a different event for this transfer id after {state.status}")
+    return Transition(state)  # already confirmed: a replay
+
+
+def _on_orphaned(state: TransferState | None, event: Orphaned) -> Outcome:
+    if state is None:
+        return _reject(state, event, "unknown transfer")
+    if state.status is S.OBSERVED:
+        return Transition(replace(state, status=S.ORPHANED))
+    if state.status is S.ORPHANED:
+        return Transition(state)
+    return _halt(state, f"source event reorged out after confirmation (status {state.status})")
+
+
+def _on_policy(state: TransferState | None, event: PolicyDecided) -> Outcome:
+    if state is None or state.status is not S.CONFIRMED:
+        return _reject(state, event, "policy is decided only for a confirmed transfer")
+    if state.sign_requested or state.release is not None:
+        return _reject(state, event, "policy already decided")
+    if isinstance(event.decision, Refused):
+        return Transition(replace(state, status=S.REFUSED, refusal=event.decision))
+    release, digest = event.release, event.digest
+    if release is None or digest is None or release.transfer_id != state.transfer_id:
+        return _reject(state, event, "an approval needs this transfer's release and digest")
+    new = replace(state, release=release, digest=digest, sign_requested=True)
+    sign = SignRelease(state.transfer_id, state.event.dst_chain_id, release, digest)
+    return Transition(new, (sign,))
+
+
+def _on_own_signature(state: TransferState | None, event: OwnSignature) -> Outcome:
+    if state is None or not state.sign_requested:
+        return _reject(state, event, "no signature was requested")
+    attestation = event.attestation
+    if attestation.digest != state.digest:
+        return _reject(state, event, "signature is over another digest")
+    if state.attestation is not None:
+        if state.attestation == attestation:
+            return Transition(state)
+        return _reject(state, event, "already attested with another signature")
+    publish = PublishAttestation(attestation)
+    if state.status is S.CONFIRMED:
+        new = replace(state, status=S.ATTESTED, attestation=attestation)
+        check = CheckQuorum(state.transfer_id, state.event.dst_chain_id, attestation.digest)
+        return Transition(new, (publish, check))
+    if state.status in (S.QUORUM, S.SUBMITTED):
+        return Transition(replace(state, attestation=attestation), (publish,))
+    return _reject(state, event, f"own signature arrived in status {state.status}")
+
+
+def _on_quorum(state: TransferState | None, event: QuorumReached) -> Outcome:
+    if state is None or state.release is None or state.status in (S.RELEASED, S.REFUSED):
+        return _reject(state, event, "no approved release to submit")
+    if event.quorum.digest != state.digest:
+        return _reject(state, event, "quorum is over another digest")
+    if state.quorum == event.quorum:
+        return Transition(state)
+    status = S.QUORUM if state.status in (S.CONFIRMED, S.ATTESTED) else state.status
+    submit = SubmitRelease(
+        state.transfer_id, state.event.dst_chain_id, state.release, event.quorum.bundle
+    )
+    return Transition(replace(state, status=status, quorum=event.quorum), (submit,))
+
+
+def _on_submission(state: TransferState | None, event: SubmissionSent) -> Outcome:
+    if state is None or state.status not in (S.QUORUM, S.SUBMITTED) or state.quorum is None:
+        return _reject(state, event, "nothing was submitted without a quorum")
+    return Transition(replace(state, status=S.SUBMITTED, tx_hash=event.tx_hash))
+
+
+def _on_released(state: TransferState | None, event: ReleaseConfirmed | AlreadyReleased) -> Outcome:
+    if state is None or state.status is S.ORPHANED:
+        return _reject(state, event, "released on the destination but unknown at the source")
+    if state.status is S.RELEASED:
+        return Transition(state)
+    tx_hash = event.tx_hash if isinstance(event, ReleaseConfirmed) else state.tx_hash
+    return Transition(replace(state, status=S.RELEASED, tx_hash=tx_hash))

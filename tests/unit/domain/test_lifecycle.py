@@ -1,0 +1,248 @@
+"""The transfer lifecycle: the happy path, edge cases, and invariants over random inputs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from domain_strategies import KEYS, TOKEN, source_event
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from relayer.domain.lifecycle import decide, step
+from relayer.domain.policy import Approved, Policy, RefusalReason, Refused
+from relayer.domain.quorum import QuorumMet
+from relayer.domain.signature import address_of_private_key, sign_digest
+from relayer.domain.transfer import (
+    AlreadyReleased,
+    CheckPolicy,
+    CheckQuorum,
+    Confirmed,
+    HaltSigning,
+    Input,
+    Observed,
+    Orphaned,
+    OwnSignature,
+    PolicyDecided,
+    PublishAttestation,
+    QuorumReached,
+    Rejected,
+    ReleaseConfirmed,
+    SignRelease,
+    SubmissionSent,
+    SubmitRelease,
+    TransferState,
+    TransferStatus,
+    Transition,
+)
+from relayer.domain.types import Address, Attestation, EvmDomain, Hash32
+
+S = TransferStatus
+EVENT = source_event(token=TOKEN)
+TID = EVENT.transfer_id
+MIRROR = Address(b"\xe1" * 20)
+ROUTES = {(1030, TOKEN): (1, MIRROR)}
+DOMAINS = {1: EvmDomain(1, Address(b"\x9a" * 20))}
+POLICY = Policy(allowed_tokens=frozenset({(1030, TOKEN)}))
+APPROVAL = decide(POLICY, ROUTES, DOMAINS, EVENT)
+assert APPROVAL.release is not None
+assert APPROVAL.digest is not None
+RELEASE, DIGEST = APPROVAL.release, APPROVAL.digest
+REFUSAL = PolicyDecided(TID, Refused(RefusalReason.SENDER_DENIED, "denied"))
+OWN = Attestation(TID, DIGEST, address_of_private_key(KEYS[0]), sign_digest(KEYS[0], DIGEST))
+OTHER_DIGEST = Hash32(b"\x0d" * 32)
+QUORUM = QuorumMet(DIGEST, OWN.signature, (OWN.signer,), frozenset({"HK"}))
+QUORUM_2 = QuorumMet(DIGEST, b"\x01" * 65, (OWN.signer,), frozenset({"HK"}))
+BAD_QUORUM = QuorumMet(OTHER_DIGEST, b"\x02" * 65, (OWN.signer,), frozenset({"HK"}))
+TX1, TX2 = Hash32(b"\x71" * 32), Hash32(b"\x72" * 32)
+
+
+def _run(inputs: list[Input]) -> TransferState:
+    state: TransferState | None = None
+    for item in inputs:
+        outcome = step(state, item)
+        assert isinstance(outcome, Transition), outcome
+        state = outcome.state
+    assert state is not None
+    return state
+
+
+def _effects(state: TransferState | None, item: Input) -> tuple[object, ...]:
+    outcome = step(state, item)
+    assert isinstance(outcome, Transition), outcome
+    return outcome.effects
+
+
+def test_happy_path() -> None:
+    observed = _run([Observed(EVENT)])
+    assert observed.status is S.OBSERVED
+    assert _effects(observed, Confirmed(EVENT)) == (CheckPolicy(EVENT),)
+    confirmed = _run([Observed(EVENT), Confirmed(EVENT)])
+    assert _effects(confirmed, APPROVAL) == (SignRelease(TID, 1, RELEASE, DIGEST),)
+    approved = _run([Confirmed(EVENT), APPROVAL])
+    assert (approved.status, approved.sign_requested) == (S.CONFIRMED, True)
+    assert _effects(approved, OwnSignature(OWN)) == (
+        PublishAttestation(OWN),
+        CheckQuorum(TID, 1, DIGEST),
+    )
+    attested = _run([Confirmed(EVENT), APPROVAL, OwnSignature(OWN)])
+    assert _effects(attested, QuorumReached(TID, QUORUM)) == (
+        SubmitRelease(TID, 1, RELEASE, QUORUM.bundle),
+    )
+    final = _run(
+        [
+            Observed(EVENT),
+            Confirmed(EVENT),
+            APPROVAL,
+            OwnSignature(OWN),
+            QuorumReached(TID, QUORUM),
+            SubmissionSent(TID, TX1),
+            ReleaseConfirmed(TID, TX1),
+        ]
+    )
+    assert (final.status, final.tx_hash) == (S.RELEASED, TX1)
+
+
+def test_refused_transfer_is_never_signed() -> None:
+    refused = _run([Confirmed(EVENT), REFUSAL])
+    assert refused.status is S.REFUSED
+    assert refused.refusal == REFUSAL.decision
+    assert isinstance(step(refused, APPROVAL), Rejected)
+
+
+def test_second_approval_does_not_sign_again() -> None:
+    approved = _run([Confirmed(EVENT), APPROVAL])
+    outcome = step(approved, APPROVAL)
+    assert outcome == Rejected(S.CONFIRMED, "PolicyDecided", "policy already decided")
+
+
+def test_policy_before_confirmation_is_rejected() -> None:
+    assert isinstance(step(_run([Observed(EVENT)]), APPROVAL), Rejected)
+    assert isinstance(step(None, APPROVAL), Rejected)
+
+
+def test_reorg_before_confirmation_orphans_and_reobservation_revives() -> None:
+    orphaned = _run([Observed(EVENT), Orphaned(TID)])
+    assert orphaned.status is S.ORPHANED
+    moved = replace(EVENT, block_hash=Hash32(b"\xb2" * 32), block_number=101)
+    revived = _run([Observed(EVENT), Orphaned(TID), Observed(moved)])
+    assert (revived.status, revived.event) == (S.OBSERVED, moved)
+
+
+def test_reorg_after_signing_halts_without_changing_state() -> None:
+    attested = _run([Confirmed(EVENT), APPROVAL, OwnSignature(OWN)])
+    outcome = step(attested, Orphaned(TID))
+    assert isinstance(outcome, Transition)
+    assert outcome.state == attested
+    assert [type(e) for e in outcome.effects] == [HaltSigning]
+
+
+def test_conflicting_event_after_confirmation_halts() -> None:
+    confirmed = _run([Confirmed(EVENT)])
+    outcome = step(confirmed, Observed(replace(EVENT, amount=1)))
+    assert isinstance(outcome, Transition)
+    assert [type(e) for e in outcome.effects] == [HaltSigning]
+    assert step(confirmed, Confirmed(EVENT)) == Transition(confirmed)  # a replay
+
+
+def test_quorum_over_another_digest_is_rejected() -> None:
+    attested = _run([Confirmed(EVENT), APPROVAL, OwnSignature(OWN)])
+    assert isinstance(step(attested, QuorumReached(TID, BAD_QUORUM)), Rejected)
+
+
+def test_quorum_by_peers_before_own_signature() -> None:
+    quorum = _run([Confirmed(EVENT), APPROVAL, QuorumReached(TID, QUORUM)])
+    assert quorum.status is S.QUORUM
+    assert _effects(quorum, OwnSignature(OWN)) == (PublishAttestation(OWN),)
+
+
+def test_released_elsewhere_and_terminal() -> None:
+    released = _run([Confirmed(EVENT), APPROVAL, AlreadyReleased(TID)])
+    assert released.status is S.RELEASED
+    assert isinstance(step(released, OwnSignature(OWN)), Rejected)
+    assert step(released, ReleaseConfirmed(TID, TX2)) == Transition(released)
+
+
+def test_input_for_another_transfer_is_rejected() -> None:
+    confirmed = _run([Confirmed(EVENT)])
+    outcome = step(confirmed, Orphaned(Hash32(b"\x02" * 32)))
+    assert isinstance(outcome, Rejected)
+    assert (outcome.status, outcome.input) == (S.CONFIRMED, "Orphaned")
+
+
+def test_decide_refuses_without_route_or_contract() -> None:
+    assert isinstance(APPROVAL.decision, Approved)
+    no_domain = decide(POLICY, ROUTES, {}, EVENT)
+    assert isinstance(no_domain.decision, Refused)
+    assert no_domain.decision.reason is RefusalReason.NO_ROUTE
+    no_route = decide(POLICY, {}, DOMAINS, EVENT)
+    assert isinstance(no_route.decision, Refused)
+    assert no_route.decision.reason is RefusalReason.NO_ROUTE
+    denied = decide(Policy(allowed_tokens=frozenset()), ROUTES, DOMAINS, EVENT)
+    assert isinstance(denied.decision, Refused)
+    assert denied.release is None
+
+
+# ------------------------------------------------------------- random input runs
+
+UNIVERSE: tuple[Input, ...] = (
+    Observed(EVENT),
+    Observed(replace(EVENT, block_hash=Hash32(b"\xb2" * 32))),
+    Observed(replace(EVENT, amount=1)),
+    Confirmed(EVENT),
+    Confirmed(replace(EVENT, amount=1)),
+    Orphaned(TID),
+    APPROVAL,
+    REFUSAL,
+    PolicyDecided(TID, Approved()),  # malformed: no release
+    OwnSignature(OWN),
+    OwnSignature(replace(OWN, digest=OTHER_DIGEST)),
+    QuorumReached(TID, QUORUM),
+    QuorumReached(TID, QUORUM_2),
+    QuorumReached(TID, BAD_QUORUM),
+    SubmissionSent(TID, TX1),
+    SubmissionSent(TID, TX2),
+    ReleaseConfirmed(TID, TX1),
+    AlreadyReleased(TID),
+)
+
+
+@settings(max_examples=400)
+@given(st.lists(st.sampled_from(UNIVERSE), max_size=30))
+def test_invariants_hold_for_any_input_sequence(inputs: list[Input]) -> None:
+    state: TransferState | None = None
+    signed = 0
+    ever_refused = False
+    for item in inputs:
+        before = state
+        outcome = step(state, item)
+        if isinstance(outcome, Rejected):
+            assert outcome.status == (None if before is None else before.status)
+            continue
+        state = outcome.state
+        for effect in outcome.effects:
+            if isinstance(effect, SignRelease):
+                signed += 1
+                # only from a confirmed, freshly approved transfer, never a refused one
+                assert before is not None
+                assert before.status is S.CONFIRMED
+                assert not ever_refused
+                assert isinstance(item, PolicyDecided)
+                assert isinstance(item.decision, Approved)
+                assert effect.digest == DIGEST
+            if isinstance(effect, SubmitRelease):
+                assert state.quorum is not None
+                assert state.quorum.digest == state.digest == DIGEST
+                assert effect.bundle == state.quorum.bundle
+                assert effect.release == state.release
+            if isinstance(effect, HaltSigning):
+                assert state == before
+        ever_refused = ever_refused or state.status is S.REFUSED
+        if before is not None and before.status is S.RELEASED:
+            assert state.status is S.RELEASED
+        if before is not None and before.sign_requested:
+            assert state.sign_requested or state.status is S.RELEASED
+        if state.status in (S.ATTESTED, S.QUORUM, S.SUBMITTED):
+            assert state.sign_requested
+        if state.status is S.REFUSED:
+            assert not state.sign_requested
+    assert signed <= 1
