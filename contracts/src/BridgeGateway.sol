@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {BridgeBase} from "./base/BridgeBase.sol";
+import {IBridgeGateway, Release} from "./interfaces/IBridge.sol";
+import {MirroredToken} from "./MirroredToken.sol";
+
+/// @title BridgeGateway
+/// @notice Ethereum side of the bridge. Mints a MirroredToken per source token against Releases
+/// signed by a quorum, and burns mirrors to send value back to the source chain.
+/// @dev A mirror's registration and its source chain live in ONE slot (`_sources`), so a release
+/// proves "registered mirror" and "its source chain" with one SLOAD. No reentrancy guard: release
+/// and burn call only mirrors this contract deployed.
+contract BridgeGateway is BridgeBase, IBridgeGateway {
+    uint64 private _nonce;
+    /// @dev mirror => (srcChainId << 160 | srcToken); 0 = not a mirror. srcChainId is never 0.
+    mapping(address mirror => uint256) private _sources;
+    mapping(uint64 srcChainId => mapping(address srcToken => address)) private _mirrors;
+
+    /// @param admin Receives DEFAULT_ADMIN_ROLE and PAUSER_ROLE.
+    /// @param members Validator set 1 (see rotateValidatorSet for the rules).
+    constructor(
+        address admin,
+        address[] memory members,
+        bytes2[] memory jurisdictions,
+        uint8 threshold,
+        uint8 minJurisdictions
+    ) BridgeBase(admin, members, jurisdictions, threshold, minJurisdictions) {}
+
+    // ------------------------------------------------------------------- admin
+
+    /// @notice Deploys the mirror of `srcToken` (address(0) = the source chain's native coin) from
+    /// the registered chain `srcChainId`.
+    /// @return mirror The new MirroredToken.
+    function registerToken(
+        uint64 srcChainId,
+        address srcToken,
+        string calldata name,
+        string calldata symbol,
+        uint8 decimals
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) returns (address mirror) {
+        if (_remoteOf(srcChainId) == address(0)) revert ChainNotRegistered(srcChainId);
+        if (_mirrors[srcChainId][srcToken] != address(0)) revert TokenAlreadyRegistered(srcChainId, srcToken);
+        mirror = address(new MirroredToken(name, symbol, decimals));
+        _mirrors[srcChainId][srcToken] = mirror;
+        _sources[mirror] = (uint256(srcChainId) << 160) | uint256(uint160(srcToken));
+        emit TokenRegistered(srcChainId, srcToken, mirror, decimals);
+    }
+
+    // ----------------------------------------------------------------- release
+
+    /// @notice Mints the mirror named in a Release signed by a quorum. Anyone may submit it.
+    /// @dev release.token is the mirror; release.srcChainId must be the mirror's source chain.
+    function release(Release calldata release_, bytes calldata signatures) external whenNotPaused {
+        address recipient = release_.recipient;
+        uint256 amount = release_.amount;
+        address token = release_.token;
+        if (recipient == address(0) || recipient == address(this)) revert ZeroRecipient();
+        if (amount == 0) revert ZeroAmount();
+        uint256 source = _sources[token];
+        if (source == 0) revert TokenNotRegistered(token);
+        uint64 srcChainId = release_.srcChainId;
+        if (uint64(source >> 160) != srcChainId) revert WrongSourceChain(srcChainId, uint64(source >> 160));
+        bytes32 transferId = release_.transferId;
+        _markProcessed(transferId);
+        _verify(_hashRelease(release_), signatures);
+        MirroredToken(token).mint(recipient, amount);
+        emit Released(transferId, token, recipient, amount);
+    }
+
+    // -------------------------------------------------------------------- burn
+
+    /// @notice Burns `amount` of the mirror `token` from the caller to deliver the source token to
+    /// `recipient` on `dstChainId` (which must be the mirror's source chain).
+    /// @return transferId keccak256(abi.encode(uint256 chainid, address gateway, uint64 nonce)).
+    function burn(address token, uint256 amount, address recipient, uint64 dstChainId)
+        external
+        whenNotPaused
+        returns (bytes32 transferId)
+    {
+        if (amount == 0) revert ZeroAmount();
+        uint256 source = _sources[token];
+        if (source == 0) revert TokenNotRegistered(token);
+        address remote = _remoteOf(dstChainId);
+        if (remote == address(0)) revert ChainNotRegistered(dstChainId);
+        if (uint64(source >> 160) != dstChainId) revert WrongDestinationChain(dstChainId, uint64(source >> 160));
+        if (recipient == address(0) || recipient == remote || recipient == address(this)) revert ZeroRecipient();
+        MirroredToken(token).burn(msg.sender, amount);
+        uint64 nonce = ++_nonce;
+        transferId = _transferId(nonce);
+        emit Burned(transferId, nonce, token, msg.sender, recipient, amount, dstChainId);
+    }
+
+    // ------------------------------------------------------------------- views
+
+    /// @notice The mirror of (`srcChainId`, `srcToken`), or address(0).
+    function mirrorOf(uint64 srcChainId, address srcToken) external view returns (address) {
+        return _mirrors[srcChainId][srcToken];
+    }
+
+    /// @notice The source chain and token of `mirror` (zeros when it is not a mirror).
+    function sourceOf(address mirror) external view returns (uint64 srcChainId, address srcToken) {
+        uint256 source = _sources[mirror];
+        return (uint64(source >> 160), address(uint160(source)));
+    }
+
+    /// @notice The nonce the next burn will get.
+    function nextNonce() external view returns (uint64) {
+        return _nonce + 1;
+    }
+}

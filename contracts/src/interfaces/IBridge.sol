@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @notice What a quorum of validators attests to: deliver `amount` of `token` (the token on the
+/// executing chain) to `recipient`, for the transfer `transferId` made on `srcChainId` with `nonce`.
+/// @dev EIP-712 type: `Release(bytes32 transferId,uint64 srcChainId,uint64 nonce,address token,address recipient,uint256 amount)`.
+struct Release {
+    bytes32 transferId;
+    uint64 srcChainId;
+    uint64 nonce;
+    address token;
+    address recipient;
+    uint256 amount;
+}
+
+/// @title IBridgeBase
+/// @notice What the Conflux eSpace vault and the Ethereum gateway share: the validator set and its
+/// rotation, signature bundles, replay protection, chain registry, pausing.
+interface IBridgeBase {
+    // ----------------------------------------------------------------- events
+    /// @notice A validator set became current (emitted by the constructor for set 1 and by every rotation).
+    event ValidatorSetRotated(
+        uint64 indexed setId, address[] members, bytes2[] jurisdictions, uint8 threshold, uint8 minJurisdictions
+    );
+    /// @notice The time a rotated-out set stays valid changed (applies to later rotations).
+    event GracePeriodSet(uint64 gracePeriod);
+    /// @notice `chainId` is now a peer chain whose bridge contract is `remoteContract`.
+    event ChainRegistered(uint64 indexed chainId, address indexed remoteContract);
+    /// @notice Bridge operations stopped (same shape as OpenZeppelin Pausable).
+    event Paused(address account);
+    /// @notice Bridge operations resumed.
+    event Unpaused(address account);
+
+    // ------------------------------------------------------------ input errors
+    error ZeroAmount();
+    /// @dev Recipient is address(0) or the bridge contract itself (or, for outgoing transfers, the peer bridge).
+    error ZeroRecipient();
+    error TokenNotRegistered(address token);
+    error ChainNotRegistered(uint64 chainId);
+    error InvalidChainId(uint64 chainId);
+    error ZeroRemoteContract();
+    error NotAContract(address account);
+    error AlreadyProcessed(bytes32 transferId);
+    error EnforcedPause();
+    error ExpectedPause();
+    error ReentrantCall();
+    error GracePeriodTooLong(uint64 gracePeriod, uint64 max);
+
+    // ----------------------------------------------------------- bundle errors
+    /// @dev The bundle's length is zero or not a multiple of 65.
+    error InvalidSignaturesLength(uint256 length);
+    /// @dev Signature `index` has v not 27/28, s above secp256k1n/2, or recovers to address(0).
+    error InvalidSignature(uint256 index);
+    /// @dev Signer of signature `index` is not strictly above the previous signer.
+    error SignersNotAscending(uint256 index);
+    /// @dev Signer of signature `index` is not a member of the set.
+    error SignerNotMember(uint256 index, address signer);
+    error BelowThreshold(uint256 count, uint256 threshold);
+    error TooFewJurisdictions(uint256 count, uint256 required);
+
+    // -------------------------------------------------------------- set errors
+    /// @dev Umbrella for malformed sets that no more specific error names (kept for tooling).
+    error InvalidValidatorSet();
+    error InvalidValidatorSetSize(uint256 size);
+    error JurisdictionsLengthMismatch(uint256 members, uint256 jurisdictions);
+    error ZeroMember(uint256 index);
+    error DuplicateMember(uint256 index, address member);
+    error MembersNotAscending(uint256 index);
+    error InvalidJurisdictionCode(uint256 index, bytes2 code);
+    error ThresholdTooLow(uint8 threshold, uint256 minimum);
+    error ThresholdTooHigh(uint8 threshold, uint256 members);
+    error InvalidMinJurisdictions(uint8 minJurisdictions, uint256 distinctJurisdictions);
+    error WrongSetId(uint64 setId, uint64 expected);
+
+    // --------------------------------------------------------------- functions
+    function rotateValidatorSet(
+        address[] calldata members,
+        bytes2[] calldata jurisdictions,
+        uint8 threshold,
+        uint8 minJurisdictions,
+        bytes calldata signatures
+    ) external;
+
+    function validatorSet()
+        external
+        view
+        returns (
+            uint64 setId,
+            address[] memory members,
+            bytes2[] memory jurisdictions,
+            uint8 threshold,
+            uint8 minJurisdictions
+        );
+
+    function previousValidatorSet()
+        external
+        view
+        returns (
+            uint64 setId,
+            address[] memory members,
+            bytes2[] memory jurisdictions,
+            uint8 threshold,
+            uint8 minJurisdictions,
+            uint64 validUntil
+        );
+
+    function hashRelease(Release calldata release) external view returns (bytes32 digest);
+
+    function hashValidatorSetUpdate(
+        uint64 setId,
+        address[] calldata members,
+        bytes2[] calldata jurisdictions,
+        uint8 threshold,
+        uint8 minJurisdictions
+    ) external view returns (bytes32);
+
+    function domainSeparator() external view returns (bytes32);
+
+    function verifySignatures(bytes32 digest, bytes calldata signatures) external view;
+
+    function isProcessed(bytes32 transferId) external view returns (bool);
+
+    function registerChain(uint64 chainId, address remoteContract) external;
+
+    function remoteContractOf(uint64 chainId) external view returns (address);
+
+    function setGracePeriod(uint64 gracePeriod) external;
+
+    function gracePeriod() external view returns (uint64);
+
+    function pause() external;
+
+    function unpause() external;
+
+    function paused() external view returns (bool);
+}
+
+/// @title IBridgeVault
+/// @notice The Conflux eSpace side: locks ERC-20s and CFX, unlocks them against a quorum's signatures.
+interface IBridgeVault is IBridgeBase {
+    event Locked(
+        bytes32 indexed transferId,
+        uint64 indexed nonce,
+        address indexed token,
+        address sender,
+        address recipient,
+        uint256 amount,
+        uint64 dstChainId
+    );
+    event Unlocked(bytes32 indexed transferId, address indexed token, address indexed recipient, uint256 amount);
+    event TokenRegistered(address indexed token);
+    event TokenUnregistered(address indexed token);
+
+    error TokenAlreadyRegistered(address token);
+    error InsufficientLockedBalance(address token, uint256 requested, uint256 locked);
+    /// @dev The native recipient reverted; nothing changed, the same release can be submitted again.
+    error NativeTransferFailed(address recipient, uint256 amount);
+    /// @dev lock() was given address(0): use lockNative() for CFX.
+    error UseLockNative();
+
+    function lock(address token, uint256 amount, address recipient, uint64 dstChainId)
+        external
+        returns (bytes32 transferId);
+
+    function lockNative(address recipient, uint64 dstChainId) external payable returns (bytes32 transferId);
+
+    function unlock(Release calldata release, bytes calldata signatures) external;
+
+    function registerToken(address token) external;
+
+    function unregisterToken(address token) external;
+
+    function isTokenRegistered(address token) external view returns (bool);
+
+    function lockedBalance(address token) external view returns (uint256);
+
+    function nextNonce() external view returns (uint64);
+}
+
+/// @title IBridgeGateway
+/// @notice The Ethereum side: mints mirrors against a quorum's signatures, burns them to go back.
+interface IBridgeGateway is IBridgeBase {
+    event TokenRegistered(
+        uint64 indexed srcChainId, address indexed srcToken, address indexed mirror, uint8 decimals
+    );
+    event Released(bytes32 indexed transferId, address indexed token, address indexed recipient, uint256 amount);
+    event Burned(
+        bytes32 indexed transferId,
+        uint64 indexed nonce,
+        address indexed token,
+        address sender,
+        address recipient,
+        uint256 amount,
+        uint64 dstChainId
+    );
+
+    error TokenAlreadyRegistered(uint64 srcChainId, address srcToken);
+    /// @dev release.srcChainId differs from the mirror's source chain.
+    error WrongSourceChain(uint64 srcChainId, uint64 expected);
+    /// @dev A mirror can only be burned towards its own source chain.
+    error WrongDestinationChain(uint64 dstChainId, uint64 expected);
+
+    function registerToken(uint64 srcChainId, address srcToken, string calldata name, string calldata symbol, uint8 decimals)
+        external
+        returns (address mirror);
+
+    function mirrorOf(uint64 srcChainId, address srcToken) external view returns (address);
+
+    function sourceOf(address mirror) external view returns (uint64 srcChainId, address srcToken);
+
+    function release(Release calldata release_, bytes calldata signatures) external;
+
+    function burn(address token, uint256 amount, address recipient, uint64 dstChainId)
+        external
+        returns (bytes32 transferId);
+
+    function nextNonce() external view returns (uint64);
+}

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Test} from "forge-std/Test.sol";
+
+import {BridgeGateway} from "../../src/BridgeGateway.sol";
+import {BridgeVault} from "../../src/BridgeVault.sol";
+import {IBridgeBase, Release} from "../../src/interfaces/IBridge.sol";
+
+/// @notice Validator keys, sorted signature bundles and deployment helpers shared by the tests.
+abstract contract BridgeFixture is Test {
+    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+    uint64 internal constant CONFLUX_CHAIN = 1030;
+    uint64 internal constant ETHEREUM_CHAIN = 1;
+
+    address internal admin = makeAddr("admin");
+
+    /// @dev A validator set: keys and addresses sorted by address, jurisdictions aligned.
+    struct ValidatorKeys {
+        uint256[] keys;
+        address[] members;
+        bytes2[] jurisdictions;
+        uint8 threshold;
+        uint8 minJurisdictions;
+    }
+
+    /// @notice n validators derived from `salt`, sorted; jurisdictions cycle through `codes`.
+    function _makeSet(string memory salt, uint256 n, uint256 distinctCodes) internal pure returns (ValidatorKeys memory v) {
+        bytes2[8] memory codes = [bytes2("HK"), "SG", "CH", "US", "DE", "JP", "GB", "KY"];
+        v.keys = new uint256[](n);
+        v.members = new address[](n);
+        v.jurisdictions = new bytes2[](n);
+        for (uint256 i; i < n; ++i) {
+            v.keys[i] = uint256(keccak256(abi.encode(salt, i))) % (SECP256K1_N - 1) + 1;
+            v.members[i] = vm.addr(v.keys[i]);
+        }
+        // insertion sort by address
+        for (uint256 i = 1; i < n; ++i) {
+            for (uint256 j = i; j > 0 && v.members[j] < v.members[j - 1]; --j) {
+                (v.members[j], v.members[j - 1]) = (v.members[j - 1], v.members[j]);
+                (v.keys[j], v.keys[j - 1]) = (v.keys[j - 1], v.keys[j]);
+            }
+        }
+        for (uint256 i; i < n; ++i) {
+            v.jurisdictions[i] = codes[i % distinctCodes];
+        }
+        v.threshold = uint8((2 * n) / 3 + 1);
+        v.minJurisdictions = uint8(distinctCodes < 2 ? distinctCodes : 2);
+    }
+
+    /// @notice Signs `digest` with the given keys and concatenates (r, s, v) by ascending signer.
+    function _bundle(bytes32 digest, uint256[] memory keys) internal pure returns (bytes memory sigs) {
+        uint256 n = keys.length;
+        uint256[] memory sorted = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            sorted[i] = keys[i];
+        }
+        for (uint256 i = 1; i < n; ++i) {
+            for (uint256 j = i; j > 0 && vm.addr(sorted[j]) < vm.addr(sorted[j - 1]); --j) {
+                (sorted[j], sorted[j - 1]) = (sorted[j - 1], sorted[j]);
+            }
+        }
+        for (uint256 i; i < n; ++i) {
+            sigs = bytes.concat(sigs, _sign(digest, sorted[i]));
+        }
+    }
+
+    /// @notice Signs `digest` with keys exactly in the order given (no sorting).
+    function _bundleUnsorted(bytes32 digest, uint256[] memory keys) internal pure returns (bytes memory sigs) {
+        for (uint256 i; i < keys.length; ++i) {
+            sigs = bytes.concat(sigs, _sign(digest, keys[i]));
+        }
+    }
+
+    function _sign(bytes32 digest, uint256 key) internal pure returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        return abi.encodePacked(r, s, v);
+    }
+
+    /// @notice The first `count` keys of the set (ascending addresses).
+    function _firstKeys(ValidatorKeys memory v, uint256 count) internal pure returns (uint256[] memory keys) {
+        keys = new uint256[](count);
+        for (uint256 i; i < count; ++i) {
+            keys[i] = v.keys[i];
+        }
+    }
+
+    /// @notice Picks `count` signers that together span at least the set's minJurisdictions
+    /// (the first `count` members cycle through the codes, so they do).
+    function _quorumKeys(ValidatorKeys memory v) internal pure returns (uint256[] memory) {
+        return _firstKeys(v, v.threshold);
+    }
+
+    function _deployVault(ValidatorKeys memory v) internal returns (BridgeVault) {
+        return new BridgeVault(admin, v.members, v.jurisdictions, v.threshold, v.minJurisdictions);
+    }
+
+    function _deployGateway(ValidatorKeys memory v) internal returns (BridgeGateway) {
+        return new BridgeGateway(admin, v.members, v.jurisdictions, v.threshold, v.minJurisdictions);
+    }
+
+    function _release(bytes32 id, uint64 srcChainId, uint64 nonce, address token, address recipient, uint256 amount)
+        internal
+        pure
+        returns (Release memory r)
+    {
+        r = Release({
+            transferId: id,
+            srcChainId: srcChainId,
+            nonce: nonce,
+            token: token,
+            recipient: recipient,
+            amount: amount
+        });
+    }
+
+    function _rotationSigs(IBridgeBase bridge, ValidatorKeys memory current, ValidatorKeys memory next, uint64 setId)
+        internal
+        view
+        returns (bytes memory)
+    {
+        bytes32 digest = bridge.hashValidatorSetUpdate(
+            setId, next.members, next.jurisdictions, next.threshold, next.minJurisdictions
+        );
+        return _bundle(digest, _quorumKeys(current));
+    }
+}
