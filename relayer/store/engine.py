@@ -1,10 +1,11 @@
 """Engine construction and driver-error mapping.
 
 SQLite: WAL journal, ``synchronous=FULL`` (a committed decision survives power loss),
-a busy timeout, foreign keys on, and every transaction opened with ``BEGIN IMMEDIATE``
-so writers are serialized up front instead of failing when a read lock cannot be
-upgraded. PostgreSQL: plain ``READ COMMITTED``; the repository takes row locks
-(``SELECT ... FOR UPDATE``) or advisory locks where it needs serial order.
+a busy timeout, foreign keys on, and every write transaction opened with ``BEGIN
+IMMEDIATE`` so writers are serialized up front instead of failing when a read lock
+cannot be upgraded; reader transactions use a deferred ``BEGIN`` and see a snapshot.
+PostgreSQL: plain ``READ COMMITTED``; the repository takes row locks (``SELECT ...
+FOR UPDATE``) or advisory locks where it needs serial order.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from relayer.store.errors import StoreIntegrityError
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 PG_CONNECT_TIMEOUT_S = 10.0
+READ_ONLY_OPTION = "relayer_read_only"  # execution option: a reader transaction
 PG_COMMAND_TIMEOUT_S = 30.0
 
 # SQLSTATE classes/codes that mean "try again": connection exceptions (08),
@@ -71,7 +73,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get(READ_ONLY_OPTION, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _sqlstate(err: DBAPIError) -> str | None:

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from relayer.store import migrate
-from relayer.store.engine import make_engine, mapped_errors
+from relayer.store.engine import READ_ONLY_OPTION, make_engine, mapped_errors
 from relayer.store.errors import SchemaNotAtHeadError
 from relayer.store.ops.base import Clock
 from relayer.store.transaction import Transaction
@@ -88,6 +88,22 @@ class Store:
         async with self._sessions() as session:
             with mapped_errors("store transaction"):
                 async with session.begin():
+                    yield Transaction(session, self._clock)
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[Transaction]:
+        """A read-only transaction for the status API and metrics.
+
+        It sees one consistent snapshot and does not queue behind writers on SQLite;
+        PostgreSQL rejects any write attempted through it. Use ``transaction()`` for
+        anything that writes.
+        """
+        async with self._sessions() as session:
+            with mapped_errors("store reader"):
+                async with session.begin():
+                    conn = await session.connection(execution_options={READ_ONLY_OPTION: True})
+                    if self.dialect == "postgresql":
+                        await conn.exec_driver_sql("SET TRANSACTION READ ONLY")
                     yield Transaction(session, self._clock)
 
     async def ping(self) -> None:

@@ -215,3 +215,32 @@ async def test_transfer_view_by_id_and_by_tx_hash(store: Store, nonce: int) -> N
     assert by_id.transfer.release_tx_hash == release_tx
     assert by_id.transfer.released_at is not None
     assert [t.transfer_id for t in released] == [event.transfer_id]
+
+
+async def test_reader_sees_committed_state_and_refuses_writes_on_postgres(
+    store: Store, nonce: int
+) -> None:
+    event = make_event(nonce)
+    async with store.transaction() as tx:
+        await tx.record_scan(CONFLUX, VAULT, TO_ETH, [event], 101)
+    async with store.reader() as reader:
+        counts = await reader.counts_by_status()
+        view = await reader.transfer_view(event.transfer_id)
+    assert counts[TransferStatus.OBSERVED] == 1
+    assert view is not None
+    if store.dialect == "postgresql":
+        with pytest.raises(Exception, match="read-only"):
+            await _write_through_reader(store)
+
+
+async def _write_through_reader(store: Store) -> None:
+    async with store.reader() as reader:
+        await reader.raise_alert("warning", None, {})
+
+
+async def test_reader_runs_while_a_writer_holds_the_lock(store: Store, nonce: int) -> None:
+    event = make_event(nonce)
+    async with store.transaction() as writer:
+        await writer.record_scan(CONFLUX, VAULT, TO_ETH, [event], 101)
+        async with store.reader() as reader:  # must not wait for the writer
+            assert await reader.get_transfer(event.transfer_id) is None
