@@ -11,11 +11,13 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 
+from relayer.chain.rpc import RetryPolicy, RpcClient
 from relayer.devnet.anvil import AnvilNode
 from relayer.devnet.conflux import ConfluxDevNode
 
 ANVIL_CHAIN_ID = 31337
 CONFLUX_CHAIN_ID = 2030
+TEST_RETRY = RetryPolicy(attempts=4, initial_seconds=0.05, max_seconds=0.5, deadline_seconds=10)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -30,3 +32,17 @@ async def conflux_node() -> AsyncIterator[ConfluxDevNode]:
     """A conflux-rust dev node producing a block every 250 ms."""
     async with ConfluxDevNode.start(chain_id=CONFLUX_CHAIN_ID, dev_block_interval_ms=250) as node:
         yield node
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def anvil_rpc(anvil_node: AnvilNode) -> AsyncIterator[RpcClient]:
+    """An RPC client on the session anvil."""
+    async with RpcClient(anvil_node.rpc_url, timeout=5, retry=TEST_RETRY) as rpc:
+        yield rpc
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def conflux_rpc(conflux_node: ConfluxDevNode) -> AsyncIterator[RpcClient]:
+    """An RPC client on the session conflux node's eSpace endpoint."""
+    async with RpcClient(conflux_node.rpc_url, timeout=5, retry=TEST_RETRY) as rpc:
+        yield rpc

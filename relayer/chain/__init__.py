@@ -1,0 +1,1 @@
+"""Chain I/O: RPC client, confirmation rules, event watcher, decoders, transaction submitter."""

@@ -1,0 +1,251 @@
+"""Scan a bridge contract's events from a durable cursor up to the confirmed head.
+
+Each poll: find the confirmed head (``ConfirmationRule``), check that the last scanned
+block still has the hash stored with the cursor (else walk back over the stored
+checkpoints to the fork point and report a ``Reorg``), then scan windows of at most
+``max_window`` blocks. A window the node rejects as too wide is bisected (and later
+windows shrink); transient errors are retried by the RPC client. Each window becomes
+one ``ScanBatch`` (events + new cursor) handed to the sink. Only confirmed blocks are
+scanned, so an unconfirmed event is never emitted; ``pending_events`` peeks at them.
+A log emitted by another contract, or malformed, is rejected and counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from dataclasses import dataclass, field
+
+import structlog
+
+from relayer.chain.confirmation import (
+    ConfirmationRule,
+    ConfirmedHeadTracker,
+    HeadRegressed,
+    confirmed_head,
+)
+from relayer.chain.events import BridgeEvent, EventDecoder, LogRejectedError
+from relayer.chain.rpc import RpcClient, RpcNodeError, is_range_error
+from relayer.chain.rpc_types import LogEntry
+from relayer.chain.scan import Checkpoint, Cursor, Reorg, ScanBatch, ScanSink
+from relayer.domain.types import Address, Hash32, SourceEvent
+from relayer.errors import RpcError, RpcResponseError, SafetyHaltError
+
+log = structlog.get_logger(__name__)
+
+GROW_AFTER_WINDOWS = 8  # successful windows before a shrunk window doubles again
+MAX_BACKOFF_SECONDS = 30.0
+
+
+class ReorgPolicy(enum.StrEnum):
+    """What the watcher does after reporting a reorg of scanned (confirmed) blocks."""
+
+    HALT = "halt"  # raise SafetyHaltError: confirmed data changed
+    RESCAN = "rescan"  # the sink accepted it: rescan from the fork point
+
+
+@dataclass(frozen=True, slots=True)
+class WatcherConfig:
+    """Tunables; tests shrink the windows and the poll interval."""
+
+    contract: Address
+    event: BridgeEvent
+    chain_id: int
+    rule: ConfirmationRule
+    start_block: int = 0
+    max_window: int = 1000
+    poll_interval: float = 1.0
+    reorg_policy: ReorgPolicy = ReorgPolicy.HALT
+    checkpoint_history: int = 256
+    sink_timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_window < 1 or self.start_block < 0 or self.poll_interval <= 0:
+            raise ValueError("max_window >= 1, start_block >= 0, poll_interval > 0")
+
+
+@dataclass
+class WatcherStats:
+    """Counters for metrics and the status display."""
+
+    windows: int = 0
+    bisections: int = 0
+    races: int = 0
+    events: int = 0
+    rejected_logs: int = 0
+    reorgs: int = 0
+    anomalies: int = 0
+    poll_failures: int = 0
+    confirmed_head: int | None = None
+    next_block: int | None = None
+    rejections: list[str] = field(default_factory=list)
+
+
+class EventWatcher:
+    """One contract's event scanner; ``run()`` forever or ``poll_once()`` in tests."""
+
+    def __init__(self, rpc: RpcClient, config: WatcherConfig, sink: ScanSink) -> None:
+        self.rpc = rpc
+        self.config = config
+        self.sink = sink
+        self.decoder = EventDecoder(config.event, config.contract, config.chain_id)
+        self.tracker = ConfirmedHeadTracker(rpc, config.rule)
+        self.stats = WatcherStats()
+        self._window = config.max_window
+        self._good_windows = 0
+
+    async def run(self) -> None:
+        """Poll forever; transient and malformed-answer failures back off and retry."""
+        failures = 0
+        while True:
+            try:
+                await self.poll_once()
+                failures = 0
+            except (RpcError, RpcResponseError) as err:
+                failures += 1
+                self.stats.poll_failures += 1
+                log.warning("watcher poll failed", chain_id=self.config.chain_id, error=str(err))
+            delay = min(MAX_BACKOFF_SECONDS, self.config.poll_interval * 2 ** min(failures, 8))
+            await asyncio.sleep(delay if failures else self.config.poll_interval)
+
+    async def poll_once(self) -> int:
+        """Check for a reorg, then scan up to the confirmed head; returns events emitted."""
+        async with asyncio.timeout(self.config.sink_timeout):
+            stored = await self.sink.load_cursor()
+        cursor = stored or Cursor(self.config.start_block, None)
+        update = await self.tracker.poll()
+        if isinstance(update, HeadRegressed):
+            self.stats.anomalies += 1
+            log.error("confirmed head went backwards", previous=update.previous.number)
+            async with asyncio.timeout(self.config.sink_timeout):
+                await self.sink.on_anomaly(update)
+        cursor = await self._check_reorg(cursor)
+        head = self.tracker.highest
+        self.stats.confirmed_head = None if head is None else head.number
+        emitted = 0
+        while head is not None and cursor.next_block <= head.number:
+            to_block = min(head.number, cursor.next_block + self._window - 1)
+            batch = await self._scan_window(cursor.next_block, to_block)
+            if batch is None:
+                break  # the window changed under us; the next poll re-checks
+            async with asyncio.timeout(self.config.sink_timeout):
+                await self.sink.on_batch(batch)
+            cursor = batch.cursor
+            emitted += len(batch.events)
+        self.stats.next_block = cursor.next_block
+        return emitted
+
+    async def pending_events(self) -> list[SourceEvent]:
+        """Events seen above the confirmed head (not yet confirmed), for the status display."""
+        head = await confirmed_head(self.rpc, self.config.rule)
+        low = self.config.start_block if head is None else head.number + 1
+        latest = await self.rpc.block_number()
+        high = min(latest, low + self.config.max_window - 1)
+        if high < low:
+            return []
+        events: list[SourceEvent] = []
+        for entry in await self._fetch_logs(low, high):
+            try:
+                events.append(self.decoder.decode(entry))
+            except LogRejectedError:
+                continue
+        return events
+
+    # --- reorgs ---------------------------------------------------------------------
+
+    async def _check_reorg(self, cursor: Cursor) -> Cursor:
+        last = cursor.last
+        if last is None:
+            return cursor
+        block = await self.rpc.get_block(last.number)
+        if block is not None and block.hash == last.hash:
+            return cursor
+        reorg = await self._find_fork(last, None if block is None else block.hash)
+        self.stats.reorgs += 1
+        log.error("reorg below the scan cursor", depth=reorg.depth, orphaned=reorg.orphaned)
+        async with asyncio.timeout(self.config.sink_timeout):
+            await self.sink.on_reorg(reorg)
+        if self.config.reorg_policy is ReorgPolicy.HALT:
+            raise SafetyHaltError(
+                f"reorg of confirmed blocks {reorg.orphaned[0]}..{reorg.orphaned[1]} "
+                f"(depth {reorg.depth}) on chain {self.config.chain_id}: do not force-resume"
+            )
+        return reorg.resume
+
+    async def _find_fork(self, stale: Checkpoint, replaced_by: Hash32 | None) -> Reorg:
+        async with asyncio.timeout(self.config.sink_timeout):
+            checkpoints = await self.sink.recent_checkpoints(self.config.checkpoint_history)
+        fork: Checkpoint | None = None
+        for checkpoint in checkpoints:
+            if checkpoint.number >= stale.number:
+                continue
+            block = await self.rpc.get_block(checkpoint.number)
+            if block is not None and block.hash == checkpoint.hash:
+                fork = checkpoint
+                break
+        low = self.config.start_block if fork is None else fork.number + 1
+        resume = Cursor(low, fork)
+        return Reorg(
+            fork_point=fork,
+            orphaned=(low, stale.number),
+            depth=stale.number - low + 1,
+            stale=stale,
+            replaced_by=replaced_by,
+            resume=resume,
+        )
+
+    # --- windows --------------------------------------------------------------------
+
+    async def _scan_window(self, low: int, high: int) -> ScanBatch | None:
+        before = await self.rpc.get_block(high)
+        entries = await self._fetch_logs(low, high)
+        after = await self.rpc.get_block(high)
+        if before is None or after is None or before.hash != after.hash:
+            self.stats.races += 1
+            return None
+        events: dict[tuple[bytes, int], SourceEvent] = {}
+        rejected = 0
+        for entry in entries:
+            if entry.block_number == high and entry.block_hash != after.hash:
+                self.stats.races += 1
+                return None
+            try:
+                event = self._decode(entry, low, high)
+            except LogRejectedError as err:
+                rejected += 1
+                self.stats.rejections.append(err.reason)
+                log.warning("log rejected", chain_id=self.config.chain_id, reason=err.reason)
+                continue
+            events.setdefault((entry.tx_hash, entry.log_index), event)
+        ordered = tuple(sorted(events.values(), key=lambda e: (e.block_number, e.log_index)))
+        self.stats.windows += 1
+        self.stats.events += len(ordered)
+        self.stats.rejected_logs += rejected
+        self._grow_window()
+        cursor = Cursor(high + 1, Checkpoint(high, after.hash))
+        return ScanBatch(low, high, ordered, cursor, rejected)
+
+    def _decode(self, entry: LogEntry, low: int, high: int) -> SourceEvent:
+        if not low <= entry.block_number <= high:
+            raise LogRejectedError(f"block {entry.block_number} outside window", entry)
+        return self.decoder.decode(entry)
+
+    async def _fetch_logs(self, low: int, high: int) -> list[LogEntry]:
+        try:
+            return await self.rpc.get_logs(self.config.contract, [self.decoder.topic0], low, high)
+        except RpcNodeError as err:
+            if low == high or not is_range_error(err.message):
+                raise
+        self.stats.bisections += 1
+        self._window = max(1, min(self._window, (high - low + 1) // 2))
+        self._good_windows = 0
+        middle = (low + high) // 2
+        return await self._fetch_logs(low, middle) + await self._fetch_logs(middle + 1, high)
+
+    def _grow_window(self) -> None:
+        if self._window >= self.config.max_window:
+            return
+        self._good_windows += 1
+        if self._good_windows >= GROW_AFTER_WINDOWS:
+            self._window = min(self.config.max_window, self._window * 2)
+            self._good_windows = 0
