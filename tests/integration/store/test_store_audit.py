@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import delete, select, update
 from store_factories import CONFLUX, VAULT, make_event, rand_hash
@@ -74,3 +76,16 @@ async def test_verify_audit_chain_detects_rehashed_row(store: Store, nonce: int)
     verdict = await _verify(store)
     assert isinstance(verdict, AuditChainBroken)
     assert verdict.seq == seqs[0]
+
+
+async def test_verify_audit_chain_intact_after_concurrent_writers(store: Store, nonce: int) -> None:
+    async def observe(i: int) -> None:
+        async with store.transaction() as tx:
+            event = make_event(nonce + 300_000 + i)
+            await tx.record_scan(CONFLUX, VAULT, Direction.TO_ETHEREUM, [event], 101)
+            await tx.set_status(event.transfer_id, TransferStatus.CONFIRMED)
+
+    await asyncio.gather(*(observe(i) for i in range(20)))
+    verdict = await _verify(store)
+    assert isinstance(verdict, AuditChainIntact)
+    assert verdict.entries == 40
