@@ -140,15 +140,15 @@ class EventWatcher:
         head = await confirmed_head(self.rpc, self.config.rule)
         low = self.config.start_block if head is None else head.number + 1
         latest = await self.rpc.block_number()
-        high = min(latest, low + self.config.max_window - 1)
-        if high < low:
-            return []
         events: list[SourceEvent] = []
-        for entry in await self._fetch_logs(low, high):
-            try:
-                events.append(self.decoder.decode(entry))
-            except LogRejectedError:
-                continue
+        while low <= latest:
+            high = min(latest, low + self._window - 1)
+            for entry in await self._fetch_logs(low, high):
+                try:
+                    events.append(self.decoder.decode(entry))
+                except LogRejectedError:
+                    continue
+            low = high + 1
         return events
 
     # --- reorgs ---------------------------------------------------------------------
