@@ -68,6 +68,27 @@ async def schema_status_engine(engine: AsyncEngine) -> SchemaStatus:
             return await conn.run_sync(_status_sync)
 
 
+def _revision_sync(connection: Connection, message: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.revision(config, message=message, autogenerate=True)
+
+
+async def autogenerate_revision(url: str, message: str) -> None:
+    """Write a new revision file from the models' difference to the database at ``url``.
+
+    A developer tool: point it at a scratch database already at head, then review the
+    generated file (replace ``relayer.store.coltypes`` types by frozen plain types, as
+    in ``0001_initial``).
+    """
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_revision_sync, message)
+    finally:
+        await engine.dispose()
+
+
 async def upgrade(url: str, revision: str = "head") -> SchemaStatus:
     """Migrate the database at ``url`` to ``revision``; return where it now stands."""
     engine = make_engine(url)

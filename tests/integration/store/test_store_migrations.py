@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text
 from store_backends import BACKENDS, throwaway_database
 
 from relayer.errors import StoreError
@@ -111,3 +111,25 @@ async def test_store_open_unreachable_postgres_is_store_error() -> None:
 async def test_store_open_rejects_unsupported_url() -> None:
     with pytest.raises(ValueError, match="unsupported"):
         await Store.open("mysql+aiomysql://localhost/x")
+
+
+async def test_transaction_connection_killed_is_store_error(tmp_path: Path) -> None:
+    """A PostgreSQL backend dying mid-transaction surfaces as retryable StoreError."""
+    async with throwaway_database("postgresql", tmp_path) as url:
+        store = await Store.open(url, migrate_schema=True)
+        try:
+            with pytest.raises(StoreError) as caught:
+                await _kill_own_backend_mid_transaction(store)
+            assert caught.value.__cause__ is not None
+            async with store.transaction() as tx:  # the pool recovers
+                assert not await tx.chain_halted(1)
+        finally:
+            await store.close()
+
+
+async def _kill_own_backend_mid_transaction(store: Store) -> None:
+    async with store.transaction() as tx:
+        pid = (await tx._exec(text("SELECT pg_backend_pid()"))).scalar_one()
+        async with store.engine.connect() as other:
+            await other.execute(text("SELECT pg_terminate_backend(:pid)").bindparams(pid=pid))
+        await tx.chain_halted(1)
