@@ -11,20 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from relayer.domain.transfer import TransferStatus as TransferStatus  # re-exported
 from relayer.domain.types import Address, Direction, Hash32
-
-
-class TransferStatus(enum.StrEnum):
-    """A transfer's place in its life (see docs/architecture.md)."""
-
-    OBSERVED = "observed"
-    CONFIRMED = "confirmed"
-    REFUSED = "refused"
-    ATTESTED = "attested"
-    QUORUM = "quorum"
-    SUBMITTED = "submitted"
-    RELEASED = "released"
-    ORPHANED = "orphaned"
 
 
 class SubmissionStatus(enum.StrEnum):
