@@ -1,0 +1,108 @@
+"""Values around one release submission: the request, typed outcomes, the nonce source.
+
+The store implements ``NonceSource`` durably (one row per chain and sender);
+``InMemoryNonceSource`` is the reference implementation for tests and tools.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from eth_utils.crypto import keccak
+
+from relayer.chain.fees import FeeAboveCap
+from relayer.domain.types import Address, Hash32
+
+IS_PROCESSED_SELECTOR = keccak(text="isProcessed(bytes32)")[:4]
+ALREADY_PROCESSED_SELECTOR = keccak(text="AlreadyProcessed(bytes32)")[:4]
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitRequest:
+    """Send ``data`` to ``to`` (a ``release``/``unlock`` call) for ``transfer_id``."""
+
+    transfer_id: Hash32
+    to: Address
+    data: bytes
+    value: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Mined:
+    """Done: mined with the wanted confirmations and ``status`` 1."""
+
+    tx_hash: Hash32
+    block_number: int
+    gas_used: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlreadyProcessed:
+    """Done: the destination contract already executed this transfer (a peer did)."""
+
+    transfer_id: Hash32
+    tx_hash: Hash32 | None = None  # our transaction, if one reverted with AlreadyProcessed
+
+
+@dataclass(frozen=True, slots=True)
+class OutOfFunds:
+    """The sender cannot pay the fees: alert the operator, retry after funding."""
+
+    sender: Address
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The transaction reverts (other than AlreadyProcessed) or the node refused it."""
+
+    reason: str
+    tx_hash: Hash32 | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """The deadline passed with a transaction still unmined: call again later."""
+
+    tx_hash: Hash32
+    nonce: int
+
+
+SubmitOutcome = Mined | AlreadyProcessed | FeeAboveCap | OutOfFunds | Failed | Pending
+
+
+class NonceSource(Protocol):
+    """Durable next-nonce bookkeeping per (chain, sender)."""
+
+    async def next_nonce(self, chain_id: int, sender: Address, chain_pending: int) -> int:
+        """The nonce to use now, given the node's pending transaction count."""
+        ...
+
+    async def commit(self, chain_id: int, sender: Address, nonce: int) -> None:
+        """A transaction with ``nonce`` was accepted by the node: the next one is +1."""
+        ...
+
+    async def resync(self, chain_id: int, sender: Address, chain_nonce: int) -> None:
+        """The node said "nonce too low": forget what is stored, trust ``chain_nonce``."""
+        ...
+
+
+@dataclass
+class InMemoryNonceSource:
+    """``NonceSource`` in a dict: never hands out a nonce below the stored one."""
+
+    stored: dict[tuple[int, Address], int] = field(default_factory=dict)
+
+    async def next_nonce(self, chain_id: int, sender: Address, chain_pending: int) -> int:
+        """``max(stored, chain_pending)``."""
+        return max(self.stored.get((chain_id, sender), 0), chain_pending)
+
+    async def commit(self, chain_id: int, sender: Address, nonce: int) -> None:
+        """Stored becomes at least ``nonce + 1``."""
+        key = (chain_id, sender)
+        self.stored[key] = max(self.stored.get(key, 0), nonce + 1)
+
+    async def resync(self, chain_id: int, sender: Address, chain_nonce: int) -> None:
+        """Stored becomes ``chain_nonce``."""
+        self.stored[(chain_id, sender)] = chain_nonce

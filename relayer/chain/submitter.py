@@ -1,0 +1,276 @@
+"""Send one release/unlock transaction and follow it to a typed outcome.
+
+``Submitter.submit(request)``: pre-flight ``isProcessed`` (true: ``AlreadyProcessed``),
+estimate gas (x margin, and at least 100 gas per calldata byte for Conflux CIP-130),
+choose EIP-1559 fees under the cap (above it: wait up to ``fee_wait``, then
+``FeeAboveCap``), take a nonce from the ``NonceSource``, sign and send, then follow the
+receipt to N confirmations. A transaction unmined after ``replace_after`` seconds is
+replaced (same nonce, fees +12.5%, never above the cap). Node answers: "nonce too low"
+re-syncs the nonce and checks whether our earlier transaction mined; "replacement
+underpriced" bumps; "insufficient funds" is ``OutOfFunds``; a revert with
+``AlreadyProcessed(bytes32)`` is ``AlreadyProcessed``. Never a bare boolean.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import structlog
+from eth_account import Account
+from eth_utils.address import to_canonical_address
+
+from relayer.chain.fees import FeeAboveCap, FeePolicy, Fees, bump_fees, current_fees
+from relayer.chain.rpc import RpcClient, RpcNodeError
+from relayer.chain.rpc_types import Receipt
+from relayer.chain.submission import (
+    ALREADY_PROCESSED_SELECTOR,
+    IS_PROCESSED_SELECTOR,
+    AlreadyProcessed,
+    Failed,
+    Mined,
+    NonceSource,
+    OutOfFunds,
+    Pending,
+    SubmitOutcome,
+    SubmitRequest,
+)
+from relayer.domain.types import Address, Hash32, checksum
+from relayer.errors import RpcError
+
+log = structlog.get_logger(__name__)
+
+NONCE_TOO_LOW = ("nonce too low", "nonce is too low", "stale nonce", "too stale nonce")
+ALREADY_KNOWN = ("already known", "known transaction", "already imported", "already in pool")
+UNDERPRICED = ("underpriced", "too low to replace", "gas price too low")
+NO_FUNDS = ("insufficient funds", "not enough cash", "insufficient balance")
+Resend = Literal["nonce_too_low", "underpriced"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitterConfig:
+    """Tunables for one destination chain; tests shrink the times."""
+
+    chain_id: int
+    fees: FeePolicy
+    confirmations: int = 1
+    poll_interval: float = 1.0
+    replace_after: float = 60.0
+    fee_wait: float = 0.0
+    deadline: float = 600.0
+    gas_margin: float = 1.25
+    min_gas_per_calldata_byte: int = 100
+    max_sends: int = 10
+
+
+def _says(err: RpcNodeError, words: tuple[str, ...]) -> bool:
+    lowered = err.message.lower()
+    return any(word in lowered for word in words)
+
+
+class Submitter:
+    """Submits transactions from one key to one chain."""
+
+    def __init__(
+        self, rpc: RpcClient, private_key: str, nonces: NonceSource, config: SubmitterConfig
+    ) -> None:
+        self.rpc = rpc
+        self.config = config
+        self.nonces = nonces
+        self._account = Account.from_key(private_key)
+        self.sender = Address(to_canonical_address(self._account.address))
+        self.sent: list[Hash32] = []  # every transaction hash of the last submit, in order
+
+    async def submit(self, request: SubmitRequest) -> SubmitOutcome:
+        """Run the whole submission; see the module docstring."""
+        self.sent = []
+        async with asyncio.timeout(self.config.deadline + 60):
+            return await self._submit(request, time.monotonic())
+
+    async def _submit(self, req: SubmitRequest, started: float) -> SubmitOutcome:
+        if await self.is_processed(req):
+            return AlreadyProcessed(req.transfer_id)
+        gas = await self._gas_limit(req)
+        if not isinstance(gas, int):
+            return gas
+        fees = await self._fees_within_cap()
+        if isinstance(fees, FeeAboveCap):
+            return fees
+        nonce = await self._fresh_nonce()
+        can_replace = True
+        for _ in range(self.config.max_sends):
+            result = await self._send(req, gas, fees, nonce)
+            if result == "underpriced":
+                bumped = bump_fees(fees, await current_fees(self.rpc, self.config.fees), self._cap)
+                if isinstance(bumped, FeeAboveCap):
+                    if not self.sent:
+                        return bumped
+                    can_replace = False
+                else:
+                    fees = bumped
+                    continue
+            elif result == "nonce_too_low":
+                outcome = await self._after_nonce_too_low(req)
+                if outcome is not None:
+                    return outcome
+                nonce = await self._fresh_nonce()
+                continue
+            elif not isinstance(result, bytes):
+                return result
+            followed = await self._follow(req, nonce, started, can_replace)
+            if followed == "nonce_too_low":
+                outcome = await self._after_nonce_too_low(req)
+                if outcome is not None:
+                    return outcome
+                nonce = await self._fresh_nonce()
+            elif followed == "stuck":
+                bumped = bump_fees(fees, await current_fees(self.rpc, self.config.fees), self._cap)
+                if isinstance(bumped, FeeAboveCap):
+                    log.warning("stuck tx, replacement would exceed the fee cap", nonce=nonce)
+                    can_replace = False
+                    continue  # resend the same tx (harmless) and keep following
+                fees = bumped
+            else:
+                return followed
+        return Failed(
+            f"gave up after {self.config.max_sends} sends", self.sent[-1] if self.sent else None
+        )
+
+    @property
+    def _cap(self) -> int:
+        return self.config.fees.max_fee_cap
+
+    # --- steps ----------------------------------------------------------------------
+
+    async def is_processed(self, req: SubmitRequest) -> bool:
+        """The destination contract's ``isProcessed(transferId)``; a revert counts as no."""
+        try:
+            answer = await self.rpc.call(req.to, IS_PROCESSED_SELECTOR + req.transfer_id)
+        except RpcNodeError as err:
+            log.warning("isProcessed call failed", error=err.message)
+            return False
+        return len(answer) >= 32 and int.from_bytes(answer[:32], "big") != 0
+
+    def _call_object(self, req: SubmitRequest) -> dict[str, Any]:
+        return {
+            "from": checksum(self.sender),
+            "to": checksum(req.to),
+            "data": "0x" + req.data.hex(),
+            "value": hex(req.value),
+        }
+
+    async def _gas_limit(self, req: SubmitRequest) -> int | SubmitOutcome:
+        try:
+            estimate = await self.rpc.estimate_gas(self._call_object(req))
+        except RpcNodeError as err:
+            return self._rejection(req, err, "estimateGas")
+        floor = self.config.min_gas_per_calldata_byte * len(req.data)
+        return max(math.ceil(estimate * self.config.gas_margin), floor, 21_000)
+
+    def _rejection(self, req: SubmitRequest, err: RpcNodeError, step: str) -> SubmitOutcome:
+        revert = err.revert_data()
+        if revert is not None and revert[:4] == ALREADY_PROCESSED_SELECTOR:
+            return AlreadyProcessed(req.transfer_id)
+        if _says(err, NO_FUNDS):
+            return OutOfFunds(self.sender, err.message)
+        return Failed(f"{step}: {err.message}")
+
+    async def _fees_within_cap(self) -> Fees | FeeAboveCap:
+        give_up = time.monotonic() + self.config.fee_wait
+        while True:
+            fees = await current_fees(self.rpc, self.config.fees)
+            if isinstance(fees, Fees) or time.monotonic() >= give_up:
+                return fees
+            log.info("fee above cap, waiting", required=fees.required, cap=fees.cap)
+            await asyncio.sleep(self.config.poll_interval)
+
+    async def _fresh_nonce(self) -> int:
+        pending = await self.rpc.get_transaction_count(self.sender, "pending")
+        return await self.nonces.next_nonce(self.config.chain_id, self.sender, pending)
+
+    async def _send(
+        self, req: SubmitRequest, gas: int, fees: Fees, nonce: int
+    ) -> Hash32 | Resend | SubmitOutcome:
+        tx = {
+            "type": 2,
+            "chainId": self.config.chain_id,
+            "nonce": nonce,
+            "gas": gas,
+            "maxFeePerGas": fees.max_fee,
+            "maxPriorityFeePerGas": fees.max_priority_fee,
+            "to": checksum(req.to),
+            "value": req.value,
+            "data": req.data,
+        }
+        signed = self._account.sign_transaction(tx)
+        tx_hash = Hash32(bytes(signed.hash))
+        try:
+            await self.rpc.send_raw_transaction(bytes(signed.raw_transaction))
+        except RpcNodeError as err:
+            if _says(err, ALREADY_KNOWN):
+                pass
+            elif _says(err, NONCE_TOO_LOW):
+                return "nonce_too_low"
+            elif _says(err, UNDERPRICED):
+                return "underpriced"
+            else:
+                return self._rejection(req, err, "sendRawTransaction")
+        except RpcError as err:  # may have reached the node: follow it like a sent tx
+            log.warning("send failed transiently, following anyway", error=str(err))
+        await self.nonces.commit(self.config.chain_id, self.sender, nonce)
+        if tx_hash not in self.sent:
+            self.sent.append(tx_hash)
+        log.info("sent", tx=tx_hash.hex(), nonce=nonce, max_fee=fees.max_fee)
+        return tx_hash
+
+    async def _after_nonce_too_low(self, req: SubmitRequest) -> SubmitOutcome | None:
+        chain_nonce = await self.rpc.get_transaction_count(self.sender, "latest")
+        await self.nonces.resync(self.config.chain_id, self.sender, chain_nonce)
+        for tx_hash in reversed(self.sent):
+            receipt = await self.rpc.get_transaction_receipt(tx_hash)
+            if receipt is not None:
+                return await self._settle(req, receipt)
+        if await self.is_processed(req):
+            return AlreadyProcessed(req.transfer_id)
+        return None
+
+    async def _follow(
+        self, req: SubmitRequest, nonce: int, started: float, can_replace: bool
+    ) -> SubmitOutcome | Literal["stuck", "nonce_too_low"]:
+        last_send = time.monotonic()
+        while True:
+            for tx_hash in reversed(self.sent):
+                receipt = await self.rpc.get_transaction_receipt(tx_hash)
+                if receipt is not None:
+                    settled = await self._settle(req, receipt)
+                    if settled is not None:
+                        return settled
+            now = time.monotonic()
+            if now - started > self.config.deadline:
+                return Pending(self.sent[-1], nonce)
+            if await self.rpc.get_transaction_count(self.sender, "latest") > nonce:
+                if any([await self.rpc.get_transaction_receipt(h) for h in self.sent]):
+                    continue  # mined between the two reads: settle on the next pass
+                return "nonce_too_low"  # our nonce was used by another transaction
+            if can_replace and now - last_send > self.config.replace_after:
+                return "stuck"
+            await asyncio.sleep(self.config.poll_interval)
+
+    async def _settle(self, req: SubmitRequest, receipt: Receipt) -> SubmitOutcome | None:
+        """Outcome of a mined receipt after N confirmations; ``None`` if it was reorged out."""
+        if receipt.status == 0:
+            if await self.is_processed(req):
+                return AlreadyProcessed(req.transfer_id, receipt.tx_hash)
+            return Failed(f"reverted in block {receipt.block_number}", receipt.tx_hash)
+        target = receipt.block_number + self.config.confirmations - 1
+        while True:
+            if await self.rpc.block_number() >= target:
+                break
+            await asyncio.sleep(self.config.poll_interval)
+        again = await self.rpc.get_transaction_receipt(receipt.tx_hash)
+        if again is None or again.block_hash != receipt.block_hash:
+            return None
+        return Mined(receipt.tx_hash, receipt.block_number, receipt.gas_used)

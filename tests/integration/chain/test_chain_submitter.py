@@ -1,0 +1,198 @@
+"""The submitter on anvil (and a smoke run on conflux): every typed outcome, for real."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from eth_account import Account
+from eth_utils.crypto import keccak
+
+from relayer.chain.fees import FeeAboveCap, FeePolicy
+from relayer.chain.rpc import RpcClient
+from relayer.chain.submission import (
+    AlreadyProcessed,
+    InMemoryNonceSource,
+    Mined,
+    OutOfFunds,
+    SubmitRequest,
+)
+from relayer.chain.submitter import Submitter, SubmitterConfig
+from relayer.devnet.anvil import AnvilNode
+from relayer.devnet.conflux import ConfluxDevNode
+from relayer.devnet.emitter import DevSender
+from relayer.devnet.mockbridge import MOCK_BRIDGE_INITCODE, release_calldata
+from relayer.devnet.waiting import eventually
+from relayer.domain.types import Address, Hash32
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+GWEI = 10**9
+
+
+async def _deploy(rpc: RpcClient, sender: DevSender) -> Address:
+    from eth_utils.address import to_canonical_address
+
+    tx_hash = await sender.send(None, MOCK_BRIDGE_INITCODE)
+
+    async def receipt() -> dict[str, str] | None:
+        return await rpc.request("eth_getTransactionReceipt", ["0x" + tx_hash.hex()])  # type: ignore[no-any-return]
+
+    raw = await eventually(receipt, 30, 0.1)
+    return Address(to_canonical_address(raw["contractAddress"]))
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def bridge(anvil_node: AnvilNode, anvil_rpc: RpcClient) -> Address:
+    return await _deploy(anvil_rpc, DevSender(anvil_rpc, anvil_node.funded_keys[9], 31337))
+
+
+def _request(bridge: Address, label: str) -> SubmitRequest:
+    transfer_id = Hash32(keccak(text=label))
+    return SubmitRequest(transfer_id, bridge, release_calldata(transfer_id))
+
+
+def _config(**overrides: object) -> SubmitterConfig:
+    base: dict[str, object] = {
+        "chain_id": 31337,
+        "fees": FeePolicy(max_fee_cap=200 * GWEI, tip=GWEI),
+        "poll_interval": 0.05,
+        "replace_after": 0.5,
+        "deadline": 20.0,
+    }
+    base.update(overrides)
+    return SubmitterConfig(**base)  # type: ignore[arg-type]
+
+
+@contextlib.asynccontextmanager
+async def _automine_off(anvil: AnvilNode) -> AsyncIterator[None]:
+    await anvil.set_automine(False)
+    try:
+        yield
+    finally:
+        await anvil.set_automine(True)
+
+
+async def test_mined_with_confirmations_then_already_processed(
+    anvil_node: AnvilNode, anvil_rpc: RpcClient, bridge: Address
+) -> None:
+    submitter = Submitter(
+        anvil_rpc, anvil_node.funded_keys[0], InMemoryNonceSource(), _config(confirmations=3)
+    )
+    request = _request(bridge, "mined")
+    task = asyncio.create_task(submitter.submit(request))
+    await eventually(lambda: _sent(submitter), 10)
+    await anvil_node.mine(3)
+    outcome = await asyncio.wait_for(task, 10)
+    assert isinstance(outcome, Mined)
+    assert outcome.gas_used > 0
+    assert await submitter.submit(request) == AlreadyProcessed(request.transfer_id)
+
+
+async def _sent(submitter: Submitter) -> bool:
+    return bool(submitter.sent)
+
+
+async def test_fee_above_cap_waits_then_reports(
+    anvil_node: AnvilNode, anvil_rpc: RpcClient, bridge: Address
+) -> None:
+    await anvil_node.set_next_base_fee(500 * GWEI)
+    await anvil_node.mine(1)
+    submitter = Submitter(
+        anvil_rpc, anvil_node.funded_keys[0], InMemoryNonceSource(), _config(fee_wait=0.3)
+    )
+    outcome = await submitter.submit(_request(bridge, "expensive"))
+    assert isinstance(outcome, FeeAboveCap)
+    assert outcome.required > outcome.cap == 200 * GWEI
+    assert submitter.sent == []
+
+    # the base fee drops while we wait: the same call then goes through
+    patient = Submitter(
+        anvil_rpc, anvil_node.funded_keys[0], InMemoryNonceSource(), _config(fee_wait=10)
+    )
+    task = asyncio.create_task(patient.submit(_request(bridge, "expensive")))
+    await asyncio.sleep(0.2)
+    assert not task.done()
+    await anvil_node.set_next_base_fee(GWEI)
+    await anvil_node.mine(1)
+    assert isinstance(await asyncio.wait_for(task, 10), Mined)
+
+
+async def test_stuck_transaction_is_replaced_with_higher_fees(
+    anvil_node: AnvilNode, anvil_rpc: RpcClient, bridge: Address
+) -> None:
+    submitter = Submitter(anvil_rpc, anvil_node.funded_keys[1], InMemoryNonceSource(), _config())
+    async with _automine_off(anvil_node):
+        task = asyncio.create_task(submitter.submit(_request(bridge, "stuck")))
+        await eventually(lambda: _async(len(submitter.sent) >= 2), 10)
+        await anvil_node.mine(1)
+        outcome = await asyncio.wait_for(task, 10)
+    assert isinstance(outcome, Mined)
+    assert outcome.tx_hash in submitter.sent[1:]  # a replacement mined, not the first
+    tx = await anvil_rpc.request("eth_getTransactionByHash", ["0x" + outcome.tx_hash.hex()])
+    first = await anvil_rpc.request("eth_getTransactionByHash", ["0x" + submitter.sent[0].hex()])
+    assert first is None or first["blockNumber"] is None
+    assert int(tx["maxFeePerGas"], 16) >= 1
+
+
+async def _async(value: bool) -> bool:
+    return value
+
+
+class StaleNonces(InMemoryNonceSource):
+    """Hands out nonce 0 once, as a store restored from an old backup would."""
+
+    async def next_nonce(self, chain_id: int, sender: Address, chain_pending: int) -> int:
+        if not self.stored.get((-1, sender)):
+            self.stored[(-1, sender)] = 1
+            return 0
+        return await super().next_nonce(chain_id, sender, chain_pending)
+
+    async def resync(self, chain_id: int, sender: Address, chain_nonce: int) -> None:
+        self.resyncs = getattr(self, "resyncs", 0) + 1
+        await super().resync(chain_id, sender, chain_nonce)
+
+
+async def test_nonce_too_low_resyncs_and_succeeds(
+    anvil_node: AnvilNode, anvil_rpc: RpcClient, bridge: Address
+) -> None:
+    warmup = Submitter(anvil_rpc, anvil_node.funded_keys[2], InMemoryNonceSource(), _config())
+    assert isinstance(await warmup.submit(_request(bridge, "warm-up")), Mined)  # nonce >= 1
+    nonces = StaleNonces()
+    submitter = Submitter(anvil_rpc, anvil_node.funded_keys[2], nonces, _config())
+    outcome = await submitter.submit(_request(bridge, "stale-nonce"))
+    assert isinstance(outcome, Mined)
+    chain_nonce = await anvil_rpc.get_transaction_count(submitter.sender, "latest")
+    assert nonces.resyncs == 1
+    assert nonces.stored[(31337, submitter.sender)] == chain_nonce
+
+
+async def test_out_of_funds_is_an_outcome(
+    anvil_node: AnvilNode, anvil_rpc: RpcClient, bridge: Address
+) -> None:
+    key = "0x" + keccak(text="poor relayer").hex()
+    await anvil_node.set_balance(Account.from_key(key).address, 10**12)
+    submitter = Submitter(anvil_rpc, key, InMemoryNonceSource(), _config())
+    outcome = await submitter.submit(_request(bridge, "poor"))
+    assert isinstance(outcome, OutOfFunds)
+    assert "insufficient funds" in outcome.detail.lower()
+
+
+async def test_conflux_release_mines_with_cip130_gas(
+    conflux_node: ConfluxDevNode, conflux_rpc: RpcClient
+) -> None:
+    bridge = await _deploy(
+        conflux_rpc, DevSender(conflux_rpc, conflux_node.funded_keys[2], conflux_node.chain_id)
+    )
+    config = _config(
+        chain_id=conflux_node.chain_id, poll_interval=0.1, replace_after=30.0, deadline=40.0
+    )
+    submitter = Submitter(conflux_rpc, conflux_node.funded_keys[3], InMemoryNonceSource(), config)
+    request = _request(bridge, "conflux")
+    outcome = await submitter.submit(request)
+    assert isinstance(outcome, Mined)
+    tx = await conflux_rpc.request("eth_getTransactionByHash", ["0x" + outcome.tx_hash.hex()])
+    assert int(tx["gas"], 16) >= 100 * len(request.data)
+    assert isinstance(await submitter.submit(request), AlreadyProcessed)
