@@ -1,0 +1,1 @@
+"""The relayer's shell services: the one writer, gossip, submission, settlement."""

@@ -1,0 +1,140 @@
+"""Typed reads of the bridge contracts and the calldata of a release or unlock.
+
+Calls go through :class:`relayer.chain.rpc.RpcClient` (timeouts, retries, strict
+answers); encoding and decoding use the contracts' own ABI types via eth-abi. A
+malformed answer raises :class:`RpcResponseError` naming the call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi.abi import decode, encode
+from eth_abi.exceptions import DecodingError
+from eth_utils.crypto import keccak
+
+from relayer.chain.rpc import RpcClient
+from relayer.domain.types import (
+    ZERO_ADDRESS,
+    Address,
+    Hash32,
+    Release,
+    Validator,
+    ValidatorSet,
+    parse_address,
+)
+from relayer.errors import RpcResponseError
+
+_SET_TYPES = ["uint64", "address[]", "bytes2[]", "uint8", "uint8"]
+_RELEASE_TUPLE = "(bytes32,uint64,uint64,address,address,uint256)"
+RELEASED_TOPIC = Hash32(keccak(text="Released(bytes32,address,address,uint256)"))
+UNLOCKED_TOPIC = Hash32(keccak(text="Unlocked(bytes32,address,address,uint256)"))
+
+
+def selector(signature: str) -> bytes:
+    """The 4-byte function selector of ``name(types)``."""
+    return keccak(text=signature)[:4]
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousSet:
+    """The set replaced by the last rotation, valid until ``valid_until`` (unix seconds)."""
+
+    validator_set: ValidatorSet
+    valid_until: int
+
+
+def _to_set(values: tuple[Any, ...]) -> ValidatorSet:
+    set_id, members, jurisdictions, threshold, min_jurisdictions = values[:5]
+    if len(members) != len(jurisdictions):
+        raise RpcResponseError("validatorSet(): members and jurisdictions differ in length")
+    try:
+        validators = tuple(
+            Validator(parse_address(m), bytes(j).decode("ascii"))
+            for m, j in zip(members, jurisdictions, strict=True)
+        )
+    except ValueError as err:
+        raise RpcResponseError(f"validatorSet(): bad member entry: {err}") from err
+    return ValidatorSet(int(set_id), validators, int(threshold), int(min_jurisdictions))
+
+
+class BridgeContract:
+    """Read-only view of a BridgeVault or BridgeGateway (they share these functions)."""
+
+    def __init__(self, rpc: RpcClient, address: Address, chain_id: int) -> None:
+        self.rpc = rpc
+        self.address = address
+        self.chain_id = chain_id
+
+    async def _call(self, signature: str, types: list[str], args: list[Any], out: list[str]) -> Any:
+        data = selector(signature) + encode(types, args)
+        raw = await self.rpc.call(self.address, data)
+        try:
+            return decode(out, raw)
+        except (DecodingError, ValueError, TypeError) as err:
+            raise RpcResponseError(f"{signature}: undecodable answer ({len(raw)} bytes)") from err
+
+    async def validator_set(self) -> ValidatorSet:
+        """The current set: the one a release is checked against."""
+        return _to_set(await self._call("validatorSet()", [], [], _SET_TYPES))
+
+    async def previous_validator_set(self) -> PreviousSet | None:
+        """The set replaced by the last rotation while its grace period lasts, else None."""
+        values = await self._call("previousValidatorSet()", [], [], [*_SET_TYPES, "uint64"])
+        if int(values[0]) == 0 or not values[1]:
+            return None
+        return PreviousSet(_to_set(values), int(values[5]))
+
+    async def is_processed(self, transfer_id: Hash32) -> bool:
+        (done,) = await self._call("isProcessed(bytes32)", ["bytes32"], [transfer_id], ["bool"])
+        return bool(done)
+
+    async def mirror_of(self, src_chain_id: int, src_token: Address) -> Address | None:
+        """Gateway only: the mirror of a source token (None if not registered)."""
+        (mirror,) = await self._call(
+            "mirrorOf(uint64,address)",
+            ["uint64", "address"],
+            [src_chain_id, src_token],
+            ["address"],
+        )
+        address = parse_address(mirror)
+        return None if address == ZERO_ADDRESS else address
+
+    async def source_of(self, mirror: Address) -> tuple[int, Address] | None:
+        """Gateway only: (source chain, source token) of a mirror (None if not one)."""
+        chain_id, token = await self._call(
+            "sourceOf(address)", ["address"], [mirror], ["uint64", "address"]
+        )
+        if int(chain_id) == 0:
+            return None
+        return int(chain_id), parse_address(token)
+
+    async def find_execution(self, transfer_id: Hash32, lookback: int) -> Hash32 | None:
+        """Hash of the transaction that released or unlocked ``transfer_id`` within the
+        last ``lookback`` blocks, if there is one (the id is an indexed topic)."""
+        head = await self.rpc.block_number()
+        logs = await self.rpc.get_logs(
+            self.address,
+            [[RELEASED_TOPIC, UNLOCKED_TOPIC], transfer_id],
+            from_block=max(0, head - lookback),
+            to_block=head,
+        )
+        return logs[0].tx_hash if logs else None
+
+
+def release_calldata(function: str, release: Release, bundle: bytes) -> bytes:
+    """Calldata of ``release(Release, bytes)`` (gateway) or ``unlock(Release, bytes)`` (vault)."""
+    if function not in ("release", "unlock"):
+        raise ValueError(f"unknown bridge function {function!r}")
+    args = (
+        release.transfer_id,
+        release.src_chain_id,
+        release.nonce,
+        release.token,
+        release.recipient,
+        release.amount,
+    )
+    return selector(f"{function}({_RELEASE_TUPLE},bytes)") + encode(
+        [_RELEASE_TUPLE, "bytes"], [args, bundle]
+    )

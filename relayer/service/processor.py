@@ -1,0 +1,269 @@
+"""The one writer: every input goes through here, with its effects, in one transaction.
+
+An input (a confirmed source event, a peer's attestation, a destination execution) is
+applied to the transfer's state with the pure :func:`relayer.domain.lifecycle.step`.
+Within the same database transaction the processor stores the new state and carries
+out the effects that are pure computation (policy, signing, quorum) or bookkeeping
+(alerts), and queues the effects that touch the outside world (publishing over MQTT,
+submitting a release) in the outbox. Those run only after the commit, each idempotent
+and keyed by transfer id. One asyncio lock serialises all writes of this relayer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from relayer.api.metrics import Metrics
+from relayer.domain import lifecycle
+from relayer.domain.digest import release_digest
+from relayer.domain.policy import RefusalReason, Refused
+from relayer.domain.quorum import QuorumMet, evaluate_quorum
+from relayer.domain.routing import Unroutable, build_release, route_release
+from relayer.domain.transfer import (
+    CheckPolicy,
+    CheckQuorum,
+    Confirmed,
+    Effect,
+    HaltSigning,
+    Input,
+    OwnSignature,
+    PublishAttestation,
+    QuorumReached,
+    Rejected,
+    SignRelease,
+    SubmitRelease,
+    TransferState,
+    TransferStatus,
+)
+from relayer.domain.types import Attestation, EvmDomain, Hash32, Release, SourceEvent
+from relayer.keys import Signer
+from relayer.log import get_logger, transfer_logger
+from relayer.service.books import PolicyBook, RouteBook, SetBook
+from relayer.service.payloads import release_to_json
+from relayer.store import AlertKind, EffectKind, Store, Transaction, TransferRecord
+
+log = get_logger("processor")
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """The input changed the transfer (or confirmed what it already was)."""
+
+    status: TransferStatus
+
+
+def event_of(rec: TransferRecord) -> SourceEvent:
+    """The source event as stored."""
+    return SourceEvent(
+        transfer_id=rec.transfer_id,
+        src_chain_id=rec.src_chain_id,
+        src_contract=rec.src_contract,
+        nonce=rec.nonce,
+        src_token=rec.src_token,
+        sender=rec.sender,
+        recipient=rec.recipient,
+        amount=rec.amount,
+        dst_chain_id=rec.dst_chain_id,
+        block_number=rec.block_number,
+        block_hash=rec.block_hash,
+        tx_hash=rec.tx_hash,
+        log_index=rec.log_index,
+    )
+
+
+def _refusal_of(rec: TransferRecord) -> Refused | None:
+    if rec.status is not TransferStatus.REFUSED:
+        return None
+    code, _, detail = (rec.status_reason or "").partition(": ")
+    try:
+        return Refused(RefusalReason(code), detail)
+    except ValueError:
+        return Refused(RefusalReason.NO_ROUTE, rec.status_reason or "")
+
+
+class Processor:
+    """Applies inputs to transfers; see the module docstring."""
+
+    def __init__(
+        self,
+        store: Store,
+        signer: Signer,
+        domains: Mapping[int, EvmDomain],
+        sets: SetBook,
+        routes: RouteBook,
+        policy: PolicyBook,
+        metrics: Metrics,
+    ) -> None:
+        self.store = store
+        self.signer = signer
+        self.domains = domains
+        self.sets = sets
+        self.routes = routes
+        self.policy = policy
+        self.metrics = metrics
+        self.lock = asyncio.Lock()
+        self.outbox_ready = asyncio.Event()
+
+    # ------------------------------------------------------------------ reading
+
+    async def load_state(self, tx: Transaction, transfer_id: Hash32) -> TransferState | None:
+        """Rebuild the lifecycle state of a transfer from its stored rows."""
+        rec = await tx.get_transfer(transfer_id)
+        if rec is None:
+            return None
+        event = event_of(rec)
+        own = await tx.own_signature(transfer_id)
+        release: Release | None = None
+        attestation: Attestation | None = None
+        if own is not None and rec.dst_token is not None:
+            release = build_release(event, rec.dst_token)
+            attestation = Attestation(transfer_id, own.digest, self.signer.address, own.signature)
+        return TransferState(
+            status=rec.status,
+            event=event,
+            release=release,
+            digest=None if own is None else own.digest,
+            refusal=_refusal_of(rec),
+            sign_requested=own is not None,
+            attestation=attestation,
+            quorum=None,
+            tx_hash=rec.release_tx_hash,
+        )
+
+    def expected_release(self, event: SourceEvent) -> tuple[Release, Hash32] | None:
+        """The release (and digest) this relayer would sign for ``event``, policy aside.
+
+        Peers' attestations count only when their digest equals this one.
+        """
+        domain = self.domains.get(event.dst_chain_id)
+        release = route_release(self.routes.routes, event)
+        if domain is None or isinstance(release, Unroutable):
+            return None
+        return release, release_digest(domain, release)
+
+    # ------------------------------------------------------------------ writing
+
+    async def apply(self, tx: Transaction, transfer_id: Hash32, first: Input) -> Applied | Rejected:
+        """Apply ``first`` and every input its effects produce, all inside ``tx``."""
+        state = await self.load_state(tx, transfer_id)
+        pending: list[Input] = [first]
+        result: Applied | Rejected = Rejected(None if state is None else state.status, "", "")
+        while pending:
+            current = pending.pop(0)
+            outcome = lifecycle.step(state, current)
+            if isinstance(outcome, Rejected):
+                self._log(state, current).debug("input rejected", reason=outcome.reason)
+                if current is first:
+                    return outcome
+                continue
+            await self._persist(tx, state, outcome.state)
+            state = outcome.state
+            result = Applied(state.status)
+            for effect in outcome.effects:
+                follow_up = await self._run_effect(tx, state, effect)
+                if follow_up is not None:
+                    pending.append(follow_up)
+        return result
+
+    def _log(self, state: TransferState | None, current: Input) -> Any:
+        if state is None:
+            return log.bind(input=type(current).__name__)
+        e = state.event
+        return transfer_logger(log, e.transfer_id, e.src_chain_id, e.dst_chain_id, state.status)
+
+    async def _persist(
+        self, tx: Transaction, before: TransferState | None, after: TransferState
+    ) -> None:
+        tid = after.transfer_id
+        if before is None or before.status != after.status:
+            reason = None
+            if after.refusal is not None:
+                reason = f"{after.refusal.reason.value}: {after.refusal.detail}"
+            await tx.set_status(
+                tid,
+                after.status,
+                reason,
+                release_tx_hash=after.tx_hash if after.status is TransferStatus.RELEASED else None,
+            )
+            e = after.event
+            transfer_logger(log, tid, e.src_chain_id, e.dst_chain_id, after.status).info(
+                "transfer advanced",
+                previous=None if before is None else before.status.value,
+                reason=reason,
+            )
+        if after.refusal is not None and (before is None or before.refusal is None):
+            await tx.record_refusal(
+                tid, self.signer.address, after.refusal.reason.value, after.refusal.detail
+            )
+            self.metrics.refusals.labels(after.refusal.reason.value).inc()
+        if after.release is not None and (before is None or before.release is None):
+            await tx.set_dst_token(tid, after.release.token)
+
+    async def _run_effect(
+        self, tx: Transaction, state: TransferState, effect: Effect
+    ) -> Input | None:
+        match effect:
+            case CheckPolicy(event=event):
+                if await tx.chain_halted(event.src_chain_id):
+                    self._log(state, Confirmed(event)).warning(
+                        "signing halted on this chain: left confirmed until acknowledged"
+                    )
+                    return None
+                return lifecycle.decide(self.policy.policy, self.routes.routes, self.domains, event)
+            case SignRelease(transfer_id=tid, dst_chain_id=dst, digest=digest):
+                signature = self.signer.sign_digest(digest)
+                attestation = Attestation(tid, digest, self.signer.address, signature)
+                vset = self.sets.current.get(dst)
+                await tx.record_own_signature(
+                    attestation, 0 if vset is None else vset.set_id, self.policy.version
+                )
+                self.metrics.signatures.inc()
+                return OwnSignature(attestation)
+            case PublishAttestation(attestation=att):
+                await tx.enqueue_effect(att.transfer_id, EffectKind.PUBLISH, {})
+                self.outbox_ready.set()
+                return None
+            case CheckQuorum(transfer_id=tid, dst_chain_id=dst, digest=digest):
+                met = await self.quorum(tx, tid, dst, digest)
+                return None if met is None else QuorumReached(tid, met)
+            case SubmitRelease(transfer_id=tid, dst_chain_id=dst, release=release, bundle=bundle):
+                payload = {
+                    "dst_chain_id": dst,
+                    "release": release_to_json(release),
+                    "bundle": "0x" + bundle.hex(),
+                }
+                await tx.enqueue_effect(tid, EffectKind.SUBMIT, payload)
+                self.outbox_ready.set()
+                return None
+            case HaltSigning(transfer_id=tid, reason=reason):
+                await tx.raise_alert(
+                    AlertKind.HALT,
+                    state.event.src_chain_id,
+                    {"transfer_id": "0x" + tid.hex(), "reason": reason},
+                )
+                self._log(state, Confirmed(state.event)).error(
+                    "SAFETY HALT: signing stopped on this chain until an operator acknowledges",
+                    reason=reason,
+                )
+                return None
+        return None
+
+    async def quorum(
+        self, tx: Transaction, transfer_id: Hash32, dst_chain_id: int, digest: Hash32
+    ) -> QuorumMet | None:
+        """A bundle the destination accepts now, from the stored attestations, if any."""
+        stored = await tx.attestations_for(transfer_id, digest)
+        attestations = [Attestation(s.transfer_id, s.digest, s.signer, s.signature) for s in stored]
+        for vset in self.sets.sets_for(dst_chain_id):
+            outcome = evaluate_quorum(vset, digest, attestations)
+            if isinstance(outcome, QuorumMet):
+                return outcome
+        return None
+
+    async def transaction_for(self, transfer_id: Hash32, first: Input) -> Applied | Rejected:
+        """Apply one input in its own transaction (the common case)."""
+        async with self.lock, self.store.transaction() as tx:
+            return await self.apply(tx, transfer_id, first)
