@@ -1,0 +1,112 @@
+"""Publishes this validator's attestations: the outbox's PUBLISH effects, and again
+periodically while a transfer is unreleased (retained messages are lost if the
+broker restarts without persistence; republishing the same retained payload is
+idempotent)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from relayer.domain.routing import build_release
+from relayer.domain.transfer import TransferStatus
+from relayer.domain.types import Hash32, hex32
+from relayer.errors import BrokerError
+from relayer.gossip.transport import MqttGossip
+from relayer.gossip.wire import AttestationMessage
+from relayer.log import get_logger
+from relayer.service.processor import Processor, event_of
+from relayer.store import EffectKind, Transaction
+
+log = get_logger("publisher")
+
+UNRELEASED = (TransferStatus.ATTESTED, TransferStatus.QUORUM, TransferStatus.SUBMITTED)
+
+
+class Publisher:
+    """Turns stored own signatures into retained gossip messages."""
+
+    def __init__(
+        self,
+        processor: Processor,
+        gossip: MqttGossip,
+        *,
+        poll_interval_s: float,
+        republish_interval_s: float,
+    ) -> None:
+        self.processor = processor
+        self.gossip = gossip
+        self.poll_interval_s = poll_interval_s
+        self.republish_interval_s = republish_interval_s
+        self.published = 0
+
+    async def message_for(self, tx: Transaction, transfer_id: Hash32) -> AttestationMessage | None:
+        rec = await tx.get_transfer(transfer_id)
+        own = await tx.own_signature(transfer_id)
+        if rec is None or own is None or rec.dst_token is None:
+            return None
+        return AttestationMessage(
+            release=build_release(event_of(rec), rec.dst_token),
+            dst_chain_id=rec.dst_chain_id,
+            set_id=own.set_id,
+            digest=own.digest,
+            signer=self.processor.signer.address,
+            signature=own.signature,
+            signed_at=int(own.signed_at.timestamp()),
+        )
+
+    async def run(self) -> None:
+        """Drain PUBLISH effects whenever the processor queues some; republish on a timer."""
+        last_republish = time.monotonic()
+        ready = self.processor.outbox_ready
+        while True:
+            try:
+                await self.drain()
+                if time.monotonic() - last_republish >= self.republish_interval_s:
+                    await self.republish()
+                    last_republish = time.monotonic()
+            except BrokerError as err:
+                log.warning("publishing deferred: broker unavailable", error=str(err))
+            try:
+                async with asyncio.timeout(self.poll_interval_s):
+                    await ready.wait()
+            except TimeoutError:
+                pass
+            ready.clear()
+
+    async def drain(self) -> int:
+        """Publish every pending PUBLISH effect; returns how many were done."""
+        store = self.processor.store
+        async with store.reader() as tx:
+            effects = await tx.pending_effects([EffectKind.PUBLISH], limit=500)
+            messages = [(e, await self.message_for(tx, e.transfer_id)) for e in effects]
+        done = 0
+        for effect, message in messages:
+            if message is not None:
+                await self.gossip.publish(message)
+                self.published += 1
+                log.info(
+                    "attestation published",
+                    transfer_id=hex32(effect.transfer_id),
+                    dst_chain_id=message.dst_chain_id,
+                    stage="attested",
+                )
+            async with store.transaction() as tx:
+                await tx.mark_effect_done(effect.id)
+            done += 1
+        return done
+
+    async def republish(self) -> int:
+        """Publish again our attestations of every transfer not yet released."""
+        count = 0
+        async with self.processor.store.reader() as tx:
+            messages = []
+            for status in UNRELEASED:
+                for rec in await tx.transfers_by_status(status, limit=1000):
+                    message = await self.message_for(tx, rec.transfer_id)
+                    if message is not None:
+                        messages.append(message)
+        for message in messages:
+            await self.gossip.publish(message)
+            count += 1
+        return count

@@ -1,0 +1,153 @@
+"""The watcher's durable sink: events and cursor in one transaction, then the pipeline.
+
+Each scanned window arrives as a :class:`ScanBatch` of CONFIRMED events (the watcher
+scans only up to the confirmed head). In one transaction the sink stores the events
+and the advanced cursor and applies ``Confirmed`` to each new transfer, which runs the
+policy, signs and queues the publication. A restart resumes from the stored cursor:
+nothing skipped, nothing twice.
+
+A reorg of scanned blocks is by definition deeper than the confirmation rule. Events
+only observed are orphaned; if this validator already signed anything in the orphaned
+range, a HALT alert with the evidence stops signing on that chain until an operator
+acknowledges it (``relayer alerts ack``): it does not quietly resume.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from relayer.api.metrics import Metrics
+from relayer.chain.confirmation import HeadRegressed
+from relayer.chain.scan import Checkpoint, Cursor, Reorg, ScanBatch
+from relayer.domain.transfer import Confirmed, TransferStatus
+from relayer.domain.types import Address, Direction, hex32
+from relayer.log import get_logger
+from relayer.service.books import RouteBook
+from relayer.service.processor import Processor
+from relayer.store import AlertKind, Store
+from relayer.store.outcomes import EventConflict
+
+log = get_logger("sink")
+
+
+class StoreSink:
+    """``ScanSink`` of one (chain, contract) on the relayer's store."""
+
+    def __init__(
+        self,
+        *,
+        chain_id: int,
+        contract: Address,
+        direction: Direction,
+        store: Store,
+        processor: Processor,
+        routes: RouteBook,
+        metrics: Metrics,
+    ) -> None:
+        self.chain_id = chain_id
+        self.contract = contract
+        self.direction = direction
+        self.store = store
+        self.processor = processor
+        self.routes = routes
+        self.metrics = metrics
+        self.label = direction.value
+
+    async def load_cursor(self) -> Cursor | None:
+        async with self.store.reader() as tx:
+            stored = await tx.get_cursor(self.chain_id)
+        if stored is None:
+            return None
+        last = None
+        if stored.last_scanned_block is not None and stored.last_scanned_hash is not None:
+            last = Checkpoint(stored.last_scanned_block, stored.last_scanned_hash)
+        return Cursor(stored.next_block, last)
+
+    async def recent_checkpoints(self, limit: int) -> Sequence[Checkpoint]:
+        async with self.store.reader() as tx:
+            blocks = await tx.recent_blocks(self.chain_id, limit)
+        return [Checkpoint(number, block_hash) for number, block_hash in blocks]
+
+    async def on_batch(self, batch: ScanBatch) -> None:
+        for event in batch.events:
+            await self.routes.ensure(event)  # chain reads happen before the transaction
+        hashes = (
+            []
+            if batch.cursor.last is None
+            else [(batch.cursor.last.number, batch.cursor.last.hash)]
+        )
+        async with self.processor.lock, self.store.transaction() as tx:
+            recorded = await tx.record_scan(
+                self.chain_id,
+                self.contract,
+                self.direction,
+                batch.events,
+                batch.cursor.next_block,
+                hashes,
+            )
+            for event, outcome in zip(batch.events, recorded.events, strict=True):
+                if isinstance(outcome, EventConflict):
+                    await tx.raise_alert(
+                        AlertKind.HALT,
+                        self.chain_id,
+                        {
+                            "reason": "a different event for a stored transfer id",
+                            "transfer_id": hex32(event.transfer_id),
+                            "fields": list(outcome.fields),
+                            "block": event.block_number,
+                            "tx_hash": hex32(event.tx_hash),
+                        },
+                    )
+                    log.error(
+                        "SAFETY HALT: conflicting event", transfer_id=hex32(event.transfer_id)
+                    )
+                    continue
+                await self.processor.apply(tx, event.transfer_id, Confirmed(event))
+        self.metrics.last_scan.labels(self.label).set(batch.to_block)
+
+    async def on_reorg(self, reorg: Reorg) -> None:
+        fork_block = (
+            reorg.fork_point.number if reorg.fork_point is not None else reorg.orphaned[0] - 1
+        )
+        async with self.processor.lock, self.store.transaction() as tx:
+            rewound = await tx.rewind(self.chain_id, fork_block)
+            signed: list[str] = []
+            for tid in rewound.acted_upon:
+                if await tx.own_signature(tid) is not None:
+                    signed.append(hex32(tid))
+                    continue
+                rec = await tx.get_transfer(tid)
+                if rec is not None and rec.status in (
+                    TransferStatus.CONFIRMED,
+                    TransferStatus.REFUSED,
+                ):
+                    await tx.set_status(
+                        tid, TransferStatus.ORPHANED, "reorged out after confirmation"
+                    )
+            detail: dict[str, Any] = {
+                "reason": "reorg deeper than the confirmation rule",
+                "fork_block": fork_block,
+                "orphaned_range": list(reorg.orphaned),
+                "depth": reorg.depth,
+                "stale_block": {"number": reorg.stale.number, "hash": hex32(reorg.stale.hash)},
+                "replaced_by": None if reorg.replaced_by is None else hex32(reorg.replaced_by),
+                "signed_transfers": signed,
+            }
+            kind = AlertKind.HALT if signed else AlertKind.WARNING
+            await tx.raise_alert(kind, self.chain_id, detail)
+        (log.error if signed else log.warning)(
+            "reorg below the confirmed head", chain_id=self.chain_id, halted=bool(signed), **detail
+        )
+
+    async def on_anomaly(self, anomaly: HeadRegressed) -> None:
+        detail = {
+            "reason": "confirmed head went backwards",
+            "previous": {"number": anomaly.previous.number, "hash": hex32(anomaly.previous.hash)},
+            "current": None
+            if anomaly.current is None
+            else {"number": anomaly.current.number, "hash": hex32(anomaly.current.hash)},
+        }
+        async with self.processor.lock, self.store.transaction() as tx:
+            await tx.raise_alert(AlertKind.WARNING, self.chain_id, detail)
+        log.error("confirmed head went backwards", chain_id=self.chain_id, **detail)
