@@ -1,0 +1,1 @@
+"""Benchmarks: gas per bridge operation, end-to-end pipeline throughput."""
