@@ -45,6 +45,27 @@ class SubmissionOps(TxBase):
         await self._flush()
         return nonce
 
+    async def committed_nonce(self, chain_id: int, sender: Address) -> int | None:
+        """The next nonce after the last transaction the node accepted from ``sender``."""
+        row = await self._get(AccountNonce, (chain_id, bytes(sender)))
+        return None if row is None else row.next_nonce
+
+    async def set_committed_nonce(
+        self, chain_id: int, sender: Address, next_nonce: int, *, only_up: bool
+    ) -> int:
+        """Store ``next_nonce`` (never lower than stored when ``only_up``); returns it."""
+        if next_nonce < 0:
+            raise ValueError("next_nonce must be non-negative")
+        key = (chain_id, bytes(sender))
+        await self._insert_ignore(
+            AccountNonce, {"chain_id": chain_id, "address": bytes(sender), "next_nonce": next_nonce}
+        )
+        row = await self._get(AccountNonce, key, for_update=True)
+        assert row is not None  # inserted above or earlier; never deleted
+        row.next_nonce = max(row.next_nonce, next_nonce) if only_up else next_nonce
+        await self._flush()
+        return row.next_nonce
+
     async def record_submission(
         self,
         transfer_id: Hash32,

@@ -71,6 +71,18 @@ async def test_next_submit_nonce_rolled_back_allocation_is_reused(store: Store) 
     assert await _allocate(store, sender) == 0
 
 
+async def test_committed_nonce_moves_only_up_unless_resynced(store: Store) -> None:
+    sender = rand_address()
+    async with store.transaction() as tx:
+        assert await tx.committed_nonce(ETHEREUM, sender) is None
+        assert await tx.set_committed_nonce(ETHEREUM, sender, 5, only_up=True) == 5
+        assert await tx.set_committed_nonce(ETHEREUM, sender, 3, only_up=True) == 5
+    async with store.transaction() as tx:
+        assert await tx.committed_nonce(ETHEREUM, sender) == 5
+        assert await tx.set_committed_nonce(ETHEREUM, sender, 2, only_up=False) == 2
+        assert await tx.committed_nonce(CONFLUX, sender) is None
+
+
 async def test_record_submission_lifecycle(store: Store, nonce: int) -> None:
     tid = await _observed(store, nonce)
     sender, tx_hash = rand_address(), rand_hash()
