@@ -1,0 +1,154 @@
+"""What the HTTP API shows: readiness checks, transfer status, metrics refresh."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from relayer.api.metrics import Metrics
+from relayer.api.server import Check
+from relayer.chain.rpc import RpcClient
+from relayer.chain.watcher import EventWatcher
+from relayer.domain.transfer import TransferStatus
+from relayer.domain.types import Address, checksum, hex32, parse_hash32
+from relayer.errors import RelayerError
+from relayer.gossip.transport import MqttGossip
+from relayer.service.books import SetBook
+from relayer.store import Store, TransferView
+
+
+def view_to_json(view: TransferView, sets: SetBook) -> dict[str, Any]:
+    """A transfer as a user or operator wants to read it: where, why, who signed."""
+    t = view.transfer
+    jurisdictions: dict[str, str] = {}
+    for accepted in sets.sets_for(t.dst_chain_id):
+        for member in accepted.members:
+            jurisdictions[checksum(member.address)] = member.jurisdiction
+    vset = sets.current.get(t.dst_chain_id)
+    own_digest = None if view.own_signature is None else view.own_signature.digest
+    counted = [a for a in view.attestations if own_digest is None or a.digest == own_digest]
+    return {
+        "transfer_id": hex32(t.transfer_id),
+        "direction": t.direction.value,
+        "status": t.status.value,
+        "reason": t.status_reason,
+        "src_chain_id": t.src_chain_id,
+        "dst_chain_id": t.dst_chain_id,
+        "nonce": t.nonce,
+        "src_token": checksum(t.src_token),
+        "dst_token": None if t.dst_token is None else checksum(t.dst_token),
+        "sender": checksum(t.sender),
+        "recipient": checksum(t.recipient),
+        "amount": str(t.amount),
+        "source_tx": hex32(t.tx_hash),
+        "source_block": t.block_number,
+        "observed_at": t.observed_at.isoformat(),
+        "confirmed_at": None if t.confirmed_at is None else t.confirmed_at.isoformat(),
+        "released_at": None if t.released_at is None else t.released_at.isoformat(),
+        "release_tx": None if t.release_tx_hash is None else hex32(t.release_tx_hash),
+        "attestations": {
+            "count": len(counted),
+            "threshold": None if vset is None else vset.threshold,
+            "min_jurisdictions": None if vset is None else vset.min_jurisdictions,
+            "jurisdictions": sorted({jurisdictions.get(checksum(a.signer), "??") for a in counted}),
+            "signers": [
+                {
+                    "address": checksum(a.signer),
+                    "jurisdiction": jurisdictions.get(checksum(a.signer)),
+                }
+                for a in counted
+            ],
+        },
+        "refusals": [
+            {
+                "validator": checksum(r.validator),
+                "jurisdiction": jurisdictions.get(checksum(r.validator)),
+                "reason": r.reason_code,
+                "detail": r.detail,
+            }
+            for r in view.refusals
+        ],
+        "submissions": [
+            {"tx_hash": hex32(s.tx_hash), "status": s.status.value, "block": s.mined_block}
+            for s in view.submissions
+        ],
+    }
+
+
+@dataclass
+class NodeStatus:
+    """``StatusSource`` of a running relayer."""
+
+    store: Store
+    sets: SetBook
+    metrics: Metrics
+    rpcs: Mapping[str, RpcClient]
+    watchers: Mapping[str, EventWatcher]
+    gossip: MqttGossip
+    submitter_accounts: Mapping[str, tuple[RpcClient, Address]]
+    stall_after_s: float
+    _progress: dict[str, tuple[int | None, float]] = field(default_factory=dict)
+
+    async def readiness(self) -> Mapping[str, Check]:
+        checks: dict[str, Check] = {}
+        for name, rpc in self.rpcs.items():
+            try:
+                number = await rpc.block_number()
+                checks[f"rpc:{name}"] = Check(True, f"head {number}")
+            except RelayerError as err:
+                checks[f"rpc:{name}"] = Check(False, str(err))
+        connected = self.gossip.connected.is_set()
+        checks["broker"] = Check(connected, "connected" if connected else "disconnected")
+        try:
+            await self.store.ping()
+            checks["database"] = Check(True, self.store.dialect)
+        except RelayerError as err:
+            checks["database"] = Check(False, str(err))
+        now = time.monotonic()
+        for name, watcher in self.watchers.items():
+            next_block = watcher.stats.next_block
+            head = watcher.stats.confirmed_head
+            previous, since = self._progress.get(name, (None, now))
+            if next_block != previous:
+                self._progress[name] = (next_block, now)
+                since = now
+            caught_up = head is not None and next_block is not None and next_block > head
+            stalled = not caught_up and now - since > self.stall_after_s
+            detail = f"next block {next_block}, confirmed head {head}"
+            checks[f"cursor:{name}"] = Check(next_block is not None and not stalled, detail)
+        return checks
+
+    async def transfer_status(self, key: str) -> Mapping[str, Any] | None:
+        async with self.store.reader() as tx:
+            view = await tx.transfer_view(parse_hash32(key))
+        return None if view is None else view_to_json(view, self.sets)
+
+    async def list_transfers(self, status: str | None, limit: int) -> list[Mapping[str, Any]]:
+        statuses = list(TransferStatus) if status is None else [TransferStatus(status)]
+        out: list[Mapping[str, Any]] = []
+        async with self.store.reader() as tx:
+            for s in statuses:
+                for rec in await tx.transfers_by_status(s, limit=limit):
+                    view = await tx.transfer_view(rec.transfer_id)
+                    if view is not None:
+                        out.append(view_to_json(view, self.sets))
+        return out[:limit]
+
+    async def refresh_metrics(self) -> None:
+        async with self.store.reader() as tx:
+            counts = await tx.counts_by_status()
+            alerts = await tx.open_alerts()
+        for s in TransferStatus:
+            self.metrics.transfers.labels(s.value).set(counts.get(s, 0))
+        self.metrics.alerts.set(len(alerts))
+        for name, watcher in self.watchers.items():
+            head, next_block = watcher.stats.confirmed_head, watcher.stats.next_block
+            if head is not None and next_block is not None:
+                self.metrics.head_lag.labels(name).set(max(0, head - (next_block - 1)))
+        for name, (rpc, account) in self.submitter_accounts.items():
+            try:
+                self.metrics.balance.labels(name).set(await rpc.get_balance(account))
+            except RelayerError:
+                continue

@@ -1,0 +1,214 @@
+"""Runs SUBMIT effects: one deterministic primary submits at once, the others later.
+
+For each transfer with a quorum, the primary submitter is the member of the
+destination's current set at index ``transfer_id mod n`` of the ascending member list.
+The primary submits as soon as the quorum is stored; every other relayer waits
+``grace_period_s`` (counted from when it stored the quorum, so it survives restarts),
+checks ``isProcessed`` and only then submits. "Already processed" counts as done.
+Outcomes are recorded; a fee above the cap or an empty account leaves the effect
+pending (and alerts), to be retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from relayer.api.metrics import Metrics
+from relayer.chain.fees import FeeAboveCap
+from relayer.chain.submission import (
+    AlreadyProcessed,
+    Failed,
+    Mined,
+    OutOfFunds,
+    Pending,
+    SubmitOutcome,
+    SubmitRequest,
+)
+from relayer.chain.submitter import Submitter
+from relayer.domain.transfer import AlreadyReleased, ReleaseConfirmed, SubmissionSent
+from relayer.domain.types import Address, Hash32, hex32
+from relayer.log import get_logger
+from relayer.service.contracts import release_calldata
+from relayer.service.payloads import release_from_json
+from relayer.service.processor import Processor
+from relayer.store import AlertKind, Effect, EffectKind, Store, SubmissionStatus
+
+log = get_logger("submit")
+
+
+class StoreNonceSource:
+    """``NonceSource`` on the store: the next nonce after the last one the node accepted."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def next_nonce(self, chain_id: int, sender: Address, chain_pending: int) -> int:
+        async with self.store.reader() as tx:
+            stored = await tx.committed_nonce(chain_id, sender)
+        if stored is not None and stored > chain_pending:
+            # We committed nonces the node no longer holds (it dropped them or restarted):
+            # leaving the gap open would stall every later release, so refill it.
+            log.warning(
+                "stored nonce ahead of the node; refilling the gap",
+                chain_id=chain_id,
+                stored=stored,
+                node_pending=chain_pending,
+            )
+        return chain_pending
+
+    async def commit(self, chain_id: int, sender: Address, nonce: int) -> None:
+        async with self.store.transaction() as tx:
+            await tx.set_committed_nonce(chain_id, sender, nonce + 1, only_up=True)
+
+    async def resync(self, chain_id: int, sender: Address, chain_nonce: int) -> None:
+        async with self.store.transaction() as tx:
+            await tx.set_committed_nonce(chain_id, sender, chain_nonce, only_up=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where releases for one destination chain go."""
+
+    chain_id: int
+    contract: Address
+    function: str  # "release" (gateway) or "unlock" (vault)
+    submitter: Submitter
+
+
+def primary_for(transfer_id: Hash32, members: tuple[Address, ...]) -> Address | None:
+    """The deterministic first submitter of a transfer among ascending ``members``."""
+    if not members:
+        return None
+    ordered = sorted(members)
+    return ordered[int.from_bytes(transfer_id, "big") % len(ordered)]
+
+
+class SubmitRunner:
+    """Carries out SUBMIT effects for every destination chain."""
+
+    def __init__(
+        self,
+        processor: Processor,
+        destinations: dict[int, Destination],
+        metrics: Metrics,
+        *,
+        grace_period_s: float,
+        poll_interval_s: float,
+        enabled: bool = True,
+    ) -> None:
+        self.processor = processor
+        self.destinations = destinations
+        self.metrics = metrics
+        self.grace_period_s = grace_period_s
+        self.poll_interval_s = poll_interval_s
+        self.enabled = enabled
+        self._first_seen: dict[int, float] = {}
+        self._locks = {chain: asyncio.Lock() for chain in destinations}
+
+    def _is_primary(self, effect: Effect, dst_chain_id: int) -> bool:
+        vset = self.processor.sets.current.get(dst_chain_id)
+        members = () if vset is None else tuple(m.address for m in vset.members)
+        return primary_for(effect.transfer_id, members) == self.processor.signer.address
+
+    def due(self, effect: Effect, dst_chain_id: int, now: float) -> bool:
+        """Primary: at once. Others: ``grace_period_s`` after the quorum was stored."""
+        if self._is_primary(effect, dst_chain_id):
+            return True
+        created = effect.created_at.timestamp()
+        first_seen = self._first_seen.setdefault(effect.id, now)
+        waited = max(time.time() - created, now - first_seen)
+        return waited >= self.grace_period_s
+
+    async def run(self) -> None:
+        ready = self.processor.outbox_ready
+        while True:
+            if self.enabled:
+                await self.run_due()
+            try:
+                async with asyncio.timeout(self.poll_interval_s):
+                    await ready.wait()
+            except TimeoutError:
+                pass
+
+    async def run_due(self) -> None:
+        """Submit every due SUBMIT effect, one chain's submissions at a time per chain."""
+        async with self.processor.store.reader() as tx:
+            effects = await tx.pending_effects([EffectKind.SUBMIT], limit=200)
+        now = time.monotonic()
+        by_chain: dict[int, list[Effect]] = {}
+        for effect in effects:
+            dst = int(effect.payload.get("dst_chain_id", 0))
+            if dst in self.destinations and self.due(effect, dst, now):
+                by_chain.setdefault(dst, []).append(effect)
+        async with asyncio.TaskGroup() as group:
+            for chain_id, chain_effects in by_chain.items():
+                group.create_task(self._run_chain(chain_id, chain_effects))
+
+    async def _run_chain(self, chain_id: int, effects: list[Effect]) -> None:
+        async with self._locks[chain_id]:
+            for effect in effects:
+                await self.submit(self.destinations[chain_id], effect)
+
+    async def submit(self, dst: Destination, effect: Effect) -> SubmitOutcome:
+        """Send one release and record what became of it."""
+        release = release_from_json(effect.payload["release"])
+        bundle = bytes.fromhex(str(effect.payload["bundle"]).removeprefix("0x"))
+        request = SubmitRequest(
+            transfer_id=effect.transfer_id,
+            to=dst.contract,
+            data=release_calldata(dst.function, release, bundle),
+        )
+        tlog = log.bind(
+            transfer_id=hex32(effect.transfer_id),
+            src_chain_id=release.src_chain_id,
+            dst_chain_id=dst.chain_id,
+            stage="submitting",
+        )
+        outcome = await dst.submitter.submit(request)
+        self.metrics.submissions.labels(type(outcome).__name__.lower()).inc()
+        await self._record(dst, effect, outcome)
+        tlog.info("submission outcome", outcome=type(outcome).__name__, detail=repr(outcome))
+        return outcome
+
+    async def _record(self, dst: Destination, effect: Effect, outcome: SubmitOutcome) -> None:
+        p = self.processor
+        tid = effect.transfer_id
+        sender = dst.submitter.sender
+        async with p.lock, p.store.transaction() as tx:
+            for tx_hash in dst.submitter.sent:
+                await tx.record_submission(tid, dst.chain_id, sender, 0, tx_hash, 0, 0)
+            match outcome:
+                case Mined(tx_hash=tx_hash, block_number=block):
+                    await tx.update_submission(tx_hash, SubmissionStatus.MINED, block)
+                    await p.apply(tx, tid, SubmissionSent(tid, tx_hash))
+                    await p.apply(tx, tid, ReleaseConfirmed(tid, tx_hash))
+                    await tx.mark_effect_done(effect.id)
+                case AlreadyProcessed(tx_hash=reverted):
+                    if reverted is not None:
+                        await tx.update_submission(reverted, SubmissionStatus.ALREADY_PROCESSED)
+                    await p.apply(tx, tid, AlreadyReleased(tid))
+                    await tx.mark_effect_done(effect.id)
+                case Pending(tx_hash=tx_hash):
+                    await p.apply(tx, tid, SubmissionSent(tid, tx_hash))
+                case FeeAboveCap(required=required, cap=cap):
+                    await tx.raise_alert(
+                        AlertKind.WARNING,
+                        dst.chain_id,
+                        {"reason": "fee above cap: waiting", "required": required, "cap": cap},
+                    )
+                case OutOfFunds(sender=who, detail=detail):
+                    await tx.raise_alert(
+                        AlertKind.WARNING,
+                        dst.chain_id,
+                        {
+                            "reason": "submitter out of funds",
+                            "sender": hex32(who),
+                            "detail": detail,
+                        },
+                    )
+                case Failed(reason=reason, tx_hash=failed):
+                    if failed is not None:
+                        await tx.update_submission(failed, SubmissionStatus.FAILED)
+                    log.warning("release failed; will retry", transfer_id=hex32(tid), reason=reason)
