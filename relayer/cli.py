@@ -7,13 +7,18 @@ prints one line naming what was wrong and exits with code 2.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from relayer.errors import ConfigError, FatalError, RelayerError
+
+if TYPE_CHECKING:
+    from relayer.settings import Settings
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -88,6 +93,97 @@ def _cmd_keys_address(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _settings(args: argparse.Namespace) -> Settings:
+    from relayer.log import configure_logging
+    from relayer.settings import load_settings
+
+    settings = load_settings(Path(args.config) if args.config else None)
+    configure_logging(settings.log.format, settings.log.level)
+    return settings
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from relayer.node import run_until_signalled
+
+    settings = _settings(args)
+    return _supervise(lambda: run_until_signalled(settings))
+
+
+def _leaves(err: BaseException) -> list[BaseException]:
+    if isinstance(err, BaseExceptionGroup):
+        return [leaf for inner in err.exceptions for leaf in _leaves(inner)]
+    return [err]
+
+
+def _supervise(main: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    """The one place that catches broad exceptions: map them to exit codes.
+
+    A bad setting (also one found at start-up, like a chain id the node contradicts) is
+    exit code 2 with one line; a fatal error or any crashed task is exit code 1.
+    """
+    from relayer.log import get_logger
+
+    log = get_logger("supervisor")
+    try:
+        return asyncio.run(main())
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # the supervisor turns any crash into an exit code
+        leaves = _leaves(err)
+        config = [e for e in leaves if isinstance(e, ConfigError)]
+        for bad in config:
+            sys.stderr.write(f"relayer: error: {bad}\n")
+        if config:
+            return EXIT_USAGE
+        for leaf in leaves:
+            if isinstance(leaf, FatalError):
+                log.error("stopped by a fatal error", error=str(leaf))
+            else:
+                log.error("a task crashed; stopping", error=repr(leaf), exc_info=leaf)
+        return EXIT_FAILURE
+
+
+def _cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from relayer.store import upgrade
+
+    url = args.database_url or _settings(args).database.url
+    status = asyncio.run(upgrade(url))
+    print(json.dumps({"database": url.split("://")[0], "revision": status.current}))
+    return EXIT_OK
+
+
+def _cmd_alerts(args: argparse.Namespace) -> int:
+    from relayer.store import Store
+
+    settings = _settings(args)
+
+    async def go() -> int:
+        store = await Store.open(settings.database.url)
+        try:
+            async with store.transaction() as tx:
+                if args.alerts_command == "ack":
+                    outcome = await tx.acknowledge_alert(args.id, args.by)
+                    print(type(outcome).__name__)
+                    return EXIT_OK if type(outcome).__name__ != "AlertNotFound" else EXIT_FAILURE
+                for alert in await tx.open_alerts():
+                    print(
+                        json.dumps(
+                            {
+                                "id": alert.id,
+                                "kind": alert.kind.value,
+                                "chain_id": alert.chain_id,
+                                "raised_at": alert.raised_at.isoformat(),
+                                "detail": alert.detail,
+                            }
+                        )
+                    )
+                return EXIT_OK
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="relayer",
@@ -99,6 +195,58 @@ def build_parser() -> argparse.ArgumentParser:
         "  relayer status 0x5c1f…e2a9\n",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser(
+        "run",
+        help="run this validator's relayer until SIGTERM/SIGINT",
+        formatter_class=_formatter,
+        epilog="examples:\n"
+        "  relayer run --config config/testnet.toml\n"
+        "  RELAYER_LOG__FORMAT=console relayer run --config relayer.toml\n",
+    )
+    run.add_argument(
+        "--config", required=True, help="TOML settings file (see docs/configuration.md)"
+    )
+    run.set_defaults(func=_cmd_run)
+
+    db = commands.add_parser("db", help="database schema", formatter_class=_formatter)
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    up = db_commands.add_parser(
+        "upgrade",
+        help="apply migrations up to the newest schema",
+        formatter_class=_formatter,
+        epilog="examples:\n"
+        "  relayer db upgrade --config relayer.toml\n"
+        "  relayer db upgrade --database-url postgresql+asyncpg://relayer@db/relayer\n",
+    )
+    up.add_argument("--config", help="TOML settings file (its [database] url is used)")
+    up.add_argument("--database-url", help="SQLAlchemy URL, instead of --config")
+    up.set_defaults(func=_cmd_db_upgrade)
+
+    alerts = commands.add_parser(
+        "alerts",
+        help="list or acknowledge operator alerts (a halt stops signing until acknowledged)",
+        formatter_class=_formatter,
+    )
+    alert_commands = alerts.add_subparsers(dest="alerts_command", metavar="ACTION", required=True)
+    listing = alert_commands.add_parser(
+        "list",
+        help="open alerts, one JSON line each",
+        formatter_class=_formatter,
+        epilog="example:\n  relayer alerts list --config relayer.toml\n",
+    )
+    listing.add_argument("--config", required=True, help="TOML settings file")
+    listing.set_defaults(func=_cmd_alerts)
+    ack = alert_commands.add_parser(
+        "ack",
+        help="acknowledge an alert after investigating it",
+        formatter_class=_formatter,
+        epilog="example:\n  relayer alerts ack 3 --by alice --config relayer.toml\n",
+    )
+    ack.add_argument("id", type=int, help="alert id (from `relayer alerts list`)")
+    ack.add_argument("--by", required=True, help="who acknowledges (kept in the record)")
+    ack.add_argument("--config", required=True, help="TOML settings file")
+    ack.set_defaults(func=_cmd_alerts)
 
     keys = commands.add_parser(
         "keys", help="make and inspect validator keystores", formatter_class=_formatter

@@ -14,7 +14,7 @@ acknowledges it (``relayer alerts ack``): it does not quietly resume.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from relayer.api.metrics import Metrics
@@ -26,7 +26,7 @@ from relayer.log import get_logger
 from relayer.service.books import RouteBook
 from relayer.service.processor import Processor
 from relayer.store import AlertKind, Store
-from relayer.store.outcomes import EventConflict
+from relayer.store.outcomes import EventConflict, EventInserted, EventRelocated
 
 log = get_logger("sink")
 
@@ -44,6 +44,7 @@ class StoreSink:
         processor: Processor,
         routes: RouteBook,
         metrics: Metrics,
+        on_new: Callable[[bytes], Awaitable[None]] | None = None,
     ) -> None:
         self.chain_id = chain_id
         self.contract = contract
@@ -52,6 +53,7 @@ class StoreSink:
         self.processor = processor
         self.routes = routes
         self.metrics = metrics
+        self.on_new = on_new  # called after the commit for each newly stored transfer
         self.label = direction.value
 
     async def load_cursor(self) -> Cursor | None:
@@ -77,6 +79,7 @@ class StoreSink:
             if batch.cursor.last is None
             else [(batch.cursor.last.number, batch.cursor.last.hash)]
         )
+        new: list[bytes] = []
         async with self.processor.lock, self.store.transaction() as tx:
             recorded = await tx.record_scan(
                 self.chain_id,
@@ -104,7 +107,12 @@ class StoreSink:
                     )
                     continue
                 await self.processor.apply(tx, event.transfer_id, Confirmed(event))
+                if isinstance(outcome, EventInserted | EventRelocated):
+                    new.append(event.transfer_id)
         self.metrics.last_scan.labels(self.label).set(batch.to_block)
+        if self.on_new is not None:
+            for transfer_id in new:
+                await self.on_new(transfer_id)
 
     async def on_reorg(self, reorg: Reorg) -> None:
         fork_block = (

@@ -1,0 +1,404 @@
+"""Wiring: one relayer process, every task in one TaskGroup.
+
+``run(settings)`` checks the world against the settings (chain ids, contract code),
+opens the store, connects to the broker, then runs the watchers, the gossip inbound
+loop, the publisher, the submitter, the settler, the set and policy refreshers and the
+HTTP API side by side. SIGTERM or SIGINT stops it cleanly (exit 0); any task that
+crashes stops the whole process with a non-zero code instead of leaving it half-dead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from relayer.api.metrics import Metrics
+from relayer.api.server import ApiServer, build_app
+from relayer.chain.confirmation import ConfirmationRule
+from relayer.chain.events import BridgeEvent
+from relayer.chain.fees import FeePolicy
+from relayer.chain.rpc import RpcClient
+from relayer.chain.submitter import Submitter, SubmitterConfig
+from relayer.chain.watcher import EventWatcher, ReorgPolicy, WatcherConfig
+from relayer.domain.types import Address, Direction, EvmDomain, checksum, parse_address
+from relayer.errors import ConfigError, RelayerError
+from relayer.gossip.config import GossipConfig, TlsFiles, client_id_for
+from relayer.gossip.transport import MqttGossip
+from relayer.keys import Signer, load_keystore, signer_from_hex
+from relayer.log import get_logger
+from relayer.service.books import PolicyBook, RouteBook, SetBook
+from relayer.service.contracts import BridgeContract
+from relayer.service.inbound import InboundVerifier
+from relayer.service.processor import Processor
+from relayer.service.publisher import Publisher
+from relayer.service.settle import Settler
+from relayer.service.sink import StoreSink
+from relayer.service.status import NodeStatus
+from relayer.service.submit import Destination, StoreNonceSource, SubmitRunner
+from relayer.settings import ChainSettings, Settings
+from relayer.store import Store
+
+log = get_logger("node")
+
+GWEI = 10**9
+SET_REFRESH_S = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """The attesting key and the (possibly different) submitting key."""
+
+    attester: Signer
+    submitter: Signer
+
+
+def load_keys(settings: Settings) -> Keys:
+    """Keystores (or the dev-only raw keys, with a warning)."""
+    v = settings.validator
+    if v.keystore is not None and v.password_file is not None:
+        attester = load_keystore(v.keystore, v.password_file)
+    elif v.dev_private_key is not None:
+        attester = signer_from_hex(
+            v.dev_private_key.get_secret_value(), dev_only_setting="validator.dev_private_key"
+        )
+    else:  # the settings model forbids this; keep mypy and readers honest
+        raise ConfigError("validator: no attesting key configured")
+    submitter = attester
+    if v.submitter_keystore is not None and v.submitter_password_file is not None:
+        submitter = load_keystore(v.submitter_keystore, v.submitter_password_file)
+    elif v.dev_submitter_private_key is not None:
+        submitter = signer_from_hex(
+            v.dev_submitter_private_key.get_secret_value(),
+            dev_only_setting="validator.dev_submitter_private_key",
+        )
+    return Keys(attester, submitter)
+
+
+async def check_chain(rpc: RpcClient, chain: ChainSettings, name: str, contract: Address) -> None:
+    """The node serves the configured chain and the contract address holds code."""
+    try:
+        actual = await rpc.chain_id()
+        code = await rpc.get_code(contract)
+    except RelayerError as err:
+        raise ConfigError(f"{name}.rpc_url: cannot reach {chain.rpc_url}: {err}") from err
+    if actual != chain.chain_id:
+        raise ConfigError(f"{name}.chain_id: settings say {chain.chain_id}, the node says {actual}")
+    if not code:
+        where = "vault" if name == "conflux" else "gateway"
+        raise ConfigError(f"{name}.{where}: no contract code at {checksum(contract)}")
+
+
+def gossip_config(settings: Settings, signer: Signer) -> GossipConfig:
+    b = settings.broker
+    url = urlparse(b.url)
+    tls = None
+    if url.scheme == "mqtts":
+        tls = TlsFiles(
+            ca_file=None if b.ca_file is None else str(b.ca_file),
+            cert_file=None if b.client_cert is None else str(b.client_cert),
+            key_file=None if b.client_key is None else str(b.client_key),
+        )
+    password = None
+    if b.password_file is not None:
+        try:
+            password = b.password_file.read_text().strip()
+        except OSError as err:
+            raise ConfigError(f"broker.password_file: cannot read {b.password_file}") from err
+    return GossipConfig(
+        client_id=client_id_for(signer.address),
+        host=url.hostname or "127.0.0.1",
+        port=url.port or (8883 if url.scheme == "mqtts" else 1883),
+        topic_prefix=b.topic_prefix,
+        username=b.username,
+        password=password,
+        tls=tls,
+        connect_timeout_s=b.timeout_s,
+        publish_timeout_s=b.timeout_s,
+    )
+
+
+async def _forever(period_s: float, action: Callable[[], Awaitable[object]], what: str) -> None:
+    """Run ``action`` every ``period_s``; transient failures are logged and retried."""
+    while True:
+        await asyncio.sleep(period_s)
+        try:
+            await action()
+        except RelayerError as err:
+            if not isinstance(err, ConfigError) and err.__class__.__name__ != "SafetyHaltError":
+                log.warning(f"{what} failed; will retry", error=str(err))
+                continue
+            raise
+
+
+class Relayer:
+    """One validator's relayer; ``await Relayer(settings).run()``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.metrics = Metrics()
+        self.api_port: int | None = None
+        self.ready = asyncio.Event()  # set once every task runs (tests wait on it)
+
+    @contextlib.asynccontextmanager
+    async def _clients(self) -> AsyncIterator[tuple[RpcClient, RpcClient]]:
+        s = self.settings
+        async with (
+            RpcClient(s.conflux.rpc_url, timeout=s.conflux.rpc_timeout_s) as conflux,
+            RpcClient(s.ethereum.rpc_url, timeout=s.ethereum.rpc_timeout_s) as ethereum,
+        ):
+            yield conflux, ethereum
+
+    async def run(self) -> None:
+        s = self.settings
+        keys = load_keys(s)
+        vault = parse_address(s.conflux.vault)
+        gateway = parse_address(s.ethereum.gateway)
+        async with self._clients() as (cfx_rpc, eth_rpc):
+            await check_chain(cfx_rpc, s.conflux, "conflux", vault)
+            await check_chain(eth_rpc, s.ethereum, "ethereum", gateway)
+            store = await Store.open(
+                s.database.url,
+                migrate_schema=s.database.migrate_on_start,
+                require_head=True,
+            )
+            try:
+                await self._run_with(store, keys, cfx_rpc, eth_rpc, vault, gateway)
+            finally:
+                await store.close()
+
+    async def _run_with(
+        self,
+        store: Store,
+        keys: Keys,
+        cfx_rpc: RpcClient,
+        eth_rpc: RpcClient,
+        vault: Address,
+        gateway: Address,
+    ) -> None:
+        s = self.settings
+        cfx_id, eth_id = s.conflux.chain_id, s.ethereum.chain_id
+        vault_c = BridgeContract(cfx_rpc, vault, cfx_id)
+        gateway_c = BridgeContract(eth_rpc, gateway, eth_id)
+        destinations = {eth_id: gateway_c, cfx_id: vault_c}
+        domains = {eth_id: EvmDomain(eth_id, gateway), cfx_id: EvmDomain(cfx_id, vault)}
+        sets = SetBook(destinations)
+        await sets.refresh()
+        self._check_membership(sets, keys.attester)
+        routes = RouteBook(gateway_c, cfx_id)
+        policy = PolicyBook(s.policy)
+        processor = Processor(store, keys.attester, domains, sets, routes, policy, self.metrics)
+        verifier = InboundVerifier(processor, self.metrics)
+
+        async def replay(transfer_id: bytes) -> None:
+            await verifier.replay_buffered(transfer_id)  # type: ignore[arg-type]
+
+        watchers = {
+            "conflux": self._watcher(
+                cfx_rpc,
+                s.conflux,
+                vault,
+                BridgeEvent.LOCKED,
+                Direction.TO_ETHEREUM,
+                store,
+                processor,
+                routes,
+                replay,
+            ),
+            "ethereum": self._watcher(
+                eth_rpc,
+                s.ethereum,
+                gateway,
+                BridgeEvent.BURNED,
+                Direction.TO_CONFLUX,
+                store,
+                processor,
+                routes,
+                replay,
+            ),
+        }
+        nonces = StoreNonceSource(store)
+        submit_key = "0x" + keys.submitter.private_key_bytes().hex()
+        runner = SubmitRunner(
+            processor,
+            {
+                eth_id: Destination(
+                    eth_id,
+                    gateway,
+                    "release",
+                    Submitter(eth_rpc, submit_key, nonces, self._submitter_config(s.ethereum)),
+                ),
+                cfx_id: Destination(
+                    cfx_id,
+                    vault,
+                    "unlock",
+                    Submitter(cfx_rpc, submit_key, nonces, self._submitter_config(s.conflux)),
+                ),
+            },
+            self.metrics,
+            grace_period_s=s.submitter.grace_period_s,
+            poll_interval_s=min(s.conflux.poll_interval_s, s.ethereum.poll_interval_s),
+            enabled=s.submitter.enabled,
+        )
+        del submit_key
+        settler = Settler(
+            processor,
+            destinations,
+            self.metrics,
+            poll_interval_s=min(s.conflux.poll_interval_s, s.ethereum.poll_interval_s),
+            sweep_interval_s=SET_REFRESH_S,
+            max_window={cfx_id: s.conflux.max_log_window, eth_id: s.ethereum.max_log_window},
+        )
+        async with MqttGossip(gossip_config(s, keys.attester)) as gossip:
+            publisher = Publisher(
+                processor,
+                gossip,
+                poll_interval_s=min(s.conflux.poll_interval_s, s.ethereum.poll_interval_s),
+                republish_interval_s=60.0,
+            )
+            status = NodeStatus(
+                store=store,
+                sets=sets,
+                metrics=self.metrics,
+                rpcs={"conflux": cfx_rpc, "ethereum": eth_rpc},
+                watchers={name: w for name, (w, _sink) in watchers.items()},
+                gossip=gossip,
+                submitter_accounts={
+                    "conflux": (cfx_rpc, keys.submitter.address),
+                    "ethereum": (eth_rpc, keys.submitter.address),
+                },
+                stall_after_s=max(
+                    60.0, 20 * max(s.conflux.poll_interval_s, s.ethereum.poll_interval_s)
+                ),
+            )
+            api = ApiServer(build_app(status, self.metrics), s.api.host, s.api.port)
+            await api.start()
+            self.api_port = api.port
+            log.info(
+                "relayer started",
+                validator=checksum(keys.attester.address),
+                jurisdiction=s.validator.jurisdiction,
+                submitter=checksum(keys.submitter.address),
+                api_port=api.port,
+                database=store.dialect,
+            )
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for name, (watcher, _sink) in watchers.items():
+                        group.create_task(watcher.run(), name=f"watch:{name}")
+                    group.create_task(self._inbound(gossip, verifier), name="inbound")
+                    group.create_task(publisher.run(), name="publish")
+                    group.create_task(runner.run(), name="submit")
+                    group.create_task(settler.run(), name="settle")
+                    group.create_task(_forever(SET_REFRESH_S, sets.refresh, "set refresh"))
+                    group.create_task(
+                        _forever(s.policy.reload_interval_s, self._reload(policy), "policy reload")
+                    )
+                    self.ready.set()
+            finally:
+                await api.stop()
+
+    @staticmethod
+    def _reload(policy: PolicyBook) -> Callable[[], Awaitable[object]]:
+        async def reload() -> bool:
+            return policy.reload()
+
+        return reload
+
+    def _check_membership(self, sets: SetBook, signer: Signer) -> None:
+        for chain_id, vset in sets.current.items():
+            jurisdiction = vset.jurisdiction_of(signer.address)
+            if jurisdiction is None:
+                log.warning(
+                    "this validator is not a member of the destination's set: its "
+                    "attestations will not count there",
+                    chain_id=chain_id,
+                    validator=checksum(signer.address),
+                )
+            elif jurisdiction != self.settings.validator.jurisdiction:
+                raise ConfigError(
+                    f"validator.jurisdiction: settings say {self.settings.validator.jurisdiction}, "
+                    f"the contract on chain {chain_id} says {jurisdiction}"
+                )
+
+    def _submitter_config(self, chain: ChainSettings) -> SubmitterConfig:
+        return SubmitterConfig(
+            chain_id=chain.chain_id,
+            fees=FeePolicy(
+                max_fee_cap=int(chain.max_fee_gwei * GWEI),
+                tip=int(chain.priority_fee_gwei * GWEI),
+            ),
+            confirmations=chain.receipt_confirmations,
+            poll_interval=min(1.0, chain.poll_interval_s),
+            replace_after=chain.replace_after_s,
+        )
+
+    def _watcher(
+        self,
+        rpc: RpcClient,
+        chain: ChainSettings,
+        contract: Address,
+        event: BridgeEvent,
+        direction: Direction,
+        store: Store,
+        processor: Processor,
+        routes: RouteBook,
+        on_new: Callable[[bytes], Awaitable[None]],
+    ) -> tuple[EventWatcher, StoreSink]:
+        sink = StoreSink(
+            chain_id=chain.chain_id,
+            contract=contract,
+            direction=direction,
+            store=store,
+            processor=processor,
+            routes=routes,
+            metrics=self.metrics,
+            on_new=on_new,
+        )
+        config = WatcherConfig(
+            contract=contract,
+            event=event,
+            chain_id=chain.chain_id,
+            rule=ConfirmationRule.parse(chain.confirmation),
+            start_block=chain.start_block,
+            max_window=chain.max_log_window,
+            poll_interval=chain.poll_interval_s,
+            reorg_policy=ReorgPolicy.RESCAN,
+        )
+        return EventWatcher(rpc, config, sink), sink
+
+    async def _inbound(self, gossip: MqttGossip, verifier: InboundVerifier) -> None:
+        async for received in gossip.attestations():
+            await verifier.handle(received.message)
+
+
+async def run_until_signalled(settings: Settings) -> int:
+    """Run a relayer until SIGTERM/SIGINT (exit 0) or a task fails (exit 1)."""
+    relayer = Relayer(settings)
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+
+    def stop() -> None:
+        if not stopping.is_set():
+            stopping.set()
+            log.info("stop requested; shutting down")
+            if task is not None:
+                task.cancel()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop)
+    try:
+        await relayer.run()
+    except asyncio.CancelledError:
+        if stopping.is_set():
+            log.info("relayer stopped")
+            return 0
+        raise
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    return 0
