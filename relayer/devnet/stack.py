@@ -1,0 +1,390 @@
+"""A whole local bridge: both chains, a broker, the contracts, N relayer processes.
+
+Used by ``relayer devnet``, the end-to-end tests and ``make bench-pipeline``. Blocking
+(it deploys with synchronous web3 and manages OS processes); ``stop()`` leaves no
+process behind. Everything it makes lives under ``workdir``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+
+from relayer.chain import deploy as d
+from relayer.devnet.anvil import AnvilNode
+from relayer.devnet.broker import Broker, start_broker
+from relayer.devnet.conflux import ConfluxDevNode
+from relayer.devnet.processes import DevnetError, ManagedProcess, free_ports
+from relayer.domain.types import checksum
+
+ZERO = "0x0000000000000000000000000000000000000000"
+UNLIMITED = 10**30
+
+
+@dataclass
+class StackOptions:
+    """What to build. Defaults suit a laptop demo; tests shrink the times."""
+
+    validators: int = 5
+    threshold: int | None = None  # default floor(2n/3)+1
+    min_jurisdictions: int = 2
+    jurisdictions: tuple[str, ...] = ("HK", "SG", "AE")
+    users: int = 3
+    block_time_ms: int = 250  # Conflux devBlockIntervalMs; anvil mines every 2x this
+    conflux_confirmation: str = "depth:5"
+    ethereum_confirmation: str = "depth:2"
+    poll_interval_s: float = 0.25
+    grace_period_s: float = 3.0
+    database_urls: Sequence[str] | None = None  # one per validator; default SQLite files
+    deny_lists: dict[int, Sequence[str]] = field(default_factory=dict)  # validator -> addrs
+    topic_prefix: str = "conflux-bridge"
+    log_format: str = "json"
+    start_relayers: bool = True
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    symbol: str
+    decimals: int
+    conflux: str  # address on Conflux eSpace (ZERO = native CFX)
+    ethereum: str  # its mirror on Ethereum
+
+
+@dataclass(frozen=True)
+class ValidatorInfo:
+    index: int
+    address: str
+    jurisdiction: str
+    private_key: str
+    http_url: str
+    database_url: str
+    config_path: Path
+    log_path: Path
+
+
+def _key_hex(account: LocalAccount) -> str:
+    return "0x" + account.key.hex().removeprefix("0x")
+
+
+class Stack:
+    """A running local bridge. Build with :meth:`up`; always :meth:`stop` it."""
+
+    def __init__(self, options: StackOptions, workdir: Path) -> None:
+        self.options = options
+        self.workdir = workdir
+        self.conflux: ConfluxDevNode | None = None
+        self.anvil: AnvilNode | None = None
+        self.broker: Broker | None = None
+        self.relayers: dict[int, ManagedProcess] = {}
+        self.validators: list[ValidatorInfo] = []
+        self.tokens: list[TokenInfo] = []
+        self.users: list[LocalAccount] = []
+        self.vault: Contract | None = None
+        self.gateway: Contract | None = None
+        self.w3c: Web3 | None = None
+        self.w3e: Web3 | None = None
+        self.deployer_c: LocalAccount | None = None
+        self.deployer_e: LocalAccount | None = None
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def up(cls, options: StackOptions, workdir: Path) -> Stack:
+        workdir.mkdir(parents=True, exist_ok=True)
+        stack = cls(options, workdir)
+        try:
+            stack._start_chains()
+            stack._deploy()
+            stack.broker = start_broker(workdir / "broker")
+            stack._write_configs()
+            if options.start_relayers:
+                for v in stack.validators:
+                    stack.start_relayer(v.index)
+                stack.wait_ready()
+        except BaseException:
+            stack.stop()
+            raise
+        return stack
+
+    def _start_chains(self) -> None:
+        o = self.options
+        accounts = 1 + o.users + o.validators
+        self.conflux = ConfluxDevNode.launch(
+            dev_block_interval_ms=o.block_time_ms, evm_accounts=accounts
+        )
+        self.anvil = AnvilNode.launch(block_time=max(0.1, 2 * o.block_time_ms / 1000), accounts=2)
+        self.w3c = Web3(Web3.HTTPProvider(self.conflux.rpc_url, request_kwargs={"timeout": 30}))
+        self.w3e = Web3(Web3.HTTPProvider(self.anvil.rpc_url, request_kwargs={"timeout": 30}))
+
+    def _deploy(self) -> None:
+        o = self.options
+        assert self.conflux and self.anvil and self.w3c and self.w3e
+        keys = list(self.conflux.funded_keys)
+        self.deployer_c = Account.from_key(keys[0])
+        self.deployer_e = Account.from_key(self.anvil.funded_keys[0])
+        self.users = [Account.from_key(k) for k in keys[1 : 1 + o.users]]
+        validator_keys = keys[1 + o.users : 1 + o.users + o.validators]
+        accounts = [Account.from_key(k) for k in validator_keys]
+        codes = [o.jurisdictions[i % len(o.jurisdictions)] for i in range(o.validators)]
+        vset = d.ValidatorSetSpec.from_accounts(accounts, codes, o.threshold, o.min_jurisdictions)
+        for account in [*accounts, *self.users]:  # gas on Ethereum for submitters and users
+            self.anvil_rpc("anvil_setBalance", [account.address, hex(10**22)])
+        w3c, w3e, dc, de = self.w3c, self.w3e, self.deployer_c, self.deployer_e
+        self.vault = d.deploy_vault(w3c, dc, dc.address, vset)
+        self.gateway = d.deploy_gateway(w3e, de, de.address, vset)
+        d.connect_bridges(
+            w3c, dc, self.vault, w3c.eth.chain_id, w3e, de, self.gateway, w3e.eth.chain_id
+        )
+        specs = [
+            ("AxHKD", "HKD Stablecoin (demo)", 6, None),
+            ("CFXT", "Conflux Test Token", 18, None),
+            ("FOT", "Fee-on-transfer Token", 18, 100),
+        ]
+        cfx_chain = w3c.eth.chain_id
+        for symbol, name, decimals, fee_bps in specs:
+            if fee_bps is None:
+                token = d.deploy_test_token(w3c, dc, name, symbol, decimals)
+            else:
+                token = d.deploy_fee_token(w3c, dc, name, symbol, decimals, fee_bps)
+            d.register_vault_token(w3c, dc, self.vault, token.address)
+            mirror = d.register_gateway_token(
+                w3e,
+                de,
+                self.gateway,
+                cfx_chain,
+                token.address,
+                f"Bridged {name}",
+                f"b{symbol}",
+                decimals,
+            )
+            self.tokens.append(TokenInfo(symbol, decimals, token.address, mirror.address))
+            for user in self.users:
+                d.send(w3c, dc, token.functions.mint(user.address, 10**6 * 10**decimals))
+        d.register_vault_token(w3c, dc, self.vault, ZERO)
+        mirror = d.register_gateway_token(
+            w3e, de, self.gateway, cfx_chain, ZERO, "Bridged CFX", "bCFX", 18
+        )
+        self.tokens.append(TokenInfo("CFX", 18, ZERO, mirror.address))
+        self.validator_accounts = accounts
+        self.vset = vset
+
+    def anvil_rpc(self, method: str, params: list[Any]) -> Any:
+        assert self.w3e is not None
+        return self.w3e.provider.make_request(method, params)  # type: ignore[arg-type]
+
+    def _write_configs(self) -> None:
+        o = self.options
+        assert self.conflux and self.anvil and self.broker and self.vault and self.gateway
+        ports = free_ports(o.validators)
+        cfx_chain, eth_chain = self.conflux.chain_id, self.anvil.chain_id
+        for i, account in enumerate(self.validator_accounts):
+            home = self.workdir / f"validator-{i}"
+            home.mkdir(exist_ok=True)
+            jurisdiction = self.vset.jurisdictions[self.vset.members.index(account.address)]
+            db_url = (
+                o.database_urls[i]
+                if o.database_urls is not None
+                else f"sqlite+aiosqlite:///{home / 'relayer.db'}"
+            )
+            deny = home / "deny-list.txt"
+            deny.write_text("".join(f"{a}\n" for a in o.deny_lists.get(i, ())))
+            tokens = "".join(
+                f'[[policy.tokens]]\nchain_id = {chain}\ntoken = "{address}"\n'
+                f"max_amount = {UNLIMITED}\n\n"
+                for t in self.tokens
+                for chain, address in ((cfx_chain, t.conflux), (eth_chain, t.ethereum))
+            )
+            config = f"""# Devnet validator {i} ({jurisdiction}). DEV KEYS: never reuse them.
+[validator]
+name = "devnet-{i}"
+jurisdiction = "{jurisdiction}"
+dev_private_key = "{_key_hex(account)}"
+
+[conflux]
+rpc_url = "{self.conflux.rpc_url}"
+chain_id = {cfx_chain}
+vault = "{self.vault.address}"
+confirmation = "{o.conflux_confirmation}"
+max_log_window = 1000
+poll_interval_s = {o.poll_interval_s}
+replace_after_s = 20
+max_fee_gwei = 1000
+
+[ethereum]
+rpc_url = "{self.anvil.rpc_url}"
+chain_id = {eth_chain}
+gateway = "{self.gateway.address}"
+confirmation = "{o.ethereum_confirmation}"
+poll_interval_s = {o.poll_interval_s}
+replace_after_s = 20
+max_fee_gwei = 1000
+
+[database]
+url = "{db_url}"
+
+[broker]
+url = "mqtt://127.0.0.1:{self.broker.port}"
+topic_prefix = "{o.topic_prefix}"
+
+[submitter]
+grace_period_s = {o.grace_period_s}
+
+[api]
+host = "127.0.0.1"
+port = {ports[i]}
+
+[log]
+format = "{o.log_format}"
+level = "info"
+
+[policy]
+deny_list_file = "{deny}"
+reload_interval_s = 0.5
+
+{tokens}"""
+            path = home / "relayer.toml"
+            path.write_text(config)
+            path.chmod(0o600)
+            self.validators.append(
+                ValidatorInfo(
+                    index=i,
+                    address=account.address,
+                    jurisdiction=jurisdiction,
+                    private_key=_key_hex(account),
+                    http_url=f"http://127.0.0.1:{ports[i]}",
+                    database_url=db_url,
+                    config_path=path,
+                    log_path=home / "relayer.log",
+                )
+            )
+
+    # ------------------------------------------------------------------ relayers
+
+    def start_relayer(self, index: int) -> ManagedProcess:
+        v = self.validators[index]
+        argv = [sys.executable, "-m", "relayer", "run", "--config", str(v.config_path)]
+        process = ManagedProcess(argv, v.log_path, cwd=v.config_path.parent)
+        self.relayers[index] = process
+        return process
+
+    def kill_relayer(self, index: int) -> None:
+        """SIGKILL, as a crash would."""
+        process = self.relayers.pop(index)
+        process._signal_group(__import__("signal").SIGKILL)
+        process.stop(grace=5.0)
+
+    def stop_relayer(self, index: int) -> int | None:
+        return self.relayers.pop(index).stop(grace=15.0)
+
+    def wait_ready(self, timeout: float = 90.0, indexes: Sequence[int] | None = None) -> None:
+        deadline = time.monotonic() + timeout
+        pending = set(self.relayers if indexes is None else indexes)
+        while pending:
+            for i in list(pending):
+                process = self.relayers[i]
+                if process.exit_code() is not None:
+                    raise DevnetError(
+                        f"relayer {i} exited with {process.exit_code()}:\n{process.log_tail()}"
+                    )
+                if self.http_get(i, "/readyz") is not None:
+                    pending.discard(i)
+            if pending and time.monotonic() > deadline:
+                tails = "\n".join(self.relayers[i].log_tail(1500) for i in pending)
+                raise DevnetError(f"relayers {sorted(pending)} not ready in {timeout}s:\n{tails}")
+            time.sleep(0.2)
+
+    def http_get(self, index: int, path: str) -> Any | None:
+        """GET a relayer's API; JSON answer, or None if it is not (yet) 200."""
+        url = self.validators[index].http_url + path
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
+                body = response.read()
+        except (urllib.error.URLError, OSError, TimeoutError):
+            return None
+        try:
+            return json.loads(body)
+        except ValueError:
+            return body.decode(errors="replace")
+
+    # ------------------------------------------------------------------ manifest
+
+    def manifest(self) -> dict[str, Any]:
+        assert self.conflux and self.anvil and self.broker and self.vault and self.gateway
+        return {
+            "conflux": {
+                "rpc_url": self.conflux.rpc_url,
+                "core_rpc_url": self.conflux.core_rpc_url,
+                "chain_id": self.conflux.chain_id,
+                "core_chain_id": self.conflux.core_chain_id,
+                "vault": self.vault.address,
+            },
+            "ethereum": {
+                "rpc_url": self.anvil.rpc_url,
+                "chain_id": self.anvil.chain_id,
+                "gateway": self.gateway.address,
+            },
+            "tokens": [t.__dict__ for t in self.tokens],
+            "validators": [
+                {
+                    "address": v.address,
+                    "jurisdiction": v.jurisdiction,
+                    "private_key": v.private_key,
+                    "dev_key": True,
+                    "http_url": v.http_url,
+                    "database_url": v.database_url,
+                    "config": str(v.config_path),
+                    "log": str(v.log_path),
+                }
+                for v in self.validators
+            ],
+            "users": [
+                {
+                    "address": u.address,
+                    "private_key": "0x" + u.key.hex().removeprefix("0x"),
+                    "dev_key": True,
+                }
+                for u in self.users
+            ],
+            "broker": {
+                "url": f"mqtt://127.0.0.1:{self.broker.port}",
+                "topic_prefix": self.options.topic_prefix,
+            },
+            "threshold": self.vset.threshold,
+            "min_jurisdictions": self.vset.min_jurisdictions,
+        }
+
+    def write_manifest(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.manifest(), indent=2) + "\n")
+        tmp.chmod(0o600)
+        tmp.replace(path)
+
+    # ------------------------------------------------------------------ teardown
+
+    def stop(self) -> None:
+        for index in list(self.relayers):
+            self.relayers.pop(index).stop(grace=15.0)
+        for part in (self.broker, self.anvil, self.conflux):
+            if part is not None:
+                part.stop()
+        self.broker = self.anvil = self.conflux = None
+
+    def checksum(self, address: str) -> str:
+        return checksum(bytes.fromhex(address.removeprefix("0x")))
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.workdir, ignore_errors=True)
