@@ -1,0 +1,139 @@
+"""What a user does against the local bridge, and the two facts every scenario checks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from relayer.chain import deploy as d
+from relayer.devnet.stack import ZERO, Stack, TokenInfo
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A lock or burn as the source chain recorded it."""
+
+    transfer_id: bytes
+    amount: int  # what the source contract credited (after a transfer fee)
+    token: TokenInfo
+    recipient: str
+    direction: str  # "to_ethereum" or "to_conflux"
+
+
+def token(stack: Stack, symbol: str) -> TokenInfo:
+    return next(t for t in stack.tokens if t.symbol == symbol)
+
+
+def lock(stack: Stack, user: LocalAccount, symbol: str, amount: int, recipient: str) -> Sent:
+    """Lock on the vault (approve first); returns the transfer as the vault logged it."""
+    assert stack.w3c and stack.vault and stack.anvil
+    info = token(stack, symbol)
+    vault = stack.vault
+    dst = stack.anvil.chain_id
+    if info.conflux == ZERO:
+        receipt = d.send(stack.w3c, user, vault.functions.lockNative(recipient, dst), value=amount)
+    else:
+        erc20 = d.contract_at(stack.w3c, "TestToken", info.conflux)
+        d.send(stack.w3c, user, erc20.functions.approve(vault.address, amount))
+        receipt = d.send(
+            stack.w3c, user, vault.functions.lock(info.conflux, amount, recipient, dst)
+        )
+    (event,) = vault.events.Locked().process_receipt(receipt, errors=_DISCARD)
+    args = event["args"]
+    return Sent(bytes(args["transferId"]), int(args["amount"]), info, recipient, "to_ethereum")
+
+
+def burn(stack: Stack, user: LocalAccount, symbol: str, amount: int, recipient: str) -> Sent:
+    assert stack.w3e and stack.gateway and stack.conflux
+    info = token(stack, symbol)
+    gateway = stack.gateway
+    receipt = d.send(
+        stack.w3e,
+        user,
+        gateway.functions.burn(info.ethereum, amount, recipient, stack.conflux.chain_id),
+    )
+    (event,) = gateway.events.Burned().process_receipt(receipt, errors=_DISCARD)
+    args = event["args"]
+    return Sent(bytes(args["transferId"]), int(args["amount"]), info, recipient, "to_conflux")
+
+
+def _discard() -> Any:
+    from web3.logs import DISCARD
+
+    return DISCARD
+
+
+_DISCARD = _discard()
+
+
+EXECUTED = {
+    "to_ethereum": ("Released", "Released(bytes32,address,address,uint256)"),
+    "to_conflux": ("Unlocked", "Unlocked(bytes32,address,address,uint256)"),
+}
+
+
+def executions(stack: Stack, sent: Sent) -> list[dict[str, Any]]:
+    """Every Released/Unlocked log of this transfer id on its destination (must be one)."""
+    if sent.direction == "to_ethereum":
+        assert stack.gateway and stack.w3e
+        contract, w3 = stack.gateway, stack.w3e
+    else:
+        assert stack.vault and stack.w3c
+        contract, w3 = stack.vault, stack.w3c
+    name, signature = EXECUTED[sent.direction]
+    logs = w3.eth.get_logs(
+        {
+            "address": contract.address,
+            "fromBlock": max(0, w3.eth.block_number - 900),  # nodes cap getLogs ranges
+            "toBlock": "latest",
+            "topics": [Web3.keccak(text=signature).to_0x_hex(), "0x" + sent.transfer_id.hex()],
+        }
+    )
+    event = getattr(contract.events, name)()
+    return [dict(event.process_log(entry)["args"]) for entry in logs]
+
+
+def wait_executed(stack: Stack, sent: Sent, timeout: float = 120.0) -> list[dict[str, Any]]:
+    """Wait until the destination has executed ``sent``; return its execution logs."""
+    deadline = time.monotonic() + timeout
+    contract = stack.gateway if sent.direction == "to_ethereum" else stack.vault
+    assert contract is not None
+    while not contract.functions.isProcessed(sent.transfer_id).call():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"transfer 0x{sent.transfer_id.hex()} not executed in {timeout}s")
+        time.sleep(0.25)
+    return executions(stack, sent)
+
+
+def status(stack: Stack, validator: int, sent: Sent) -> dict[str, Any] | None:
+    answer = stack.http_get(validator, "/transfers/0x" + sent.transfer_id.hex())
+    return answer if isinstance(answer, dict) else None
+
+
+def wait_status(
+    stack: Stack, validator: int, sent: Sent, wanted: str, timeout: float = 60.0
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = status(stack, validator, sent)
+        if last is not None and last["status"] == wanted:
+            return last
+        time.sleep(0.25)
+    raise AssertionError(f"validator {validator}: wanted {wanted}, last status {last}")
+
+
+def wait_until(probe: Callable[[], Any], timeout: float = 60.0) -> Any:
+    """Poll ``probe`` until it returns something truthy; return that."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"condition not met within {timeout}s")

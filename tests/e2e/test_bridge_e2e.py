@@ -1,0 +1,115 @@
+"""End to end on real parts: users lock and burn; every transfer is executed exactly once
+with the exact amount the source contract received; policy refusals are honoured."""
+
+from __future__ import annotations
+
+import pytest
+from bridge_client import (
+    Sent,
+    burn,
+    executions,
+    lock,
+    status,
+    token,
+    wait_executed,
+    wait_status,
+    wait_until,
+)
+from conftest import DENIED_BY_ONE, DENIED_BY_TWO
+
+from relayer.chain import deploy as d
+from relayer.devnet.stack import Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+
+def mirror_balance(bridge: Stack, symbol: str, holder: str) -> int:
+    assert bridge.w3e is not None
+    mirror = d.contract_at(bridge.w3e, "MirroredToken", token(bridge, symbol).ethereum)
+    return int(mirror.functions.balanceOf(holder).call())
+
+
+def assert_executed_once(bridge: Stack, sent: Sent) -> None:
+    logs = wait_executed(bridge, sent)
+    assert len(logs) == 1, f"executed {len(logs)} times"
+    assert logs[0]["amount"] == sent.amount
+    assert logs[0]["recipient"] == sent.recipient
+
+
+def test_locks_of_several_users_are_released_once_with_the_amount_received(bridge: Stack) -> None:
+    u0, u1, u2 = bridge.users
+    before = {
+        (s, u.address): mirror_balance(bridge, s, u.address)
+        for s in ("AxHKD", "CFXT", "FOT", "CFX")
+        for u in (u0, u1, u2)
+    }
+    sent = [
+        lock(bridge, u0, "AxHKD", 12_500_000, u0.address),  # 12.5 HKD, 6 decimals
+        lock(bridge, u1, "CFXT", 3 * 10**18 + 7, u1.address),
+        lock(bridge, u2, "FOT", 10**18, u2.address),  # 1% transfer fee: 0.99 credited
+        lock(bridge, u0, "CFX", 2 * 10**17, u1.address),  # native CFX
+        lock(bridge, u1, "AxHKD", 1, u2.address),
+    ]
+    fee_lock = sent[2]
+    assert fee_lock.amount == 10**18 * 99 // 100
+    for s in sent:
+        assert_executed_once(bridge, s)
+    expected: dict[tuple[str, str], int] = {}
+    for s in sent:
+        key = (s.token.symbol, s.recipient)
+        expected[key] = expected.get(key, 0) + s.amount
+    for (symbol, holder), amount in expected.items():
+        assert mirror_balance(bridge, symbol, holder) - before[(symbol, holder)] == amount
+    for s in sent:  # every relayer learns the outcome
+        for v in range(5):
+            view = wait_status(bridge, v, s, "released")
+            assert view["amount"] == str(s.amount)
+    release = wait_status(bridge, 0, sent[0], "released")
+    assert release["attestations"]["count"] >= 4
+    assert len(release["attestations"]["jurisdictions"]) >= 2
+
+
+def test_burn_returns_the_exact_amount_on_conflux(bridge: Stack) -> None:
+    user = bridge.users[2]
+    assert bridge.w3c is not None
+    first = lock(bridge, user, "CFXT", 5 * 10**18, user.address)
+    assert_executed_once(bridge, first)
+    hkd = d.contract_at(bridge.w3c, "TestToken", token(bridge, "CFXT").conflux)
+    before = int(hkd.functions.balanceOf(user.address).call())
+    back = burn(bridge, user, "CFXT", 2 * 10**18 + 1, user.address)
+    assert_executed_once(bridge, back)
+    assert int(hkd.functions.balanceOf(user.address).call()) - before == 2 * 10**18 + 1
+    assert mirror_balance(bridge, "CFXT", user.address) >= 3 * 10**18 - 1
+    assert executions(bridge, back)[0]["token"] == token(bridge, "CFXT").conflux
+
+
+def test_one_refusal_is_recorded_and_the_others_still_complete(bridge: Stack) -> None:
+    user = bridge.users[0]
+    sent = lock(bridge, user, "AxHKD", 4_000_000, DENIED_BY_ONE)
+    assert_executed_once(bridge, sent)
+    refused = wait_status(bridge, 4, sent, "released")
+    assert [r["reason"] for r in refused["refusals"]] == ["recipient_denied"]
+    signed = wait_status(bridge, 0, sent, "released")
+    signers = {s["address"] for s in signed["attestations"]["signers"]}
+    assert bridge.validators[4].address not in signers
+
+
+def test_enough_refusals_hold_the_transfer_and_say_by_whom(bridge: Stack) -> None:
+    user = bridge.users[1]
+    sent = lock(bridge, user, "AxHKD", 7_000_000, DENIED_BY_TWO)
+    for v in (3, 4):
+        view = wait_status(bridge, v, sent, "refused")
+        assert view["reason"].startswith("recipient_denied")
+        assert view["refusals"][0]["jurisdiction"] == bridge.validators[v].jurisdiction
+    wait_status(bridge, 0, sent, "attested")
+    held = wait_until(
+        lambda: (v := status(bridge, 0, sent)) and v["attestations"]["count"] == 3 and v
+    )
+    assert held["attestations"]["threshold"] == 4
+    assert held["status"] == "attested"
+    # Another transfer completes meanwhile: the held one stays held, never executed.
+    later = lock(bridge, user, "AxHKD", 1_000_000, user.address)
+    assert_executed_once(bridge, later)
+    assert bridge.gateway is not None
+    assert not bridge.gateway.functions.isProcessed(sent.transfer_id).call()
+    assert executions(bridge, sent) == []
