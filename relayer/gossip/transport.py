@@ -47,6 +47,7 @@ _log = structlog.get_logger(__name__)
 _T = TypeVar("_T")
 QOS = 1
 SHUTDOWN_TIMEOUT_S = 5.0
+DROP_LOG_EVERY = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,8 @@ class MqttGossip:
         self.config = config
         self.stats = GossipStats()
         self.connected = asyncio.Event()  # set while connected and subscribed
+        self.disconnected = asyncio.Event()  # the inverse, for waiting on an outage
+        self.disconnected.set()
         self._accepted: asyncio.Queue[Received] = asyncio.Queue(config.inbound_queue_size)
         self._session: _Session | None = None
         self._runner: asyncio.Task[None] | None = None
@@ -247,6 +250,7 @@ class MqttGossip:
                     self.stats.connects += 1
                     failures = 0
                     self.connected.set()
+                    self.disconnected.clear()
                     self._log.info("gossip.connected", host=self.config.host, port=self.config.port)
                     await self._pump(client)
             except (aiomqtt.MqttError, BrokerError, TimeoutError) as err:
@@ -259,6 +263,7 @@ class MqttGossip:
                     self._log.warning("gossip.disconnected", error=error)
             finally:
                 self.connected.clear()
+                self.disconnected.set()
                 self._session = None
                 lost.set()
             failures += 1
@@ -284,11 +289,22 @@ class MqttGossip:
             try:
                 decoded = decode_inbound(self.config.topic_prefix, topic, payload)
             except GossipWireError as err:
-                self.stats.drop(err.reason)
-                self._log.debug("gossip.dropped", reason=err.reason.value, detail=err.detail)
+                self._count_drop(err)
                 continue
             if isinstance(decoded, Cleared):
                 self.stats.cleared += 1
                 continue
             await self._accepted.put(Received(topic, payload, decoded, bool(message.retain)))
             self.stats.accepted += 1
+
+    def _count_drop(self, err: GossipWireError) -> None:
+        """Count a refused message; log the first and every `DROP_LOG_EVERY`-th per reason.
+
+        Logging each one would let a flood of junk flood the logs as well.
+        """
+        self.stats.drop(err.reason)
+        count = self.stats.dropped_by_reason[err.reason]
+        if count == 1 or count % DROP_LOG_EVERY == 0:
+            self._log.warning(
+                "gossip.dropped", reason=err.reason.value, count=count, last=err.detail
+            )

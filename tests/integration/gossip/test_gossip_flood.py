@@ -1,0 +1,78 @@
+"""A flood of junk is dropped and counted by reason; a valid attestation still arrives."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+
+import aiomqtt
+import pytest
+from gossip_broker import MosquittoBroker
+from gossip_it_helpers import WAIT_S, attestation, make_gossip
+
+from relayer.gossip.reasons import Reason
+from relayer.gossip.topics import attestation_topic
+from relayer.gossip.wire import MAX_PAYLOAD_BYTES, encode_attestation
+
+pytestmark = pytest.mark.asyncio
+
+JUNK = 10_000
+FLOOD_WAIT_S = 60.0
+
+
+def _junk(prefix: str, n: int, rng: random.Random) -> tuple[str, bytes]:
+    """The n-th junk message: five kinds in turn, each refused for a known reason."""
+    valid = attestation(n)
+    topic = attestation_topic(prefix, valid)
+    match n % 5:
+        case 0:  # random bytes on a well-formed topic
+            return topic, b"\x00" + rng.randbytes(rng.randrange(1, 300))
+        case 1:  # oversized
+            return topic, b" " * (MAX_PAYLOAD_BYTES + 1 + rng.randrange(2000))
+        case 2:  # valid payload on a malformed topic
+            return f"{prefix}/v1/att/junk/{n}", encode_attestation(valid)
+        case 3:  # valid payload under another signer's topic
+            return attestation_topic(prefix, attestation(n, signer=0x77)), encode_attestation(valid)
+        case _:  # a future version
+            body = json.loads(encode_attestation(valid))
+            return topic, json.dumps({**body, "v": 2}).encode()
+
+
+async def test_flood_of_junk_is_dropped_and_valid_arrives(
+    broker: MosquittoBroker, prefix: str
+) -> None:
+    rng = random.Random(1234)
+    valid = attestation(424242)
+    async with make_gossip(broker.port, prefix) as node:
+        await node.wait_connected(WAIT_S)
+        started = time.monotonic()
+        async with aiomqtt.Client("127.0.0.1", broker.port, identifier="flooder") as flooder:
+            for n in range(JUNK):
+                topic, payload = _junk(prefix, n, rng)
+                await flooder.publish(topic, payload, qos=0)
+            # Last, from the same connection, so it arrives after every junk message.
+            await flooder.publish(
+                attestation_topic(prefix, valid), encode_attestation(valid), qos=0
+            )
+        published = time.monotonic() - started
+        async with asyncio.timeout(FLOOD_WAIT_S):
+            received = await node.receive()
+        elapsed = time.monotonic() - started
+
+    stats = node.stats
+    print(f"flood: {JUNK + 1} sent in {published:.2f}s, all handled in {elapsed:.2f}s")
+    assert received.message == valid
+    assert stats.accepted == 1
+    assert stats.received == JUNK + 1
+    assert stats.dropped == JUNK
+    by_reason = stats.dropped_by_reason
+    assert set(by_reason) <= {
+        Reason.NOT_JSON,
+        Reason.OVERSIZED,
+        Reason.BAD_TOPIC,
+        Reason.TOPIC_MISMATCH,
+        Reason.WRONG_VERSION,
+        Reason.QUEUE_FULL,
+    }
