@@ -308,11 +308,15 @@ class RpcClient:
         return parse_fee_history(raw)
 
     async def base_fee(self) -> int:
-        """The base fee of the next block (the last entry of a one-block fee history)."""
-        history = await self.fee_history(1)
-        if not history.base_fees:
-            raise RpcResponseError("feeHistory: no base fee")
-        return history.base_fees[-1]
+        """The latest block's base fee (``baseFeePerGas``).
+
+        Read from the block, not ``eth_feeHistory``: the Conflux dev node was seen to
+        stop answering after feeHistory calls under transaction load.
+        """
+        block = await self.get_block("latest")
+        if block is None or block.base_fee is None:
+            raise RpcResponseError("latest block has no baseFeePerGas")
+        return block.base_fee
 
     async def max_priority_fee(self) -> int:
         """``eth_maxPriorityFeePerGas``: the node's tip suggestion."""
