@@ -63,6 +63,21 @@ def scrub_secrets(
     return event_dict
 
 
+class _StderrLogger:
+    """Writes each line to whatever ``sys.stderr`` is at that moment (not at set-up time,
+    so a replaced or closed stream never breaks logging)."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
+class _StderrLoggerFactory:
+    def __call__(self, *_args: Any) -> _StderrLogger:
+        return _StderrLogger()
+
+
 def configure_logging(fmt: str = "json", level: str = "info") -> None:
     """Set up structlog (and stdlib logging underneath) once per process."""
     renderer: Any
@@ -81,7 +96,7 @@ def configure_logging(fmt: str = "json", level: str = "info") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_StderrLoggerFactory(),
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(

@@ -1,0 +1,143 @@
+"""``make bench-pipeline``: a burst of locks through the whole local bridge.
+
+Brings up the end-to-end stack (Conflux dev node, anvil, Mosquitto, five relayer
+processes: threshold 4, two jurisdictions at least), sends a burst of lock
+transactions from several users at once, waits until every one is released on
+Ethereum, and prints ONE JSON object on its last line: transfers, seconds,
+transfers_per_second and p50/p95/max of the time from a lock being confirmed (as
+validator 0 recorded it) to its release being seen mined (by the same validator).
+
+Options: ``--transfers N`` (default 200), ``--validators N`` (default 5),
+``--timeout S`` (default 900).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from relayer.chain import deploy as d
+from relayer.devnet.stack import Stack, StackOptions
+
+
+def _send_burst(stack: Stack, count: int) -> list[bytes]:
+    """Sign and send ``count`` locks without waiting, spread over the users."""
+    assert stack.w3c is not None
+    assert stack.vault is not None
+    assert stack.anvil is not None
+    w3 = stack.w3c
+    token = next(t for t in stack.tokens if t.symbol == "AxHKD")
+    erc20 = d.contract_at(w3, "TestToken", token.conflux)
+    for user in stack.users:
+        d.send(w3, user, erc20.functions.approve(stack.vault.address, 2**255))
+    nonces: dict[str, int] = {
+        u.address: int(w3.eth.get_transaction_count(u.address, "pending")) for u in stack.users
+    }
+    gas_price = w3.eth.gas_price
+    hashes: list[Any] = []
+    for i in range(count):
+        sender: LocalAccount = stack.users[i % len(stack.users)]
+        call = stack.vault.functions.lock(
+            token.conflux, 1_000_000 + i, sender.address, stack.anvil.chain_id
+        )
+        params: Any = {
+            "from": sender.address,
+            "nonce": nonces[sender.address],
+            "chainId": w3.eth.chain_id,
+            "gas": 300_000,
+            "maxFeePerGas": 2 * gas_price + 10**9,
+            "maxPriorityFeePerGas": 10**9,
+        }
+        tx: Any = call.build_transaction(params)
+        nonces[sender.address] += 1
+        signed = sender.sign_transaction(tx)
+        hashes.append(w3.eth.send_raw_transaction(signed.raw_transaction))
+    transfer_ids = []
+    for tx_hash in hashes:
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=300, poll_latency=0.2)
+        if receipt["status"] != 1:
+            raise RuntimeError(f"lock {tx_hash.hex()} reverted")
+        (event,) = stack.vault.events.Locked().process_receipt(receipt)
+        transfer_ids.append(bytes(event["args"]["transferId"]))
+    return transfer_ids
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def run(transfers: int, validators: int, timeout: float) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
+    options = StackOptions(
+        validators=validators,
+        threshold=None,
+        min_jurisdictions=2,
+        users=4,
+        log_format="json",
+        topic_prefix="bench",
+    )
+    stack = Stack.up(options, workdir)
+    try:
+        assert stack.gateway is not None
+        started = time.monotonic()
+        ids = _send_burst(stack, transfers)
+        sent_s = time.monotonic() - started
+        pending = set(ids)
+        deadline = time.monotonic() + timeout
+        while pending:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{len(pending)} transfers not released in {timeout}s")
+            for tid in list(pending):
+                if stack.gateway.functions.isProcessed(tid).call():
+                    pending.discard(tid)
+            time.sleep(0.5)
+        seconds = time.monotonic() - started
+        latencies = []
+        for tid in ids:
+            view: Any = None
+            while not (isinstance(view, dict) and view.get("released_at")):
+                view = stack.http_get(0, "/transfers/0x" + tid.hex())
+                time.sleep(0.05 if view else 0.2)
+            confirmed = datetime.fromisoformat(view["confirmed_at"])
+            released = datetime.fromisoformat(view["released_at"])
+            latencies.append((released - confirmed).total_seconds())
+        return {
+            "transfers": transfers,
+            "validators": validators,
+            "seconds": round(seconds, 2),
+            "send_seconds": round(sent_s, 2),
+            "transfers_per_second": round(transfers / seconds, 3),
+            "latency_p50_s": round(statistics.median(latencies), 3),
+            "latency_p95_s": round(_percentile(latencies, 0.95), 3),
+            "latency_max_s": round(max(latencies), 3),
+            "conflux_block_interval_ms": options.block_time_ms,
+            "conflux_confirmation": options.conflux_confirmation,
+        }
+    finally:
+        stack.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench-pipeline", description=__doc__)
+    parser.add_argument("--transfers", type=int, default=200)
+    parser.add_argument("--validators", type=int, default=5)
+    parser.add_argument("--timeout", type=float, default=900.0)
+    args = parser.parse_args(argv)
+    result = run(args.transfers, args.validators, args.timeout)
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

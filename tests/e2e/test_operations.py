@@ -1,0 +1,101 @@
+"""What an operator sees: health, readiness, metrics, start-up checks, clean stops."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from relayer.devnet.stack import Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+
+def _relayer(config: Path, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "relayer", "run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _edited_config(bridge: Stack, tmp_path: Path, old: str, new: str) -> Path:
+    text = bridge.validators[0].config_path.read_text()
+    assert old in text
+    path = tmp_path / "relayer.toml"
+    path.write_text(text.replace(old, new, 1).replace("port = ", "port = 0 #", 1))
+    return path
+
+
+def test_health_readiness_and_metrics(bridge: Stack) -> None:
+    assert bridge.http_get(0, "/healthz") == {"status": "ok"}
+    ready = bridge.http_get(0, "/readyz")
+    assert ready["ready"] is True
+    assert set(ready["checks"]) >= {
+        "rpc:conflux",
+        "rpc:ethereum",
+        "broker",
+        "database",
+        "cursor:conflux",
+        "cursor:ethereum",
+    }
+    url = bridge.validators[0].http_url + "/metrics"
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
+        text = response.read().decode()
+    for name in (
+        "relayer_transfers",
+        "relayer_attestations_received_total",
+        "relayer_chain_head_lag_blocks",
+        "relayer_release_latency_seconds_bucket",
+        "relayer_submitter_balance_wei",
+    ):
+        assert name in text
+    balance = re.search(r'relayer_submitter_balance_wei\{chain="ethereum"\} ([0-9.e+]+)', text)
+    assert balance is not None
+    assert float(balance.group(1)) > 0
+
+
+def test_chain_id_mismatch_stops_with_exit_code_2(bridge: Stack, tmp_path: Path) -> None:
+    assert bridge.anvil is not None
+    config = _edited_config(bridge, tmp_path, f"chain_id = {bridge.anvil.chain_id}", "chain_id = 5")
+    result = _relayer(config)
+    assert result.returncode == 2
+    assert "ethereum.chain_id: settings say 5, the node says 31337" in result.stderr
+
+
+def test_contract_without_code_stops_with_exit_code_2(bridge: Stack, tmp_path: Path) -> None:
+    assert bridge.vault is not None
+    nowhere = "0x000000000000000000000000000000000000dEaD"
+    config = _edited_config(bridge, tmp_path, bridge.vault.address, nowhere)
+    result = _relayer(config)
+    assert result.returncode == 2
+    assert "conflux.vault: no contract code at" in result.stderr
+
+
+def test_unknown_setting_stops_with_exit_code_2(bridge: Stack, tmp_path: Path) -> None:
+    config = _edited_config(bridge, tmp_path, "[submitter]\n", "[submitter]\nsurprise = 1\n")
+    result = _relayer(config)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].endswith("submitter.surprise: unknown setting")
+
+
+def test_sigterm_stops_cleanly_with_exit_code_0(bridge: Stack) -> None:
+    bridge.stop_relayer(2)
+    process = bridge.start_relayer(2)
+    bridge.wait_ready(indexes=[2])
+    process._signal_group(signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while process.exit_code() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert process.exit_code() == 0
+    assert '"relayer stopped"' in process.log_tail(4000)
+    bridge.start_relayer(2)
+    bridge.wait_ready(indexes=[2])
