@@ -158,7 +158,7 @@ class Scenario:
 def run_anvil() -> tuple[dict[str, int], dict[str, Any]]:
     """The scenario on a fresh anvil; returns (results, network description)."""
     with AnvilNode.start_sync() as node:
-        w3 = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 30}))
+        w3 = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 120}))
         info = w3.provider.make_request("anvil_nodeInfo", [])  # type: ignore[arg-type]
         result = info.get("result") or {}
         network = {
@@ -173,8 +173,8 @@ def run_anvil() -> tuple[dict[str, int], dict[str, Any]]:
 
 def run_conflux() -> tuple[dict[str, int], dict[str, Any]]:
     """The scenario on a fresh conflux-rust eSpace dev node."""
-    with ConfluxDevNode.start_sync(dev_block_interval_ms=100) as node:
-        w3 = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 30}))
+    with ConfluxDevNode.start_sync(dev_block_interval_ms=250) as node:
+        w3 = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 120}))
         network = {
             "node": "conflux-rust eSpace dev",
             "version": w3.client_version,
