@@ -267,6 +267,7 @@ abstract contract BridgeBase is IBridgeBase, AccessControl, EIP712 {
         if (code == SignatureBundle.OK) return;
         if (block.timestamp <= _previousValidUntil) {
             PreviousSet memory prev = _previous;
+            if (prev.setData == address(0)) SignatureBundle.revertWith(code, a, b);
             (uint256 prevCode,,) =
                 SignatureBundle.check(prev.setData, prev.threshold, prev.minJurisdictions, digest, signatures);
             if (prevCode == SignatureBundle.OK) return;
