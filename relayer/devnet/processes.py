@@ -2,7 +2,9 @@
 
 Every process runs in its own process group (``start_new_session``) and is stopped
 with SIGTERM to the whole group, then SIGKILL after a grace period, so nothing is
-left behind. An ``atexit`` hook kills whatever a crashed test run did not stop.
+left behind. An ``atexit`` hook kills whatever a crashed test run did not stop, and
+each child asks the kernel for SIGTERM when its parent dies (``PR_SET_PDEATHSIG``), so
+even a SIGKILLed test runner or devnet leaves no node running.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import ctypes
+import ctypes.util
 import json
 import os
 import signal
@@ -75,6 +79,16 @@ def free_ports(count: int, *, udp: bool = False) -> list[int]:
     return ports
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM me when the parent goes away (Linux)."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is not None:
+        ctypes.CDLL(libc_name, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class ManagedProcess:
     """A child process in its own process group, with its output in a log file."""
 
@@ -89,6 +103,7 @@ class ManagedProcess:
                 stderr=subprocess.STDOUT,
                 cwd=cwd,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         self.pid = self._popen.pid
         _live.add(self)
