@@ -24,7 +24,7 @@ DENIED_BY_ONE = to_checksum_address("0x" + "de" * 19 + "01")
 DENIED_BY_TWO = to_checksum_address("0x" + "de" * 19 + "02")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # torn down before the other test folders run
 def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     run = uuid.uuid4().hex[:8]
     pg = {i: f"{PG_BASE}/e2e_{run}_v{i}" for i in (1, 3)}
