@@ -1,9 +1,12 @@
-"""An MQTT broker for the local bridge: the system ``mosquitto`` on a free port."""
+"""An MQTT broker for the local bridge on a free port: the system ``mosquitto`` when it
+is installed, otherwise the embedded pure-Python broker (amqtt), so a machine without
+Mosquitto still runs the devnet."""
 
 from __future__ import annotations
 
 import shutil
 import socket
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +20,7 @@ class Broker:
 
     port: int
     process: ManagedProcess
+    kind: str  # "mosquitto" or "embedded"
 
     @property
     def url(self) -> str:
@@ -32,26 +36,44 @@ def _listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def start_broker(workdir: Path, timeout: float = 10.0) -> Broker:
-    """Start mosquitto (anonymous, loopback only, no persistence) and wait for its port."""
-    binary = shutil.which("mosquitto") or (
-        "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
+def mosquitto_binary() -> str | None:
+    """The installed mosquitto, if any."""
+    return shutil.which("mosquitto") or next(
+        (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).exists()),
+        None,
     )
-    if binary is None:
-        raise DevnetError("mosquitto is not installed (apt-get install mosquitto)")
-    workdir.mkdir(parents=True, exist_ok=True)
-    (port,) = free_ports(1)
-    config = workdir / "mosquitto.conf"
-    config.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        "max_inflight_messages 0\nmax_queued_messages 100000\n"
-    )
-    process = ManagedProcess([binary, "-c", str(config)], workdir / "mosquitto.log")
+
+
+def _wait_listening(process: ManagedProcess, port: int, what: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not _listening(port):
         if process.exit_code() is not None or time.monotonic() > deadline:
             tail = process.log_tail()
             process.stop()
-            raise DevnetError(f"mosquitto did not start on port {port}:\n{tail}")
+            raise DevnetError(f"{what} did not start on port {port}:\n{tail}")
         time.sleep(0.05)
-    return Broker(port, process)
+
+
+def start_broker(workdir: Path, kind: str = "auto", timeout: float = 15.0) -> Broker:
+    """Start a broker (anonymous, loopback only) and wait for its port.
+
+    ``kind``: "mosquitto", "embedded", or "auto" (mosquitto when installed).
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    (port,) = free_ports(1)
+    binary = mosquitto_binary()
+    if kind == "mosquitto" and binary is None:
+        raise DevnetError("mosquitto is not installed (apt-get install mosquitto)")
+    if kind in ("auto", "mosquitto") and binary is not None:
+        config = workdir / "mosquitto.conf"
+        config.write_text(
+            f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+            "max_inflight_messages 0\nmax_queued_messages 100000\n"
+        )
+        process = ManagedProcess([binary, "-c", str(config)], workdir / "mosquitto.log")
+        _wait_listening(process, port, "mosquitto", timeout)
+        return Broker(port, process, "mosquitto")
+    argv = [sys.executable, "-m", "relayer.devnet.embedded_broker", str(port)]
+    process = ManagedProcess(argv, workdir / "embedded-broker.log")
+    _wait_listening(process, port, "the embedded broker", timeout)
+    return Broker(port, process, "embedded")
