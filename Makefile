@@ -64,7 +64,7 @@ bench-pipeline: build  ## end-to-end throughput and latency (JSON on the last li
 	$(PY) -m relayer.bench.pipeline
 
 devnet: build  ## a local bridge: Conflux dev node, anvil, broker, validators, demo transfer
-	$(PY) -m relayer devnet
+	$(PY) -m relayer devnet $(DEVNET_ARGS)
 
 clean:
 	rm -rf $(CONTRACTS)/out $(CONTRACTS)/cache .devnet .pytest_cache .mypy_cache .ruff_cache

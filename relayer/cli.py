@@ -109,6 +109,66 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return _supervise(lambda: run_until_signalled(settings))
 
 
+def _cmd_bridge(args: argparse.Namespace) -> int:
+    from relayer.client import actions
+    from relayer.client.follow import follow
+
+    manifest = actions.Manifest.load(Path(args.manifest))
+    token = manifest.token(args.token)
+    amount = actions.parse_amount(args.amount, int(token["decimals"]))
+    recipient = actions.parse_recipient(args.to)
+    key = args.from_key or manifest.raw["users"][0]["private_key"]
+    account = actions.account_from_key(key)
+    move = actions.lock if args.source == "conflux" else actions.burn
+    verb = "locking" if args.source == "conflux" else "burning"
+    print(f"{verb} {args.amount} {token['symbol']} from {account.address} for {recipient}")
+    sent = move(manifest, account, token, amount, recipient)
+    print(f"transfer {sent.transfer_id} (source tx {sent.tx_hash}, credited {sent.amount})")
+    progress = follow(manifest.api_urls, sent.transfer_id, timeout=args.timeout)
+    if progress.stage != "released":
+        print(f"not released within {args.timeout:.0f}s: {progress.line()}")
+        return EXIT_FAILURE
+    held = actions.balances(manifest, token, recipient)
+    side = "ethereum" if args.source == "conflux" else "conflux"
+    print(f"released; {recipient} holds {held[side]} base units on {side}")
+    return EXIT_OK
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from relayer.client.actions import Manifest
+    from relayer.client.follow import collect
+
+    key = args.key.lower()
+    if not (
+        key.startswith("0x") and len(key) == 66 and all(c in "0123456789abcdef" for c in key[2:])
+    ):
+        raise ConfigError("TRANSFER_ID_OR_TX_HASH: expected 0x and 64 hex digits")
+    urls = list(args.api or []) or Manifest.load(Path(args.manifest)).api_urls
+    progress = collect(urls, key)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "key": key,
+                    "found": progress.found,
+                    "stage": progress.stage,
+                    "statuses": progress.statuses,
+                    "signers": progress.signers,
+                    "threshold": progress.threshold,
+                    "refusals": progress.refusals,
+                    "release_tx": progress.release_tx,
+                    "transfer": progress.transfer,
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(progress.line())
+        for url, status in sorted(progress.statuses.items()):
+            print(f"  {url}: {status}")
+    return EXIT_OK if progress.found else EXIT_FAILURE
+
+
 def _leaves(err: BaseException) -> list[BaseException]:
     if isinstance(err, BaseExceptionGroup):
         return [leaf for inner in err.exceptions for leaf in _leaves(inner)]
@@ -208,6 +268,50 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", required=True, help="TOML settings file (see docs/configuration.md)"
     )
     run.set_defaults(func=_cmd_run)
+
+    bridge = commands.add_parser(
+        "bridge",
+        help="lock (or burn) tokens and follow the transfer to its release",
+        formatter_class=_formatter,
+        epilog="examples:\n"
+        "  relayer bridge --token AxHKD --amount 12.5 --to 0x70997970C51812dc3A010C7d01b5…\n"
+        "  relayer bridge --from ethereum --token bAxHKD --amount 2 --to 0x7099…79C8\n"
+        "  relayer bridge --token CFX --amount 0.1 --to 0x… --from-key 0x… --manifest m.json\n",
+    )
+    bridge.add_argument("--token", required=True, help="symbol or address (either chain)")
+    bridge.add_argument("--amount", required=True, help="in whole tokens, e.g. 12.5")
+    bridge.add_argument("--to", required=True, help="recipient address on the other chain")
+    bridge.add_argument(
+        "--from",
+        dest="source",
+        choices=["conflux", "ethereum"],
+        default="conflux",
+        help="conflux: lock on the vault (default); ethereum: burn on the gateway",
+    )
+    bridge.add_argument(
+        "--from-key", help="sender's private key (default: the manifest's first user)"
+    )
+    bridge.add_argument("--manifest", default=".devnet/manifest.json", help="bridge manifest")
+    bridge.add_argument("--timeout", type=float, default=300.0, help="seconds to follow")
+    bridge.set_defaults(func=_cmd_bridge)
+
+    status = commands.add_parser(
+        "status",
+        help="where a transfer is and why, from every validator",
+        formatter_class=_formatter,
+        epilog="examples:\n"
+        "  relayer status 0x5c1f…e2a9\n"
+        "  relayer status 0x5c1f…e2a9 --api http://10.0.0.5:8080 --json\n",
+    )
+    status.add_argument("key", metavar="TRANSFER_ID_OR_TX_HASH", help="0x + 64 hex digits")
+    status.add_argument("--manifest", default=".devnet/manifest.json", help="bridge manifest")
+    status.add_argument("--api", action="append", help="a validator API base URL (repeatable)")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(func=_cmd_status)
+
+    from relayer.devnet.command import add_parser as add_devnet
+
+    add_devnet(commands)
 
     db = commands.add_parser("db", help="database schema", formatter_class=_formatter)
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)

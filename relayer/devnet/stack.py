@@ -13,7 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ class StackOptions:
     topic_prefix: str = "conflux-bridge"
     log_format: str = "json"
     start_relayers: bool = True
+    broker: str = "auto"  # "mosquitto", "embedded" or "auto"
 
 
 @dataclass(frozen=True)
@@ -102,15 +103,21 @@ class Stack:
     # ------------------------------------------------------------------ building
 
     @classmethod
-    def up(cls, options: StackOptions, workdir: Path) -> Stack:
+    def up(
+        cls, options: StackOptions, workdir: Path, say: Callable[[str], None] = lambda _: None
+    ) -> Stack:
         workdir.mkdir(parents=True, exist_ok=True)
         stack = cls(options, workdir)
         try:
+            say("starting a Conflux dev node (eSpace + Core RPC) and anvil")
             stack._start_chains()
+            say("deploying the vault, the gateway and the demo tokens")
             stack._deploy()
-            stack.broker = start_broker(workdir / "broker")
+            stack.broker = start_broker(workdir / "broker", options.broker)
+            say(f"MQTT broker ({stack.broker.kind}) on {stack.broker.url}")
             stack._write_configs()
             if options.start_relayers:
+                say(f"starting {options.validators} validator relayers")
                 for v in stack.validators:
                     stack.start_relayer(v.index)
                 stack.wait_ready()

@@ -1,0 +1,1 @@
+"""What a user of the bridge runs: lock, burn, follow a transfer."""

@@ -1,0 +1,116 @@
+"""Following a transfer through the validators' APIs, as a person wants to watch it.
+
+``collect(api_urls, key)`` asks every validator's ``/transfers/{key}`` and folds the
+answers into one :class:`Progress`: the furthest stage any validator reports, who
+attested (with jurisdictions), who refused and why, and the release transaction.
+``follow`` prints one line per change until the transfer is released (or a timeout).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+STAGES = ("observed", "confirmed", "attested", "quorum", "submitted", "released")
+
+
+@dataclass
+class Progress:
+    """What the validators say about one transfer, merged."""
+
+    key: str
+    found: bool = False
+    stage: str = "unknown"
+    statuses: dict[str, str] = field(default_factory=dict)  # api url -> status
+    signers: dict[str, str] = field(default_factory=dict)  # address -> jurisdiction
+    threshold: int | None = None
+    min_jurisdictions: int | None = None
+    refusals: list[dict[str, Any]] = field(default_factory=list)
+    release_tx: str | None = None
+    transfer: dict[str, Any] = field(default_factory=dict)
+
+    def line(self) -> str:
+        """One human line: stage, attestations k/n with jurisdictions, release tx."""
+        if not self.found:
+            return "waiting: no validator has seen this transfer yet"
+        jurisdictions = sorted(set(self.signers.values()))
+        parts = [self.stage]
+        if self.threshold is not None:
+            parts.append(
+                f"attestations {len(self.signers)}/{self.threshold} "
+                f"({', '.join(jurisdictions) or 'none'}; need {self.min_jurisdictions} "
+                "jurisdictions)"
+            )
+        for refusal in self.refusals:
+            parts.append(
+                f"refused by {refusal['validator']} ({refusal.get('jurisdiction')}): "
+                f"{refusal['reason']}"
+            )
+        if self.release_tx:
+            parts.append(f"release tx {self.release_tx}")
+        return " | ".join(parts)
+
+
+def _get(url: str, timeout: float) -> Any | None:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+            return json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError, TimeoutError):
+        return None
+
+
+def collect(api_urls: Sequence[str], key: str, timeout: float = 3.0) -> Progress:
+    """Ask every validator about ``key`` (transfer id or source tx hash) and merge."""
+    progress = Progress(key)
+    best = -1
+    for base in api_urls:
+        view = _get(f"{base.rstrip('/')}/transfers/{key}", timeout)
+        if not isinstance(view, dict) or "status" not in view:
+            continue
+        progress.found = True
+        progress.transfer = view
+        status = str(view["status"])
+        progress.statuses[base] = status
+        if status in STAGES and STAGES.index(status) > best:
+            best = STAGES.index(status)
+            progress.stage = status
+        elif best < 0:
+            progress.stage = status
+        att = view.get("attestations", {})
+        progress.threshold = att.get("threshold", progress.threshold)
+        progress.min_jurisdictions = att.get("min_jurisdictions", progress.min_jurisdictions)
+        for signer in att.get("signers", []):
+            progress.signers[signer["address"]] = signer.get("jurisdiction") or "??"
+        for refusal in view.get("refusals", []):
+            if refusal not in progress.refusals:
+                progress.refusals.append(refusal)
+        progress.release_tx = view.get("release_tx") or progress.release_tx
+    return progress
+
+
+def follow(
+    api_urls: Sequence[str],
+    key: str,
+    *,
+    timeout: float,
+    emit: Callable[[str], None] = print,
+    poll_s: float = 0.5,
+) -> Progress:
+    """Print a line whenever the merged progress changes; return the last one."""
+    deadline = time.monotonic() + timeout
+    last_line = ""
+    progress = collect(api_urls, key)
+    while True:
+        line = progress.line()
+        if line != last_line:
+            emit(f"  {time.strftime('%H:%M:%S')}  {line}")
+            last_line = line
+        if progress.stage == "released" or time.monotonic() > deadline:
+            return progress
+        time.sleep(poll_s)
+        progress = collect(api_urls, key)

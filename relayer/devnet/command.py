@@ -1,0 +1,156 @@
+"""``relayer devnet``: a whole local bridge in one command, and a demo transfer.
+
+Starts a Conflux dev node, anvil, an MQTT broker and N validator relayers (each its own
+OS process and database), deploys and registers the contracts and demo tokens, funds
+users, writes the manifest once everything is up, bridges a demo transfer while
+showing its progress, then stays up until Ctrl-C (or SIGTERM) and stops every process
+it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from relayer.client.actions import Manifest, balances, lock
+from relayer.client.follow import follow
+from relayer.devnet.databases import ensure_postgres_database
+from relayer.devnet.stack import Stack, StackOptions
+from relayer.errors import ConfigError
+
+DEMO_AMOUNT = 12_500_000  # 12.5 of the 6-decimals HKD-style stablecoin
+
+
+def _say(text: str) -> None:
+    print(f"[devnet] {text}", flush=True)
+
+
+def options_from(args: argparse.Namespace) -> StackOptions:
+    """Validate the command line into stack options (ConfigError names the flag)."""
+    jurisdictions = tuple(j.strip() for j in args.jurisdictions.split(",") if j.strip())
+    for code in jurisdictions:
+        if len(code) != 2 or not code.isascii() or not code.isalpha() or not code.isupper():
+            raise ConfigError(f"--jurisdictions: {code!r} is not a two-letter upper-case code")
+    n = args.validators
+    if not 1 <= n <= 32:
+        raise ConfigError("--validators: must be 1 to 32")
+    floor = (2 * n) // 3 + 1
+    threshold = args.threshold if args.threshold is not None else floor
+    if not floor <= threshold <= n:
+        raise ConfigError(f"--threshold: must be between floor(2n/3)+1 = {floor} and n = {n}")
+    distinct = len(set(jurisdictions[i % len(jurisdictions)] for i in range(n)))
+    if not 1 <= args.min_jurisdictions <= distinct:
+        raise ConfigError(
+            f"--min-jurisdictions: must be 1 to {distinct} (distinct jurisdictions in the set)"
+        )
+    if not 50 <= args.block_time_ms <= 10_000:
+        raise ConfigError("--block-time-ms: must be 50 to 10000")
+    urls = None
+    if args.database_url_template:
+        if "{index}" not in args.database_url_template:
+            raise ConfigError("--database-url-template: must contain {index}")
+        urls = [args.database_url_template.format(index=i) for i in range(n)]
+    return StackOptions(
+        validators=n,
+        threshold=threshold,
+        min_jurisdictions=args.min_jurisdictions,
+        jurisdictions=jurisdictions,
+        block_time_ms=args.block_time_ms,
+        database_urls=urls,
+        log_format="json",
+    )
+
+
+def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _demo(stack: Stack, manifest: Manifest) -> None:
+    user = stack.users[0]
+    recipient = stack.users[1].address
+    token = manifest.token("AxHKD")
+    before = balances(manifest, token, recipient)
+    _say(f"demo: {user.address} locks 12.5 AxHKD for {recipient} on Ethereum")
+    sent = lock(manifest, user, token, DEMO_AMOUNT, recipient)
+    _say(f"locked: transfer {sent.transfer_id} (tx {sent.tx_hash})")
+    progress = follow(manifest.api_urls, sent.transfer_id, timeout=180, emit=print)
+    after = balances(manifest, token, recipient)
+    if progress.stage != "released":
+        _say(f"demo transfer not released yet: {progress.line()}")
+        return
+    got = (after["ethereum"] - before["ethereum"]) / 10 ** token["decimals"]
+    _say(
+        f"released: {recipient} now holds {got} more bAxHKD on Ethereum (tx {progress.release_tx})"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    options = options_from(args)
+    workdir = Path(args.workdir)
+    manifest_path = Path(args.manifest)
+    if options.database_urls:
+        for url in options.database_urls:
+            if url.startswith("postgresql"):
+                ensure_postgres_database(url, fresh=True)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    stack: Stack | None = None
+    started = time.monotonic()
+    try:
+        stack = Stack.up(options, workdir, say=_say)
+        stack.write_manifest(manifest_path)
+        _say(f"bridge up in {time.monotonic() - started:.0f}s; manifest: {manifest_path}")
+        for v in stack.validators:
+            _say(f"  validator {v.index} {v.address} ({v.jurisdiction}) api {v.http_url}")
+        _say(
+            f"  threshold {stack.vset.threshold} of {len(stack.validators)}, "
+            f"at least {stack.vset.min_jurisdictions} jurisdictions"
+        )
+        if not args.no_demo:
+            _demo(stack, Manifest.load(manifest_path))
+        _say("running; press Ctrl-C to stop")
+        while True:
+            for index, process in list(stack.relayers.items()):
+                code = process.exit_code()
+                if code is not None:
+                    _say(f"validator {index} exited with code {code}; see {process.log_path}")
+                    stack.relayers.pop(index)
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        _say("stopping")
+        return 0
+    finally:
+        if stack is not None:
+            stack.stop()
+        manifest_path.unlink(missing_ok=True)
+        _say("stopped every process it started")
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "devnet",
+        help="run a whole local bridge (both chains, broker, validators) and a demo transfer",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=__doc__,
+        epilog="examples:\n"
+        "  relayer devnet\n"
+        "  relayer devnet --validators 7 --jurisdictions HK,SG,AE,TH --min-jurisdictions 3\n"
+        "  relayer devnet --database-url-template "
+        "'postgresql+asyncpg://postgres@127.0.0.1/devnet_{index}' --no-demo\n",
+    )
+    parser.add_argument("--validators", type=int, default=5, help="how many (default 5)")
+    parser.add_argument("--threshold", type=int, help="signatures needed (default 2n/3+1)")
+    parser.add_argument("--min-jurisdictions", type=int, default=2, help="default 2")
+    parser.add_argument("--jurisdictions", default="HK,SG,AE", help="assigned round-robin")
+    parser.add_argument("--manifest", default=".devnet/manifest.json", help="where to write it")
+    parser.add_argument("--workdir", default=".devnet", help="logs, configs and databases")
+    parser.add_argument("--no-demo", action="store_true", help="skip the demo transfer")
+    parser.add_argument("--block-time-ms", type=int, default=250, help="Conflux dev block time")
+    parser.add_argument(
+        "--database-url-template",
+        help="per-validator database URL with {index}, e.g. postgresql+asyncpg://…/devnet_{index}",
+    )
+    parser.set_defaults(func=run)
