@@ -60,6 +60,17 @@ class Metrics:
         self.alerts = Gauge(
             "relayer_alerts_active", "Unacknowledged alerts (a halted chain is one).", registry=r
         )
+        self.gossip_dropped = Gauge(
+            "relayer_gossip_dropped_messages",
+            "Inbound MQTT messages refused before verification (junk), by reason, since start.",
+            ["reason"],
+            registry=r,
+        )
+        self.gossip_received = Gauge(
+            "relayer_gossip_received_messages",
+            "Inbound MQTT messages delivered by the broker since start.",
+            registry=r,
+        )
         self.rpc_errors = Counter(
             "relayer_rpc_errors_total",
             "Failed JSON-RPC calls, by chain and kind.",

@@ -22,7 +22,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
-from web3.types import TxParams, TxReceipt
+from web3.types import TxParams, TxReceipt, Wei
 
 from relayer.chain.artifacts import load_artifact
 from relayer.domain.types import Release
@@ -100,6 +100,17 @@ class ValidatorSetSpec:
 # ---------------------------------------------------------------------- transactions
 
 
+def explicit_fees(w3: Web3, tip: int = 10**9) -> TxParams:
+    """EIP-1559 fees from the latest block's base fee, so web3 never falls back to
+    ``eth_feeHistory``: the conflux-rust dev node stops answering RPC after some
+    ``eth_feeHistory`` calls under load (seen here several times), and it does not
+    implement ``eth_maxPriorityFeePerGas``."""
+    base = w3.eth.get_block("latest").get("baseFeePerGas")
+    if base is None:
+        return {"gasPrice": w3.eth.gas_price}
+    return {"maxFeePerGas": Wei(2 * int(base) + tip), "maxPriorityFeePerGas": Wei(tip)}
+
+
 def send(
     w3: Web3, account: LocalAccount, call: Any, *, value: int = 0, gas: int | None = None
 ) -> TxReceipt:
@@ -110,6 +121,7 @@ def send(
         "nonce": w3.eth.get_transaction_count(account.address, "pending"),
         "chainId": w3.eth.chain_id,
         "value": w3.to_wei(value, "wei"),
+        **explicit_fees(w3),
     }
     if gas is not None:
         params["gas"] = gas

@@ -54,13 +54,16 @@ def _wait_listening(process: ManagedProcess, port: int, what: str, timeout: floa
         time.sleep(0.05)
 
 
-def start_broker(workdir: Path, kind: str = "auto", timeout: float = 15.0) -> Broker:
+def start_broker(
+    workdir: Path, kind: str = "auto", timeout: float = 15.0, port: int | None = None
+) -> Broker:
     """Start a broker (anonymous, loopback only) and wait for its port.
 
     ``kind``: "mosquitto", "embedded", or "auto" (mosquitto when installed).
     """
     workdir.mkdir(parents=True, exist_ok=True)
-    (port,) = free_ports(1)
+    if port is None:
+        (port,) = free_ports(1)
     binary = mosquitto_binary()
     if kind == "mosquitto" and binary is None:
         raise DevnetError("mosquitto is not installed (apt-get install mosquitto)")

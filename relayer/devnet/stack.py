@@ -326,6 +326,11 @@ reload_interval_s = 0.5
         except ValueError:
             return body.decode(errors="replace")
 
+    def restart_broker(self) -> None:
+        """Start the broker again on the same port (after ``broker.stop()``)."""
+        assert self.broker is not None
+        self.broker = start_broker(self.workdir / "broker", self.broker.kind, port=self.broker.port)
+
     # ------------------------------------------------------------------ manifest
 
     def manifest(self) -> dict[str, Any]:

@@ -147,6 +147,10 @@ class NodeStatus:
             head, next_block = watcher.stats.confirmed_head, watcher.stats.next_block
             if head is not None and next_block is not None:
                 self.metrics.head_lag.labels(name).set(max(0, head - (next_block - 1)))
+        stats = self.gossip.stats
+        self.metrics.gossip_received.set(stats.received)
+        for reason, count in stats.dropped_by_reason.items():
+            self.metrics.gossip_dropped.labels(reason.value).set(count)
         for name, (rpc, account) in self.submitter_accounts.items():
             try:
                 self.metrics.balance.labels(name).set(await rpc.get_balance(account))
