@@ -25,7 +25,7 @@ from relayer.chain.rpc import RpcClient
 from relayer.chain.submitter import Submitter, SubmitterConfig
 from relayer.chain.watcher import EventWatcher, ReorgPolicy, WatcherConfig
 from relayer.domain.types import Address, Direction, EvmDomain, checksum, parse_address
-from relayer.errors import ConfigError, RelayerError
+from relayer.errors import ConfigError, RelayerError, StoreError
 from relayer.gossip.config import GossipConfig, TlsFiles, client_id_for
 from relayer.gossip.transport import MqttGossip
 from relayer.keys import Signer, load_keystore, signer_from_hex
@@ -220,7 +220,7 @@ class Relayer:
                 replay,
             ),
         }
-        nonces = StoreNonceSource(store)
+        nonces = StoreNonceSource(store, processor.lock)
         submit_key = "0x" + keys.submitter.private_key_bytes().hex()
         runner = SubmitRunner(
             processor,
@@ -274,6 +274,7 @@ class Relayer:
                     60.0, 20 * max(s.conflux.poll_interval_s, s.ethereum.poll_interval_s)
                 ),
             )
+            await processor.sweep()  # finish what a crash left undone
             api = ApiServer(build_app(status, self.metrics), s.api.host, s.api.port)
             await api.start()
             self.api_port = api.port
@@ -294,6 +295,7 @@ class Relayer:
                     group.create_task(runner.run(), name="submit")
                     group.create_task(settler.run(), name="settle")
                     group.create_task(_forever(SET_REFRESH_S, sets.refresh, "set refresh"))
+                    group.create_task(_forever(SET_REFRESH_S, processor.sweep, "sweep"))
                     group.create_task(
                         _forever(s.policy.reload_interval_s, self._reload(policy), "policy reload")
                     )
@@ -372,7 +374,12 @@ class Relayer:
 
     async def _inbound(self, gossip: MqttGossip, verifier: InboundVerifier) -> None:
         async for received in gossip.attestations():
-            await verifier.handle(received.message)
+            try:
+                await verifier.handle(received.message)
+            except StoreError as err:
+                # Not stored: the retained message comes back on the next subscribe, and
+                # the signer republishes while the transfer is open.
+                log.warning("attestation not stored; database unavailable", error=str(err))
 
 
 async def run_until_signalled(settings: Settings) -> int:

@@ -46,8 +46,6 @@ def _json(data: Any, status: int = 200) -> web.Response:
     )
 
 
-
-
 def build_app(source: StatusSource, metrics: Metrics) -> web.Application:
     """The aiohttp application; the node runs it with :class:`ApiServer`."""
 

@@ -29,7 +29,7 @@ from relayer.chain.rpc import RpcClient, RpcNodeError, is_range_error
 from relayer.chain.rpc_types import LogEntry
 from relayer.chain.scan import Checkpoint, Cursor, Reorg, ScanBatch, ScanSink
 from relayer.domain.types import Address, Hash32, SourceEvent
-from relayer.errors import RpcError, RpcResponseError, SafetyHaltError
+from relayer.errors import RetryableError, RpcResponseError, SafetyHaltError
 
 log = structlog.get_logger(__name__)
 
@@ -101,7 +101,7 @@ class EventWatcher:
             try:
                 await self.poll_once()
                 failures = 0
-            except (RpcError, RpcResponseError) as err:
+            except (RetryableError, RpcResponseError) as err:  # RPC or store outage
                 failures += 1
                 self.stats.poll_failures += 1
                 log.warning("watcher poll failed", chain_id=self.config.chain_id, error=str(err))

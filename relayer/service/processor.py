@@ -263,6 +263,38 @@ class Processor:
                 return outcome
         return None
 
+    async def sweep(self) -> int:
+        """Finish what a crash or a halt left undone; returns how many transfers moved.
+
+        ``observed`` transfers were stored by the watcher (which only emits confirmed
+        events) but not confirmed yet; ``confirmed`` ones without a policy decision were
+        skipped while their chain was halted.
+        """
+        async with self.store.reader() as tx:
+            observed = await tx.transfers_by_status(TransferStatus.OBSERVED, limit=500)
+            confirmed = await tx.transfers_by_status(TransferStatus.CONFIRMED, limit=500)
+        moved = 0
+        for rec in observed:
+            await self.routes.ensure(event_of(rec))
+            if isinstance(
+                await self.transaction_for(rec.transfer_id, Confirmed(event_of(rec))), Applied
+            ):
+                moved += 1
+        for rec in confirmed:
+            await self.routes.ensure(event_of(rec))
+            async with self.lock, self.store.transaction() as tx:
+                state = await self.load_state(tx, rec.transfer_id)
+                if state is None or state.status is not TransferStatus.CONFIRMED:
+                    continue
+                if state.sign_requested or state.refusal is not None:
+                    continue
+                decided = await self._run_effect(tx, state, CheckPolicy(state.event))
+                if decided is not None and isinstance(
+                    await self.apply(tx, rec.transfer_id, decided), Applied
+                ):
+                    moved += 1
+        return moved
+
     async def transaction_for(self, transfer_id: Hash32, first: Input) -> Applied | Rejected:
         """Apply one input in its own transaction (the common case)."""
         async with self.lock, self.store.transaction() as tx:

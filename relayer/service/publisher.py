@@ -11,7 +11,7 @@ import time
 from relayer.domain.routing import build_release
 from relayer.domain.transfer import TransferStatus
 from relayer.domain.types import Hash32, hex32
-from relayer.errors import BrokerError
+from relayer.errors import RetryableError
 from relayer.gossip.transport import MqttGossip
 from relayer.gossip.wire import AttestationMessage
 from relayer.log import get_logger
@@ -65,8 +65,8 @@ class Publisher:
                 if time.monotonic() - last_republish >= self.republish_interval_s:
                     await self.republish()
                     last_republish = time.monotonic()
-            except BrokerError as err:
-                log.warning("publishing deferred: broker unavailable", error=str(err))
+            except RetryableError as err:  # broker or database briefly away: retry later
+                log.warning("publishing deferred", error=str(err))
             try:
                 async with asyncio.timeout(self.poll_interval_s):
                     await ready.wait()
@@ -91,7 +91,7 @@ class Publisher:
                     dst_chain_id=message.dst_chain_id,
                     stage="attested",
                 )
-            async with store.transaction() as tx:
+            async with self.processor.lock, store.transaction() as tx:
                 await tx.mark_effect_done(effect.id)
             done += 1
         return done

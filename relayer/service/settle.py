@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from relayer.api.metrics import Metrics
 from relayer.domain.transfer import AlreadyReleased, ReleaseConfirmed, TransferStatus
 from relayer.domain.types import Direction, Hash32
-from relayer.errors import RpcError, RpcResponseError
+from relayer.errors import RetryableError, RpcResponseError
 from relayer.log import get_logger
 from relayer.service.contracts import RELEASED_TOPIC, UNLOCKED_TOPIC, BridgeContract
 from relayer.service.processor import Processor
@@ -63,7 +63,7 @@ class Settler:
                 if time.monotonic() - last_sweep >= self.sweep_interval_s:
                     await self.sweep()
                     last_sweep = time.monotonic()
-            except (RpcError, RpcResponseError) as err:
+            except (RetryableError, RpcResponseError) as err:
                 log.warning("settlement poll failed; retrying", error=str(err))
             await asyncio.sleep(self.poll_interval_s)
 

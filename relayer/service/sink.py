@@ -21,7 +21,7 @@ from relayer.api.metrics import Metrics
 from relayer.chain.confirmation import HeadRegressed
 from relayer.chain.scan import Checkpoint, Cursor, Reorg, ScanBatch
 from relayer.domain.transfer import Confirmed, TransferStatus
-from relayer.domain.types import Address, Direction, hex32
+from relayer.domain.types import Address, Direction, SourceEvent, hex32
 from relayer.log import get_logger
 from relayer.service.books import RouteBook
 from relayer.service.processor import Processor
@@ -79,7 +79,7 @@ class StoreSink:
             if batch.cursor.last is None
             else [(batch.cursor.last.number, batch.cursor.last.hash)]
         )
-        new: list[bytes] = []
+        new: list[SourceEvent] = []
         async with self.processor.lock, self.store.transaction() as tx:
             recorded = await tx.record_scan(
                 self.chain_id,
@@ -105,14 +105,16 @@ class StoreSink:
                     log.error(
                         "SAFETY HALT: conflicting event", transfer_id=hex32(event.transfer_id)
                     )
-                    continue
-                await self.processor.apply(tx, event.transfer_id, Confirmed(event))
-                if isinstance(outcome, EventInserted | EventRelocated):
-                    new.append(event.transfer_id)
+                elif isinstance(outcome, EventInserted | EventRelocated):
+                    new.append(event)
         self.metrics.last_scan.labels(self.label).set(batch.to_block)
-        if self.on_new is not None:
-            for transfer_id in new:
-                await self.on_new(transfer_id)
+        # Each stored event is then confirmed (policy, signature, publication queued) in a
+        # transaction of its own: short write locks. A crash in between leaves it
+        # ``observed``, and the processor's sweep confirms it on restart.
+        for event in new:
+            await self.processor.transaction_for(event.transfer_id, Confirmed(event))
+            if self.on_new is not None:
+                await self.on_new(event.transfer_id)
 
     async def on_reorg(self, reorg: Reorg) -> None:
         fork_block = (

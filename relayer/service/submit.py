@@ -29,6 +29,7 @@ from relayer.chain.submission import (
 from relayer.chain.submitter import Submitter
 from relayer.domain.transfer import AlreadyReleased, ReleaseConfirmed, SubmissionSent
 from relayer.domain.types import Address, Hash32, hex32
+from relayer.errors import RetryableError
 from relayer.log import get_logger
 from relayer.service.contracts import release_calldata
 from relayer.service.payloads import release_from_json
@@ -41,8 +42,9 @@ log = get_logger("submit")
 class StoreNonceSource:
     """``NonceSource`` on the store: the next nonce after the last one the node accepted."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, lock: asyncio.Lock) -> None:
         self.store = store
+        self.lock = lock  # the processor's: one writer at a time
 
     async def next_nonce(self, chain_id: int, sender: Address, chain_pending: int) -> int:
         async with self.store.reader() as tx:
@@ -59,11 +61,11 @@ class StoreNonceSource:
         return chain_pending
 
     async def commit(self, chain_id: int, sender: Address, nonce: int) -> None:
-        async with self.store.transaction() as tx:
+        async with self.lock, self.store.transaction() as tx:
             await tx.set_committed_nonce(chain_id, sender, nonce + 1, only_up=True)
 
     async def resync(self, chain_id: int, sender: Address, chain_nonce: int) -> None:
-        async with self.store.transaction() as tx:
+        async with self.lock, self.store.transaction() as tx:
             await tx.set_committed_nonce(chain_id, sender, chain_nonce, only_up=False)
 
 
@@ -125,7 +127,10 @@ class SubmitRunner:
         ready = self.processor.outbox_ready
         while True:
             if self.enabled:
-                await self.run_due()
+                try:
+                    await self.run_due()
+                except* RetryableError as group:  # RPC or database briefly away
+                    log.warning("submission round failed; retrying", error=str(group.exceptions))
             try:
                 async with asyncio.timeout(self.poll_interval_s):
                     await ready.wait()

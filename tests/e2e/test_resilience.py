@@ -1,0 +1,228 @@
+"""The worst days, on the real stack: crashes, a broker outage, hostile peers, leaked keys.
+
+Every scenario ends with the same two facts: each transfer that should be executed was
+executed exactly once with the exact amount, and no other was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import aiomqtt
+import pytest
+from bridge_client import Sent, lock, status, wait_executed, wait_until
+from eth_account import Account
+
+from relayer.devnet.stack import Stack
+from relayer.domain.digest import release_digest
+from relayer.domain.signature import sign_digest
+from relayer.domain.types import Address, EvmDomain, Hash32, Release
+from relayer.gossip.topics import attestation_topic
+from relayer.gossip.wire import AttestationMessage, encode_attestation
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
+
+
+def assert_exactly_once(bridge: Stack, sent: Sent, timeout: float = 180.0) -> None:
+    logs = wait_executed(bridge, sent, timeout)
+    assert len(logs) == 1, f"0x{sent.transfer_id.hex()} executed {len(logs)} times"
+    assert logs[0]["amount"] == sent.amount
+
+
+def metric(bridge: Stack, validator: int, name: str, labels: str = "") -> float:
+    url = bridge.validators[validator].http_url + "/metrics"
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
+        text = response.read().decode()
+    prefix = f"{name}{{{labels}}} " if labels else f"{name} "
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            return float(line[len(prefix) :])
+    return 0.0
+
+
+def test_sigkill_every_relayer_mid_burst_then_restart(bridge: Stack) -> None:
+    users = bridge.users
+    sent = [
+        lock(bridge, users[i % 3], "AxHKD", 100_000 + i, users[i % 3].address) for i in range(8)
+    ]
+    for index in list(bridge.relayers):
+        bridge.kill_relayer(index)
+    more = [lock(bridge, users[i % 3], "CFXT", 10**15 + i, users[i % 3].address) for i in range(4)]
+    for index in range(len(bridge.validators)):
+        bridge.start_relayer(index)
+    bridge.wait_ready()
+    for s in sent + more:
+        assert_exactly_once(bridge, s)
+
+
+def test_sigkill_a_relayer_after_it_signed_then_restart(bridge: Stack) -> None:
+    user = bridge.users[0]
+    sent = lock(bridge, user, "AxHKD", 333_333, user.address)
+    wait_until(lambda: (v := status(bridge, 1, sent)) and v["status"] != "confirmed" and v)
+    bridge.kill_relayer(1)
+    assert_exactly_once(bridge, sent)
+    bridge.start_relayer(1)
+    bridge.wait_ready(indexes=[1])
+    view = wait_until(lambda: (v := status(bridge, 1, sent)) and v["status"] == "released" and v)
+    assert view["amount"] == "333333"
+
+
+def test_broker_down_for_30_seconds_mid_transfer(bridge: Stack) -> None:
+    assert bridge.broker is not None
+    user = bridge.users[1]
+    bridge.broker.stop()
+    try:
+        sent = lock(bridge, user, "AxHKD", 444_444, user.address)
+        wait_until(lambda: (v := status(bridge, 0, sent)) and v["status"] == "attested" and v)
+        time.sleep(30)  # the scenario is a 30-second outage: nothing can be gossiped
+        assert bridge.gateway is not None
+        assert not bridge.gateway.functions.isProcessed(sent.transfer_id).call()
+    finally:
+        bridge.restart_broker()
+    assert_exactly_once(bridge, sent)
+
+
+def _forged(bridge: Stack, sent: Sent, key: str, amount: int) -> AttestationMessage:
+    """An attestation of ``sent`` (with ``amount``) signed by ``key`` over the real digest."""
+    assert bridge.anvil is not None
+    assert bridge.gateway is not None
+    assert bridge.conflux is not None
+    release = Release(
+        transfer_id=Hash32(sent.transfer_id),
+        src_chain_id=bridge.conflux.chain_id,
+        nonce=0,
+        token=Address(bytes.fromhex(sent.token.ethereum[2:])),
+        recipient=Address(bytes.fromhex(sent.recipient[2:])),
+        amount=amount,
+    )
+    domain = EvmDomain(bridge.anvil.chain_id, Address(bytes.fromhex(bridge.gateway.address[2:])))
+    digest = release_digest(domain, release)
+    signer = Address(bytes.fromhex(Account.from_key(key).address[2:]))
+    return AttestationMessage(
+        release=release,
+        dst_chain_id=bridge.anvil.chain_id,
+        set_id=1,
+        digest=digest,
+        signer=signer,
+        signature=sign_digest(bytes.fromhex(key[2:]), digest),
+    )
+
+
+async def _publish_hostile(bridge: Stack, messages: list[tuple[str, bytes]], junk: int) -> None:
+    assert bridge.broker is not None
+    prefix = bridge.options.topic_prefix
+    async with aiomqtt.Client("127.0.0.1", bridge.broker.port, identifier="attacker") as client:
+        for topic, payload in messages:
+            await client.publish(topic, payload, qos=1)
+        for i in range(junk):
+            kind = i % 4
+            if kind == 0:
+                topic, payload = f"{prefix}/v1/att/1/{'ab' * 32}/0x{'cd' * 20}", os.urandom(64)
+            elif kind == 1:
+                topic, payload = f"{prefix}/v1/att/31337/x/y", b"{}"
+            elif kind == 2:
+                topic, payload = f"{prefix}/v1/att/31337/0x{'00' * 32}/0x{'11' * 20}", b"x" * 5000
+            else:
+                topic, payload = f"{prefix}/v1/att/31337/0x{'00' * 32}/0x{'11' * 20}", b'{"v":2}'
+            await client.publish(topic, payload, qos=0)
+
+
+def test_hostile_peers_are_dropped_counted_and_honest_ones_complete(bridge: Stack) -> None:
+    user = bridge.users[2]
+    sent = lock(bridge, user, "AxHKD", 555_555, user.address)
+    prefix = bridge.options.topic_prefix
+    outsider = "0x" + "42" * 32
+    member = bridge.validators[0].private_key
+    bad_sig = _forged(bridge, sent, outsider, sent.amount)
+    bad_sig = AttestationMessage(
+        release=bad_sig.release,
+        dst_chain_id=bad_sig.dst_chain_id,
+        set_id=1,
+        digest=bad_sig.digest,
+        signer=Address(bytes.fromhex(bridge.validators[3].address[2:])),  # claims to be v3
+        signature=bad_sig.signature,
+    )
+    non_member = _forged(bridge, sent, outsider, sent.amount)
+    other_content = _forged(bridge, sent, member, sent.amount * 1000)  # equivocation by v0
+    hostile = [
+        (attestation_topic(prefix, m), encode_attestation(m))
+        for m in (bad_sig, non_member, other_content)
+    ]
+    before = metric(bridge, 2, "relayer_gossip_received_messages")
+    started = time.monotonic()
+    asyncio.run(_publish_hostile(bridge, hostile, junk=10_000))
+    flood_seconds = time.monotonic() - started
+    assert_exactly_once(bridge, sent)
+    # Still live and responsive after the flood.
+    assert bridge.http_get(2, "/healthz") == {"status": "ok"}
+    ready = bridge.http_get(2, "/readyz")
+    assert ready is not None
+    assert ready["ready"] is True
+    # QoS 0 junk may be shed by the broker under load; what arrives is counted.
+    after = wait_until(
+        lambda: (n := metric(bridge, 2, "relayer_gossip_received_messages")) >= before + 5_000 and n
+    )
+    assert metric(bridge, 2, "relayer_attestations_received_total", 'result="bad_signature"') >= 1
+    assert metric(bridge, 2, "relayer_attestations_received_total", 'result="not_a_member"') >= 1
+    dropped = sum(
+        metric(bridge, 2, "relayer_gossip_dropped_messages", f'reason="{r}"')
+        for r in (
+            "not_json",
+            "bad_topic",
+            "oversized",
+            "wrong_version",
+            "queue_full",
+            "topic_mismatch",
+            "bad_field",
+            "missing_field",
+        )
+    )
+    assert dropped >= (after - before) - 100, (dropped, after - before)  # junk is all dropped
+    # The equivocation by validator 0 is reported with both signatures as evidence.
+    config = bridge.validators[2].config_path
+    alerts = subprocess.run(
+        [".venv/bin/relayer", "alerts", "list", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    details = [json.loads(line)["detail"] for line in alerts.stdout.splitlines() if line]
+    equivocations = [d for d in details if str(d.get("reason", "")).startswith("equivocation")]
+    assert equivocations, alerts.stdout
+    assert equivocations[0]["signer"] == bridge.validators[0].address
+    assert len(equivocations[0]["digests"]) == 2
+    print(json.dumps({"flood_messages": 10_000, "flood_seconds": round(flood_seconds, 2)}))
+
+
+def test_no_private_key_in_any_log_or_database(bridge: Stack) -> None:
+    keys = [v.private_key[2:].lower() for v in bridge.validators]
+    keys += [u.key.hex().removeprefix("0x").lower() for u in bridge.users]
+    for v in bridge.validators:
+        text = v.log_path.read_text(errors="replace").lower()
+        for key in keys:
+            assert key not in text, f"a private key appears in {v.log_path}"
+        if v.database_url.startswith("sqlite"):
+            path = v.database_url.split("///", 1)[1]
+            with sqlite3.connect(path) as db:
+                dump = "\n".join(db.iterdump()).lower()
+        else:
+            dsn = v.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+            dump = subprocess.run(
+                ["pg_dump", "--data-only", dsn],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=60,
+            ).stdout.lower()
+        assert "attestations" in dump or "insert" in dump or "copy" in dump
+        for key in keys:
+            assert key not in dump, f"a private key appears in {v.database_url}"
