@@ -14,12 +14,24 @@ FORGE := $(CONTRACTS)/node_modules/.bin/forge
 export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install build test test-contracts test-python lint typecheck check bench-gas bench-pipeline devnet abi clean help
+.PHONY: install system-tools build test test-contracts test-python lint typecheck check bench-gas bench-pipeline devnet abi clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
-install: $(VENV)/.installed $(CONTRACTS)/node_modules/.installed  ## create .venv/ and contracts/node_modules/
+install: $(VENV)/.installed $(CONTRACTS)/node_modules/.installed system-tools  ## create .venv/ and contracts/node_modules/
+
+# Debian packages the tests need: Mosquitto (a real broker), pg_dump (the key-leak
+# check), docker-compose 1.29 (parses ops/docker-compose.yml; no engine runs here).
+SYSTEM_TOOLS := mosquitto:mosquitto mosquitto_passwd:mosquitto pg_dump:postgresql-client docker-compose:docker-compose openssl:openssl
+system-tools:
+	missing=""; for pair in $(SYSTEM_TOOLS); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/$${pair%%:*}" ] || missing="$$missing $${pair##*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
