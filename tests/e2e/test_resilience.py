@@ -11,13 +11,14 @@ import json
 import os
 import sqlite3
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import aiomqtt
 import pytest
-from bridge_client import Sent, lock, status, wait_executed, wait_until
+from bridge_client import Sent, burn, executions, lock, status, wait_executed, wait_until
 from eth_account import Account
 
 from relayer.devnet.stack import Stack
@@ -201,6 +202,98 @@ def test_hostile_peers_are_dropped_counted_and_honest_ones_complete(bridge: Stac
     assert equivocations[0]["signer"] == bridge.validators[0].address
     assert len(equivocations[0]["digests"]) == 2
     print(json.dumps({"flood_messages": 10_000, "flood_seconds": round(flood_seconds, 2)}))
+
+
+def _alerts(bridge: Stack, validator: int) -> list[dict[str, object]]:
+    config = bridge.validators[validator].config_path
+    listing = subprocess.run(
+        [sys.executable, "-m", "relayer", "alerts", "list", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return [json.loads(line) for line in listing.stdout.splitlines() if line.startswith("{")]
+
+
+def test_reorg_deeper_than_confirmation_over_a_signed_burn_halts_until_acknowledged(
+    bridge: Stack,
+) -> None:
+    assert bridge.w3e is not None
+    assert bridge.anvil is not None
+    user = bridge.users[0]
+    assert_exactly_once(bridge, lock(bridge, user, "AxHKD", 100, user.address))  # mirror to burn
+    burned = burn(bridge, user, "AxHKD", 11, user.address)
+    assert_exactly_once(bridge, burned)
+    for v in range(5):
+        wait_until(lambda v=v: (x := status(bridge, v, burned)) and x["status"] == "released")
+    burn_block = int(status(bridge, 0, burned)["source_block"])  # type: ignore[index]
+    # Replace every block from the burn's on: deeper than depth:2 (the relayers have long
+    # confirmed and signed it) but sparing the earlier mint, so Ethereum keeps its state.
+    depth = bridge.w3e.eth.block_number - burn_block + 1
+    assert depth > 2
+    bridge.anvil_rpc("anvil_reorg", [depth, []])
+    eth = bridge.anvil.chain_id
+
+    def halted(v: int) -> list[dict[str, object]]:
+        return [a for a in _alerts(bridge, v) if a["kind"] == "halt" and a["chain_id"] == eth]
+
+    for v in range(5):
+        alert = wait_until(lambda v=v: halted(v), timeout=60)[0]
+        detail = alert["detail"]
+        assert isinstance(detail, dict)
+        assert "0x" + burned.transfer_id.hex() in detail["signed_transfers"]
+    # The reorg rolled the gateway's nonce back: the next burn reuses the orphaned burn's
+    # nonce, hence its transfer id, with other content. Already unlocked on Conflux, it can
+    # never execute: the relayers report the conflict with its evidence (a halt as well).
+    reused = burn(bridge, user, "AxHKD", 12, user.address)
+    assert reused.transfer_id == burned.transfer_id
+    for v in range(5):
+        wait_until(
+            lambda v=v: [
+                a
+                for a in halted(v)
+                if isinstance(a["detail"], dict)
+                and a["detail"].get("reason") == "a different event for a stored transfer id"
+            ],
+            timeout=60,
+        )
+    # While halted, a new burn (fresh nonce) is observed but never signed.
+    later = burn(bridge, user, "AxHKD", 13, user.address)
+    wait_until(lambda: (x := status(bridge, 0, later)) and x["status"] == "confirmed")
+    time.sleep(5)
+    for v in range(5):
+        view = status(bridge, v, later)
+        assert view is None or view["status"] == "confirmed", view
+    assert bridge.vault is not None
+    assert not bridge.vault.functions.isProcessed(later.transfer_id).call()
+    # Conflux -> Ethereum is not halted meanwhile.
+    other = lock(bridge, user, "AxHKD", 14, user.address)
+    assert_exactly_once(bridge, other)
+    # The operators acknowledge after investigating; signing resumes and it completes once.
+    for v in range(5):
+        for alert in halted(v):
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "relayer",
+                    "alerts",
+                    "ack",
+                    str(alert["id"]),
+                    "--by",
+                    "e2e-operator",
+                    "--config",
+                    str(bridge.validators[v].config_path),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
+    assert_exactly_once(bridge, later)
+    # The reused id was never unlocked again (the original unlock of 11 is the only one).
+    assert all(e["amount"] != 12 for e in executions(bridge, reused))
+    assert bridge.vault.functions.isProcessed(reused.transfer_id).call()
 
 
 def test_no_private_key_in_any_log_or_database(bridge: Stack) -> None:
