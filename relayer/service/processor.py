@@ -105,7 +105,8 @@ class Processor:
         self.policy = policy
         self.metrics = metrics
         self.lock = asyncio.Lock()
-        self.outbox_ready = asyncio.Event()
+        self.outbox_ready = asyncio.Event()  # a PUBLISH effect was queued (the publisher's)
+        self.submit_ready = asyncio.Event()  # a SUBMIT effect was queued (the submitter's)
 
     # ------------------------------------------------------------------ reading
 
@@ -236,7 +237,7 @@ class Processor:
                     "bundle": "0x" + bundle.hex(),
                 }
                 await tx.enqueue_effect(tid, EffectKind.SUBMIT, payload)
-                self.outbox_ready.set()
+                self.submit_ready.set()
                 return None
             case HaltSigning(transfer_id=tid, reason=reason):
                 await tx.raise_alert(

@@ -124,7 +124,7 @@ class SubmitRunner:
         return waited >= self.grace_period_s
 
     async def run(self) -> None:
-        ready = self.processor.outbox_ready
+        ready = self.processor.submit_ready
         while True:
             if self.enabled:
                 try:
@@ -136,6 +136,7 @@ class SubmitRunner:
                     await ready.wait()
             except TimeoutError:
                 pass
+            ready.clear()
 
     async def run_due(self) -> None:
         """Submit every due SUBMIT effect, one chain's submissions at a time per chain."""
