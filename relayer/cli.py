@@ -11,6 +11,7 @@ import asyncio
 import getpass
 import json
 import sys
+import warnings
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -380,6 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # web3 warns about every foreign log in a receipt it decodes; users don't need that.
+    warnings.filterwarnings("ignore", message="The log with transaction hash")
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Command = args.func

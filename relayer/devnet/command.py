@@ -19,6 +19,7 @@ from typing import Any
 from relayer.client.actions import Manifest, balances, lock
 from relayer.client.follow import follow
 from relayer.devnet.databases import ensure_postgres_database
+from relayer.devnet.processes import DevnetError
 from relayer.devnet.stack import Stack, StackOptions
 from relayer.errors import ConfigError
 
@@ -122,6 +123,9 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         _say("stopping")
         return 0
+    except DevnetError as err:
+        _say(f"failed: {err}")
+        return 1
     finally:
         if stack is not None:
             stack.stop()

@@ -106,6 +106,7 @@ class Stack:
     def up(
         cls, options: StackOptions, workdir: Path, say: Callable[[str], None] = lambda _: None
     ) -> Stack:
+        workdir = workdir.resolve()  # relayers run with their own folder as cwd
         workdir.mkdir(parents=True, exist_ok=True)
         stack = cls(options, workdir)
         try:
