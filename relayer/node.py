@@ -192,9 +192,7 @@ class Relayer:
         policy = PolicyBook(s.policy)
         processor = Processor(store, keys.attester, domains, sets, routes, policy, self.metrics)
         verifier = InboundVerifier(processor, self.metrics)
-
-        async def replay(transfer_id: bytes) -> None:
-            await verifier.replay_buffered(transfer_id)  # type: ignore[arg-type]
+        processor.on_confirmed = verifier.replay_buffered
 
         watchers = {
             "conflux": self._watcher(
@@ -206,7 +204,6 @@ class Relayer:
                 store,
                 processor,
                 routes,
-                replay,
             ),
             "ethereum": self._watcher(
                 eth_rpc,
@@ -217,7 +214,6 @@ class Relayer:
                 store,
                 processor,
                 routes,
-                replay,
             ),
         }
         nonces = StoreNonceSource(store, processor.lock)
@@ -295,7 +291,7 @@ class Relayer:
                     group.create_task(runner.run(), name="submit")
                     group.create_task(settler.run(), name="settle")
                     group.create_task(_forever(SET_REFRESH_S, sets.refresh, "set refresh"))
-                    group.create_task(_forever(SET_REFRESH_S, processor.sweep, "sweep"))
+                    group.create_task(processor.confirm_loop(SET_REFRESH_S), name="confirm")
                     group.create_task(
                         _forever(s.policy.reload_interval_s, self._reload(policy), "policy reload")
                     )
@@ -348,7 +344,6 @@ class Relayer:
         store: Store,
         processor: Processor,
         routes: RouteBook,
-        on_new: Callable[[bytes], Awaitable[None]],
     ) -> tuple[EventWatcher, StoreSink]:
         sink = StoreSink(
             chain_id=chain.chain_id,
@@ -358,7 +353,6 @@ class Relayer:
             processor=processor,
             routes=routes,
             metrics=self.metrics,
-            on_new=on_new,
         )
         config = WatcherConfig(
             contract=contract,

@@ -12,7 +12,7 @@ and keyed by transfer id. One asyncio lock serialises all writes of this relayer
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,7 @@ from relayer.domain.transfer import (
     TransferStatus,
 )
 from relayer.domain.types import Attestation, EvmDomain, Hash32, Release, SourceEvent
+from relayer.errors import RetryableError
 from relayer.keys import Signer
 from relayer.log import get_logger, transfer_logger
 from relayer.service.books import PolicyBook, RouteBook, SetBook
@@ -107,6 +108,8 @@ class Processor:
         self.lock = asyncio.Lock()
         self.outbox_ready = asyncio.Event()  # a PUBLISH effect was queued (the publisher's)
         self.submit_ready = asyncio.Event()  # a SUBMIT effect was queued (the submitter's)
+        self.observed_ready = asyncio.Event()  # the watcher stored new events
+        self.on_confirmed: Callable[[Hash32], Awaitable[None]] | None = None
 
     # ------------------------------------------------------------------ reading
 
@@ -295,6 +298,20 @@ class Processor:
                 ):
                     moved += 1
         return moved
+
+    async def confirm_loop(self, idle_s: float) -> None:
+        """Confirm what the watchers stored, as soon as they store it (or every ``idle_s``)."""
+        while True:
+            try:
+                async with asyncio.timeout(idle_s):
+                    await self.observed_ready.wait()
+            except TimeoutError:
+                pass
+            self.observed_ready.clear()
+            try:
+                await self.sweep()
+            except RetryableError as err:  # RPC or database briefly away
+                log.warning("confirming stored events failed; retrying", error=str(err))
 
     async def transaction_for(self, transfer_id: Hash32, first: Input) -> Applied | Rejected:
         """Apply one input in its own transaction (the common case)."""

@@ -14,13 +14,13 @@ acknowledges it (``relayer alerts ack``): it does not quietly resume.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from relayer.api.metrics import Metrics
 from relayer.chain.confirmation import HeadRegressed
 from relayer.chain.scan import Checkpoint, Cursor, Reorg, ScanBatch
-from relayer.domain.transfer import Confirmed, TransferStatus
+from relayer.domain.transfer import TransferStatus
 from relayer.domain.types import Address, Direction, SourceEvent, hex32
 from relayer.log import get_logger
 from relayer.service.books import RouteBook
@@ -44,7 +44,6 @@ class StoreSink:
         processor: Processor,
         routes: RouteBook,
         metrics: Metrics,
-        on_new: Callable[[bytes], Awaitable[None]] | None = None,
     ) -> None:
         self.chain_id = chain_id
         self.contract = contract
@@ -53,7 +52,6 @@ class StoreSink:
         self.processor = processor
         self.routes = routes
         self.metrics = metrics
-        self.on_new = on_new  # called after the commit for each newly stored transfer
         self.label = direction.value
 
     async def load_cursor(self) -> Cursor | None:
@@ -108,13 +106,12 @@ class StoreSink:
                 elif isinstance(outcome, EventInserted | EventRelocated):
                     new.append(event)
         self.metrics.last_scan.labels(self.label).set(batch.to_block)
-        # Each stored event is then confirmed (policy, signature, publication queued) in a
-        # transaction of its own: short write locks. A crash in between leaves it
-        # ``observed``, and the processor's sweep confirms it on restart.
-        for event in new:
-            await self.processor.transaction_for(event.transfer_id, Confirmed(event))
-            if self.on_new is not None:
-                await self.on_new(event.transfer_id)
+        if new:
+            # Each stored event is then confirmed (policy, signature, publication queued)
+            # by the processor's confirm loop, one short transaction per transfer, outside
+            # the watcher's time budget. A crash in between leaves it ``observed`` and the
+            # loop finishes it on restart.
+            self.processor.observed_ready.set()
 
     async def on_reorg(self, reorg: Reorg) -> None:
         fork_block = (
