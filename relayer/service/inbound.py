@@ -52,7 +52,7 @@ class PendingBuffer:
     """Attestations for transfers not observed yet, bounded; the oldest go first."""
 
     capacity: int = 10_000
-    _items: OrderedDict[tuple[Hash32, bytes], AttestationMessage] | None = None
+    _items: OrderedDict[tuple[Hash32, bytes, bytes], AttestationMessage] | None = None
 
     def __post_init__(self) -> None:
         self._items = OrderedDict()
@@ -60,7 +60,9 @@ class PendingBuffer:
     def add(self, message: AttestationMessage) -> bool:
         """Keep ``message``; returns False when an older one had to be dropped."""
         assert self._items is not None
-        key = (message.release.transfer_id, bytes(message.signer))
+        # Keyed by digest too: two different attestations by one signer (equivocation)
+        # must both survive until the transfer is observed.
+        key = (message.release.transfer_id, bytes(message.signer), bytes(message.digest))
         self._items[key] = message
         self._items.move_to_end(key)
         if len(self._items) > self.capacity:
@@ -126,6 +128,10 @@ class InboundVerifier:
         tid = msg.release.transfer_id
         vset = p.sets.member_set(msg.dst_chain_id, msg.signer)
         set_id = 0 if vset is None else vset.set_id
+        async with p.store.reader() as tx:
+            known = await tx.get_transfer(tid)
+        if known is not None:
+            await p.routes.ensure(event_of(known))  # after a restart the route may be unread
         async with p.lock, p.store.transaction() as tx:
             rec = await tx.get_transfer(tid)
             if rec is None:
