@@ -121,7 +121,15 @@ class InboundVerifier:
                 transfer_id=hex32(msg.release.transfer_id),
             )
             return self._count(failed)
-        return self._count(await self._apply(msg))
+        verdict = await self._apply(msg)
+        if verdict not in (Verdict.ACCEPTED, Verdict.DUPLICATE):
+            log.info(
+                "attestation not counted",
+                verdict=verdict.value,
+                signer=checksum(msg.signer),
+                transfer_id=hex32(msg.release.transfer_id),
+            )
+        return self._count(verdict)
 
     async def _apply(self, msg: AttestationMessage) -> Verdict:
         p = self.processor

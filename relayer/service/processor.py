@@ -284,6 +284,8 @@ class Processor:
                 await self.transaction_for(rec.transfer_id, Confirmed(event_of(rec))), Applied
             ):
                 moved += 1
+            if self.on_confirmed is not None:  # attestations that arrived before we saw it
+                await self.on_confirmed(rec.transfer_id)
         for rec in confirmed:
             await self.routes.ensure(event_of(rec))
             async with self.lock, self.store.transaction() as tx:
