@@ -25,7 +25,7 @@ from relayer.chain.rpc import RpcClient
 from relayer.chain.submitter import Submitter, SubmitterConfig
 from relayer.chain.watcher import EventWatcher, ReorgPolicy, WatcherConfig
 from relayer.domain.types import Address, Direction, EvmDomain, checksum, parse_address
-from relayer.errors import ConfigError, RelayerError, StoreError
+from relayer.errors import ConfigError, FatalError, RelayerError, StoreError
 from relayer.gossip.config import GossipConfig, TlsFiles, client_id_for
 from relayer.gossip.transport import MqttGossip
 from relayer.keys import Signer, load_keystore, signer_from_hex
@@ -127,11 +127,10 @@ async def _forever(period_s: float, action: Callable[[], Awaitable[object]], wha
         await asyncio.sleep(period_s)
         try:
             await action()
-        except RelayerError as err:
-            if not isinstance(err, ConfigError) and err.__class__.__name__ != "SafetyHaltError":
-                log.warning(f"{what} failed; will retry", error=str(err))
-                continue
+        except FatalError:  # bad configuration, safety halt: stop the process
             raise
+        except RelayerError as err:
+            log.warning(f"{what} failed; will retry", error=str(err))
 
 
 class Relayer:

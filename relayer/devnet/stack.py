@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import sys
 import time
 import urllib.error
@@ -28,7 +29,6 @@ from relayer.devnet.anvil import AnvilNode
 from relayer.devnet.broker import Broker, start_broker
 from relayer.devnet.conflux import ConfluxDevNode
 from relayer.devnet.processes import DevnetError, ManagedProcess, free_ports
-from relayer.domain.types import checksum
 
 ZERO = "0x0000000000000000000000000000000000000000"
 UNLIMITED = 10**30
@@ -291,7 +291,7 @@ reload_interval_s = 0.5
     def kill_relayer(self, index: int) -> None:
         """SIGKILL, as a crash would."""
         process = self.relayers.pop(index)
-        process._signal_group(__import__("signal").SIGKILL)
+        process._signal_group(signal.SIGKILL)
         process.stop(grace=5.0)
 
     def stop_relayer(self, index: int) -> int | None:
@@ -395,9 +395,6 @@ reload_interval_s = 0.5
             if part is not None:
                 part.stop()
         self.broker = self.anvil = self.conflux = None
-
-    def checksum(self, address: str) -> str:
-        return checksum(bytes.fromhex(address.removeprefix("0x")))
 
     def cleanup(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)
