@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from chain_helpers import emit_locked, locked_calldata, nonces, scan_until
+from chain_helpers import emit_locked, locked_calldata, nonces, scan_until, wait_receipt_block
 from eth_account import Account
 
 from relayer.chain.confirmation import (
@@ -66,9 +66,10 @@ async def test_unconfirmed_event_reorged_out_is_never_emitted(
     start = await anvil_rpc.block_number() + 1
     emitter = await deploy_emitter(sender)
     for nonce in range(3):
-        await emit_locked(sender, emitter, nonce)
+        await wait_receipt_block(anvil_rpc, await emit_locked(sender, emitter, nonce))
     await anvil_node.mine(6)
-    await emit_locked(sender, emitter, 100)  # will be reorged out before confirmation
+    # will be reorged out before confirmation
+    await wait_receipt_block(anvil_rpc, await emit_locked(sender, emitter, 100))
     sink = InMemorySink()
     watcher = EventWatcher(anvil_rpc, _config(emitter, start, ReorgPolicy.HALT), sink)
     await watcher.poll_once()
@@ -90,7 +91,7 @@ async def test_reorg_below_the_cursor_is_reported_then_rescanned_or_halts(
     start = await anvil_rpc.block_number() + 1
     emitter = await deploy_emitter(sender)
     for nonce in range(12):
-        await emit_locked(sender, emitter, nonce)
+        await wait_receipt_block(anvil_rpc, await emit_locked(sender, emitter, nonce))
     await anvil_node.mine(6)
     head = await anvil_rpc.block_number()
     sink = InMemorySink()

@@ -46,11 +46,13 @@ async def _anvil_events(
     sender = DevSender(rpc, anvil_node.funded_keys[key_index], anvil_node.chain_id)
     start = await rpc.block_number() + 1
     emitter = await deploy_emitter(sender)
+    sent = []
     for nonce in range(count):
-        await emit_locked(sender, emitter, nonce)
+        sent.append(await emit_locked(sender, emitter, nonce))
         if nonce % 3 == 0:
             await anvil_node.mine(1 + nonce % 2)
-    last = await rpc.block_number()
+    # the last sends may still be pending: wait for every receipt, not the head
+    last = max([await wait_receipt_block(rpc, tx) for tx in sent])
     await anvil_node.mine(10)  # confirm everything under depth:3
     assert count < 40 or last - start > 50
     return emitter, start, last
