@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from relayer import crashpoints
 from relayer.api.metrics import Metrics
 from relayer.api.server import ApiServer, build_app
 from relayer.chain.confirmation import ConfirmationRule
@@ -154,6 +155,8 @@ class Relayer:
     async def run(self) -> None:
         s = self.settings
         keys = load_keys(s)
+        if s.testing.crash_after is not None:
+            crashpoints.arm(crashpoints.CrashPoint(s.testing.crash_after))
         vault = parse_address(s.conflux.vault)
         gateway = parse_address(s.ethereum.gateway)
         async with self._clients() as (cfx_rpc, eth_rpc):
@@ -246,6 +249,10 @@ class Relayer:
             poll_interval_s=min(s.conflux.poll_interval_s, s.ethereum.poll_interval_s),
             sweep_interval_s=SET_REFRESH_S,
             max_window={cfx_id: s.conflux.max_log_window, eth_id: s.ethereum.max_log_window},
+            rules={
+                cfx_id: ConfirmationRule.parse(s.conflux.confirmation),
+                eth_id: ConfirmationRule.parse(s.ethereum.confirmation),
+            },
         )
         async with MqttGossip(gossip_config(s, keys.attester)) as gossip:
             publisher = Publisher(
@@ -329,6 +336,7 @@ class Relayer:
                 tip=int(chain.priority_fee_gwei * GWEI),
             ),
             confirmations=chain.receipt_confirmations,
+            rule=ConfirmationRule.parse(chain.confirmation),
             poll_interval=min(1.0, chain.poll_interval_s),
             replace_after=chain.replace_after_s,
         )

@@ -211,6 +211,16 @@ class LogSettings(_Section):
     level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
 
 
+class TestingSettings(_Section):
+    """TEST ONLY switches for crash-recovery tests; leave unset in production."""
+
+    crash_after: Literal["observed", "signed", "published", "quorum", "sent"] | None = Field(
+        None,
+        description="TEST ONLY: SIGKILL this process right after the first transfer "
+        "reaches this step (see relayer/crashpoints.py).",
+    )
+
+
 class Settings(BaseSettings):
     """Everything a relayer needs. Load with :func:`load_settings`."""
 
@@ -231,6 +241,7 @@ class Settings(BaseSettings):
     submitter: SubmitterSettings = Field(default_factory=lambda: SubmitterSettings())
     api: ApiSettings = Field(default_factory=lambda: ApiSettings())
     log: LogSettings = Field(default_factory=lambda: LogSettings())
+    testing: TestingSettings = Field(default_factory=lambda: TestingSettings())
 
     @classmethod
     def settings_customise_sources(

@@ -48,6 +48,8 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        for direction in ("to_ethereum", "to_conflux"):  # exported before the first release
+            self.release_latency.labels(direction)
         self.submissions = Counter(
             "relayer_submissions_total", "Release transactions by outcome.", ["outcome"], registry=r
         )

@@ -30,7 +30,8 @@ class SubmitRequest:
 
 @dataclass(frozen=True, slots=True)
 class Mined:
-    """Done: mined with the wanted confirmations and ``status`` 1."""
+    """Mined with the wanted confirmations and ``status`` 1 (final once the chain's
+    confirmation rule covers its block: until then the caller keeps the work open)."""
 
     tx_hash: Hash32
     block_number: int
@@ -39,10 +40,19 @@ class Mined:
 
 @dataclass(frozen=True, slots=True)
 class AlreadyProcessed:
-    """Done: the destination contract already executed this transfer (a peer did)."""
+    """Done: the destination contract executed this transfer at or below its confirmed
+    head (a peer did, or our own earlier transaction)."""
 
     transfer_id: Hash32
     tx_hash: Hash32 | None = None  # our transaction, if one reverted with AlreadyProcessed
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitingFinality:
+    """Executed on the destination, but not yet at or below its confirmed head: a reorg
+    could still drop the execution, so nothing is sent and nothing counts as done yet."""
+
+    transfer_id: Hash32
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +79,9 @@ class Pending:
     nonce: int
 
 
-SubmitOutcome = Mined | AlreadyProcessed | FeeAboveCap | OutOfFunds | Failed | Pending
+SubmitOutcome = (
+    Mined | AlreadyProcessed | AwaitingFinality | FeeAboveCap | OutOfFunds | Failed | Pending
+)
 
 
 class NonceSource(Protocol):
@@ -90,13 +102,15 @@ class NonceSource(Protocol):
 
 @dataclass
 class InMemoryNonceSource:
-    """``NonceSource`` in a dict: never hands out a nonce below the stored one."""
+    """``NonceSource`` in a dict, with the store's rule: the node's pending count wins."""
 
     stored: dict[tuple[int, Address], int] = field(default_factory=dict)
 
     async def next_nonce(self, chain_id: int, sender: Address, chain_pending: int) -> int:
-        """``max(stored, chain_pending)``."""
-        return max(self.stored.get((chain_id, sender), 0), chain_pending)
+        """``chain_pending``: a stored nonce ahead of it means the node dropped our
+        transactions (a restart, or a reorg that orphaned them); leaving that gap open
+        would stall every later send, so it is refilled."""
+        return chain_pending
 
     async def commit(self, chain_id: int, sender: Address, nonce: int) -> None:
         """Stored becomes at least ``nonce + 1``."""

@@ -4,7 +4,10 @@
 estimate gas (x margin, and at least 100 gas per calldata byte for Conflux CIP-130),
 choose EIP-1559 fees under the cap (above it: wait up to ``fee_wait``, then
 ``FeeAboveCap``), take a nonce from the ``NonceSource``, sign and send, then follow the
-receipt to N confirmations. A transaction unmined after ``replace_after`` seconds is
+receipt to N confirmations. "Already processed" counts as done only once the execution
+is at or below the chain's confirmed head (``rule``); above it the outcome is
+``AwaitingFinality`` and nothing is sent, so a reorg that drops the execution leads to a
+new submission rather than a lost transfer. A transaction unmined after ``replace_after`` seconds is
 replaced (same nonce, fees +12.5%, never above the cap). Node answers: "nonce too low"
 re-syncs the nonce and checks whether our earlier transaction mined; "replacement
 underpriced" bumps; "insufficient funds" is ``OutOfFunds``; a revert with
@@ -23,13 +26,16 @@ import structlog
 from eth_account import Account
 from eth_utils.address import to_canonical_address
 
+from relayer import crashpoints
+from relayer.chain.confirmation import ConfirmationRule, confirmed_head
 from relayer.chain.fees import FeeAboveCap, FeePolicy, Fees, bump_fees, current_fees
 from relayer.chain.rpc import RpcClient, RpcNodeError
-from relayer.chain.rpc_types import Receipt
+from relayer.chain.rpc_types import BlockId, Receipt
 from relayer.chain.submission import (
     ALREADY_PROCESSED_SELECTOR,
     IS_PROCESSED_SELECTOR,
     AlreadyProcessed,
+    AwaitingFinality,
     Failed,
     Mined,
     NonceSource,
@@ -38,10 +44,13 @@ from relayer.chain.submission import (
     SubmitOutcome,
     SubmitRequest,
 )
+from relayer.crashpoints import CrashPoint
 from relayer.domain.types import Address, Hash32, checksum
 from relayer.errors import RpcError
 
 log = structlog.get_logger(__name__)
+
+LATEST = ConfirmationRule("depth", 0)
 
 NONCE_TOO_LOW = ("nonce too low", "nonce is too low", "stale nonce", "too stale nonce")
 ALREADY_KNOWN = ("already known", "known transaction", "already imported", "already in pool")
@@ -57,6 +66,7 @@ class SubmitterConfig:
     chain_id: int
     fees: FeePolicy
     confirmations: int = 1
+    rule: ConfirmationRule = LATEST  # when an execution is final
     poll_interval: float = 1.0
     replace_after: float = 60.0
     fee_wait: float = 0.0
@@ -91,8 +101,9 @@ class Submitter:
             return await self._submit(request, time.monotonic())
 
     async def _submit(self, req: SubmitRequest, started: float) -> SubmitOutcome:
-        if await self.is_processed(req):
-            return AlreadyProcessed(req.transfer_id)
+        executed = await self._executed(req)
+        if executed is not None:
+            return executed
         gas = await self._gas_limit(req)
         if not isinstance(gas, int):
             return gas
@@ -145,10 +156,21 @@ class Submitter:
 
     # --- steps ----------------------------------------------------------------------
 
-    async def is_processed(self, req: SubmitRequest) -> bool:
+    async def _executed(
+        self, req: SubmitRequest, reverted: Hash32 | None = None
+    ) -> AlreadyProcessed | AwaitingFinality | None:
+        """Whether the destination executed ``req``: final, not yet final, or not at all."""
+        if not await self.is_processed(req):
+            return None
+        head = await confirmed_head(self.rpc, self.config.rule)
+        if head is not None and await self.is_processed(req, head.number):
+            return AlreadyProcessed(req.transfer_id, reverted)
+        return AwaitingFinality(req.transfer_id)
+
+    async def is_processed(self, req: SubmitRequest, block: BlockId = "latest") -> bool:
         """The destination contract's ``isProcessed(transferId)``; a revert counts as no."""
         try:
-            answer = await self.rpc.call(req.to, IS_PROCESSED_SELECTOR + req.transfer_id)
+            answer = await self.rpc.call(req.to, IS_PROCESSED_SELECTOR + req.transfer_id, block)
         except RpcNodeError as err:
             log.warning("isProcessed call failed", error=err.message)
             return False
@@ -223,6 +245,7 @@ class Submitter:
         await self.nonces.commit(self.config.chain_id, self.sender, nonce)
         if tx_hash not in self.sent:
             self.sent.append(tx_hash)
+        crashpoints.reached(CrashPoint.SENT, tx=tx_hash.hex())
         log.info("sent", tx=tx_hash.hex(), nonce=nonce, max_fee=fees.max_fee)
         return tx_hash
 
@@ -233,9 +256,7 @@ class Submitter:
             receipt = await self.rpc.get_transaction_receipt(tx_hash)
             if receipt is not None:
                 return await self._settle(req, receipt)
-        if await self.is_processed(req):
-            return AlreadyProcessed(req.transfer_id)
-        return None
+        return await self._executed(req)
 
     async def _follow(
         self, req: SubmitRequest, nonce: int, started: float, can_replace: bool
@@ -262,8 +283,9 @@ class Submitter:
     async def _settle(self, req: SubmitRequest, receipt: Receipt) -> SubmitOutcome | None:
         """Outcome of a mined receipt after N confirmations; ``None`` if it was reorged out."""
         if receipt.status == 0:
-            if await self.is_processed(req):
-                return AlreadyProcessed(req.transfer_id, receipt.tx_hash)
+            executed = await self._executed(req, receipt.tx_hash)
+            if executed is not None:
+                return executed
             return Failed(f"reverted in block {receipt.block_number}", receipt.tx_hash)
         target = receipt.block_number + self.config.confirmations - 1
         while True:

@@ -22,7 +22,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -92,7 +92,13 @@ def _die_with_parent() -> None:
 class ManagedProcess:
     """A child process in its own process group, with its output in a log file."""
 
-    def __init__(self, argv: Sequence[str], log_path: Path, cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        argv: Sequence[str],
+        log_path: Path,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.argv = list(argv)
         self.log_path = log_path
         with log_path.open("ab") as log:
@@ -102,6 +108,7 @@ class ManagedProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=cwd,
+                env=None if env is None else {**os.environ, **env},
                 start_new_session=True,
                 preexec_fn=_die_with_parent,
             )

@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -281,10 +281,11 @@ reload_interval_s = 0.5
 
     # ------------------------------------------------------------------ relayers
 
-    def start_relayer(self, index: int) -> ManagedProcess:
+    def start_relayer(self, index: int, env: Mapping[str, str] | None = None) -> ManagedProcess:
+        """Start relayer ``index``; ``env`` adds settings (``RELAYER_…`` variables)."""
         v = self.validators[index]
         argv = [sys.executable, "-m", "relayer", "run", "--config", str(v.config_path)]
-        process = ManagedProcess(argv, v.log_path, cwd=v.config_path.parent)
+        process = ManagedProcess(argv, v.log_path, cwd=v.config_path.parent, env=env)
         self.relayers[index] = process
         return process
 

@@ -15,6 +15,7 @@ from eth_abi.exceptions import DecodingError
 from eth_utils.crypto import keccak
 
 from relayer.chain.rpc import RpcClient
+from relayer.chain.rpc_types import BlockId
 from relayer.domain.types import (
     ZERO_ADDRESS,
     Address,
@@ -67,9 +68,16 @@ class BridgeContract:
         self.address = address
         self.chain_id = chain_id
 
-    async def _call(self, signature: str, types: list[str], args: list[Any], out: list[str]) -> Any:
+    async def _call(
+        self,
+        signature: str,
+        types: list[str],
+        args: list[Any],
+        out: list[str],
+        block: BlockId = "latest",
+    ) -> Any:
         data = selector(signature) + encode(types, args)
-        raw = await self.rpc.call(self.address, data)
+        raw = await self.rpc.call(self.address, data, block)
         try:
             return decode(out, raw)
         except (DecodingError, ValueError, TypeError) as err:
@@ -86,8 +94,11 @@ class BridgeContract:
             return None
         return PreviousSet(_to_set(values), int(values[5]))
 
-    async def is_processed(self, transfer_id: Hash32) -> bool:
-        (done,) = await self._call("isProcessed(bytes32)", ["bytes32"], [transfer_id], ["bool"])
+    async def is_processed(self, transfer_id: Hash32, block: BlockId = "latest") -> bool:
+        """Whether the contract executed ``transfer_id`` as of ``block``."""
+        (done,) = await self._call(
+            "isProcessed(bytes32)", ["bytes32"], [transfer_id], ["bool"], block
+        )
         return bool(done)
 
     async def mirror_of(self, src_chain_id: int, src_token: Address) -> Address | None:
@@ -110,10 +121,14 @@ class BridgeContract:
             return None
         return int(chain_id), parse_address(token)
 
-    async def find_execution(self, transfer_id: Hash32, lookback: int) -> Hash32 | None:
+    async def find_execution(
+        self, transfer_id: Hash32, lookback: int, head: int | None = None
+    ) -> Hash32 | None:
         """Hash of the transaction that released or unlocked ``transfer_id`` within the
-        last ``lookback`` blocks, if there is one (the id is an indexed topic)."""
-        head = await self.rpc.block_number()
+        ``lookback`` blocks up to ``head`` (default: latest), if there is one (the id is
+        an indexed topic)."""
+        if head is None:
+            head = await self.rpc.block_number()
         logs = await self.rpc.get_logs(
             self.address,
             [[RELEASED_TOPIC, UNLOCKED_TOPIC], transfer_id],

@@ -17,7 +17,9 @@ import enum
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from relayer import crashpoints
 from relayer.api.metrics import Metrics
+from relayer.crashpoints import CrashPoint
 from relayer.domain.digest import release_digest
 from relayer.domain.errors import InvalidSignatureError
 from relayer.domain.signature import recover_signer
@@ -25,7 +27,7 @@ from relayer.domain.transfer import QuorumReached
 from relayer.domain.types import Hash32, checksum, hex32
 from relayer.gossip.wire import AttestationMessage
 from relayer.log import get_logger
-from relayer.service.processor import Processor, event_of
+from relayer.service.processor import Applied, Processor, event_of
 from relayer.store import AlertKind
 from relayer.store.outcomes import Duplicate, Equivocation
 
@@ -169,8 +171,9 @@ class InboundVerifier:
             if isinstance(outcome, Duplicate):
                 return Verdict.DUPLICATE
             met = await p.quorum(tx, tid, msg.dst_chain_id, expected[1])
-            if met is not None:
-                await p.apply(tx, tid, QuorumReached(tid, met))
+            quorum = None if met is None else await p.apply(tx, tid, QuorumReached(tid, met))
+        if isinstance(quorum, Applied):
+            crashpoints.reached(CrashPoint.QUORUM, transfer_id=hex32(tid))
         return Verdict.ACCEPTED
 
     async def replay_buffered(self, transfer_id: Hash32) -> None:

@@ -12,11 +12,14 @@ and keyed by transfer id. One asyncio lock serialises all writes of this relayer
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from relayer import crashpoints
 from relayer.api.metrics import Metrics
+from relayer.crashpoints import CrashPoint
 from relayer.domain import lifecycle
 from relayer.domain.digest import release_digest
 from relayer.domain.policy import RefusalReason, Refused
@@ -38,7 +41,15 @@ from relayer.domain.transfer import (
     TransferState,
     TransferStatus,
 )
-from relayer.domain.types import Attestation, EvmDomain, Hash32, Release, SourceEvent
+from relayer.domain.types import (
+    Attestation,
+    Direction,
+    EvmDomain,
+    Hash32,
+    Release,
+    SourceEvent,
+    hex32,
+)
 from relayer.errors import RetryableError
 from relayer.keys import Signer
 from relayer.log import get_logger, transfer_logger
@@ -178,6 +189,15 @@ class Processor:
         e = state.event
         return transfer_logger(log, e.transfer_id, e.src_chain_id, e.dst_chain_id, state.status)
 
+    def note_released(self, before: TransferRecord) -> None:
+        """Feed the latency histogram for a transfer that just became ``released``
+        (``before``: its record as read in the committed transaction that released it)."""
+        if before.status is TransferStatus.RELEASED or before.confirmed_at is None:
+            return
+        latency = max(0.0, time.time() - before.confirmed_at.timestamp())
+        direction = before.direction.value if isinstance(before.direction, Direction) else "?"
+        self.metrics.release_latency.labels(direction).observe(latency)
+
     async def _persist(
         self, tx: Transaction, before: TransferState | None, after: TransferState
     ) -> None:
@@ -280,10 +300,14 @@ class Processor:
         moved = 0
         for rec in observed:
             await self.routes.ensure(event_of(rec))
-            if isinstance(
-                await self.transaction_for(rec.transfer_id, Confirmed(event_of(rec))), Applied
-            ):
+            result = await self.transaction_for(rec.transfer_id, Confirmed(event_of(rec)))
+            if isinstance(result, Applied):
                 moved += 1
+                tid = hex32(rec.transfer_id)
+                if result.status in (TransferStatus.ATTESTED, TransferStatus.QUORUM):
+                    crashpoints.reached(CrashPoint.SIGNED, transfer_id=tid)
+                if result.status is TransferStatus.QUORUM:
+                    crashpoints.reached(CrashPoint.QUORUM, transfer_id=tid)
             if self.on_confirmed is not None:  # attestations that arrived before we saw it
                 await self.on_confirmed(rec.transfer_id)
         for rec in confirmed:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+from relayer import crashpoints
+from relayer.crashpoints import CrashPoint
 from relayer.domain.routing import build_release
 from relayer.domain.transfer import TransferStatus
 from relayer.domain.types import Hash32, hex32
@@ -84,6 +86,7 @@ class Publisher:
         for effect, message in messages:
             if message is not None:
                 await self.gossip.publish(message)
+                crashpoints.reached(CrashPoint.PUBLISHED, transfer_id=hex32(effect.transfer_id))
                 self.published += 1
                 log.info(
                     "attestation published",

@@ -1,9 +1,10 @@
 """Learns when transfers are executed on their destination, by anyone.
 
 Every poll reads the destination contracts' ``Released`` / ``Unlocked`` logs since the
-last poll (one ``eth_getLogs`` per chain, in windows); every ``sweep_interval_s`` it also
-asks ``isProcessed`` for each unreleased transfer, so nothing is missed across restarts
-or log gaps. A transfer seen executed becomes ``released`` with the executing
+last poll, up to the chain's confirmed head (its ``confirmation`` rule: an execution a
+reorg can still drop does not count); every ``sweep_interval_s`` it also asks
+``isProcessed`` at that confirmed head for each unreleased transfer, so nothing is missed
+across restarts or log gaps. A transfer seen executed becomes ``released`` with the executing
 transaction's hash, and the time since its source confirmation feeds the latency
 histogram.
 """
@@ -15,8 +16,9 @@ import time
 from collections.abc import Mapping
 
 from relayer.api.metrics import Metrics
+from relayer.chain.confirmation import ConfirmationRule, confirmed_head
 from relayer.domain.transfer import AlreadyReleased, ReleaseConfirmed, TransferStatus
-from relayer.domain.types import Direction, Hash32
+from relayer.domain.types import Hash32
 from relayer.errors import RetryableError, RpcResponseError
 from relayer.log import get_logger
 from relayer.service.contracts import RELEASED_TOPIC, UNLOCKED_TOPIC, BridgeContract
@@ -45,6 +47,7 @@ class Settler:
         poll_interval_s: float,
         sweep_interval_s: float,
         max_window: Mapping[int, int],
+        rules: Mapping[int, ConfirmationRule],
     ) -> None:
         self.processor = processor
         self.contracts = contracts
@@ -52,6 +55,7 @@ class Settler:
         self.poll_interval_s = poll_interval_s
         self.sweep_interval_s = sweep_interval_s
         self.max_window = max_window
+        self.rules = rules
         self._next_block: dict[int, int] = {}
 
     async def run(self) -> None:
@@ -70,7 +74,9 @@ class Settler:
     async def poll_logs(self, chain_id: int) -> int:
         """Apply executions logged since the last poll; returns how many were new."""
         contract = self.contracts[chain_id]
-        head = await contract.rpc.block_number()
+        head = await self.confirmed(chain_id)
+        if head is None:
+            return 0
         start = self._next_block.get(chain_id)
         if start is None:
             start = max(0, head - self.max_window[chain_id] + 1)
@@ -95,16 +101,27 @@ class Settler:
         async with store.reader() as tx:
             open_transfers = [r for s in OPEN for r in await tx.transfers_by_status(s, limit=1000)]
         found = 0
+        heads: dict[int, int | None] = {}
         for rec in open_transfers:
             contract = self.contracts.get(rec.dst_chain_id)
-            if contract is None or not await contract.is_processed(rec.transfer_id):
+            if contract is None:
+                continue
+            if rec.dst_chain_id not in heads:
+                heads[rec.dst_chain_id] = await self.confirmed(rec.dst_chain_id)
+            head = heads[rec.dst_chain_id]
+            if head is None or not await contract.is_processed(rec.transfer_id, head):
                 continue
             tx_hash = await contract.find_execution(
-                rec.transfer_id, self.max_window[rec.dst_chain_id]
+                rec.transfer_id, self.max_window[rec.dst_chain_id], head
             )
             if await self.mark_released(rec.transfer_id, tx_hash):
                 found += 1
         return found
+
+    async def confirmed(self, chain_id: int) -> int | None:
+        """The number of the chain's confirmed head (None while no block is confirmed)."""
+        block = await confirmed_head(self.contracts[chain_id].rpc, self.rules[chain_id])
+        return None if block is None else block.number
 
     async def mark_released(self, transfer_id: Hash32, tx_hash: Hash32 | None) -> bool:
         """Move a known, open transfer to ``released``; False if unknown or already so."""
@@ -119,8 +136,5 @@ class Settler:
                 else ReleaseConfirmed(transfer_id, tx_hash)
             )
             await p.apply(tx, transfer_id, executed)
-        if rec.confirmed_at is not None:
-            latency = max(0.0, time.time() - rec.confirmed_at.timestamp())
-            direction = rec.direction.value if isinstance(rec.direction, Direction) else "unknown"
-            self.metrics.release_latency.labels(direction).observe(latency)
+        p.note_released(rec)
         return True

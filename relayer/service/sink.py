@@ -17,9 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from relayer import crashpoints
 from relayer.api.metrics import Metrics
 from relayer.chain.confirmation import HeadRegressed
 from relayer.chain.scan import Checkpoint, Cursor, Reorg, ScanBatch
+from relayer.crashpoints import CrashPoint
 from relayer.domain.transfer import TransferStatus
 from relayer.domain.types import Address, Direction, SourceEvent, hex32
 from relayer.log import get_logger
@@ -107,6 +109,7 @@ class StoreSink:
                     new.append(event)
         self.metrics.last_scan.labels(self.label).set(batch.to_block)
         if new:
+            crashpoints.reached(CrashPoint.OBSERVED, transfers=len(new))
             # Each stored event is then confirmed (policy, signature, publication queued)
             # by the processor's confirm loop, one short transaction per transfer, outside
             # the watcher's time budget. A crash in between leaves it ``observed`` and the

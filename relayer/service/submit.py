@@ -4,9 +4,11 @@ For each transfer with a quorum, the primary submitter is the member of the
 destination's current set at index ``transfer_id mod n`` of the ascending member list.
 The primary submits as soon as the quorum is stored; every other relayer waits
 ``grace_period_s`` (counted from when it stored the quorum, so it survives restarts),
-checks ``isProcessed`` and only then submits. "Already processed" counts as done.
-Outcomes are recorded; a fee above the cap or an empty account leaves the effect
-pending (and alerts), to be retried.
+checks ``isProcessed`` and only then submits. An execution counts as done only at or
+below the destination's confirmed head: a mined release keeps its effect open until
+then, so a destination reorg that drops it leads to a new submission.
+Outcomes are recorded; a fee above the cap or an empty account leaves the effect pending
+(and alerts), to be retried.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from relayer.api.metrics import Metrics
 from relayer.chain.fees import FeeAboveCap
 from relayer.chain.submission import (
     AlreadyProcessed,
+    AwaitingFinality,
     Failed,
     Mined,
     OutOfFunds,
@@ -27,14 +30,21 @@ from relayer.chain.submission import (
     SubmitRequest,
 )
 from relayer.chain.submitter import Submitter
-from relayer.domain.transfer import AlreadyReleased, ReleaseConfirmed, SubmissionSent
+from relayer.domain.transfer import AlreadyReleased, SubmissionSent
 from relayer.domain.types import Address, Hash32, hex32
 from relayer.errors import RetryableError
 from relayer.log import get_logger
 from relayer.service.contracts import release_calldata
 from relayer.service.payloads import release_from_json
 from relayer.service.processor import Processor
-from relayer.store import AlertKind, Effect, EffectKind, Store, SubmissionStatus
+from relayer.store import (
+    AlertKind,
+    Effect,
+    EffectKind,
+    Store,
+    SubmissionStatus,
+    TransferRecord,
+)
 
 log = get_logger("submit")
 
@@ -173,27 +183,34 @@ class SubmitRunner:
             stage="submitting",
         )
         outcome = await dst.submitter.submit(request)
+        if isinstance(outcome, AwaitingFinality):
+            tlog.debug("executed, awaiting the destination's confirmation rule")
+            return outcome
         self.metrics.submissions.labels(type(outcome).__name__.lower()).inc()
         await self._record(dst, effect, outcome)
         tlog.info("submission outcome", outcome=type(outcome).__name__, detail=repr(outcome))
+        if isinstance(outcome, Mined):
+            self.processor.submit_ready.set()  # look again soon: final, or reorged out
         return outcome
 
     async def _record(self, dst: Destination, effect: Effect, outcome: SubmitOutcome) -> None:
         p = self.processor
         tid = effect.transfer_id
         sender = dst.submitter.sender
+        released: TransferRecord | None = None
         async with p.lock, p.store.transaction() as tx:
             for tx_hash in dst.submitter.sent:
                 await tx.record_submission(tid, dst.chain_id, sender, 0, tx_hash, 0, 0)
             match outcome:
                 case Mined(tx_hash=tx_hash, block_number=block):
+                    # not done yet: the effect stays open until the execution is final
+                    # (the next round sees AlreadyProcessed), or is reorged out (resent)
                     await tx.update_submission(tx_hash, SubmissionStatus.MINED, block)
                     await p.apply(tx, tid, SubmissionSent(tid, tx_hash))
-                    await p.apply(tx, tid, ReleaseConfirmed(tid, tx_hash))
-                    await tx.mark_effect_done(effect.id)
                 case AlreadyProcessed(tx_hash=reverted):
                     if reverted is not None:
                         await tx.update_submission(reverted, SubmissionStatus.ALREADY_PROCESSED)
+                    released = await tx.get_transfer(tid)
                     await p.apply(tx, tid, AlreadyReleased(tid))
                     await tx.mark_effect_done(effect.id)
                 case Pending(tx_hash=tx_hash):
@@ -218,3 +235,5 @@ class SubmitRunner:
                     if failed is not None:
                         await tx.update_submission(failed, SubmissionStatus.FAILED)
                     log.warning("release failed; will retry", transfer_id=hex32(tid), reason=reason)
+        if released is not None:
+            p.note_released(released)

@@ -110,6 +110,13 @@ def wait_executed(stack: Stack, sent: Sent, timeout: float = 120.0) -> list[dict
     return executions(stack, sent)
 
 
+def assert_exactly_once(stack: Stack, sent: Sent, timeout: float = 180.0) -> None:
+    """The two facts: ``sent`` executed on its destination once, with the exact amount."""
+    logs = wait_executed(stack, sent, timeout)
+    assert len(logs) == 1, f"0x{sent.transfer_id.hex()} executed {len(logs)} times"
+    assert logs[0]["amount"] == sent.amount
+
+
 def status(stack: Stack, validator: int, sent: Sent) -> dict[str, Any] | None:
     answer = stack.http_get(validator, "/transfers/0x" + sent.transfer_id.hex())
     return answer if isinstance(answer, dict) else None

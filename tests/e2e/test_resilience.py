@@ -17,7 +17,15 @@ import urllib.request
 
 import aiomqtt
 import pytest
-from bridge_client import Sent, burn, executions, lock, status, wait_executed, wait_until
+from bridge_client import (
+    Sent,
+    assert_exactly_once,
+    burn,
+    executions,
+    lock,
+    status,
+    wait_until,
+)
 from eth_account import Account
 
 from relayer.devnet.stack import Stack
@@ -28,12 +36,6 @@ from relayer.gossip.topics import attestation_topic
 from relayer.gossip.wire import AttestationMessage, encode_attestation
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
-
-
-def assert_exactly_once(bridge: Stack, sent: Sent, timeout: float = 180.0) -> None:
-    logs = wait_executed(bridge, sent, timeout)
-    assert len(logs) == 1, f"0x{sent.transfer_id.hex()} executed {len(logs)} times"
-    assert logs[0]["amount"] == sent.amount
 
 
 def metric(bridge: Stack, validator: int, name: str, labels: str = "") -> float:

@@ -11,10 +11,12 @@ import pytest_asyncio
 from eth_account import Account
 from eth_utils.crypto import keccak
 
+from relayer.chain.confirmation import ConfirmationRule
 from relayer.chain.fees import FeeAboveCap, FeePolicy
 from relayer.chain.rpc import RpcClient
 from relayer.chain.submission import (
     AlreadyProcessed,
+    AwaitingFinality,
     InMemoryNonceSource,
     Mined,
     OutOfFunds,
@@ -89,6 +91,37 @@ async def test_mined_with_confirmations_then_already_processed(
     assert isinstance(outcome, Mined)
     assert outcome.gas_used > 0
     assert await submitter.submit(request) == AlreadyProcessed(request.transfer_id)
+
+
+async def test_execution_counts_only_when_final_and_a_reorged_one_is_sent_again(
+    anvil_node: AnvilNode, anvil_rpc: RpcClient, bridge: Address
+) -> None:
+    submitter = Submitter(
+        anvil_rpc,
+        anvil_node.funded_keys[2],
+        InMemoryNonceSource(),
+        _config(rule=ConfirmationRule.parse("depth:4")),
+    )
+    request = _request(bridge, "reorged release")
+    first = await submitter.submit(request)  # automine: mined at once
+    assert isinstance(first, Mined)
+    # executed, but above the confirmed head: not done, and nothing is sent again
+    assert await submitter.submit(request) == AwaitingFinality(request.transfer_id)
+    assert submitter.sent == []
+
+    # the destination reorgs the execution away (the block is replaced by an empty one)
+    await anvil_node.rollback(1)
+    await anvil_node.mine(1)
+    assert await anvil_rpc.get_transaction_receipt(first.tx_hash) is None
+    assert not await submitter.is_processed(request)
+    second = await submitter.submit(request)
+    assert isinstance(second, Mined)
+    assert len(submitter.sent) == 1
+    assert await submitter.submit(request) == AwaitingFinality(request.transfer_id)
+
+    await anvil_node.mine(4)
+    assert await submitter.submit(request) == AlreadyProcessed(request.transfer_id)
+    assert submitter.sent == []
 
 
 async def _sent(submitter: Submitter) -> bool:

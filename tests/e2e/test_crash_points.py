@@ -1,0 +1,68 @@
+"""SIGKILL one relayer at each named step of a transfer's life, then restart it.
+
+The relayer is started with ``testing.crash_after`` set to the step, so it kills itself
+(SIGKILL: no cleanup, no flush) exactly after that step is durable, on the first
+transfer that reaches it. The steps that only the submitter goes through (quorum, sent)
+crash the transfer's primary submitter; the others crash another validator. Each case
+ends with the usual two facts: the transfer executed exactly once with the exact amount,
+and the restarted relayer reports it ``released``.
+"""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+from bridge_client import assert_exactly_once, lock, wait_status, wait_until
+from eth_abi import encode
+from eth_utils.crypto import keccak
+
+from relayer.devnet.stack import Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
+
+STEPS = ["observed", "signed", "published", "quorum", "sent"]
+
+
+def next_lock_id(bridge: Stack) -> bytes:
+    """The transfer id the vault will give its next lock."""
+    assert bridge.vault is not None and bridge.conflux is not None
+    nonce = bridge.vault.functions.nextNonce().call()
+    return keccak(
+        encode(
+            ["uint256", "address", "uint64"], [bridge.conflux.chain_id, bridge.vault.address, nonce]
+        )
+    )
+
+
+def primary_index(bridge: Stack, transfer_id: bytes) -> int:
+    """Index of the validator that submits ``transfer_id`` first (members[id mod n])."""
+    assert bridge.gateway is not None
+    (_, addresses, *_rest) = bridge.gateway.functions.validatorSet().call()
+    members = sorted(bytes.fromhex(m[2:]) for m in addresses)
+    primary = members[int.from_bytes(transfer_id, "big") % len(members)]
+    return next(v.index for v in bridge.validators if bytes.fromhex(v.address[2:]) == primary)
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_sigkill_at_a_named_step_then_restart(bridge: Stack, step: str) -> None:
+    user = bridge.users[2]
+    transfer_id = next_lock_id(bridge)
+    primary = primary_index(bridge, transfer_id)
+    victim = primary if step in ("quorum", "sent") else (primary + 1) % len(bridge.validators)
+    bridge.stop_relayer(victim)
+    armed = bridge.start_relayer(victim, env={"RELAYER_TESTING__CRASH_AFTER": step})
+    bridge.wait_ready(indexes=[victim])
+
+    sent = lock(bridge, user, "AxHKD", 20_000 + STEPS.index(step), user.address)
+    assert sent.transfer_id == transfer_id
+    wait_until(lambda: armed.exit_code() is not None, 120)
+    assert armed.exit_code() == -signal.SIGKILL, armed.log_tail()
+    tail = armed.log_tail(20_000)
+    assert "crash point reached" in tail and f'"point": "{step}"' in tail, tail[-3000:]
+
+    bridge.start_relayer(victim)
+    bridge.wait_ready(indexes=[victim])
+    assert_exactly_once(bridge, sent)
+    view = wait_status(bridge, victim, sent, "released", timeout=120)
+    assert view["amount"] == str(sent.amount)
