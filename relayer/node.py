@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -47,6 +48,7 @@ log = get_logger("node")
 
 GWEI = 10**9
 SET_REFRESH_S = 15.0
+STORE_RETRY_S = 120.0  # how long one received attestation waits for the database
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,12 +377,20 @@ class Relayer:
 
     async def _inbound(self, gossip: MqttGossip, verifier: InboundVerifier) -> None:
         async for received in gossip.attestations():
-            try:
-                await verifier.handle(received.message)
-            except StoreError as err:
-                # Not stored: the retained message comes back on the next subscribe, and
-                # the signer republishes while the transfer is open.
-                log.warning("attestation not stored; database unavailable", error=str(err))
+            # The database briefly away (a restart, a failover): hold this message and
+            # retry it with backoff rather than drop it. After STORE_RETRY_S it is given
+            # up; the signer republishes while the transfer is open.
+            pause, deadline = 0.2, time.monotonic() + STORE_RETRY_S
+            while True:
+                try:
+                    await verifier.handle(received.message)
+                    break
+                except StoreError as err:
+                    if time.monotonic() > deadline:
+                        log.warning("attestation not stored; database unavailable", error=str(err))
+                        break
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, 5.0)
 
 
 async def run_until_signalled(settings: Settings) -> int:

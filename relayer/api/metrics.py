@@ -73,6 +73,11 @@ class Metrics:
             "Inbound MQTT messages delivered by the broker since start.",
             registry=r,
         )
+        self.gossip_resyncs = Gauge(
+            "relayer_gossip_resyncs",
+            "Re-subscriptions after the inbound queue shed messages (a flood), since start.",
+            registry=r,
+        )
         self.rpc_errors = Counter(
             "relayer_rpc_errors_total",
             "Failed JSON-RPC calls, by chain and kind.",

@@ -47,6 +47,7 @@ class GossipConfig:
     backoff_initial_s: float = 0.5  # first reconnect delay, doubled per failure
     backoff_max_s: float = 30.0
     inbound_queue_size: int = 1000  # per queue: raw ingress (drop-oldest) and accepted
+    resync_min_interval_s: float = 30.0  # re-subscribe after shedding at most this often
 
     def __post_init__(self) -> None:
         validate_prefix(self.topic_prefix)

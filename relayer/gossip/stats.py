@@ -23,6 +23,7 @@ class GossipStats:
     connects: int = 0  # successful connect + subscribe
     connect_failures: int = 0  # attempts that failed before being subscribed
     disconnects: int = 0  # established connections that were lost
+    resyncs: int = 0  # re-subscriptions after the ingress queue shed messages
     published: int = 0  # publishes acknowledged by the broker (PUBACK)
     publish_retries: int = 0  # attempts lost to a disconnect and tried again
     publish_failures: int = 0  # publishes that gave up (BrokerError raised)

@@ -9,6 +9,11 @@ also re-delivers every retained attestation). Inbound flow::
            ─► decode_inbound (junk counted by `Reason`, empty payloads by `cleared`)
            ─► accepted queue (bounded, back-pressure) ─► `receive()` / `attestations()`
 
+A flood can shed honest attestations from the drop-oldest ingress queue. So once the
+queue has shed and then drained, the transport subscribes again (at most once per
+``resync_min_interval_s``): the broker re-sends every retained attestation, and what
+was shed arrives again (``stats.resyncs``).
+
 Publishing is QoS 1 + retained on a per-(destination, transfer, signer) topic, so it is
 idempotent: the caller keeps its attestation in its database and simply publishes it
 again after a `BrokerError`. A publish while disconnected waits for the reconnection,
@@ -21,6 +26,7 @@ import asyncio
 import contextlib
 import math
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from types import TracebackType
@@ -67,11 +73,16 @@ class _Session:
 
 
 def _ingress_queue_type(
-    stats: GossipStats,
+    stats: GossipStats, made: list[asyncio.Queue[aiomqtt.Message]]
 ) -> type[asyncio.Queue[aiomqtt.Message]]:
-    """A queue class for aiomqtt that counts arrivals and drops the oldest when full."""
+    """A queue class for aiomqtt that counts arrivals and drops the oldest when full
+    (each instance is appended to ``made``, so the pump can see when it drained)."""
 
     class _DropOldestQueue(asyncio.Queue[aiomqtt.Message]):
+        def __init__(self, maxsize: int = 0) -> None:
+            super().__init__(maxsize)
+            made.append(self)
+
         def put_nowait(self, item: aiomqtt.Message) -> None:
             stats.received += 1
             if self.full():
@@ -93,6 +104,9 @@ class MqttGossip:
         self.disconnected.set()
         self._accepted: asyncio.Queue[Received] = asyncio.Queue(config.inbound_queue_size)
         self._session: _Session | None = None
+        self._ingress: list[asyncio.Queue[aiomqtt.Message]] = []
+        self._resynced_shed = 0  # QUEUE_FULL drops already answered by a resync
+        self._last_resync = -math.inf
         self._runner: asyncio.Task[None] | None = None
         self._log = _log.bind(client_id=config.client_id)
 
@@ -231,7 +245,7 @@ class MqttGossip:
             keepalive=cfg.keepalive_s,
             timeout=cfg.connect_timeout_s,
             tls_params=tls,
-            queue_type=_ingress_queue_type(self.stats),
+            queue_type=_ingress_queue_type(self.stats, self._ingress),
             max_queued_incoming_messages=cfg.inbound_queue_size,
         )
 
@@ -283,6 +297,7 @@ class MqttGossip:
     async def _pump(self, client: aiomqtt.Client) -> None:
         """Decode every delivered message; junk is counted and skipped, never fatal."""
         async for message in client.messages:
+            await self._resync_if_shed(client)
             raw = message.payload
             payload = bytes(raw) if isinstance(raw, bytes | bytearray) else str(raw).encode()
             topic = message.topic.value
@@ -296,6 +311,19 @@ class MqttGossip:
                 continue
             await self._accepted.put(Received(topic, payload, decoded, bool(message.retain)))
             self.stats.accepted += 1
+
+    async def _resync_if_shed(self, client: aiomqtt.Client) -> None:
+        """Subscribe again once a shedding ingress queue has drained (rate-limited)."""
+        shed = self.stats.dropped_by_reason[Reason.QUEUE_FULL]
+        if shed == self._resynced_shed or not self._ingress or not self._ingress[-1].empty():
+            return
+        now = time.monotonic()
+        if now - self._last_resync < self.config.resync_min_interval_s:
+            return
+        self._resynced_shed, self._last_resync = shed, now
+        await self._subscribe(client)
+        self.stats.resyncs += 1
+        self._log.warning("gossip.resync", shed=shed, reason="the inbound queue shed messages")
 
     def _count_drop(self, err: GossipWireError) -> None:
         """Count a refused message; log the first and every `DROP_LOG_EVERY`-th per reason.

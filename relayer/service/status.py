@@ -149,6 +149,7 @@ class NodeStatus:
                 self.metrics.head_lag.labels(name).set(max(0, head - (next_block - 1)))
         stats = self.gossip.stats
         self.metrics.gossip_received.set(stats.received)
+        self.metrics.gossip_resyncs.set(stats.resyncs)
         for reason, count in stats.dropped_by_reason.items():
             self.metrics.gossip_dropped.labels(reason.value).set(count)
         for name, (rpc, account) in self.submitter_accounts.items():

@@ -1,6 +1,8 @@
 """One real bridge per test session: Conflux dev node, anvil, Mosquitto, five relayers.
 
-Validators 1 and 3 keep their state in PostgreSQL, the others in SQLite. Validator 4
+Validators 1 and 3 keep their state in PostgreSQL, the others in SQLite: validator 1 on
+the machine's server, validator 3 on a private server this session starts (so a test can
+restart PostgreSQL under a running relayer without touching the shared one). Validator 4
 (SG) denies ``DENIED_BY_ONE``; validators 3 and 4 deny ``DENIED_BY_TWO``, so with
 threshold 4 of 5 the first still completes and the second is held.
 Missing components (PostgreSQL, mosquitto, node binaries) fail the session loudly.
@@ -17,6 +19,7 @@ import pytest
 from eth_utils.address import to_checksum_address
 
 from relayer.devnet.databases import drop_postgres_database, ensure_postgres_database
+from relayer.devnet.postgres import PostgresServer
 from relayer.devnet.stack import Stack, StackOptions
 
 PG_BASE = os.environ.get("RELAYER_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
@@ -24,12 +27,21 @@ DENIED_BY_ONE = to_checksum_address("0x" + "de" * 19 + "01")
 DENIED_BY_TWO = to_checksum_address("0x" + "de" * 19 + "02")
 
 
+@pytest.fixture(scope="package")
+def private_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """A PostgreSQL server of this test session only (validator 3's database)."""
+    with PostgresServer.start(tmp_path_factory.mktemp("postgres")) as server:
+        server.create_database("validator3")
+        yield server
+
+
 @pytest.fixture(scope="package")  # torn down before the other test folders run
-def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def bridge(tmp_path_factory: pytest.TempPathFactory, private_pg: PostgresServer) -> Iterator[Stack]:
     run = uuid.uuid4().hex[:8]
-    pg = {i: f"{PG_BASE}/e2e_{run}_v{i}" for i in (1, 3)}
+    pg = {1: f"{PG_BASE}/e2e_{run}_v1"}
     for url in pg.values():
         ensure_postgres_database(url, fresh=True)
+    pg[3] = private_pg.url("validator3")
     workdir: Path = tmp_path_factory.mktemp("bridge")
     urls = [pg.get(i, f"sqlite+aiosqlite:///{workdir}/v{i}.db") for i in range(5)]
     options = StackOptions(
@@ -48,5 +60,4 @@ def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield stack
     finally:
         stack.stop()
-        for url in pg.values():
-            drop_postgres_database(url)
+        drop_postgres_database(pg[1])

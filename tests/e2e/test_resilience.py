@@ -24,10 +24,12 @@ from bridge_client import (
     executions,
     lock,
     status,
+    wait_status,
     wait_until,
 )
 from eth_account import Account
 
+from relayer.devnet.postgres import PostgresServer
 from relayer.devnet.stack import Stack
 from relayer.domain.digest import release_digest
 from relayer.domain.signature import sign_digest
@@ -89,6 +91,33 @@ def test_broker_down_for_30_seconds_mid_transfer(bridge: Stack) -> None:
     finally:
         bridge.restart_broker()
     assert_exactly_once(bridge, sent)
+
+
+def test_postgresql_restarted_under_a_running_relayer(
+    bridge: Stack, private_pg: PostgresServer
+) -> None:
+    """Validator 3's PostgreSQL goes away for 10 s while a transfer is in flight.
+
+    The relayer must either ride it out (every loop retries ``StoreError``) or exit
+    non-zero so that its supervisor restarts it; either way nothing is lost and nothing
+    is executed twice, and it reports the transfer ``released`` afterwards.
+    """
+    user = bridge.users[1]
+    relayer = bridge.relayers[3]
+    sent = lock(bridge, user, "AxHKD", 666_666, user.address)
+    private_pg.restart(down_s=10)
+    assert_exactly_once(bridge, sent)
+    after = lock(bridge, user, "AxHKD", 666_667, user.address)
+    assert_exactly_once(bridge, after)
+    code = relayer.exit_code()
+    if code is not None:  # it chose to exit: as a supervisor would, start it again
+        assert code == 1, relayer.log_tail()
+        bridge.start_relayer(3)
+        bridge.wait_ready(indexes=[3])
+    for s in (sent, after):
+        view = wait_status(bridge, 3, s, "released", timeout=120)
+        assert view["amount"] == str(s.amount)
+    assert bridge.http_get(3, "/readyz")["ready"] is True
 
 
 def _forged(bridge: Stack, sent: Sent, key: str, amount: int) -> AttestationMessage:

@@ -12,8 +12,10 @@ import pytest
 from gossip_broker import MosquittoBroker
 from gossip_it_helpers import WAIT_S, attestation, make_gossip
 
+from relayer.gossip.config import GossipConfig
 from relayer.gossip.reasons import Reason
 from relayer.gossip.topics import attestation_topic
+from relayer.gossip.transport import MqttGossip
 from relayer.gossip.wire import MAX_PAYLOAD_BYTES, encode_attestation
 
 pytestmark = pytest.mark.asyncio
@@ -76,3 +78,48 @@ async def test_flood_of_junk_is_dropped_and_valid_arrives(
         Reason.WRONG_VERSION,
         Reason.QUEUE_FULL,
     }
+
+
+async def test_an_honest_attestation_shed_by_a_flood_comes_back_by_resync(
+    broker: MosquittoBroker, prefix: str
+) -> None:
+    """A slow consumer and a flood of well-formed messages shed the honest attestation
+    from the drop-oldest queue; once the queue drains the transport subscribes again and
+    the broker re-sends it (it is retained)."""
+    honest = attestation(7, signer=0x11)
+    config = GossipConfig(
+        client_id="slow-consumer",
+        port=broker.port,
+        topic_prefix=prefix,
+        inbound_queue_size=20,
+        resync_min_interval_s=0.0,
+        backoff_initial_s=0.05,
+        backoff_max_s=0.5,
+    )
+    async with MqttGossip(config) as node:
+        await node.wait_connected(WAIT_S)
+        async with aiomqtt.Client("127.0.0.1", broker.port, identifier="flooder") as flooder:
+            for n in range(100):  # fills the accepted queue: nobody reads yet
+                filler = attestation(1000 + n, signer=0x44)
+                await flooder.publish(attestation_topic(prefix, filler), encode_attestation(filler))
+            await flooder.publish(
+                attestation_topic(prefix, honest), encode_attestation(honest), qos=1, retain=True
+            )
+            for n in range(2000):  # then enough to push it out of the ingress queue
+                filler = attestation(5000 + n, signer=0x44)
+                await flooder.publish(attestation_topic(prefix, filler), encode_attestation(filler))
+
+        async def until_honest() -> int:
+            seen = 0
+            while True:
+                got = await node.receive()
+                seen += 1
+                if got.message == honest:
+                    return seen
+
+        async with asyncio.timeout(FLOOD_WAIT_S):
+            seen = await until_honest()
+        stats = node.stats
+    assert stats.dropped_by_reason[Reason.QUEUE_FULL] > 0
+    assert stats.resyncs >= 1
+    assert seen > 20  # it came after the flood, not before it

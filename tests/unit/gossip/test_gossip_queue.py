@@ -15,7 +15,9 @@ def _message(n: int) -> aiomqtt.Message:
 
 def test_ingress_queue_drops_oldest_and_counts() -> None:
     stats = GossipStats()
-    queue = _ingress_queue_type(stats)(maxsize=2)
+    made: list[object] = []
+    queue = _ingress_queue_type(stats, made)(maxsize=2)  # type: ignore[arg-type]
+    assert made == [queue]
     for n in range(5):
         queue.put_nowait(_message(n))
     assert [queue.get_nowait().payload for _ in range(2)] == [b"3", b"4"]
