@@ -121,21 +121,31 @@ class BridgeContract:
             return None
         return int(chain_id), parse_address(token)
 
-    async def find_execution(
-        self, transfer_id: Hash32, lookback: int, head: int | None = None
-    ) -> Hash32 | None:
-        """Hash of the transaction that released or unlocked ``transfer_id`` within the
-        ``lookback`` blocks up to ``head`` (default: latest), if there is one (the id is
-        an indexed topic)."""
-        if head is None:
-            head = await self.rpc.block_number()
+    async def executed_at(self, transfer_id: Hash32, head: int, lookback: int) -> Execution | None:
+        """Consistent evidence that ``transfer_id`` executed at or below block ``head``.
+
+        Either its ``Released``/``Unlocked`` log lies in ``(head - lookback, head]``, or
+        ``isProcessed`` was already true at ``head - lookback``. ``None`` otherwise: not
+        executed, or the node answered inconsistently (state read during a reorg says
+        executed, but no log shows it), so nothing may count as done on that answer.
+        """
+        start = max(0, head - lookback + 1)
         logs = await self.rpc.get_logs(
-            self.address,
-            [[RELEASED_TOPIC, UNLOCKED_TOPIC], transfer_id],
-            from_block=max(0, head - lookback),
-            to_block=head,
+            self.address, [[RELEASED_TOPIC, UNLOCKED_TOPIC], transfer_id], start, head
         )
-        return logs[0].tx_hash if logs else None
+        if logs:
+            return Execution(logs[0].tx_hash)
+        if start > 0 and await self.is_processed(transfer_id, start - 1):
+            return Execution(None)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """Evidence that a transfer executed at or below a given block: the executing
+    transaction when its log is within the look-back, else ``None`` (older than that)."""
+
+    tx_hash: Hash32 | None
 
 
 def release_calldata(function: str, release: Release, bundle: bytes) -> bytes:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from relayer.api.metrics import Metrics
 from relayer.chain.confirmation import ConfirmationRule, confirmed_head
 from relayer.domain.transfer import AlreadyReleased, ReleaseConfirmed, TransferStatus
-from relayer.domain.types import Hash32
+from relayer.domain.types import Hash32, hex32
 from relayer.errors import RetryableError, RpcResponseError
 from relayer.log import get_logger
 from relayer.service.contracts import RELEASED_TOPIC, UNLOCKED_TOPIC, BridgeContract
@@ -111,10 +111,18 @@ class Settler:
             head = heads[rec.dst_chain_id]
             if head is None or not await contract.is_processed(rec.transfer_id, head):
                 continue
-            tx_hash = await contract.find_execution(
-                rec.transfer_id, self.max_window[rec.dst_chain_id], head
+            execution = await contract.executed_at(
+                rec.transfer_id, head, self.max_window[rec.dst_chain_id]
             )
-            if await self.mark_released(rec.transfer_id, tx_hash):
+            if execution is None:
+                log.warning(
+                    "isProcessed says executed but no log shows it; not counted",
+                    transfer_id=hex32(rec.transfer_id),
+                    dst_chain_id=rec.dst_chain_id,
+                    block=head,
+                )
+                continue
+            if await self.mark_released(rec.transfer_id, execution.tx_hash):
                 found += 1
         return found
 

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 from relayer.api.metrics import Metrics
+from relayer.chain.confirmation import confirmed_head
 from relayer.chain.fees import FeeAboveCap
 from relayer.chain.submission import (
     AlreadyProcessed,
@@ -30,11 +31,11 @@ from relayer.chain.submission import (
     SubmitRequest,
 )
 from relayer.chain.submitter import Submitter
-from relayer.domain.transfer import AlreadyReleased, SubmissionSent
+from relayer.domain.transfer import AlreadyReleased, ReleaseConfirmed, SubmissionSent
 from relayer.domain.types import Address, Hash32, hex32
 from relayer.errors import RetryableError
 from relayer.log import get_logger
-from relayer.service.contracts import release_calldata
+from relayer.service.contracts import BridgeContract, Execution, release_calldata
 from relayer.service.payloads import release_from_json
 from relayer.service.processor import Processor
 from relayer.store import (
@@ -87,6 +88,8 @@ class Destination:
     contract: Address
     function: str  # "release" (gateway) or "unlock" (vault)
     submitter: Submitter
+    view: BridgeContract  # reads of the same contract (who executed a transfer)
+    lookback: int  # blocks searched for an execution's log
 
 
 def primary_for(transfer_id: Hash32, members: tuple[Address, ...]) -> Address | None:
@@ -183,17 +186,38 @@ class SubmitRunner:
             stage="submitting",
         )
         outcome = await dst.submitter.submit(request)
+        executed_by = None
+        if isinstance(outcome, AlreadyProcessed):  # by whom, and is that consistent?
+            execution = await self._final_execution(dst, effect.transfer_id)
+            if execution is None:
+                outcome = AwaitingFinality(effect.transfer_id)
+            else:
+                executed_by = execution.tx_hash
         if isinstance(outcome, AwaitingFinality):
             tlog.debug("executed, awaiting the destination's confirmation rule")
             return outcome
         self.metrics.submissions.labels(type(outcome).__name__.lower()).inc()
-        await self._record(dst, effect, outcome)
+        await self._record(dst, effect, outcome, executed_by)
         tlog.info("submission outcome", outcome=type(outcome).__name__, detail=repr(outcome))
         if isinstance(outcome, Mined):
             self.processor.submit_ready.set()  # look again soon: final, or reorged out
         return outcome
 
-    async def _record(self, dst: Destination, effect: Effect, outcome: SubmitOutcome) -> None:
+    async def _final_execution(self, dst: Destination, transfer_id: Hash32) -> Execution | None:
+        """The execution the submitter reported as final, confirmed by its log (or by
+        its age): a state read alone, taken during a reorg, is not trusted."""
+        head = await confirmed_head(dst.view.rpc, dst.submitter.config.rule)
+        if head is None:
+            return None
+        return await dst.view.executed_at(transfer_id, head.number, dst.lookback)
+
+    async def _record(
+        self,
+        dst: Destination,
+        effect: Effect,
+        outcome: SubmitOutcome,
+        executed_by: Hash32 | None = None,
+    ) -> None:
         p = self.processor
         tid = effect.transfer_id
         sender = dst.submitter.sender
@@ -211,7 +235,13 @@ class SubmitRunner:
                     if reverted is not None:
                         await tx.update_submission(reverted, SubmissionStatus.ALREADY_PROCESSED)
                     released = await tx.get_transfer(tid)
-                    await p.apply(tx, tid, AlreadyReleased(tid))
+                    await p.apply(
+                        tx,
+                        tid,
+                        AlreadyReleased(tid)
+                        if executed_by is None
+                        else ReleaseConfirmed(tid, executed_by),
+                    )
                     await tx.mark_effect_done(effect.id)
                 case Pending(tx_hash=tx_hash):
                     await p.apply(tx, tid, SubmissionSent(tid, tx_hash))

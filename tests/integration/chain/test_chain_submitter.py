@@ -229,3 +229,24 @@ async def test_conflux_release_mines_with_cip130_gas(
     tx = await conflux_rpc.request("eth_getTransactionByHash", ["0x" + outcome.tx_hash.hex()])
     assert int(tx["gas"], 16) >= 100 * len(request.data)
     assert isinstance(await submitter.submit(request), AlreadyProcessed)
+
+
+async def test_execution_evidence_needs_a_log_or_age(
+    anvil_node: AnvilNode, anvil_rpc: RpcClient, bridge: Address
+) -> None:
+    """``executed_at`` trusts a state read only when it is old: the mock bridge stores
+    the execution but emits no log, like a node answering from a state it is reorging."""
+    from relayer.service.contracts import BridgeContract, Execution
+
+    view = BridgeContract(anvil_rpc, bridge, 31337)
+    submitter = Submitter(anvil_rpc, anvil_node.funded_keys[3], InMemoryNonceSource(), _config())
+    request = _request(bridge, "evidence")
+    mined = await submitter.submit(request)
+    assert isinstance(mined, Mined)
+    head = await anvil_rpc.block_number()
+    assert await view.is_processed(request.transfer_id, head)
+    assert await view.executed_at(request.transfer_id, head, lookback=5) is None
+    await anvil_node.mine(6)
+    head = await anvil_rpc.block_number()
+    assert await view.executed_at(request.transfer_id, head, lookback=5) == Execution(None)
+    assert await view.executed_at(Hash32(keccak(text="never")), head, lookback=5) is None
