@@ -148,9 +148,22 @@ class Relayer:
     @contextlib.asynccontextmanager
     async def _clients(self) -> AsyncIterator[tuple[RpcClient, RpcClient]]:
         s = self.settings
+        errors = self.metrics.rpc_errors
+
+        def count(chain: str) -> Callable[[str, Exception], None]:
+            def on_error(_method: str, err: Exception) -> None:
+                kind = type(err).__name__.removeprefix("Rpc").removesuffix("Error").lower()
+                errors.labels(chain, kind or "other").inc()
+
+            return on_error
+
         async with (
-            RpcClient(s.conflux.rpc_url, timeout=s.conflux.rpc_timeout_s) as conflux,
-            RpcClient(s.ethereum.rpc_url, timeout=s.ethereum.rpc_timeout_s) as ethereum,
+            RpcClient(
+                s.conflux.rpc_url, timeout=s.conflux.rpc_timeout_s, on_error=count("conflux")
+            ) as conflux,
+            RpcClient(
+                s.ethereum.rpc_url, timeout=s.ethereum.rpc_timeout_s, on_error=count("ethereum")
+            ) as ethereum,
         ):
             yield conflux, ethereum
 

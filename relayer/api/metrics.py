@@ -73,6 +73,13 @@ class Metrics:
             "Inbound MQTT messages delivered by the broker since start.",
             registry=r,
         )
+        self.rejected_logs = Gauge(
+            "relayer_chain_rejected_logs",
+            "Logs a node returned that failed the watcher's checks (wrong contract, range, "
+            "shape), since start.",
+            ["chain"],
+            registry=r,
+        )
         self.gossip_resyncs = Gauge(
             "relayer_gossip_resyncs",
             "Re-subscriptions after the inbound queue shed messages (a flood), since start.",

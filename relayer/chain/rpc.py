@@ -176,10 +176,12 @@ class RpcClient:
         *,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         retry: RetryPolicy | None = None,
+        on_error: Callable[[str, RpcError | RpcResponseError], None] | None = None,
     ) -> None:
         self.url = url
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
+        self.on_error = on_error  # told of every failed call (metrics), retried or not
         self._provider = AsyncHTTPProvider(
             url,
             exception_retry_configuration=None,
@@ -205,6 +207,14 @@ class RpcClient:
 
     async def request_once(self, method: str, params: Sequence[Any]) -> Any:
         """One JSON-RPC call, no retry: the ``result`` or a classified exception."""
+        try:
+            return await self._request_once(method, params)
+        except (RpcError, RpcResponseError) as err:
+            if self.on_error is not None:
+                self.on_error(method, err)
+            raise
+
+    async def _request_once(self, method: str, params: Sequence[Any]) -> Any:
         try:
             async with asyncio.timeout(self.timeout):
                 answer = await self._provider.make_request(RPCEndpoint(method), list(params))

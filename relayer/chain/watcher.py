@@ -206,16 +206,16 @@ class EventWatcher:
         events: dict[tuple[bytes, int], SourceEvent] = {}
         rejected = 0
         for entry in entries:
-            if entry.block_number == high and entry.block_hash != after.hash:
-                self.stats.races += 1
-                return None
-            try:
+            try:  # first: is it ours at all? (a foreign log is rejected, not retried)
                 event = self._decode(entry, low, high)
             except LogRejectedError as err:
                 rejected += 1
                 self.stats.rejections.append(err.reason)
                 log.warning("log rejected", chain_id=self.config.chain_id, reason=err.reason)
                 continue
+            if entry.block_number == high and entry.block_hash != after.hash:
+                self.stats.races += 1
+                return None
             events.setdefault((entry.tx_hash, entry.log_index), event)
         ordered = tuple(sorted(events.values(), key=lambda e: (e.block_number, e.log_index)))
         self.stats.windows += 1

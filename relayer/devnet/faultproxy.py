@@ -5,6 +5,10 @@
 it with a ``Fault`` instead: an HTTP status, a JSON-RPC error, a truncated body, a
 delay, a dropped connection, or a replaced result. Rules are plain callables
 ``(method, params) -> Fault | None`` tried in order; helpers cover the usual cases.
+``refuse_connections`` closes the listening socket for a while (connection refused).
+
+``with ThreadedFaultProxy(node.rpc_url) as proxy:`` runs the same proxy on its own
+event loop in a thread, for synchronous tests that put it in front of a relayer process.
 """
 
 from __future__ import annotations
@@ -12,16 +16,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import threading
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import aiohttp
 from aiohttp import web
 
 FaultKind = Literal["http", "jsonrpc_error", "truncate", "delay", "drop", "result"]
 Rule = Callable[[str, list[Any]], "Fault | None"]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,15 +100,16 @@ class FaultProxy:
         finally:
             await proxy.stop()
 
-    async def start(self) -> None:
-        """Listen on a free port on 127.0.0.1."""
+    async def start(self, port: int = 0) -> None:
+        """Listen on 127.0.0.1:``port`` (0: a free port)."""
         app = web.Application()
         app.router.add_post("/", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         async with asyncio.timeout(10):
             await self._runner.setup()
-            site = web.TCPSite(self._runner, "127.0.0.1", 0)
+            site = web.TCPSite(self._runner, "127.0.0.1", port, reuse_address=True)
             await site.start()
         server = site._server
         assert server is not None
@@ -113,8 +120,21 @@ class FaultProxy:
         async with asyncio.timeout(10):
             if self._runner is not None:
                 await self._runner.cleanup()
+                self._runner = None
             if self._session is not None:
                 await self._session.close()
+                self._session = None
+
+    async def refuse_connections(self, seconds: float) -> None:
+        """Close the listening socket for ``seconds`` (clients get "connection refused"),
+        then listen again on the same port."""
+        async with asyncio.timeout(10):
+            if self._runner is not None:
+                await self._runner.cleanup()
+                self._runner = None
+        self.faults["<refused>"] += 1
+        await asyncio.sleep(seconds)
+        await self.start(self.port)
 
     # --- rules ----------------------------------------------------------------------
 
@@ -209,3 +229,44 @@ class FaultProxy:
             error = {"code": fault.code, "message": fault.message}
             reply = {"jsonrpc": "2.0", "id": req_id, "error": error}
         return web.json_response(reply)
+
+
+class ThreadedFaultProxy:
+    """A ``FaultProxy`` on its own event loop in a daemon thread (synchronous callers)."""
+
+    def __init__(self, upstream: str) -> None:
+        self.proxy = FaultProxy(upstream)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def __enter__(self) -> ThreadedFaultProxy:
+        self._thread.start()
+        self._run(self.proxy.start())
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        try:
+            self._run(self.proxy.stop())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+
+    def _run(self, coro: Coroutine[Any, Any, _T], timeout: float = 60.0) -> _T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    @property
+    def url(self) -> str:
+        """Where clients should connect."""
+        return self.proxy.url
+
+    def add(self, rule: Rule) -> None:
+        """Append a rule (it runs on the proxy's thread)."""
+        self._loop.call_soon_threadsafe(self.proxy.add, rule)
+
+    def fail_next(self, method: str, fault: Fault, times: int = 1) -> None:
+        """See ``FaultProxy.fail_next``."""
+        self._loop.call_soon_threadsafe(self.proxy.fail_next, method, fault, times)
+
+    def refuse_connections(self, seconds: float) -> None:
+        """See ``FaultProxy.refuse_connections`` (blocks for ``seconds``)."""
+        self._run(self.proxy.refuse_connections(seconds))

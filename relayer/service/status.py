@@ -147,6 +147,7 @@ class NodeStatus:
             head, next_block = watcher.stats.confirmed_head, watcher.stats.next_block
             if head is not None and next_block is not None:
                 self.metrics.head_lag.labels(name).set(max(0, head - (next_block - 1)))
+            self.metrics.rejected_logs.labels(name).set(watcher.stats.rejected_logs)
         stats = self.gossip.stats
         self.metrics.gossip_received.set(stats.received)
         self.metrics.gossip_resyncs.set(stats.resyncs)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -115,6 +118,19 @@ def assert_exactly_once(stack: Stack, sent: Sent, timeout: float = 180.0) -> Non
     logs = wait_executed(stack, sent, timeout)
     assert len(logs) == 1, f"0x{sent.transfer_id.hex()} executed {len(logs)} times"
     assert logs[0]["amount"] == sent.amount
+
+
+def alerts(stack: Stack, validator: int) -> list[dict[str, Any]]:
+    """Every alert of a validator, as `relayer alerts list` prints them (JSON lines)."""
+    config = stack.validators[validator].config_path
+    listing = subprocess.run(
+        [sys.executable, "-m", "relayer", "alerts", "list", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return [json.loads(line) for line in listing.stdout.splitlines() if line.startswith("{")]
 
 
 def status(stack: Stack, validator: int, sent: Sent) -> dict[str, Any] | None:

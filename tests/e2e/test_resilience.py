@@ -19,6 +19,7 @@ import aiomqtt
 import pytest
 from bridge_client import (
     Sent,
+    alerts,
     assert_exactly_once,
     burn,
     executions,
@@ -198,7 +199,7 @@ def test_hostile_peers_are_dropped_counted_and_honest_ones_complete(bridge: Stac
 
     # The equivocation by validator 0 is reported with both signatures as evidence.
     def equivocations() -> list[dict[str, object]]:
-        details = [a["detail"] for a in _alerts(bridge, 2) if isinstance(a["detail"], dict)]
+        details = [a["detail"] for a in alerts(bridge, 2) if isinstance(a["detail"], dict)]
         return [d for d in details if str(d.get("reason", "")).startswith("equivocation")]
 
     found = wait_until(equivocations, timeout=30)
@@ -240,18 +241,6 @@ def test_hostile_peers_are_dropped_counted_and_honest_ones_complete(bridge: Stac
     print(json.dumps({"flood_messages": 10_000, "flood_seconds": round(flood_seconds, 2)}))
 
 
-def _alerts(bridge: Stack, validator: int) -> list[dict[str, object]]:
-    config = bridge.validators[validator].config_path
-    listing = subprocess.run(
-        [sys.executable, "-m", "relayer", "alerts", "list", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return [json.loads(line) for line in listing.stdout.splitlines() if line.startswith("{")]
-
-
 def test_reorg_deeper_than_confirmation_over_a_signed_burn_halts_until_acknowledged(
     bridge: Stack,
 ) -> None:
@@ -272,7 +261,7 @@ def test_reorg_deeper_than_confirmation_over_a_signed_burn_halts_until_acknowled
     eth = bridge.anvil.chain_id
 
     def halted(v: int) -> list[dict[str, object]]:
-        return [a for a in _alerts(bridge, v) if a["kind"] == "halt" and a["chain_id"] == eth]
+        return [a for a in alerts(bridge, v) if a["kind"] == "halt" and a["chain_id"] == eth]
 
     for v in range(5):
         alert = wait_until(lambda v=v: halted(v), timeout=60)[0]

@@ -1,0 +1,143 @@
+"""A lying, broken RPC in front of a running relayer: retried, rejected or alerted.
+
+Validator 2 is restarted with its Conflux RPC behind a fault-injecting proxy of our own
+(``ThreadedFaultProxy``): refused connections, timeouts, truncated JSON, HTTP 429,
+JSON-RPC -32005, dropped connections, a log from another contract forged into the
+vault's log query, and a confirmed head that goes backwards. While all that happens a
+real lock goes through: it executes exactly once, validator 2 signs it and reports it
+``released``, and it never learns of the forged transfer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from bridge_client import alerts, assert_exactly_once, lock, status, wait_status, wait_until
+
+from relayer.chain.events import BridgeEvent
+from relayer.devnet.faultproxy import Fault, ThreadedFaultProxy
+from relayer.devnet.stack import Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
+VICTIM = 2
+LOCKED = "0x" + BridgeEvent.LOCKED.topic0.hex()
+FORGED_ID = "0x" + "f0" * 32
+
+
+def _metric_sum(bridge: Stack, name: str) -> float:
+    url = bridge.validators[VICTIM].http_url + "/metrics"
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
+        lines = response.read().decode().splitlines()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith(name))
+
+
+@pytest.fixture
+def lying_rpc(bridge: Stack) -> Iterator[ThreadedFaultProxy]:
+    assert bridge.conflux is not None
+    with ThreadedFaultProxy(bridge.conflux.rpc_url) as proxy:
+        bridge.stop_relayer(VICTIM)
+        bridge.start_relayer(
+            VICTIM,
+            env={
+                "RELAYER_CONFLUX__RPC_URL": proxy.url,
+                "RELAYER_CONFLUX__RPC_TIMEOUT_S": "2",
+            },
+        )
+        bridge.wait_ready(indexes=[VICTIM])
+        try:
+            yield proxy
+        finally:  # back to the honest node for the tests that follow
+            bridge.stop_relayer(VICTIM)
+            bridge.start_relayer(VICTIM)
+            bridge.wait_ready(indexes=[VICTIM])
+
+
+def _forge_into_vault_query(
+    bridge: Stack, proxy: ThreadedFaultProxy, template: dict[str, Any]
+) -> list[int]:
+    """Once: answer the vault's next Locked query with a copy of ``template`` emitted by
+    another contract (the AxHKD token) under a new transfer id."""
+    token = next(t for t in bridge.tokens if t.symbol == "AxHKD").conflux
+    forged_count = [0]
+
+    def rule(method: str, params: list[Any]) -> Fault | None:
+        if forged_count[0] or method != "eth_getLogs" or LOCKED not in json.dumps(params):
+            return None
+        window = params[0]
+        forged_count[0] += 1
+        topics = [template["topics"][0], FORGED_ID, *template["topics"][2:]]
+        forged = dict(template, address=token, topics=topics, blockNumber=window["toBlock"])
+        return Fault.replace_result([forged])
+
+    proxy.add(rule)
+    return forged_count
+
+
+def test_a_lying_rpc_is_retried_rejected_or_alerted_and_nothing_wrong_is_signed(
+    bridge: Stack, lying_rpc: ThreadedFaultProxy
+) -> None:
+    assert bridge.w3c is not None and bridge.vault is not None
+    proxy = lying_rpc
+    user = bridge.users[1]
+    assert_exactly_once(bridge, lock(bridge, user, "AxHKD", 888_887, user.address))
+    recent = {
+        "address": bridge.vault.address,
+        "fromBlock": hex(max(0, bridge.w3c.eth.block_number - 900)),  # nodes cap the range
+        "topics": [LOCKED],
+    }
+    answer = bridge.w3c.provider.make_request("eth_getLogs", [recent])  # type: ignore[arg-type]
+    template = answer["result"][-1]  # the node's own JSON: hex quantities
+    forged = _forge_into_vault_query(bridge, proxy, template)
+    proxy.fail_next("eth_getLogs", Fault.http(429), times=3)
+    proxy.fail_next("eth_getLogs", Fault.rpc_error(-32005, "limit exceeded"), times=2)
+    proxy.fail_next("eth_blockNumber", Fault.truncated(), times=2)
+    proxy.fail_next("eth_getBlockByNumber", Fault.drop(), times=2)
+    proxy.fail_next("eth_blockNumber", Fault.delay(3.0), times=1)  # > the 2 s RPC timeout
+    wait_until(lambda: forged[0] == 1, timeout=60)
+    proxy.refuse_connections(3.0)
+
+    sent = lock(bridge, user, "AxHKD", 888_888, user.address)
+
+    assert_exactly_once(bridge, sent)
+    view = wait_status(bridge, VICTIM, sent, "released", timeout=120)
+    assert view["amount"] == str(sent.amount)
+    signers = {s["address"] for s in view["attestations"]["signers"]}
+    assert bridge.validators[VICTIM].address in signers  # it signed the real one
+
+    assert status(bridge, VICTIM, _Forged()) is None  # never stored, so never signed
+    assert _metric_sum(bridge, "relayer_chain_rejected_logs{") >= 1
+    assert _metric_sum(bridge, "relayer_rpc_errors_total{") >= 5
+
+    def regressed() -> list[dict[str, Any]]:
+        """The alert, once the watcher saw the head 40 blocks below the real one (several
+        components read the head: answer a few calls with it until the watcher got one)."""
+        found = [
+            a
+            for a in alerts(bridge, VICTIM)
+            if isinstance(a["detail"], dict)
+            and a["detail"].get("reason") == "confirmed head went backwards"
+        ]
+        if not found:
+            behind = hex(bridge.w3c.eth.block_number - 40)  # type: ignore[union-attr]
+            proxy.fail_next("eth_blockNumber", Fault.replace_result(behind), times=2)
+        return found
+
+    wait_until(regressed, timeout=90)
+    later = lock(bridge, user, "AxHKD", 888_889, user.address)  # and it carries on
+    assert_exactly_once(bridge, later)
+    wait_status(bridge, VICTIM, later, "released", timeout=120)
+    injected = sum(proxy.proxy.faults.values())
+    print(f"lying RPC: {injected} faults injected: {dict(proxy.proxy.faults)}")
+    assert injected >= 12
+    assert os.environ.get("RELAYER_CONFLUX__RPC_URL") is None  # the test process is clean
+
+
+class _Forged:
+    """Looks like a ``Sent`` to ``status``: the forged transfer id."""
+
+    transfer_id = bytes.fromhex(FORGED_ID[2:])
