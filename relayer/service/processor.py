@@ -218,6 +218,12 @@ class Processor:
                 previous=None if before is None else before.status.value,
                 reason=reason,
             )
+            if after.status is TransferStatus.RELEASED and await tx.own_signature(tid):
+                # Executed and final: our retained attestation has done its job. Clearing
+                # it keeps the broker's retained store (replayed on every subscribe) to
+                # open transfers; a late peer learns of the release from the chain.
+                await tx.enqueue_effect(tid, EffectKind.WITHDRAW, {"dst_chain_id": e.dst_chain_id})
+                self.outbox_ready.set()
         if after.refusal is not None and (before is None or before.refusal is None):
             await tx.record_refusal(
                 tid, self.signer.address, after.refusal.reason.value, after.refusal.detail

@@ -14,11 +14,12 @@ from relayer.domain.routing import build_release
 from relayer.domain.transfer import TransferStatus
 from relayer.domain.types import Hash32, hex32
 from relayer.errors import RetryableError
+from relayer.gossip.topics import TopicKey
 from relayer.gossip.transport import MqttGossip
 from relayer.gossip.wire import AttestationMessage
 from relayer.log import get_logger
 from relayer.service.processor import Processor, event_of
-from relayer.store import EffectKind, Transaction
+from relayer.store import Effect, EffectKind, Transaction
 
 log = get_logger("publisher")
 
@@ -41,6 +42,14 @@ class Publisher:
         self.poll_interval_s = poll_interval_s
         self.republish_interval_s = republish_interval_s
         self.published = 0
+        self.withdrawn = 0
+
+    async def _message_if_publish(
+        self, tx: Transaction, effect: Effect
+    ) -> AttestationMessage | None:
+        if effect.kind is not EffectKind.PUBLISH:
+            return None
+        return await self.message_for(tx, effect.transfer_id)
 
     async def message_for(self, tx: Transaction, transfer_id: Hash32) -> AttestationMessage | None:
         rec = await tx.get_transfer(transfer_id)
@@ -77,14 +86,21 @@ class Publisher:
             ready.clear()
 
     async def drain(self) -> int:
-        """Publish every pending PUBLISH effect; returns how many were done."""
+        """Run every pending PUBLISH and WITHDRAW effect, in the order they were queued;
+        returns how many were done."""
         store = self.processor.store
         async with store.reader() as tx:
-            effects = await tx.pending_effects([EffectKind.PUBLISH], limit=500)
-            messages = [(e, await self.message_for(tx, e.transfer_id)) for e in effects]
+            effects = await tx.pending_effects([EffectKind.PUBLISH, EffectKind.WITHDRAW], limit=500)
+            messages = [(e, await self._message_if_publish(tx, e)) for e in effects]
         done = 0
         for effect, message in messages:
-            if message is not None:
+            if effect.kind is EffectKind.WITHDRAW:
+                dst = int(effect.payload["dst_chain_id"])
+                signer = self.processor.signer.address
+                await self.gossip.clear(TopicKey(dst, effect.transfer_id, signer))
+                self.withdrawn += 1
+                log.info("attestation withdrawn", transfer_id=hex32(effect.transfer_id))
+            elif message is not None:
                 await self.gossip.publish(message)
                 crashpoints.reached(CrashPoint.PUBLISHED, transfer_id=hex32(effect.transfer_id))
                 self.published += 1

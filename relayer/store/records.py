@@ -31,6 +31,7 @@ class EffectKind(enum.StrEnum):
     SIGN = "sign"
     PUBLISH = "publish"
     SUBMIT = "submit"
+    WITHDRAW = "withdraw"  # clear our retained attestation once the transfer is released
 
 
 class AlertKind(enum.StrEnum):

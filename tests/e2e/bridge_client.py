@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import subprocess
 import sys
@@ -10,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import aiomqtt
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
@@ -131,6 +134,26 @@ def alerts(stack: Stack, validator: int) -> list[dict[str, Any]]:
         timeout=60,
     )
     return [json.loads(line) for line in listing.stdout.splitlines() if line.startswith("{")]
+
+
+def retained_signers(stack: Stack, sent: Sent, listen_s: float = 2.0) -> set[str]:
+    """Signers whose attestation of ``sent`` the broker still retains (a fresh subscriber
+    receives every retained message at once)."""
+    assert stack.broker is not None
+    topic = f"{stack.options.topic_prefix}/v1/att/+/0x{sent.transfer_id.hex()}/+"
+
+    async def collect() -> set[str]:
+        found: set[str] = set()
+        async with aiomqtt.Client("127.0.0.1", stack.broker.port) as client:  # type: ignore[union-attr]
+            await client.subscribe(topic, qos=1)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(listen_s):
+                    async for message in client.messages:
+                        if message.retain and message.payload:
+                            found.add(message.topic.value.rsplit("/", 1)[1])
+        return found
+
+    return asyncio.run(collect())
 
 
 def status(stack: Stack, validator: int, sent: Sent) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from bridge_client import (
     burn,
     executions,
     lock,
+    retained_signers,
     status,
     token,
     wait_executed,
@@ -113,3 +114,9 @@ def test_enough_refusals_hold_the_transfer_and_say_by_whom(bridge: Stack) -> Non
     assert bridge.gateway is not None
     assert not bridge.gateway.functions.isProcessed(sent.transfer_id).call()
     assert executions(bridge, sent) == []
+    # The broker keeps the held transfer's attestations (for late peers), and drops the
+    # executed one's: each signer withdraws its own once the release is final.
+    assert len(retained_signers(bridge, sent)) == 3
+    for v in range(len(bridge.validators)):
+        wait_status(bridge, v, later, "released")
+    wait_until(lambda: not retained_signers(bridge, later, listen_s=1.0), timeout=30)
