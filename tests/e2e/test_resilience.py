@@ -7,6 +7,7 @@ executed exactly once with the exact amount, and no other was.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import sqlite3
@@ -39,6 +40,9 @@ from relayer.gossip.topics import attestation_topic
 from relayer.gossip.wire import AttestationMessage, encode_attestation
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
+
+
+ATTESTATIONS = "relayer_attestations_received_total"
 
 
 def metric(bridge: Stack, validator: int, name: str, labels: str = "") -> float:
@@ -121,7 +125,7 @@ def test_postgresql_restarted_under_a_running_relayer(
     assert bridge.http_get(3, "/readyz")["ready"] is True
 
 
-def _forged(bridge: Stack, sent: Sent, key: str, amount: int) -> AttestationMessage:
+def _forged(bridge: Stack, sent: Sent, key: str, amount: int, nonce: int = 0) -> AttestationMessage:
     """An attestation of ``sent`` (with ``amount``) signed by ``key`` over the real digest."""
     assert bridge.anvil is not None
     assert bridge.gateway is not None
@@ -129,7 +133,7 @@ def _forged(bridge: Stack, sent: Sent, key: str, amount: int) -> AttestationMess
     release = Release(
         transfer_id=Hash32(sent.transfer_id),
         src_chain_id=bridge.conflux.chain_id,
-        nonce=0,
+        nonce=nonce,
         token=Address(bytes.fromhex(sent.token.ethereum[2:])),
         recipient=Address(bytes.fromhex(sent.recipient[2:])),
         amount=amount,
@@ -188,6 +192,26 @@ def test_hostile_peers_are_dropped_counted_and_honest_ones_complete(bridge: Stac
     assert_exactly_once(bridge, sent)
     for v in range(5):  # every relayer holds validator 0's honest attestation by now
         wait_until(lambda v=v: (x := status(bridge, v, sent)) and x["status"] == "released")
+    # A member's attestation for a transfer id no relayer observed waits in the bounded
+    # buffer and never becomes a transfer; a replay of an old honest message is a duplicate.
+    unknown = _forged(bridge, dataclasses.replace(sent, transfer_id=b"\x99" * 32), member, 5)
+    nonce = int(status(bridge, 2, sent)["nonce"])  # type: ignore[index]
+    replay = _forged(bridge, sent, member, sent.amount, nonce)  # validator 0's own, again
+    counted = {
+        r: metric(bridge, 2, ATTESTATIONS, f'result="{r}"') for r in ("buffered", "duplicate")
+    }
+    asyncio.run(
+        _publish_hostile(
+            bridge,
+            [(attestation_topic(prefix, m), encode_attestation(m)) for m in (unknown, replay)],
+            0,
+        )
+    )
+    for result, before_count in counted.items():
+        wait_until(
+            lambda r=result, b=before_count: metric(bridge, 2, ATTESTATIONS, f'result="{r}"') > b
+        )
+    assert status(bridge, 2, dataclasses.replace(sent, transfer_id=b"\x99" * 32)) is None
     # Validator 0's key now also signs other content for the same transfer.
     asyncio.run(
         _publish_hostile(
