@@ -27,7 +27,14 @@ from relayer.chain.rpc import RpcClient
 from relayer.chain.submitter import Submitter, SubmitterConfig
 from relayer.chain.watcher import EventWatcher, ReorgPolicy, WatcherConfig
 from relayer.domain.types import Address, Direction, EvmDomain, checksum, parse_address
-from relayer.errors import ConfigError, FatalError, RelayerError, StoreError
+from relayer.errors import (
+    ConfigError,
+    FatalError,
+    RelayerError,
+    RpcError,
+    RpcResponseError,
+    StoreError,
+)
 from relayer.gossip.config import GossipConfig, TlsFiles, client_id_for
 from relayer.gossip.transport import MqttGossip
 from relayer.keys import Signer, load_keystore, signer_from_hex
@@ -402,9 +409,13 @@ class Relayer:
                 try:
                     await verifier.handle(received.message)
                     break
-                except StoreError as err:
+                except RpcResponseError as err:  # a chain read got a bad answer: skip it
+                    log.warning("attestation not handled; bad node answer", error=str(err))
+                    break
+                except (StoreError, RpcError) as err:
+                    # the database, or a chain read (a route) briefly unavailable
                     if time.monotonic() > deadline:
-                        log.warning("attestation not stored; database unavailable", error=str(err))
+                        log.warning("attestation not handled; giving up", error=str(err))
                         break
                     await asyncio.sleep(pause)
                     pause = min(pause * 2, 5.0)

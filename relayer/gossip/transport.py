@@ -54,6 +54,7 @@ _T = TypeVar("_T")
 QOS = 1
 SHUTDOWN_TIMEOUT_S = 5.0
 DROP_LOG_EVERY = 1000
+RESYNC_MAX_INTERVAL_S = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +77,12 @@ def _ingress_queue_type(
     stats: GossipStats, made: list[asyncio.Queue[aiomqtt.Message]]
 ) -> type[asyncio.Queue[aiomqtt.Message]]:
     """A queue class for aiomqtt that counts arrivals and drops the oldest when full
-    (each instance is appended to ``made``, so the pump can see when it drained)."""
+    (the newest instance is kept in ``made``, so the pump can see when it drained)."""
 
     class _DropOldestQueue(asyncio.Queue[aiomqtt.Message]):
         def __init__(self, maxsize: int = 0) -> None:
             super().__init__(maxsize)
-            made.append(self)
+            made[:] = [self]  # only the current connection's queue matters
 
         def put_nowait(self, item: aiomqtt.Message) -> None:
             stats.received += 1
@@ -107,6 +108,7 @@ class MqttGossip:
         self._ingress: list[asyncio.Queue[aiomqtt.Message]] = []
         self._resynced_shed = 0  # QUEUE_FULL drops already answered by a resync
         self._last_resync = -math.inf
+        self._resync_interval = config.resync_min_interval_s
         self._runner: asyncio.Task[None] | None = None
         self._log = _log.bind(client_id=config.client_id)
 
@@ -313,13 +315,25 @@ class MqttGossip:
             self.stats.accepted += 1
 
     async def _resync_if_shed(self, client: aiomqtt.Client) -> None:
-        """Subscribe again once a shedding ingress queue has drained (rate-limited)."""
+        """Subscribe again once a shedding ingress queue has drained (rate-limited).
+
+        Both queues must be empty (the consumer caught up), and when a resync's own
+        replay sheds again the interval doubles (up to ``RESYNC_MAX_INTERVAL_S``), so a
+        retained store larger than the queues cannot cause a resync storm.
+        """
         shed = self.stats.dropped_by_reason[Reason.QUEUE_FULL]
         if shed == self._resynced_shed or not self._ingress or not self._ingress[-1].empty():
             return
-        now = time.monotonic()
-        if now - self._last_resync < self.config.resync_min_interval_s:
+        if not self._accepted.empty():
             return
+        now = time.monotonic()
+        if now - self._last_resync < self._resync_interval:
+            return
+        if now - self._last_resync < 2 * self._resync_interval:
+            # shed again soon after the last resync: likely by its own replay
+            self._resync_interval = min(2 * self._resync_interval, RESYNC_MAX_INTERVAL_S)
+        else:
+            self._resync_interval = self.config.resync_min_interval_s
         self._resynced_shed, self._last_resync = shed, now
         await self._subscribe(client)
         self.stats.resyncs += 1

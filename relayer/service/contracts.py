@@ -14,7 +14,7 @@ from eth_abi.abi import decode, encode
 from eth_abi.exceptions import DecodingError
 from eth_utils.crypto import keccak
 
-from relayer.chain.rpc import RpcClient
+from relayer.chain.rpc import RpcClient, RpcNodeError
 from relayer.chain.rpc_types import BlockId
 from relayer.domain.types import (
     ZERO_ADDRESS,
@@ -121,23 +121,34 @@ class BridgeContract:
             return None
         return int(chain_id), parse_address(token)
 
-    async def executed_at(self, transfer_id: Hash32, head: int, lookback: int) -> Execution | None:
+    async def executed_at(
+        self, transfer_id: Hash32, head: int, lookback: int, max_windows: int = 24
+    ) -> Execution | None:
         """Consistent evidence that ``transfer_id`` executed at or below block ``head``.
 
-        Either its ``Released``/``Unlocked`` log lies in ``(head - lookback, head]``, or
-        ``isProcessed`` was already true at ``head - lookback``. ``None`` otherwise: not
-        executed, or the node answered inconsistently (state read during a reorg says
-        executed, but no log shows it), so nothing may count as done on that answer.
+        Its ``Released``/``Unlocked`` log, searched backwards from ``head`` in windows of
+        ``lookback`` blocks (at most ``max_windows`` of them); beyond that, ``isProcessed``
+        already true at the block below the oldest window searched (an execution that
+        old cannot be reorged away; a pruned node that has no such state answers
+        ``None``). ``None`` also when the node answers inconsistently (a state read
+        during a reorg says executed, but no log shows it): nothing may count as done on
+        such an answer.
         """
-        start = max(0, head - lookback + 1)
-        logs = await self.rpc.get_logs(
-            self.address, [[RELEASED_TOPIC, UNLOCKED_TOPIC], transfer_id], start, head
-        )
-        if logs:
-            return Execution(logs[0].tx_hash)
-        if start > 0 and await self.is_processed(transfer_id, start - 1):
-            return Execution(None)
-        return None
+        high = head
+        for _ in range(max_windows):
+            low = max(0, high - lookback + 1)
+            logs = await self.rpc.get_logs(
+                self.address, [[RELEASED_TOPIC, UNLOCKED_TOPIC], transfer_id], low, high
+            )
+            if logs:
+                return Execution(logs[0].tx_hash)
+            if low == 0:
+                return None
+            high = low - 1
+        try:
+            return Execution(None) if await self.is_processed(transfer_id, high) else None
+        except RpcNodeError:  # no state that old on this node
+            return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -222,7 +222,11 @@ class Processor:
                 # Executed and final: our retained attestation has done its job. Clearing
                 # it keeps the broker's retained store (replayed on every subscribe) to
                 # open transfers; a late peer learns of the release from the chain.
-                await tx.enqueue_effect(tid, EffectKind.WITHDRAW, {"dst_chain_id": e.dst_chain_id})
+                await tx.enqueue_effect(
+                    tid,
+                    EffectKind.WITHDRAW,
+                    {"dst_chain_id": e.dst_chain_id, "signer": hex32(self.signer.address)},
+                )
                 self.outbox_ready.set()
         if after.refusal is not None and (before is None or before.refusal is None):
             await tx.record_refusal(

@@ -109,11 +109,19 @@ class Settler:
             if rec.dst_chain_id not in heads:
                 heads[rec.dst_chain_id] = await self.confirmed(rec.dst_chain_id)
             head = heads[rec.dst_chain_id]
-            if head is None or not await contract.is_processed(rec.transfer_id, head):
+            if head is None:
                 continue
-            execution = await contract.executed_at(
-                rec.transfer_id, head, self.max_window[rec.dst_chain_id]
-            )
+            try:  # one transfer's bad answer must not stop the sweep of the others
+                if not await contract.is_processed(rec.transfer_id, head):
+                    continue
+                execution = await contract.executed_at(
+                    rec.transfer_id, head, self.max_window[rec.dst_chain_id]
+                )
+            except RpcResponseError as err:
+                log.warning(
+                    "settlement check failed", transfer_id=hex32(rec.transfer_id), error=str(err)
+                )
+                continue
             if execution is None:
                 log.warning(
                     "isProcessed says executed but no log shows it; not counted",

@@ -31,9 +31,14 @@ from relayer.chain.submission import (
     SubmitRequest,
 )
 from relayer.chain.submitter import Submitter
-from relayer.domain.transfer import AlreadyReleased, ReleaseConfirmed, SubmissionSent
+from relayer.domain.transfer import (
+    AlreadyReleased,
+    ReleaseConfirmed,
+    SubmissionSent,
+    TransferStatus,
+)
 from relayer.domain.types import Address, Hash32, hex32
-from relayer.errors import RetryableError
+from relayer.errors import RetryableError, RpcResponseError
 from relayer.log import get_logger
 from relayer.service.contracts import BridgeContract, Execution, release_calldata
 from relayer.service.payloads import release_from_json
@@ -44,10 +49,14 @@ from relayer.store import (
     EffectKind,
     Store,
     SubmissionStatus,
+    Transaction,
     TransferRecord,
 )
 
 log = get_logger("submit")
+
+PENDING_LIMIT = 1000  # SUBMIT effects read per round (oldest first)
+FINALITY_RECHECK_S = 2.0  # an execution awaiting finality is looked at again after this
 
 
 class StoreNonceSource:
@@ -120,6 +129,8 @@ class SubmitRunner:
         self.poll_interval_s = poll_interval_s
         self.enabled = enabled
         self._first_seen: dict[int, float] = {}
+        self._recheck_at: dict[int, float] = {}  # effect id -> when to look again
+        self.recheck_s = max(poll_interval_s, FINALITY_RECHECK_S)
         self._locks = {chain: asyncio.Lock() for chain in destinations}
 
     def _is_primary(self, effect: Effect, dst_chain_id: int) -> bool:
@@ -154,21 +165,43 @@ class SubmitRunner:
     async def run_due(self) -> None:
         """Submit every due SUBMIT effect, one chain's submissions at a time per chain."""
         async with self.processor.store.reader() as tx:
-            effects = await tx.pending_effects([EffectKind.SUBMIT], limit=200)
+            effects = await tx.pending_effects([EffectKind.SUBMIT], limit=PENDING_LIMIT)
+            settled = [e for e in effects if await self._released(tx, e.transfer_id)]
+        if settled:  # the settler saw them final: nothing left to send or to check
+            async with self.processor.lock, self.processor.store.transaction() as tx:
+                for effect in settled:
+                    await tx.mark_effect_done(effect.id)
         now = time.monotonic()
         by_chain: dict[int, list[Effect]] = {}
         for effect in effects:
             dst = int(effect.payload.get("dst_chain_id", 0))
+            if effect in settled or now < self._recheck_at.get(effect.id, 0.0):
+                continue
             if dst in self.destinations and self.due(effect, dst, now):
                 by_chain.setdefault(dst, []).append(effect)
         async with asyncio.TaskGroup() as group:
             for chain_id, chain_effects in by_chain.items():
                 group.create_task(self._run_chain(chain_id, chain_effects))
 
+    @staticmethod
+    async def _released(tx: Transaction, transfer_id: Hash32) -> bool:
+        rec = await tx.get_transfer(transfer_id)
+        return rec is not None and rec.status is TransferStatus.RELEASED
+
     async def _run_chain(self, chain_id: int, effects: list[Effect]) -> None:
+        """One effect at a time; a failed one is logged and retried on a later round
+        without stopping the others (nor the other chain's round)."""
         async with self._locks[chain_id]:
             for effect in effects:
-                await self.submit(self.destinations[chain_id], effect)
+                try:
+                    await self.submit(self.destinations[chain_id], effect)
+                except (RetryableError, RpcResponseError, TimeoutError) as err:
+                    log.warning(
+                        "submission failed; will retry",
+                        transfer_id=hex32(effect.transfer_id),
+                        dst_chain_id=chain_id,
+                        error=f"{type(err).__name__}: {err}",
+                    )
 
     async def submit(self, dst: Destination, effect: Effect) -> SubmitOutcome:
         """Send one release and record what became of it."""
@@ -195,7 +228,11 @@ class SubmitRunner:
                 executed_by = execution.tx_hash
         if isinstance(outcome, AwaitingFinality):
             tlog.debug("executed, awaiting the destination's confirmation rule")
+            self._recheck_at[effect.id] = time.monotonic() + self.recheck_s
+            if dst.submitter.sent:  # ours were sent (and reverted): keep them on record
+                await self._record(dst, effect, outcome)
             return outcome
+        self._recheck_at.pop(effect.id, None)
         self.metrics.submissions.labels(type(outcome).__name__.lower()).inc()
         await self._record(dst, effect, outcome, executed_by)
         tlog.info("submission outcome", outcome=type(outcome).__name__, detail=repr(outcome))

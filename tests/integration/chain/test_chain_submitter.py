@@ -245,8 +245,10 @@ async def test_execution_evidence_needs_a_log_or_age(
     assert isinstance(mined, Mined)
     head = await anvil_rpc.block_number()
     assert await view.is_processed(request.transfer_id, head)
-    assert await view.executed_at(request.transfer_id, head, lookback=5) is None
+    assert await view.executed_at(request.transfer_id, head, 5, max_windows=1) is None
     await anvil_node.mine(6)
     head = await anvil_rpc.block_number()
-    assert await view.executed_at(request.transfer_id, head, lookback=5) == Execution(None)
-    assert await view.executed_at(Hash32(keccak(text="never")), head, lookback=5) is None
+    assert await view.executed_at(request.transfer_id, head, 5, max_windows=1) == Execution(None)
+    # searched further back than the execution: older state says no, so no evidence
+    assert await view.executed_at(request.transfer_id, head, 5, max_windows=4) is None
+    assert await view.executed_at(Hash32(keccak(text="never")), head, 5, max_windows=1) is None
