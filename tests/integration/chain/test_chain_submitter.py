@@ -252,3 +252,25 @@ async def test_execution_evidence_needs_a_log_or_age(
     # searched further back than the execution: older state says no, so no evidence
     assert await view.executed_at(request.transfer_id, head, 5, max_windows=4) is None
     assert await view.executed_at(Hash32(keccak(text="never")), head, 5, max_windows=1) is None
+
+
+async def test_replacement_underpriced_bumps_the_fees_and_sends_again(
+    anvil_node: AnvilNode, bridge: Address
+) -> None:
+    """The node answers geth's "replacement transaction underpriced" once: the
+    submitter raises its fees by at least 12.5 % and the next send goes through."""
+    from relayer.devnet.faultproxy import Fault, FaultProxy
+
+    async with FaultProxy.running(anvil_node.rpc_url) as proxy:
+        proxy.fail_next(
+            "eth_sendRawTransaction",
+            Fault.rpc_error(-32000, "replacement transaction underpriced"),
+        )
+        async with RpcClient(proxy.url, timeout=5) as rpc:
+            submitter = Submitter(rpc, anvil_node.funded_keys[4], InMemoryNonceSource(), _config())
+            outcome = await submitter.submit(_request(bridge, "underpriced"))
+            assert isinstance(outcome, Mined)
+            tx = await rpc.request("eth_getTransactionByHash", ["0x" + outcome.tx_hash.hex()])
+    assert proxy.faults["eth_sendRawTransaction"] == 1
+    assert proxy.calls["eth_sendRawTransaction"] == 2
+    assert int(tx["maxPriorityFeePerGas"], 16) >= GWEI * 9 // 8  # the 1 gwei tip, bumped
