@@ -115,15 +115,7 @@ class InboundVerifier:
     async def handle(self, msg: AttestationMessage) -> Verdict:
         """Verify ``msg`` and, if it counts, store it and check the quorum."""
         failed = self.check_alone(msg)
-        if failed is not None:
-            log.info(
-                "attestation dropped",
-                verdict=failed.value,
-                signer=checksum(msg.signer),
-                transfer_id=hex32(msg.release.transfer_id),
-            )
-            return self._count(failed)
-        verdict = await self._apply(msg)
+        verdict = failed if failed is not None else await self._apply(msg)
         if verdict not in (Verdict.ACCEPTED, Verdict.DUPLICATE):
             log.info(
                 "attestation not counted",

@@ -164,18 +164,21 @@ class SubmitRunner:
 
     async def run_due(self) -> None:
         """Submit every due SUBMIT effect, one chain's submissions at a time per chain."""
+        now = time.monotonic()
         async with self.processor.store.reader() as tx:
             effects = await tx.pending_effects([EffectKind.SUBMIT], limit=PENDING_LIMIT)
-            settled = [e for e in effects if await self._released(tx, e.transfer_id)]
+            # those awaiting finality are looked at again only every ``recheck_s``
+            looked_at = [e for e in effects if now >= self._recheck_at.get(e.id, 0.0)]
+            settled = {e.id for e in looked_at if await self._released(tx, e.transfer_id)}
         if settled:  # the settler saw them final: nothing left to send or to check
             async with self.processor.lock, self.processor.store.transaction() as tx:
-                for effect in settled:
-                    await tx.mark_effect_done(effect.id)
-        now = time.monotonic()
+                for effect_id in settled:
+                    await tx.mark_effect_done(effect_id)
+                    self._recheck_at.pop(effect_id, None)
         by_chain: dict[int, list[Effect]] = {}
-        for effect in effects:
+        for effect in looked_at:
             dst = int(effect.payload.get("dst_chain_id", 0))
-            if effect in settled or now < self._recheck_at.get(effect.id, 0.0):
+            if effect.id in settled:
                 continue
             if dst in self.destinations and self.due(effect, dst, now):
                 by_chain.setdefault(dst, []).append(effect)

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -154,6 +155,28 @@ def retained_signers(stack: Stack, sent: Sent, listen_s: float = 2.0) -> set[str
         return found
 
     return asyncio.run(collect())
+
+
+def metric_lines(stack: Stack, validator: int) -> list[str]:
+    """The validator's /metrics text, line by line."""
+    url = stack.validators[validator].http_url + "/metrics"
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
+        return list(response.read().decode().splitlines())
+
+
+def metric(stack: Stack, validator: int, name: str, labels: str = "") -> float:
+    """One sample's value (0 when absent): ``name{labels}``, or ``name`` alone."""
+    prefix = f"{name}{{{labels}}} " if labels else f"{name} "
+    for line in metric_lines(stack, validator):
+        if line.startswith(prefix):
+            return float(line[len(prefix) :])
+    return 0.0
+
+
+def metric_sum(stack: Stack, validator: int, name: str) -> float:
+    """The sum of a labelled metric over all its label values."""
+    lines = metric_lines(stack, validator)
+    return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith(name + "{"))
 
 
 def status(stack: Stack, validator: int, sent: Sent) -> dict[str, Any] | None:

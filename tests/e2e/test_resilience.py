@@ -14,7 +14,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 
 import aiomqtt
 import pytest
@@ -25,6 +24,7 @@ from bridge_client import (
     burn,
     executions,
     lock,
+    metric,
     status,
     wait_status,
     wait_until,
@@ -43,17 +43,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 ATTESTATIONS = "relayer_attestations_received_total"
-
-
-def metric(bridge: Stack, validator: int, name: str, labels: str = "") -> float:
-    url = bridge.validators[validator].http_url + "/metrics"
-    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
-        text = response.read().decode()
-    prefix = f"{name}{{{labels}}} " if labels else f"{name} "
-    for line in text.splitlines():
-        if line.startswith(prefix):
-            return float(line[len(prefix) :])
-    return 0.0
 
 
 def test_sigkill_every_relayer_mid_burst_then_restart(bridge: Stack) -> None:
