@@ -10,9 +10,10 @@ also re-delivers every retained attestation). Inbound flow::
            ─► accepted queue (bounded, back-pressure) ─► `receive()` / `attestations()`
 
 A flood can shed honest attestations from the drop-oldest ingress queue. So once the
-queue has shed and then drained, the transport subscribes again (at most once per
-``resync_min_interval_s``): the broker re-sends every retained attestation, and what
-was shed arrives again (``stats.resyncs``).
+queue has shed and the consumer has drained both queues, the transport subscribes again
+(at most once per ``resync_min_interval_s``): the broker re-sends every retained
+attestation, and what was shed arrives again (``stats.resyncs``). The drain is signalled
+by `receive()` itself, so the resync happens even when no further message arrives.
 
 Publishing is QoS 1 + retained on a per-(destination, transfer, signer) topic, so it is
 idempotent: the caller keeps its attestation in its database and simply publishes it
@@ -109,6 +110,7 @@ class MqttGossip:
         self._resynced_shed = 0  # QUEUE_FULL drops already answered by a resync
         self._last_resync = -math.inf
         self._resync_interval = config.resync_min_interval_s
+        self._drained = asyncio.Event()  # set by `receive()` when it empties the queue
         self._runner: asyncio.Task[None] | None = None
         self._log = _log.bind(client_id=config.client_id)
 
@@ -205,7 +207,10 @@ class MqttGossip:
 
     async def receive(self) -> Received:
         """The next accepted attestation (waits; raises `BrokerError` if stopped)."""
-        return await self._unless_stopped(self._accepted.get())
+        received = await self._unless_stopped(self._accepted.get())
+        if self._accepted.empty():
+            self._drained.set()
+        return received
 
     async def attestations(self) -> AsyncIterator[Received]:
         """Every accepted attestation, forever, across reconnects."""
@@ -268,8 +273,12 @@ class MqttGossip:
                     self.connected.set()
                     self.disconnected.clear()
                     self._log.info("gossip.connected", host=self.config.host, port=self.config.port)
-                    await self._pump(client)
-            except (aiomqtt.MqttError, BrokerError, TimeoutError) as err:
+                    async with asyncio.TaskGroup() as session:
+                        resync = session.create_task(self._resync_when_drained(client))
+                        await self._pump(client)
+                        resync.cancel()  # the stream ended: reconnect below
+            except* (aiomqtt.MqttError, BrokerError, TimeoutError) as group:
+                err = group.exceptions[0]
                 error = f"{type(err).__name__}: {err}"
                 if self._session is None:
                     self.stats.connect_failures += 1
@@ -299,7 +308,6 @@ class MqttGossip:
     async def _pump(self, client: aiomqtt.Client) -> None:
         """Decode every delivered message; junk is counted and skipped, never fatal."""
         async for message in client.messages:
-            await self._resync_if_shed(client)
             raw = message.payload
             payload = bytes(raw) if isinstance(raw, bytes | bytearray) else str(raw).encode()
             topic = message.topic.value
@@ -314,21 +322,45 @@ class MqttGossip:
             await self._accepted.put(Received(topic, payload, decoded, bool(message.retain)))
             self.stats.accepted += 1
 
-    async def _resync_if_shed(self, client: aiomqtt.Client) -> None:
-        """Subscribe again once a shedding ingress queue has drained (rate-limited).
+    async def _resync_when_drained(self, client: aiomqtt.Client) -> None:
+        """Subscribe again each time the consumer has drained both queues after a shed.
 
-        Both queues must be empty (the consumer caught up), and when a resync's own
-        replay sheds again the interval doubles (up to ``RESYNC_MAX_INTERVAL_S``), so a
-        retained store larger than the queues cannot cause a resync storm.
+        Woken by `receive()` emptying the accepted queue, so it does not depend on any
+        further message arriving. When the last resync is too recent it waits out the
+        interval (then checks again that the queues are still drained).
         """
+        while True:
+            await self._drained.wait()
+            self._drained.clear()
+            delay = self._resync_delay()
+            if delay is None:
+                continue
+            if delay > 0:  # the last resync is too recent: wait it out, then check again
+                await asyncio.sleep(delay)
+                self._drained.set()
+                continue
+            await self._resync(client)
+
+    def _resync_delay(self) -> float | None:
+        """Seconds until a resync is due (<= 0: now), or None when none is needed:
+        nothing shed since the last one, or a queue still holds messages (their drain
+        wakes the resync again)."""
         shed = self.stats.dropped_by_reason[Reason.QUEUE_FULL]
         if shed == self._resynced_shed or not self._ingress or not self._ingress[-1].empty():
-            return
+            return None
         if not self._accepted.empty():
-            return
+            return None
+        return self._last_resync + self._resync_interval - time.monotonic()
+
+    async def _resync(self, client: aiomqtt.Client) -> None:
+        """Re-subscribe so the broker re-sends every retained attestation.
+
+        When a resync's own replay sheds again soon after, the interval doubles (up to
+        ``RESYNC_MAX_INTERVAL_S``), so a retained store larger than the queues cannot
+        cause a resync storm.
+        """
+        shed = self.stats.dropped_by_reason[Reason.QUEUE_FULL]
         now = time.monotonic()
-        if now - self._last_resync < self._resync_interval:
-            return
         if now - self._last_resync < 2 * self._resync_interval:
             # shed again soon after the last resync: likely by its own replay
             self._resync_interval = min(2 * self._resync_interval, RESYNC_MAX_INTERVAL_S)

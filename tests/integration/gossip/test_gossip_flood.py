@@ -16,7 +16,7 @@ from relayer.gossip.config import GossipConfig
 from relayer.gossip.reasons import Reason
 from relayer.gossip.topics import attestation_topic
 from relayer.gossip.transport import MqttGossip
-from relayer.gossip.wire import MAX_PAYLOAD_BYTES, encode_attestation
+from relayer.gossip.wire import MAX_PAYLOAD_BYTES, AttestationMessage, encode_attestation
 
 pytestmark = pytest.mark.asyncio
 
@@ -123,3 +123,82 @@ async def test_an_honest_attestation_shed_by_a_flood_comes_back_by_resync(
     assert stats.dropped_by_reason[Reason.QUEUE_FULL] > 0
     assert stats.resyncs >= 1
     assert seen > 20  # it came after the flood, not before it
+
+
+async def _shed_behind_a_full_queue(
+    node: MqttGossip, port: int, honest: AttestationMessage, *, first: int, flood: int = 500
+) -> None:
+    """Publish ``flood`` fillers with ``honest`` (retained) behind a full accepted queue and
+    wait until every one reached ``node``'s queues, which shed ``honest`` meanwhile."""
+    prefix, queue = node.config.topic_prefix, node.config.inbound_queue_size
+    received = node.stats.received
+    async with aiomqtt.Client("127.0.0.1", port, identifier="flooder") as flooder:
+        for n in range(flood + 1):
+            if n == 2 * queue:
+                topic = attestation_topic(prefix, honest)
+                await flooder.publish(topic, encode_attestation(honest), qos=1, retain=True)
+            else:
+                filler = attestation(first + n, signer=0x44)
+                topic = attestation_topic(prefix, filler)
+                await flooder.publish(topic, encode_attestation(filler))
+    async with asyncio.timeout(FLOOD_WAIT_S):
+        # every message is in the queues (counters have no event to wait on)
+        while node.stats.received < received + flood + 1:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+
+
+async def _read_until(node: MqttGossip, wanted: AttestationMessage) -> list[AttestationMessage]:
+    seen: list[AttestationMessage] = []
+    async with asyncio.timeout(FLOOD_WAIT_S):
+        while wanted not in seen:
+            seen.append((await node.receive()).message)
+    return seen
+
+
+def _late_consumer(port: int, prefix: str, resync_min_interval_s: float) -> MqttGossip:
+    return MqttGossip(
+        GossipConfig(
+            client_id="late-consumer",
+            port=port,
+            topic_prefix=prefix,
+            inbound_queue_size=20,
+            resync_min_interval_s=resync_min_interval_s,
+            backoff_initial_s=0.05,
+            backoff_max_s=0.5,
+        )
+    )
+
+
+async def test_resync_happens_when_nothing_arrives_after_the_consumer_drains(
+    broker: MosquittoBroker, prefix: str
+) -> None:
+    """The whole flood is delivered (and the honest attestation shed) before the consumer
+    reads anything; the resync must follow the consumer's drain, not a later message."""
+    honest = attestation(7, signer=0x11)
+    async with _late_consumer(broker.port, prefix, 0.0) as node:
+        await node.wait_connected(WAIT_S)
+        await _shed_behind_a_full_queue(node, broker.port, honest, first=5000)
+        assert node.stats.dropped_by_reason[Reason.QUEUE_FULL] > 0
+        assert node.stats.resyncs == 0
+        seen = await _read_until(node, honest)
+        assert node.stats.resyncs == 1
+    assert seen.index(honest) >= 2 * node.config.inbound_queue_size  # after the flood's tail
+
+
+async def test_a_second_shed_within_the_interval_is_answered_once_it_has_passed(
+    broker: MosquittoBroker, prefix: str
+) -> None:
+    """Resyncs are rate-limited, not lost: a shed soon after a resync is answered when
+    the interval has passed, again without any further message arriving."""
+    first, second = attestation(7, signer=0x11), attestation(8, signer=0x11)
+    interval = 1.0
+    async with _late_consumer(broker.port, prefix, interval) as node:
+        await node.wait_connected(WAIT_S)
+        await _shed_behind_a_full_queue(node, broker.port, first, first=5000)
+        reading_from = time.monotonic()  # the first resync happens after this
+        await _read_until(node, first)
+        assert node.stats.resyncs == 1
+        await _shed_behind_a_full_queue(node, broker.port, second, first=9000)
+        await _read_until(node, second)
+        assert node.stats.resyncs == 2
+        assert time.monotonic() - reading_from >= interval
