@@ -22,12 +22,14 @@ help:  ## list the targets
 install: $(VENV)/.installed $(CONTRACTS)/node_modules/.installed system-tools  ## create .venv/ and contracts/node_modules/
 
 # Debian packages the tests need: Mosquitto (a real broker), pg_dump (the key-leak
-# check), docker-compose 1.29 (parses ops/docker-compose.yml; no engine runs here).
+# check), docker-compose 1.29 (parses ops/docker-compose.yml; no engine runs here), and
+# the PostgreSQL server binaries (the e2e session restarts a private cluster of its own).
 SYSTEM_TOOLS := mosquitto:mosquitto mosquitto_passwd:mosquitto pg_dump:postgresql-client docker-compose:docker-compose openssl:openssl
 system-tools:
 	missing=""; for pair in $(SYSTEM_TOOLS); do \
 	  command -v "$${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/$${pair%%:*}" ] || missing="$$missing $${pair##*:}"; \
 	done; \
+	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
