@@ -51,7 +51,11 @@ class Metrics:
         for direction in ("to_ethereum", "to_conflux"):  # exported before the first release
             self.release_latency.labels(direction)
         self.submissions = Counter(
-            "relayer_submissions_total", "Release transactions by outcome.", ["outcome"], registry=r
+            "relayer_submissions_total",
+            "Release submissions by outcome: mined (our transaction), alreadyprocessed "
+            "(executed by another relayer), pending, failed, feeabovecap, outoffunds.",
+            ["outcome"],
+            registry=r,
         )
         self.balance = Gauge(
             "relayer_submitter_balance_wei",

@@ -236,8 +236,9 @@ class SubmitRunner:
                 await self._record(dst, effect, outcome)
             return outcome
         self._recheck_at.pop(effect.id, None)
-        self.metrics.submissions.labels(type(outcome).__name__.lower()).inc()
-        await self._record(dst, effect, outcome, executed_by)
+        ours = await self._record(dst, effect, outcome, executed_by)
+        if not ours:  # our own release was counted once, as `mined`
+            self.metrics.submissions.labels(type(outcome).__name__.lower()).inc()
         tlog.info("submission outcome", outcome=type(outcome).__name__, detail=repr(outcome))
         if isinstance(outcome, Mined):
             self.processor.submit_ready.set()  # look again soon: final, or reorged out
@@ -257,11 +258,13 @@ class SubmitRunner:
         effect: Effect,
         outcome: SubmitOutcome,
         executed_by: Hash32 | None = None,
-    ) -> None:
+    ) -> bool:
+        """Store the outcome; True when it is the final execution of our own release."""
         p = self.processor
         tid = effect.transfer_id
         sender = dst.submitter.sender
         released: TransferRecord | None = None
+        ours = False
         async with p.lock, p.store.transaction() as tx:
             for tx_hash in dst.submitter.sent:
                 await tx.record_submission(tid, dst.chain_id, sender, 0, tx_hash, 0, 0)
@@ -275,6 +278,9 @@ class SubmitRunner:
                     if reverted is not None:
                         await tx.update_submission(reverted, SubmissionStatus.ALREADY_PROCESSED)
                     released = await tx.get_transfer(tid)
+                    if executed_by is not None:
+                        own = {s.tx_hash for s in await tx.submissions_for(tid)}
+                        ours = executed_by in own
                     await p.apply(
                         tx,
                         tid,
@@ -307,3 +313,4 @@ class SubmitRunner:
                     log.warning("release failed; will retry", transfer_id=hex32(tid), reason=reason)
         if released is not None:
             p.note_released(released)
+        return ours
