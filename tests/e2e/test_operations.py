@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from bridge_client import metric, metric_lines
 
 from relayer.devnet.stack import Stack
 
@@ -47,9 +46,7 @@ def test_health_readiness_and_metrics(bridge: Stack) -> None:
         "cursor:conflux",
         "cursor:ethereum",
     }
-    url = bridge.validators[0].http_url + "/metrics"
-    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
-        text = response.read().decode()
+    text = "\n".join(metric_lines(bridge, 0))
     for name in (
         "relayer_transfers",
         "relayer_attestations_received_total",
@@ -58,9 +55,7 @@ def test_health_readiness_and_metrics(bridge: Stack) -> None:
         "relayer_submitter_balance_wei",
     ):
         assert name in text
-    balance = re.search(r'relayer_submitter_balance_wei\{chain="ethereum"\} ([0-9.e+]+)', text)
-    assert balance is not None
-    assert float(balance.group(1)) > 0
+    assert metric(bridge, 0, "relayer_submitter_balance_wei", 'chain="ethereum"') > 0
 
 
 def test_chain_id_mismatch_stops_with_exit_code_2(bridge: Stack, tmp_path: Path) -> None:
