@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,18 @@ class Sent:
     token: TokenInfo
     recipient: str
     direction: str  # "to_ethereum" or "to_conflux"
+
+
+@contextlib.contextmanager
+def ethereum_mining_paused(stack: Stack) -> Iterator[None]:
+    """Anvil mines nothing inside the block (``evm_mine`` by hand); interval mining after."""
+    assert stack.anvil is not None
+    stack.anvil_rpc("evm_setIntervalMining", [0])
+    try:
+        yield
+    finally:
+        interval = max(1, round(2 * stack.options.block_time_ms / 1000))
+        stack.anvil_rpc("evm_setIntervalMining", [interval])
 
 
 def token(stack: Stack, symbol: str) -> TokenInfo:

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from bridge_client import metric, metric_lines
+from bridge_client import metric, metric_lines, wait_until
 
 from relayer.devnet.stack import Stack
 
@@ -36,7 +36,7 @@ def _edited_config(bridge: Stack, tmp_path: Path, old: str, new: str) -> Path:
 
 def test_health_readiness_and_metrics(bridge: Stack) -> None:
     assert bridge.http_get(0, "/healthz") == {"status": "ok"}
-    ready = bridge.http_get(0, "/readyz")
+    ready = wait_until(lambda: bridge.http_get(0, "/readyz"), timeout=60)  # 503 meanwhile
     assert ready["ready"] is True
     assert set(ready["checks"]) >= {
         "rpc:conflux",

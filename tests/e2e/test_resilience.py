@@ -22,6 +22,7 @@ from bridge_client import (
     alerts,
     assert_exactly_once,
     burn,
+    ethereum_mining_paused,
     executions,
     lock,
     metric,
@@ -111,7 +112,7 @@ def test_postgresql_restarted_under_a_running_relayer(
     for s in (sent, after):
         view = wait_status(bridge, 3, s, "released", timeout=120)
         assert view["amount"] == str(s.amount)
-    assert bridge.http_get(3, "/readyz")["ready"] is True
+    assert wait_until(lambda: bridge.http_get(3, "/readyz"), timeout=60)["ready"] is True
 
 
 def _forged(bridge: Stack, sent: Sent, key: str, amount: int, nonce: int = 0) -> AttestationMessage:
@@ -227,8 +228,7 @@ def test_hostile_peers_are_dropped_counted_and_honest_ones_complete(bridge: Stac
     assert_exactly_once(bridge, later)
     # Still live and responsive after the flood.
     assert bridge.http_get(2, "/healthz") == {"status": "ok"}
-    ready = bridge.http_get(2, "/readyz")
-    assert ready is not None
+    ready = wait_until(lambda: bridge.http_get(2, "/readyz"), timeout=60)  # 503 meanwhile
     assert ready["ready"] is True
     # QoS 0 junk may be shed by the broker under load; what arrives is counted.
     after = wait_until(
@@ -261,6 +261,8 @@ def test_reorg_deeper_than_confirmation_over_a_signed_burn_halts_until_acknowled
     assert bridge.anvil is not None
     user = bridge.users[0]
     assert_exactly_once(bridge, lock(bridge, user, "AxHKD", 100, user.address))  # mirror to burn
+    assert bridge.gateway is not None
+    burned_nonce = bridge.gateway.functions.nextNonce().call()
     burned = burn(bridge, user, "AxHKD", 11, user.address)
     assert_exactly_once(bridge, burned)
     for v in range(5):
@@ -268,9 +270,11 @@ def test_reorg_deeper_than_confirmation_over_a_signed_burn_halts_until_acknowled
     burn_block = int(status(bridge, 0, burned)["source_block"])  # type: ignore[index]
     # Replace every block from the burn's on: deeper than depth:2 (the relayers have long
     # confirmed and signed it) but sparing the earlier mint, so Ethereum keeps its state.
-    depth = bridge.w3e.eth.block_number - burn_block + 1
-    assert depth > 2
-    bridge.anvil_rpc("anvil_reorg", [depth, []])
+    with ethereum_mining_paused(bridge):  # no block between reading the head and the reorg
+        depth = bridge.w3e.eth.block_number - burn_block + 1
+        assert depth > 2
+        bridge.anvil_rpc("anvil_reorg", [depth, []])
+    assert bridge.gateway.functions.nextNonce().call() == burned_nonce  # the burn is gone
     eth = bridge.anvil.chain_id
 
     def halted(v: int) -> list[dict[str, object]]:

@@ -61,7 +61,7 @@ def _config(**overrides: object) -> SubmitterConfig:
         "chain_id": 31337,
         "fees": FeePolicy(max_fee_cap=200 * GWEI, tip=GWEI),
         "poll_interval": 0.05,
-        "replace_after": 0.5,
+        "replace_after": 30.0,  # no replacement unless a test asks for it (a slow block)
         "deadline": 20.0,
     }
     base.update(overrides)
@@ -156,7 +156,9 @@ async def test_fee_above_cap_waits_then_reports(
 async def test_stuck_transaction_is_replaced_with_higher_fees(
     anvil_node: AnvilNode, anvil_rpc: RpcClient, bridge: Address
 ) -> None:
-    submitter = Submitter(anvil_rpc, anvil_node.funded_keys[1], InMemoryNonceSource(), _config())
+    submitter = Submitter(
+        anvil_rpc, anvil_node.funded_keys[1], InMemoryNonceSource(), _config(replace_after=0.5)
+    )
     async with _automine_off(anvil_node):
         task = asyncio.create_task(submitter.submit(_request(bridge, "stuck")))
         await eventually(lambda: _async(len(submitter.sent) >= 2), 10)
