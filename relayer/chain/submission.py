@@ -45,6 +45,8 @@ class AlreadyProcessed:
 
     transfer_id: Hash32
     tx_hash: Hash32 | None = None  # our transaction, if one reverted with AlreadyProcessed
+    # the confirmed head it was read at (None: an estimateGas revert, no head read)
+    confirmed_at: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,7 +164,7 @@ class Submitter:
             return None
         head = await confirmed_head(self.rpc, self.config.rule)
         if head is not None and await self.is_processed(req, head.number):
-            return AlreadyProcessed(req.transfer_id, reverted)
+            return AlreadyProcessed(req.transfer_id, reverted, confirmed_at=head.number)
         return AwaitingFinality(req.transfer_id)
 
     async def is_processed(self, req: SubmitRequest, block: BlockId = "latest") -> bool:

@@ -224,7 +224,7 @@ class SubmitRunner:
         outcome = await dst.submitter.submit(request)
         executed_by = None
         if isinstance(outcome, AlreadyProcessed):  # by whom, and is that consistent?
-            execution = await self._final_execution(dst, effect.transfer_id)
+            execution = await self._final_execution(dst, effect.transfer_id, outcome.confirmed_at)
             if execution is None:
                 outcome = AwaitingFinality(effect.transfer_id)
             else:
@@ -244,13 +244,18 @@ class SubmitRunner:
             self.processor.submit_ready.set()  # look again soon: final, or reorged out
         return outcome
 
-    async def _final_execution(self, dst: Destination, transfer_id: Hash32) -> Execution | None:
+    async def _final_execution(
+        self, dst: Destination, transfer_id: Hash32, confirmed_at: int | None
+    ) -> Execution | None:
         """The execution the submitter reported as final, confirmed by its log (or by
-        its age): a state read alone, taken during a reorg, is not trusted."""
-        head = await confirmed_head(dst.view.rpc, dst.submitter.config.rule)
-        if head is None:
-            return None
-        return await dst.view.executed_at(transfer_id, head.number, dst.lookback)
+        its age) at or below the confirmed head it read (read here if it had none): a
+        state read alone, taken during a reorg, is not trusted."""
+        if confirmed_at is None:
+            head = await confirmed_head(dst.view.rpc, dst.submitter.config.rule)
+            if head is None:
+                return None
+            confirmed_at = head.number
+        return await dst.view.executed_at(transfer_id, confirmed_at, dst.lookback)
 
     async def _record(
         self,

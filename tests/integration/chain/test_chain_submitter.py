@@ -120,7 +120,10 @@ async def test_execution_counts_only_when_final_and_a_reorged_one_is_sent_again(
     assert await submitter.submit(request) == AwaitingFinality(request.transfer_id)
 
     await anvil_node.mine(4)
-    assert await submitter.submit(request) == AlreadyProcessed(request.transfer_id)
+    final = await submitter.submit(request)
+    assert final == AlreadyProcessed(request.transfer_id)
+    assert isinstance(final, AlreadyProcessed)
+    assert final.confirmed_at is not None and final.confirmed_at >= second.block_number
     assert submitter.sent == []
 
 
