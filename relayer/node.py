@@ -21,7 +21,8 @@ from relayer import crashpoints
 from relayer.api.metrics import Metrics
 from relayer.api.server import ApiServer, build_app
 from relayer.chain.confirmation import ConfirmationRule
-from relayer.chain.events import BridgeEvent
+from relayer.chain.crosscheck import CrossChecker
+from relayer.chain.events import BridgeEvent, EventDecoder
 from relayer.chain.fees import FeePolicy
 from relayer.chain.rpc import RpcClient
 from relayer.chain.submitter import Submitter, SubmitterConfig
@@ -88,18 +89,27 @@ def load_keys(settings: Settings) -> Keys:
     return Keys(attester, submitter)
 
 
-async def check_chain(rpc: RpcClient, chain: ChainSettings, name: str, contract: Address) -> None:
+async def check_chain(
+    rpc: RpcClient, chain: ChainSettings, name: str, contract: Address, url_setting: str = "rpc_url"
+) -> None:
     """The node serves the configured chain and the contract address holds code."""
+    url = getattr(chain, url_setting)
     try:
         actual = await rpc.chain_id()
         code = await rpc.get_code(contract)
     except RelayerError as err:
-        raise ConfigError(f"{name}.rpc_url: cannot reach {chain.rpc_url}: {err}") from err
+        raise ConfigError(f"{name}.{url_setting}: cannot reach {url}: {err}") from err
     if actual != chain.chain_id:
-        raise ConfigError(f"{name}.chain_id: settings say {chain.chain_id}, the node says {actual}")
+        raise ConfigError(
+            f"{name}.chain_id: settings say {chain.chain_id}, the node at {name}.{url_setting} "
+            f"says {actual}"
+        )
     if not code:
         where = "vault" if name == "conflux" else "gateway"
-        raise ConfigError(f"{name}.{where}: no contract code at {checksum(contract)}")
+        raise ConfigError(
+            f"{name}.{where}: no contract code at {checksum(contract)} "
+            f"(asked the node at {name}.{url_setting})"
+        )
 
 
 def gossip_config(settings: Settings, signer: Signer) -> GossipConfig:
@@ -181,18 +191,51 @@ class Relayer:
             crashpoints.arm(crashpoints.CrashPoint(s.testing.crash_after))
         vault = parse_address(s.conflux.vault)
         gateway = parse_address(s.ethereum.gateway)
-        async with self._clients() as (cfx_rpc, eth_rpc):
+        async with self._clients() as (cfx_rpc, eth_rpc), self._witnesses() as witnesses:
             await check_chain(cfx_rpc, s.conflux, "conflux", vault)
             await check_chain(eth_rpc, s.ethereum, "ethereum", gateway)
+            for name, witness in witnesses.items():
+                chain = s.conflux if name == "conflux" else s.ethereum
+                contract = vault if name == "conflux" else gateway
+                await check_chain(witness, chain, name, contract, "cross_check_rpc_url")
             store = await Store.open(
                 s.database.url,
                 migrate_schema=s.database.migrate_on_start,
                 require_head=True,
             )
             try:
-                await self._run_with(store, keys, cfx_rpc, eth_rpc, vault, gateway)
+                await self._run_with(
+                    store, keys, cfx_rpc, eth_rpc, vault, gateway, self._checkers(witnesses)
+                )
             finally:
                 await store.close()
+
+    @contextlib.asynccontextmanager
+    async def _witnesses(self) -> AsyncIterator[dict[str, RpcClient]]:
+        """A client of each chain's cross-check node, where one is configured."""
+        s = self.settings
+        async with contextlib.AsyncExitStack() as stack:
+            clients = {}
+            for name, chain in (("conflux", s.conflux), ("ethereum", s.ethereum)):
+                if chain.cross_check_rpc_url is not None:
+                    client = RpcClient(chain.cross_check_rpc_url, timeout=chain.rpc_timeout_s)
+                    clients[name] = await stack.enter_async_context(client)
+            yield clients
+
+    def _checkers(self, witnesses: dict[str, RpcClient]) -> dict[int, CrossChecker]:
+        s = self.settings
+        checkers = {}
+        for name, witness in witnesses.items():
+            chain = s.conflux if name == "conflux" else s.ethereum
+            event, contract = (
+                (BridgeEvent.LOCKED, s.conflux.vault)
+                if name == "conflux"
+                else (BridgeEvent.BURNED, s.ethereum.gateway)
+            )
+            decoder = EventDecoder(event, parse_address(contract), chain.chain_id)
+            rule = ConfirmationRule.parse(chain.confirmation)
+            checkers[chain.chain_id] = CrossChecker(name, witness, decoder, rule)
+        return checkers
 
     async def _run_with(
         self,
@@ -202,6 +245,7 @@ class Relayer:
         eth_rpc: RpcClient,
         vault: Address,
         gateway: Address,
+        cross_checks: dict[int, CrossChecker],
     ) -> None:
         s = self.settings
         cfx_id, eth_id = s.conflux.chain_id, s.ethereum.chain_id
@@ -214,7 +258,9 @@ class Relayer:
         self._check_membership(sets, keys.attester)
         routes = RouteBook(gateway_c, cfx_id)
         policy = PolicyBook(s.policy)
-        processor = Processor(store, keys.attester, domains, sets, routes, policy, self.metrics)
+        processor = Processor(
+            store, keys.attester, domains, sets, routes, policy, self.metrics, cross_checks
+        )
         verifier = InboundVerifier(processor, self.metrics)
         processor.on_confirmed = verifier.replay_buffered
 
@@ -323,7 +369,10 @@ class Relayer:
                     group.create_task(runner.run(), name="submit")
                     group.create_task(settler.run(), name="settle")
                     group.create_task(_forever(SET_REFRESH_S, sets.refresh, "set refresh"))
-                    group.create_task(processor.confirm_loop(SET_REFRESH_S), name="confirm")
+                    retry_s = min(s.conflux.poll_interval_s, s.ethereum.poll_interval_s)
+                    group.create_task(
+                        processor.confirm_loop(SET_REFRESH_S, retry_s), name="confirm"
+                    )
                     group.create_task(
                         _forever(s.policy.reload_interval_s, self._reload(policy), "policy reload")
                     )

@@ -61,6 +61,14 @@ class ChainSettings(_Section):
     """One chain the relayer watches and submits to."""
 
     rpc_url: str = Field(description="JSON-RPC HTTP endpoint of a node of this chain.")
+    cross_check_rpc_url: str | None = Field(
+        None,
+        description=(
+            "A second, independent node of this chain (another provider, or your own). "
+            "When set, every source event is checked against it before it is signed; a "
+            "contradiction is never signed and raises an alert. Recommended in production."
+        ),
+    )
     chain_id: int = Field(gt=0, description="Expected chain id; checked against the node at start.")
     confirmation: ConfirmationRule = Field(
         "finalized",
@@ -84,6 +92,13 @@ class ChainSettings(_Section):
         gt=0,
         description="A pending release older than this is re-sent with a higher fee.",
     )
+
+    @model_validator(mode="after")
+    def _independent_witness(self) -> ChainSettings:
+        witness = self.cross_check_rpc_url
+        if witness is not None and witness.rstrip("/") == self.rpc_url.rstrip("/"):
+            raise ValueError("cross_check_rpc_url must be another node than rpc_url")
+        return self
 
 
 class ConfluxSettings(ChainSettings):

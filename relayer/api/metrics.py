@@ -57,6 +57,13 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        self.cross_checks = Counter(
+            "relayer_cross_checks_total",
+            "Source events checked against the chain's cross-check node, by verdict: "
+            "corroborated, notyetconfirmed, contradicted (never signed: alert), unavailable.",
+            ["chain", "result"],
+            registry=r,
+        )
         self.balance = Gauge(
             "relayer_submitter_balance_wei",
             "Native balance of the submitting account.",

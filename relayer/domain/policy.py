@@ -46,6 +46,7 @@ class RefusalReason(enum.StrEnum):
     TOKEN_NOT_ALLOWED = "token_not_allowed"  # noqa: S105 - a reason code, not a secret
     AMOUNT_ABOVE_LIMIT = "amount_above_limit"
     NO_ROUTE = "no_route"  # no destination token or contract is configured for it
+    UNCORROBORATED = "uncorroborated"  # the chain's cross-check node contradicts the event
 
 
 @dataclass(frozen=True, slots=True)

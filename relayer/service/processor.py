@@ -19,6 +19,8 @@ from typing import Any
 
 from relayer import crashpoints
 from relayer.api.metrics import Metrics
+from relayer.chain.crosscheck import Contradicted, Corroborated, CrossChecker, NotYetConfirmed
+from relayer.chain.rpc_types import BlockRef
 from relayer.crashpoints import CrashPoint
 from relayer.domain import lifecycle
 from relayer.domain.digest import release_digest
@@ -33,6 +35,7 @@ from relayer.domain.transfer import (
     HaltSigning,
     Input,
     OwnSignature,
+    PolicyDecided,
     PublishAttestation,
     QuorumReached,
     Rejected,
@@ -50,7 +53,7 @@ from relayer.domain.types import (
     SourceEvent,
     hex32,
 )
-from relayer.errors import RetryableError
+from relayer.errors import RetryableError, RpcError, RpcResponseError
 from relayer.keys import Signer
 from relayer.log import get_logger, transfer_logger
 from relayer.service.books import PolicyBook, RouteBook, SetBook
@@ -58,6 +61,7 @@ from relayer.service.payloads import release_to_json
 from relayer.store import AlertKind, EffectKind, Store, Transaction, TransferRecord
 
 log = get_logger("processor")
+CROSS_CHECK_FAILED = "the cross-check node contradicts the event"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,7 @@ class Processor:
         routes: RouteBook,
         policy: PolicyBook,
         metrics: Metrics,
+        cross_checks: Mapping[int, CrossChecker] | None = None,
     ) -> None:
         self.store = store
         self.signer = signer
@@ -116,6 +121,9 @@ class Processor:
         self.routes = routes
         self.policy = policy
         self.metrics = metrics
+        self.cross_checks = dict(cross_checks or {})  # by source chain id
+        self.deferred = False  # the last sweep left an event for the witness to confirm
+        self._contradicted: dict[Hash32, str] = {}  # by the witness: refuse at the check
         self.lock = asyncio.Lock()
         self.outbox_ready = asyncio.Event()  # a PUBLISH effect was queued (the publisher's)
         self.submit_ready = asyncio.Event()  # a SUBMIT effect was queued (the submitter's)
@@ -246,6 +254,11 @@ class Processor:
                         "signing halted on this chain: left confirmed until acknowledged"
                     )
                     return None
+                contradiction = self._contradicted.pop(event.transfer_id, None)
+                if contradiction is not None:  # refused, with the evidence for the operator
+                    await self._alert_contradiction(tx, event, contradiction)
+                    refusal = Refused(RefusalReason.UNCORROBORATED, contradiction)
+                    return PolicyDecided(event.transfer_id, refusal)
                 return lifecycle.decide(self.policy.policy, self.routes.routes, self.domains, event)
             case SignRelease(transfer_id=tid, dst_chain_id=dst, digest=digest):
                 signature = self.signer.sign_digest(digest)
@@ -308,7 +321,13 @@ class Processor:
             observed = await tx.transfers_by_status(TransferStatus.OBSERVED, limit=500)
             confirmed = await tx.transfers_by_status(TransferStatus.CONFIRMED, limit=500)
         moved = 0
+        heads: dict[int, BlockRef | None] = {}  # each witness's confirmed head, read once
+        down: set[int] = set()  # witnesses that could not be read in this sweep
+        self.deferred = False
         for rec in observed:
+            if not await self._corroborated(event_of(rec), heads, down):
+                self.deferred = True
+                continue
             await self.routes.ensure(event_of(rec))
             result = await self.transaction_for(rec.transfer_id, Confirmed(event_of(rec)))
             if isinstance(result, Applied):
@@ -321,6 +340,9 @@ class Processor:
             if self.on_confirmed is not None:  # attestations that arrived before we saw it
                 await self.on_confirmed(rec.transfer_id)
         for rec in confirmed:
+            if not await self._corroborated(event_of(rec), heads, down):
+                self.deferred = True
+                continue
             await self.routes.ensure(event_of(rec))
             async with self.lock, self.store.transaction() as tx:
                 state = await self.load_state(tx, rec.transfer_id)
@@ -335,11 +357,64 @@ class Processor:
                     moved += 1
         return moved
 
-    async def confirm_loop(self, idle_s: float) -> None:
-        """Confirm what the watchers stored, as soon as they store it (or every ``idle_s``)."""
+    async def _corroborated(
+        self, event: SourceEvent, heads: dict[int, BlockRef | None], down: set[int]
+    ) -> bool:
+        """Whether ``event`` may be confirmed: no witness configured for its chain, or the
+        witness vouches for it. A contradiction raises an alert (once); a witness that
+        lags or cannot be read leaves the event for a later sweep."""
+        chain = event.src_chain_id
+        checker = self.cross_checks.get(chain)
+        if checker is None:
+            return True
+        if chain in down:
+            return False
+        counter = self.metrics.cross_checks
+        tlog = transfer_logger(log, event.transfer_id, chain, event.dst_chain_id, "observed")
+        try:
+            if chain not in heads:
+                heads[chain] = await checker.witness_head()
+            verdict = await checker.check(event, heads[chain])
+        except (RpcError, RpcResponseError) as err:
+            down.add(chain)
+            counter.labels(checker.name, "unavailable").inc()
+            tlog.warning("cross-check node unavailable; not signing yet", error=str(err))
+            return False
+        counter.labels(checker.name, type(verdict).__name__.lower()).inc()
+        match verdict:
+            case Corroborated():
+                return True
+            case NotYetConfirmed(witness_head=head):
+                tlog.info("the cross-check node has not confirmed the event yet", head=head)
+                return False
+            case Contradicted(reason=reason):
+                tlog.error("CROSS-CHECK FAILED: the event is refused", reason=reason)
+                self._contradicted[event.transfer_id] = reason
+                return True  # on to the check, which refuses it
+
+    @staticmethod
+    async def _alert_contradiction(tx: Transaction, event: SourceEvent, reason: str) -> None:
+        """The operator's evidence: what the primary node reported, what the witness said."""
+        await tx.raise_alert(
+            AlertKind.WARNING,
+            event.src_chain_id,
+            {
+                "reason": CROSS_CHECK_FAILED,
+                "transfer_id": "0x" + event.transfer_id.hex(),
+                "tx_hash": "0x" + event.tx_hash.hex(),
+                "block_number": event.block_number,
+                "block_hash": "0x" + event.block_hash.hex(),
+                "witness": reason,
+            },
+        )
+
+    async def confirm_loop(self, idle_s: float, retry_s: float | None = None) -> None:
+        """Confirm what the watchers stored, as soon as they store it (or every ``idle_s``;
+        every ``retry_s`` while the cross-check node has an event left to confirm)."""
         while True:
+            wait_s = idle_s if retry_s is None or not self.deferred else min(idle_s, retry_s)
             try:
-                async with asyncio.timeout(idle_s):
+                async with asyncio.timeout(wait_s):
                     await self.observed_ready.wait()
             except TimeoutError:
                 pass

@@ -2,9 +2,9 @@
 
 Each scanned window arrives as a :class:`ScanBatch` of CONFIRMED events (the watcher
 scans only up to the confirmed head). In one transaction the sink stores the events
-and the advanced cursor and applies ``Confirmed`` to each new transfer, which runs the
-policy, signs and queues the publication. A restart resumes from the stored cursor:
-nothing skipped, nothing twice.
+and the advanced cursor; the processor's confirm loop then applies ``Confirmed`` to
+each new transfer (cross-check, policy, signature, publication queued). A restart
+resumes from the stored cursor: nothing skipped, nothing twice.
 
 A reorg of scanned blocks is by definition deeper than the confirmation rule. Events
 only observed are orphaned; if this validator already signed anything in the orphaned

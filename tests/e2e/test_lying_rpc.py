@@ -6,6 +6,11 @@ JSON-RPC -32005, dropped connections, a log from another contract forged into th
 vault's log query, and a confirmed head that goes backwards. While all that happens a
 real lock goes through: it executes exactly once, validator 2 signs it and reports it
 ``released``, and it never learns of the forged transfer.
+
+A node that lies consistently forges a ``Locked`` log *from the vault's own address*,
+which decodes like a real one. Validator 2 runs with a cross-check node (the honest
+node): the forged event is refused as ``uncorroborated``, with an alert naming the
+evidence, and never signed.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from bridge_client import (
     alerts,
     assert_exactly_once,
     lock,
+    metric,
     metric_sum,
     status,
     wait_status,
@@ -34,6 +40,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
 VICTIM = 2
 LOCKED = "0x" + BridgeEvent.LOCKED.topic0.hex()
 FORGED_ID = "0x" + "f0" * 32
+FORGED_VAULT_ID = "0x" + "f1" * 32
+FORGED_NONCE = "0x" + (2**40).to_bytes(32, "big").hex()  # far above any real nonce
 
 
 @pytest.fixture
@@ -46,6 +54,7 @@ def lying_rpc(bridge: Stack) -> Iterator[ThreadedFaultProxy]:
             env={
                 "RELAYER_CONFLUX__RPC_URL": proxy.url,
                 "RELAYER_CONFLUX__RPC_TIMEOUT_S": "2",
+                "RELAYER_CONFLUX__CROSS_CHECK_RPC_URL": bridge.conflux.rpc_url,
             },
         )
         bridge.wait_ready(indexes=[VICTIM])
@@ -78,6 +87,36 @@ def _forge_into_vault_query(
     return forged_count
 
 
+def _forge_from_the_vault(
+    bridge: Stack, proxy: ThreadedFaultProxy, template: dict[str, Any]
+) -> list[int]:
+    """Once: add to the node's real answer of a vault Locked query a copy of ``template``
+    as the vault's own log, under a new transfer id and nonce, in a real block of the
+    window, from a transaction that does not exist: only a second node can tell."""
+    assert bridge.w3c is not None
+    w3c = bridge.w3c
+    forged_count = [0]
+
+    def rule(method: str, params: list[Any]) -> Fault | None:
+        if forged_count[0] or method != "eth_getLogs" or LOCKED not in json.dumps(params):
+            return None
+        window = params[0]
+        real = w3c.provider.make_request("eth_getLogs", params)["result"]  # type: ignore[arg-type]
+        number = int(window["fromBlock"], 16)
+        forged = dict(
+            template,
+            topics=[template["topics"][0], FORGED_VAULT_ID, FORGED_NONCE, template["topics"][3]],
+            blockNumber=hex(number),
+            blockHash=w3c.eth.get_block(number)["hash"].to_0x_hex(),
+            transactionHash="0x" + "ab" * 32,
+        )
+        forged_count[0] += 1
+        return Fault.replace_result([*real, forged])
+
+    proxy.add(rule)
+    return forged_count
+
+
 def test_a_lying_rpc_is_retried_rejected_or_alerted_and_nothing_wrong_is_signed(
     bridge: Stack, lying_rpc: ThreadedFaultProxy
 ) -> None:
@@ -93,12 +132,13 @@ def test_a_lying_rpc_is_retried_rejected_or_alerted_and_nothing_wrong_is_signed(
     answer = bridge.w3c.provider.make_request("eth_getLogs", [recent])  # type: ignore[arg-type]
     template = answer["result"][-1]  # the node's own JSON: hex quantities
     forged = _forge_into_vault_query(bridge, proxy, template)
+    forged_vault = _forge_from_the_vault(bridge, proxy, template)
     proxy.fail_next("eth_getLogs", Fault.http(429), times=3)
     proxy.fail_next("eth_getLogs", Fault.rpc_error(-32005, "limit exceeded"), times=2)
     proxy.fail_next("eth_blockNumber", Fault.truncated(), times=2)
     proxy.fail_next("eth_getBlockByNumber", Fault.drop(), times=2)
     proxy.fail_next("eth_blockNumber", Fault.delay(3.0), times=1)  # > the 2 s RPC timeout
-    wait_until(lambda: forged[0] == 1, timeout=60)
+    wait_until(lambda: forged[0] == 1 and forged_vault[0] == 1, timeout=60)
     proxy.refuse_connections(3.0)
 
     sent = lock(bridge, user, "AxHKD", 888_888, user.address)
@@ -113,6 +153,30 @@ def test_a_lying_rpc_is_retried_rejected_or_alerted_and_nothing_wrong_is_signed(
     assert status(bridge, VICTIM, forged_sent) is None  # never stored, so never signed
     assert metric_sum(bridge, VICTIM, "relayer_chain_rejected_logs") >= 1
     assert metric_sum(bridge, VICTIM, "relayer_rpc_errors_total") >= 5
+
+    # The vault's own log, forged: stored, contradicted by the cross-check node, refused.
+    from_vault = dataclasses.replace(sent, transfer_id=bytes.fromhex(FORGED_VAULT_ID[2:]))
+    refused = wait_status(bridge, VICTIM, from_vault, "refused", timeout=60)
+    (refusal,) = refused["refusals"]
+    assert refusal["reason"] == "uncorroborated"
+    assert "knows no transaction" in refusal["detail"]
+    assert refused["attestations"]["count"] == 0  # never signed
+    assert all(status(bridge, v, from_vault) is None for v in range(5) if v != VICTIM)
+    (alert,) = [
+        a
+        for a in alerts(bridge, VICTIM)
+        if isinstance(a["detail"], dict) and a["detail"].get("transfer_id") == FORGED_VAULT_ID
+    ]
+    assert alert["kind"] == "warning"
+    assert alert["detail"]["reason"] == "the cross-check node contradicts the event"
+    corroborated = metric(
+        bridge, VICTIM, "relayer_cross_checks_total", 'chain="conflux",result="corroborated"'
+    )
+    assert corroborated >= 1  # the real lock
+    contradicted = metric(
+        bridge, VICTIM, "relayer_cross_checks_total", 'chain="conflux",result="contradicted"'
+    )
+    assert contradicted == 1
 
     def regressed() -> list[dict[str, Any]]:
         """The alert, once the watcher saw the head 40 blocks below the real one (several

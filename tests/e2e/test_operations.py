@@ -63,7 +63,26 @@ def test_chain_id_mismatch_stops_with_exit_code_2(bridge: Stack, tmp_path: Path)
     config = _edited_config(bridge, tmp_path, f"chain_id = {bridge.anvil.chain_id}", "chain_id = 5")
     result = _relayer(config)
     assert result.returncode == 2
-    assert "ethereum.chain_id: settings say 5, the node says 31337" in result.stderr
+    assert "ethereum.chain_id: settings say 5, the node at ethereum.rpc_url says 31337" in (
+        result.stderr
+    )
+
+
+def test_cross_check_node_of_another_chain_stops_with_exit_code_2(
+    bridge: Stack, tmp_path: Path
+) -> None:
+    """A cross-check node must serve the same chain: here Conflux's points at anvil."""
+    assert bridge.anvil is not None and bridge.conflux is not None
+    rpc = f'rpc_url = "{bridge.conflux.rpc_url}"'
+    witness = f'{rpc}\ncross_check_rpc_url = "{bridge.anvil.rpc_url}"'
+    config = _edited_config(bridge, tmp_path, rpc, witness)
+    result = _relayer(config)
+    assert result.returncode == 2, result.stderr
+    expected = (
+        f"conflux.chain_id: settings say {bridge.conflux.chain_id}, "
+        f"the node at conflux.cross_check_rpc_url says {bridge.anvil.chain_id}"
+    )
+    assert expected in result.stderr
 
 
 def test_contract_without_code_stops_with_exit_code_2(bridge: Stack, tmp_path: Path) -> None:

@@ -22,6 +22,8 @@ def test_testnet_and_mainnet_chains_and_finality() -> None:
     assert (testnet.conflux.chain_id, testnet.ethereum.chain_id) == (71, 11155111)
     mainnet = load_settings(CONFIG / "mainnet.example.toml")
     assert (mainnet.conflux.chain_id, mainnet.ethereum.chain_id) == (1030, 1)
+    for chain in (mainnet.conflux, mainnet.ethereum):  # production: a second node vouches
+        assert chain.cross_check_rpc_url not in (None, chain.rpc_url)
     for settings in (testnet, mainnet):
         assert settings.conflux.confirmation == "finalized"
         assert settings.conflux.max_log_window == 1000

@@ -69,6 +69,13 @@ def test_environment_overrides_nested_setting(
         (lambda t: t.replace('"HK"', '"hk"'), "validator: jurisdiction"),
         (lambda t: t.replace("chain_id = 31337", "chain_id = 2030"), "must differ"),
         (
+            lambda t: t.replace(
+                'rpc_url = "http://127.0.0.1:8546"',
+                'rpc_url = "http://127.0.0.1:8546"\ncross_check_rpc_url = "http://127.0.0.1:8546/"',
+            ),
+            "cross_check_rpc_url must be another node than rpc_url",
+        ),
+        (
             lambda t: t.replace('name = "hk-1"', 'name = "hk-1"\nkeystore = "k.json"'),
             "password_file",
         ),

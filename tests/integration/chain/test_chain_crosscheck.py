@@ -1,0 +1,113 @@
+"""The cross-check against a real witness node (anvil): a real event is corroborated once
+the witness confirmed it; every kind of forgery is contradicted, naming what differs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from chain_helpers import emit_locked, wait_receipt_block
+
+from relayer.chain.confirmation import ConfirmationRule
+from relayer.chain.crosscheck import Contradicted, Corroborated, CrossChecker, NotYetConfirmed
+from relayer.chain.events import BridgeEvent, EventDecoder
+from relayer.chain.rpc import RpcClient
+from relayer.devnet.anvil import AnvilNode
+from relayer.devnet.emitter import DevSender, deploy_emitter
+from relayer.devnet.faultproxy import Fault, FaultProxy
+from relayer.domain.types import Address, Hash32, SourceEvent
+from relayer.errors import RpcResponseError
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+DEPTH = 3
+
+
+async def _observed(anvil_node: AnvilNode, rpc: RpcClient) -> tuple[EventDecoder, SourceEvent]:
+    """A real Locked event, decoded from its receipt as the watcher would have seen it."""
+    sender = DevSender(rpc, anvil_node.funded_keys[6], anvil_node.chain_id)
+    emitter = await deploy_emitter(sender)
+    await anvil_node.mine(DEPTH)  # a confirmed head exists even on a fresh chain
+    tx_hash = await emit_locked(sender, emitter, 4242)
+    await wait_receipt_block(rpc, tx_hash)
+    receipt = await rpc.get_transaction_receipt(tx_hash)
+    assert receipt is not None
+    decoder = EventDecoder(BridgeEvent.LOCKED, emitter, anvil_node.chain_id)
+    (log,) = receipt.logs
+    return decoder, decoder.decode(log)
+
+
+async def test_a_real_event_is_corroborated_once_the_witness_confirmed_it(
+    anvil_node: AnvilNode, anvil_rpc: RpcClient
+) -> None:
+    decoder, event = await _observed(anvil_node, anvil_rpc)
+    checker = CrossChecker("anvil", anvil_rpc, decoder, ConfirmationRule.parse(f"depth:{DEPTH}"))
+    head = await checker.witness_head()
+    assert head is not None and head.number < event.block_number
+    assert await checker.check(event, head) == NotYetConfirmed(head.number)
+    assert await checker.check(event, None) == NotYetConfirmed(None)
+
+    await anvil_node.mine(DEPTH)
+    head = await checker.witness_head()
+    assert await checker.check(event, head) == Corroborated()
+
+
+@pytest.mark.parametrize(
+    ("forge", "says"),
+    [
+        (lambda e: {"amount": e.amount + 1}, "differs in amount"),
+        (lambda e: {"recipient": Address(b"\x66" * 20)}, "differs in recipient"),
+        (lambda e: {"dst_chain_id": 1}, "differs in dst_chain_id"),
+        (lambda e: {"transfer_id": Hash32(b"\xf0" * 32)}, "differs in transfer_id"),
+        (lambda e: {"tx_hash": Hash32(b"\xab" * 32)}, "knows no transaction"),
+        (lambda e: {"block_hash": Hash32(b"\xcd" * 32)}, "in block"),
+        (lambda e: {"block_number": e.block_number - 1}, "in block"),
+        (lambda e: {"log_index": e.log_index + 1}, "no log #"),
+    ],
+)
+async def test_a_forged_event_is_contradicted(
+    anvil_node: AnvilNode, anvil_rpc: RpcClient, forge: object, says: str
+) -> None:
+    decoder, event = await _observed(anvil_node, anvil_rpc)
+    await anvil_node.mine(DEPTH)
+    checker = CrossChecker("anvil", anvil_rpc, decoder, ConfirmationRule.parse(f"depth:{DEPTH}"))
+    head = await checker.witness_head()
+    forged = dataclasses.replace(event, **forge(event))  # type: ignore[operator]
+    verdict = await checker.check(forged, head)
+    assert isinstance(verdict, Contradicted), verdict
+    assert says in verdict.reason
+    assert await checker.check(event, head) == Corroborated()  # the real one still is
+
+
+async def test_a_log_of_another_contract_is_contradicted(
+    anvil_node: AnvilNode, anvil_rpc: RpcClient
+) -> None:
+    """The watched contract's address on an event whose log another contract emitted."""
+    decoder, event = await _observed(anvil_node, anvil_rpc)
+    await anvil_node.mine(DEPTH)
+    vault = Address(b"\x0b" * 20)
+    checker = CrossChecker(
+        "anvil",
+        anvil_rpc,
+        dataclasses.replace(decoder, contract=vault),
+        ConfirmationRule.parse(f"depth:{DEPTH}"),
+    )
+    forged = dataclasses.replace(event, src_contract=vault)
+    verdict = await checker.check(forged, await checker.witness_head())
+    assert isinstance(verdict, Contradicted)
+    assert "emitted by" in verdict.reason
+
+
+async def test_a_witness_answering_nonsense_is_no_verdict(
+    anvil_node: AnvilNode, anvil_rpc: RpcClient
+) -> None:
+    decoder, event = await _observed(anvil_node, anvil_rpc)
+    await anvil_node.mine(DEPTH)
+    async with FaultProxy.running(anvil_node.rpc_url) as proxy:
+        proxy.fail_next("eth_getTransactionReceipt", Fault.replace_result({"logs": "no"}))
+        async with RpcClient(proxy.url, timeout=10) as witness:
+            rule = ConfirmationRule.parse(f"depth:{DEPTH}")
+            checker = CrossChecker("anvil", witness, decoder, rule)
+            head = await checker.witness_head()
+            with pytest.raises(RpcResponseError):
+                await checker.check(event, head)
+            assert await checker.check(event, head) == Corroborated()
