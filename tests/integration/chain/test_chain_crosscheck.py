@@ -12,9 +12,12 @@ from relayer.chain.confirmation import ConfirmationRule
 from relayer.chain.crosscheck import Contradicted, Corroborated, CrossChecker, NotYetConfirmed
 from relayer.chain.events import BridgeEvent, EventDecoder
 from relayer.chain.rpc import RpcClient
+from relayer.chain.rpc_types import BlockRef
 from relayer.devnet.anvil import AnvilNode
+from relayer.devnet.conflux import ConfluxDevNode
 from relayer.devnet.emitter import DevSender, deploy_emitter
 from relayer.devnet.faultproxy import Fault, FaultProxy
+from relayer.devnet.waiting import eventually
 from relayer.domain.types import Address, Hash32, SourceEvent
 from relayer.errors import RpcResponseError
 
@@ -111,3 +114,31 @@ async def test_a_witness_answering_nonsense_is_no_verdict(
             with pytest.raises(RpcResponseError):
                 await checker.check(event, head)
             assert await checker.check(event, head) == Corroborated()
+
+
+async def test_a_real_conflux_event_is_corroborated_by_a_conflux_witness(
+    conflux_node: ConfluxDevNode, conflux_rpc: RpcClient
+) -> None:
+    """Conflux eSpace receipts (log indexes, block hashes) agree with its eth_getLogs."""
+    sender = DevSender(conflux_rpc, conflux_node.funded_keys[4], conflux_node.chain_id)
+    emitter = await deploy_emitter(sender)
+    tx_hash = await emit_locked(sender, emitter, 77)
+    await wait_receipt_block(conflux_rpc, tx_hash)
+    decoder = EventDecoder(BridgeEvent.LOCKED, emitter, conflux_node.chain_id)
+    receipt = await conflux_rpc.get_transaction_receipt(tx_hash)
+    assert receipt is not None
+    (from_logs,) = await conflux_rpc.get_logs(
+        emitter, [decoder.topic0], receipt.block_number, receipt.block_number
+    )
+    event = decoder.decode(from_logs)  # as the watcher sees it
+    checker = CrossChecker("conflux", conflux_rpc, decoder, ConfirmationRule.parse("depth:3"))
+
+    async def confirmed() -> BlockRef | None:
+        head = await checker.witness_head()
+        return head if head is not None and head.number >= event.block_number else None
+
+    head = await eventually(confirmed, 30, 0.1)
+    assert await checker.check(event, head) == Corroborated()
+    forged = dataclasses.replace(event, amount=event.amount + 1)
+    verdict = await checker.check(forged, head)
+    assert isinstance(verdict, Contradicted) and "differs in amount" in verdict.reason
