@@ -24,7 +24,7 @@ from relayer.chain.confirmation import ConfirmationRule
 from relayer.chain.crosscheck import CrossChecker
 from relayer.chain.events import BridgeEvent, EventDecoder
 from relayer.chain.fees import FeePolicy
-from relayer.chain.rpc import RpcClient
+from relayer.chain.rpc import NO_RETRY, RpcClient
 from relayer.chain.submitter import Submitter, SubmitterConfig
 from relayer.chain.watcher import EventWatcher, ReorgPolicy, WatcherConfig
 from relayer.domain.types import Address, Direction, EvmDomain, checksum, parse_address
@@ -42,6 +42,7 @@ from relayer.keys import Signer, load_keystore, signer_from_hex
 from relayer.log import get_logger
 from relayer.service.books import PolicyBook, RouteBook, SetBook
 from relayer.service.contracts import BridgeContract
+from relayer.service.corroboration import Corroboration
 from relayer.service.inbound import InboundVerifier
 from relayer.service.processor import Processor
 from relayer.service.publisher import Publisher
@@ -165,15 +166,7 @@ class Relayer:
     @contextlib.asynccontextmanager
     async def _clients(self) -> AsyncIterator[tuple[RpcClient, RpcClient]]:
         s = self.settings
-        errors = self.metrics.rpc_errors
-
-        def count(chain: str) -> Callable[[str, Exception], None]:
-            def on_error(_method: str, err: Exception) -> None:
-                kind = type(err).__name__.removeprefix("Rpc").removesuffix("Error").lower()
-                errors.labels(chain, kind or "other").inc()
-
-            return on_error
-
+        count = self._count_rpc_errors
         async with (
             RpcClient(
                 s.conflux.rpc_url, timeout=s.conflux.rpc_timeout_s, on_error=count("conflux")
@@ -183,6 +176,16 @@ class Relayer:
             ) as ethereum,
         ):
             yield conflux, ethereum
+
+    def _count_rpc_errors(self, chain: str) -> Callable[[str, Exception], None]:
+        """An RPC client's ``on_error`` feeding ``relayer_rpc_errors_total{chain,kind}``."""
+        errors = self.metrics.rpc_errors
+
+        def on_error(_method: str, err: Exception) -> None:
+            kind = type(err).__name__.removeprefix("Rpc").removesuffix("Error").lower()
+            errors.labels(chain, kind or "other").inc()
+
+        return on_error
 
     async def run(self) -> None:
         s = self.settings
@@ -198,27 +201,43 @@ class Relayer:
                 chain = s.conflux if name == "conflux" else s.ethereum
                 contract = vault if name == "conflux" else gateway
                 await check_chain(witness, chain, name, contract, "cross_check_rpc_url")
+            checkers = self._checkers(witnesses)
+            for checker in checkers.values():
+                try:  # e.g. a node without the `finalized` tag cannot serve the rule
+                    await checker.witness_head()
+                except RelayerError as err:
+                    raise ConfigError(
+                        f"{checker.name}.cross_check_rpc_url: cannot answer the confirmation "
+                        f"rule {checker.rule}: {err}"
+                    ) from err
             store = await Store.open(
                 s.database.url,
                 migrate_schema=s.database.migrate_on_start,
                 require_head=True,
             )
             try:
-                await self._run_with(
-                    store, keys, cfx_rpc, eth_rpc, vault, gateway, self._checkers(witnesses)
-                )
+                await self._run_with(store, keys, cfx_rpc, eth_rpc, vault, gateway, checkers)
             finally:
                 await store.close()
 
     @contextlib.asynccontextmanager
     async def _witnesses(self) -> AsyncIterator[dict[str, RpcClient]]:
-        """A client of each chain's cross-check node, where one is configured."""
+        """A client of each chain's cross-check node, where one is configured.
+
+        One attempt per call: the confirm loop asks again on its next sweep, so a dead
+        witness costs one timeout per sweep, not a retry budget per event.
+        """
         s = self.settings
         async with contextlib.AsyncExitStack() as stack:
             clients = {}
             for name, chain in (("conflux", s.conflux), ("ethereum", s.ethereum)):
                 if chain.cross_check_rpc_url is not None:
-                    client = RpcClient(chain.cross_check_rpc_url, timeout=chain.rpc_timeout_s)
+                    client = RpcClient(
+                        chain.cross_check_rpc_url,
+                        timeout=chain.rpc_timeout_s,
+                        retry=NO_RETRY,
+                        on_error=self._count_rpc_errors(f"{name}:cross_check"),
+                    )
                     clients[name] = await stack.enter_async_context(client)
             yield clients
 
@@ -258,8 +277,9 @@ class Relayer:
         self._check_membership(sets, keys.attester)
         routes = RouteBook(gateway_c, cfx_id)
         policy = PolicyBook(s.policy)
+        corroboration = Corroboration(cross_checks, self.metrics)
         processor = Processor(
-            store, keys.attester, domains, sets, routes, policy, self.metrics, cross_checks
+            store, keys.attester, domains, sets, routes, policy, self.metrics, corroboration
         )
         verifier = InboundVerifier(processor, self.metrics)
         processor.on_confirmed = verifier.replay_buffered
@@ -337,7 +357,11 @@ class Relayer:
                 store=store,
                 sets=sets,
                 metrics=self.metrics,
-                rpcs={"conflux": cfx_rpc, "ethereum": eth_rpc},
+                rpcs={
+                    "conflux": cfx_rpc,
+                    "ethereum": eth_rpc,
+                    **{f"{c.name}:cross_check": c.rpc for c in cross_checks.values()},
+                },
                 watchers={name: w for name, (w, _sink) in watchers.items()},
                 gossip=gossip,
                 submitter_accounts={

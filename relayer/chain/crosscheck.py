@@ -3,14 +3,18 @@
 One node per chain cannot catch a node that lies consistently: a ``Locked`` log forged
 *from the vault's own address* decodes like a real one. With ``cross_check_rpc_url``
 set for a chain, every event its watcher stored is checked against that witness node
-before this validator signs it. The witness must
+before this validator signs it, with the watcher's own query:
 
-1. have confirmed the event's block under the same confirmation rule (else: not yet),
-2. hold the transaction's receipt, successful, in that very block (same hash),
-3. with a log at the same index that decodes to exactly the same event.
+1. the witness must have confirmed the event's block under the same rule (else: not
+   yet; a witness that lags is no evidence);
+2. its block at that height must be the same block (same hash);
+3. its ``eth_getLogs`` for that block and contract must hold a log from the same
+   transaction at the same index, decoding to exactly the same event.
 
-Anything else contradicts the event: it is never signed, and the operator is alerted.
-A witness that is down or answers nonsense is no evidence either way: not yet.
+A different block, or no such log in it, contradicts the event: it is never signed,
+and the operator is alerted. Only ``eth_getLogs`` and headers are used, so a witness
+without a transaction index (a Conflux full node's default) serves as well as any.
+A witness that is down or answers nonsense raises the RPC client's errors: no verdict.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ class Corroborated:
 
 @dataclass(frozen=True, slots=True)
 class NotYetConfirmed:
-    """The witness has not confirmed the event's block yet: ask again later."""
+    """The witness has not confirmed the event's block yet (or its block moved while
+    it was read): ask again later."""
 
     witness_head: int | None
 
@@ -47,9 +52,8 @@ CrossCheck = Corroborated | NotYetConfirmed | Contradicted
 
 
 def _differences(seen: SourceEvent, claimed: SourceEvent) -> list[str]:
-    return [
-        f.name for f in fields(SourceEvent) if getattr(seen, f.name) != getattr(claimed, f.name)
-    ]
+    names = [f.name for f in fields(SourceEvent)]
+    return [name for name in names if getattr(seen, name) != getattr(claimed, name)]
 
 
 class CrossChecker:
@@ -58,7 +62,7 @@ class CrossChecker:
     def __init__(
         self, name: str, rpc: RpcClient, decoder: EventDecoder, rule: ConfirmationRule
     ) -> None:
-        self.name = name  # the chain's name in metrics: "conflux" or "ethereum"
+        self.name = name  # the chain's name in metrics and logs: "conflux" or "ethereum"
         self.rpc = rpc
         self.decoder = decoder
         self.rule = rule
@@ -72,28 +76,36 @@ class CrossChecker:
 
         Raises the RPC client's errors when the witness cannot be read.
         """
-        if head is None or head.number < event.block_number:
+        number = event.block_number
+        if head is None or head.number < number:
             return NotYetConfirmed(None if head is None else head.number)
-        tx = "0x" + event.tx_hash.hex()
-        receipt = await self.rpc.get_transaction_receipt(event.tx_hash)
-        if receipt is None:
-            return Contradicted(f"the witness knows no transaction {tx}")
-        if receipt.block_hash != event.block_hash or receipt.block_number != event.block_number:
+        before = await self.rpc.get_block(number)
+        if before is None:  # it reported a confirmed head above this block: inconsistent
+            return NotYetConfirmed(head.number)
+        if before.hash != event.block_hash:
             return Contradicted(
-                f"the witness has {tx} in block {receipt.block_number} "
-                f"0x{receipt.block_hash.hex()}, not {event.block_number} "
-                f"0x{event.block_hash.hex()}"
+                f"the witness's block {number} is 0x{before.hash.hex()}, "
+                f"not 0x{event.block_hash.hex()}"
             )
-        if receipt.status != 1:
-            return Contradicted(f"the witness says {tx} reverted")
-        log = next((x for x in receipt.logs if x.log_index == event.log_index), None)
+        logs = await self.rpc.get_logs(self.decoder.contract, [self.decoder.topic0], number, number)
+        after = await self.rpc.get_block(number)
+        if after is None or after.hash != before.hash:  # reorganised while read
+            return NotYetConfirmed(head.number)
+        tx = "0x" + event.tx_hash.hex()
+        log = next(
+            (x for x in logs if x.tx_hash == event.tx_hash and x.log_index == event.log_index),
+            None,
+        )
         if log is None:
-            return Contradicted(f"the witness has no log #{event.log_index} in {tx}")
+            return Contradicted(
+                f"the witness has no {self.decoder.event.value} log #{event.log_index} "
+                f"of {tx} in block {number}"
+            )
         try:
             seen = self.decoder.decode(log)
         except LogRejectedError as err:
-            return Contradicted(f"the witness's log #{event.log_index} in {tx}: {err.reason}")
+            return Contradicted(f"the witness's log #{event.log_index} of {tx}: {err.reason}")
         if seen != event:
             differ = ", ".join(_differences(seen, event))
-            return Contradicted(f"the witness's log #{event.log_index} in {tx} differs in {differ}")
+            return Contradicted(f"the witness's log #{event.log_index} of {tx} differs in {differ}")
         return Corroborated()

@@ -19,8 +19,7 @@ from typing import Any
 
 from relayer import crashpoints
 from relayer.api.metrics import Metrics
-from relayer.chain.crosscheck import Contradicted, Corroborated, CrossChecker, NotYetConfirmed
-from relayer.chain.rpc_types import BlockRef
+from relayer.chain.crosscheck import Contradicted, NotYetConfirmed
 from relayer.crashpoints import CrashPoint
 from relayer.domain import lifecycle
 from relayer.domain.digest import release_digest
@@ -53,15 +52,15 @@ from relayer.domain.types import (
     SourceEvent,
     hex32,
 )
-from relayer.errors import RetryableError, RpcError, RpcResponseError
+from relayer.errors import RetryableError
 from relayer.keys import Signer
 from relayer.log import get_logger, transfer_logger
 from relayer.service.books import PolicyBook, RouteBook, SetBook
+from relayer.service.corroboration import Corroboration, WitnessUnavailable, alert_contradiction
 from relayer.service.payloads import release_to_json
 from relayer.store import AlertKind, EffectKind, Store, Transaction, TransferRecord
 
 log = get_logger("processor")
-CROSS_CHECK_FAILED = "the cross-check node contradicts the event"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +111,7 @@ class Processor:
         routes: RouteBook,
         policy: PolicyBook,
         metrics: Metrics,
-        cross_checks: Mapping[int, CrossChecker] | None = None,
+        corroboration: Corroboration | None = None,
     ) -> None:
         self.store = store
         self.signer = signer
@@ -121,9 +120,10 @@ class Processor:
         self.routes = routes
         self.policy = policy
         self.metrics = metrics
-        self.cross_checks = dict(cross_checks or {})  # by source chain id
+        self.corroboration = corroboration or Corroboration({}, metrics)
         self.deferred = False  # the last sweep left an event for the witness to confirm
-        self._contradicted: dict[Hash32, str] = {}  # by the witness: refuse at the check
+        # set only inside the transaction confirming a contradicted event (see `_confirm`)
+        self._contradiction: tuple[Hash32, str] | None = None
         self.lock = asyncio.Lock()
         self.outbox_ready = asyncio.Event()  # a PUBLISH effect was queued (the publisher's)
         self.submit_ready = asyncio.Event()  # a SUBMIT effect was queued (the submitter's)
@@ -254,10 +254,10 @@ class Processor:
                         "signing halted on this chain: left confirmed until acknowledged"
                     )
                     return None
-                contradiction = self._contradicted.pop(event.transfer_id, None)
-                if contradiction is not None:  # refused, with the evidence for the operator
-                    await self._alert_contradiction(tx, event, contradiction)
-                    refusal = Refused(RefusalReason.UNCORROBORATED, contradiction)
+                if self._contradiction and self._contradiction[0] == event.transfer_id:
+                    reason = self._contradiction[1]  # refused, with the operator's evidence
+                    await alert_contradiction(tx, event, reason)
+                    refusal = Refused(RefusalReason.UNCORROBORATED, reason)
                     return PolicyDecided(event.transfer_id, refusal)
                 return lifecycle.decide(self.policy.policy, self.routes.routes, self.domains, event)
             case SignRelease(transfer_id=tid, dst_chain_id=dst, digest=digest):
@@ -317,19 +317,25 @@ class Processor:
         events) but not confirmed yet; ``confirmed`` ones without a policy decision were
         skipped while their chain was halted.
         """
+        observed: list[TransferRecord] = []
+        confirmed: list[TransferRecord] = []
         async with self.store.reader() as tx:
-            observed = await tx.transfers_by_status(TransferStatus.OBSERVED, limit=500)
-            confirmed = await tx.transfers_by_status(TransferStatus.CONFIRMED, limit=500)
-        moved = 0
-        heads: dict[int, BlockRef | None] = {}  # each witness's confirmed head, read once
-        down: set[int] = set()  # witnesses that could not be read in this sweep
+            for chain in self.domains:  # per chain: one chain's backlog never hides another's
+                observed += await tx.transfers_by_status(TransferStatus.OBSERVED, 500, chain)
+                confirmed += await tx.transfers_by_status(TransferStatus.CONFIRMED, 500, chain)
+            halted = {chain for chain in self.domains if await tx.chain_halted(chain)}
+        self.corroboration.new_sweep()
         self.deferred = False
+        moved = 0
         for rec in observed:
-            if not await self._corroborated(event_of(rec), heads, down):
+            event = event_of(rec)
+            verdict = await self.corroboration.verdict(event, "observed")
+            if isinstance(verdict, NotYetConfirmed | WitnessUnavailable):
                 self.deferred = True
                 continue
-            await self.routes.ensure(event_of(rec))
-            result = await self.transaction_for(rec.transfer_id, Confirmed(event_of(rec)))
+            contradiction = verdict.reason if isinstance(verdict, Contradicted) else None
+            await self.routes.ensure(event)
+            result = await self._confirm(event, contradiction)
             if isinstance(result, Applied):
                 moved += 1
                 tid = hex32(rec.transfer_id)
@@ -340,73 +346,52 @@ class Processor:
             if self.on_confirmed is not None:  # attestations that arrived before we saw it
                 await self.on_confirmed(rec.transfer_id)
         for rec in confirmed:
-            if not await self._corroborated(event_of(rec), heads, down):
+            if rec.src_chain_id in halted:  # decided once an operator acknowledged the halt
+                continue
+            event = event_of(rec)
+            verdict = await self.corroboration.verdict(event, "confirmed")
+            if isinstance(verdict, NotYetConfirmed | WitnessUnavailable):
                 self.deferred = True
                 continue
-            await self.routes.ensure(event_of(rec))
-            async with self.lock, self.store.transaction() as tx:
-                state = await self.load_state(tx, rec.transfer_id)
-                if state is None or state.status is not TransferStatus.CONFIRMED:
-                    continue
-                if state.sign_requested or state.refusal is not None:
-                    continue
-                decided = await self._run_effect(tx, state, CheckPolicy(state.event))
-                if decided is not None and isinstance(
-                    await self.apply(tx, rec.transfer_id, decided), Applied
-                ):
-                    moved += 1
+            contradiction = verdict.reason if isinstance(verdict, Contradicted) else None
+            await self.routes.ensure(event)
+            if await self._decide(event, contradiction):
+                moved += 1
         return moved
 
-    async def _corroborated(
-        self, event: SourceEvent, heads: dict[int, BlockRef | None], down: set[int]
-    ) -> bool:
-        """Whether ``event`` may be confirmed: no witness configured for its chain, or the
-        witness vouches for it. A contradiction raises an alert (once); a witness that
-        lags or cannot be read leaves the event for a later sweep."""
-        chain = event.src_chain_id
-        checker = self.cross_checks.get(chain)
-        if checker is None:
-            return True
-        if chain in down:
-            return False
-        counter = self.metrics.cross_checks
-        tlog = transfer_logger(log, event.transfer_id, chain, event.dst_chain_id, "observed")
-        try:
-            if chain not in heads:
-                heads[chain] = await checker.witness_head()
-            verdict = await checker.check(event, heads[chain])
-        except (RpcError, RpcResponseError) as err:
-            down.add(chain)
-            counter.labels(checker.name, "unavailable").inc()
-            tlog.warning("cross-check node unavailable; not signing yet", error=str(err))
-            return False
-        counter.labels(checker.name, type(verdict).__name__.lower()).inc()
-        match verdict:
-            case Corroborated():
-                return True
-            case NotYetConfirmed(witness_head=head):
-                tlog.info("the cross-check node has not confirmed the event yet", head=head)
-                return False
-            case Contradicted(reason=reason):
-                tlog.error("CROSS-CHECK FAILED: the event is refused", reason=reason)
-                self._contradicted[event.transfer_id] = reason
-                return True  # on to the check, which refuses it
+    async def _confirm(self, event: SourceEvent, contradiction: str | None) -> Applied | Rejected:
+        """Apply ``Confirmed`` to a stored event, if it is still the one that was checked
+        and still ``observed`` (a rescan may have moved or orphaned it meanwhile)."""
+        tid = event.transfer_id
+        async with self.lock, self.store.transaction() as tx:
+            current = await tx.get_transfer(tid)
+            if current is None or current.status is not TransferStatus.OBSERVED:
+                return Rejected(None if current is None else current.status, "Confirmed", "moved")
+            if event_of(current) != event:
+                return Rejected(current.status, "Confirmed", "the stored event changed")
+            self._contradiction = None if contradiction is None else (tid, contradiction)
+            try:
+                return await self.apply(tx, tid, Confirmed(event))
+            finally:
+                self._contradiction = None
 
-    @staticmethod
-    async def _alert_contradiction(tx: Transaction, event: SourceEvent, reason: str) -> None:
-        """The operator's evidence: what the primary node reported, what the witness said."""
-        await tx.raise_alert(
-            AlertKind.WARNING,
-            event.src_chain_id,
-            {
-                "reason": CROSS_CHECK_FAILED,
-                "transfer_id": "0x" + event.transfer_id.hex(),
-                "tx_hash": "0x" + event.tx_hash.hex(),
-                "block_number": event.block_number,
-                "block_hash": "0x" + event.block_hash.hex(),
-                "witness": reason,
-            },
-        )
+    async def _decide(self, event: SourceEvent, contradiction: str | None) -> bool:
+        """Run the policy check a halt left undone; True if the transfer moved."""
+        tid = event.transfer_id
+        async with self.lock, self.store.transaction() as tx:
+            state = await self.load_state(tx, tid)
+            if state is None or state.status is not TransferStatus.CONFIRMED:
+                return False
+            if state.sign_requested or state.refusal is not None or state.event != event:
+                return False
+            self._contradiction = None if contradiction is None else (tid, contradiction)
+            try:
+                decided = await self._run_effect(tx, state, CheckPolicy(state.event))
+            finally:
+                self._contradiction = None
+            if decided is None:
+                return False
+            return isinstance(await self.apply(tx, tid, decided), Applied)
 
     async def confirm_loop(self, idle_s: float, retry_s: float | None = None) -> None:
         """Confirm what the watchers stored, as soon as they store it (or every ``idle_s``;

@@ -92,14 +92,14 @@ class TransferOps(TxBase):
         return tuple(convert.transfer(r) for r in result.scalars())
 
     async def transfers_by_status(
-        self, status: TransferStatus | str, limit: int = 1000
+        self, status: TransferStatus | str, limit: int = 1000, src_chain_id: int | None = None
     ) -> tuple[TransferRecord, ...]:
-        """Transfers in one status, oldest observation first."""
+        """Transfers in one status (from one source chain if given), oldest first."""
+        query = select(Transfer).where(Transfer.status == TransferStatus(status).value)
+        if src_chain_id is not None:
+            query = query.where(Transfer.src_chain_id == src_chain_id)
         result = await self._exec(
-            select(Transfer)
-            .where(Transfer.status == TransferStatus(status).value)
-            .order_by(Transfer.observed_at, Transfer.transfer_id)
-            .limit(limit)
+            query.order_by(Transfer.observed_at, Transfer.transfer_id).limit(limit)
         )
         return tuple(convert.transfer(r) for r in result.scalars())
 

@@ -26,17 +26,25 @@ DEPTH = 3
 
 
 async def _observed(anvil_node: AnvilNode, rpc: RpcClient) -> tuple[EventDecoder, SourceEvent]:
-    """A real Locked event, decoded from its receipt as the watcher would have seen it."""
+    """A real Locked event as the watcher sees it (``eth_getLogs``), the second of two
+    in one block, so its log index is not simply 0."""
     sender = DevSender(rpc, anvil_node.funded_keys[6], anvil_node.chain_id)
     emitter = await deploy_emitter(sender)
     await anvil_node.mine(DEPTH)  # a confirmed head exists even on a fresh chain
-    tx_hash = await emit_locked(sender, emitter, 4242)
-    await wait_receipt_block(rpc, tx_hash)
-    receipt = await rpc.get_transaction_receipt(tx_hash)
-    assert receipt is not None
+    await anvil_node.set_automine(False)
+    try:
+        first = await emit_locked(sender, emitter, 4241)
+        second = await emit_locked(sender, emitter, 4242)
+        await anvil_node.mine(1)
+    finally:
+        await anvil_node.set_automine(True)
+    block = await wait_receipt_block(rpc, second)
+    assert await wait_receipt_block(rpc, first) == block
     decoder = EventDecoder(BridgeEvent.LOCKED, emitter, anvil_node.chain_id)
-    (log,) = receipt.logs
-    return decoder, decoder.decode(log)
+    logs = await rpc.get_logs(emitter, [decoder.topic0], block, block)
+    event = decoder.decode(next(x for x in logs if x.tx_hash == second))
+    assert event.log_index > 0
+    return decoder, event
 
 
 async def test_a_real_event_is_corroborated_once_the_witness_confirmed_it(
@@ -61,14 +69,18 @@ async def test_a_real_event_is_corroborated_once_the_witness_confirmed_it(
         (lambda e: {"recipient": Address(b"\x66" * 20)}, "differs in recipient"),
         (lambda e: {"dst_chain_id": 1}, "differs in dst_chain_id"),
         (lambda e: {"transfer_id": Hash32(b"\xf0" * 32)}, "differs in transfer_id"),
-        (lambda e: {"tx_hash": Hash32(b"\xab" * 32)}, "knows no transaction"),
-        (lambda e: {"block_hash": Hash32(b"\xcd" * 32)}, "in block"),
-        (lambda e: {"block_number": e.block_number - 1}, "in block"),
-        (lambda e: {"log_index": e.log_index + 1}, "no log #"),
+        (lambda e: {"tx_hash": Hash32(b"\xab" * 32)}, "has no Locked log #"),
+        (lambda e: {"block_hash": Hash32(b"\xcd" * 32)}, ", not 0xcdcd"),
+        (
+            lambda e: {"block_number": e.block_number - 1},
+            lambda e: f"block {e.block_number - 1} is",
+        ),
+        (lambda e: {"log_index": e.log_index + 1}, "has no Locked log #"),
+        (lambda e: {"log_index": e.log_index - 1}, "has no Locked log #"),
     ],
 )
 async def test_a_forged_event_is_contradicted(
-    anvil_node: AnvilNode, anvil_rpc: RpcClient, forge: object, says: str
+    anvil_node: AnvilNode, anvil_rpc: RpcClient, forge: object, says: object
 ) -> None:
     decoder, event = await _observed(anvil_node, anvil_rpc)
     await anvil_node.mine(DEPTH)
@@ -77,7 +89,8 @@ async def test_a_forged_event_is_contradicted(
     forged = dataclasses.replace(event, **forge(event))  # type: ignore[operator]
     verdict = await checker.check(forged, head)
     assert isinstance(verdict, Contradicted), verdict
-    assert says in verdict.reason
+    expected = says(event) if callable(says) else says
+    assert expected in verdict.reason, verdict.reason
     assert await checker.check(event, head) == Corroborated()  # the real one still is
 
 
@@ -97,7 +110,7 @@ async def test_a_log_of_another_contract_is_contradicted(
     forged = dataclasses.replace(event, src_contract=vault)
     verdict = await checker.check(forged, await checker.witness_head())
     assert isinstance(verdict, Contradicted)
-    assert "emitted by" in verdict.reason
+    assert "has no Locked log" in verdict.reason  # the witness asks the vault's logs only
 
 
 async def test_a_witness_answering_nonsense_is_no_verdict(
@@ -106,7 +119,7 @@ async def test_a_witness_answering_nonsense_is_no_verdict(
     decoder, event = await _observed(anvil_node, anvil_rpc)
     await anvil_node.mine(DEPTH)
     async with FaultProxy.running(anvil_node.rpc_url) as proxy:
-        proxy.fail_next("eth_getTransactionReceipt", Fault.replace_result({"logs": "no"}))
+        proxy.fail_next("eth_getLogs", Fault.replace_result({"logs": "no"}))
         async with RpcClient(proxy.url, timeout=10) as witness:
             rule = ConfirmationRule.parse(f"depth:{DEPTH}")
             checker = CrossChecker("anvil", witness, decoder, rule)

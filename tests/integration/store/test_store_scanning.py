@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from store_factories import CONFLUX, VAULT, make_event, rand_hash
+from store_factories import CONFLUX, ETHEREUM, VAULT, make_event, rand_hash
 
-from relayer.domain.types import UINT256_MAX, Direction, Hash32
+from relayer.domain.types import UINT256_MAX, Address, Direction, Hash32
 from relayer.store import CursorRegressionError, Store, TransferStatus
 from relayer.store.outcomes import (
     EventConflict,
@@ -244,3 +244,22 @@ async def test_reader_runs_while_a_writer_holds_the_lock(store: Store, nonce: in
         await writer.record_scan(CONFLUX, VAULT, TO_ETH, [event], 101)
         async with store.reader() as reader:  # must not wait for the writer
             assert await reader.get_transfer(event.transfer_id) is None
+
+
+async def test_transfers_by_status_of_one_source_chain(store: Store, nonce: int) -> None:
+    """The confirm loop sweeps each chain apart: one chain's backlog never hides another's."""
+    ours = make_event(nonce)
+    other = make_event(nonce, chain_id=ETHEREUM, contract=Address(b"\x22" * 20))
+    async with store.transaction() as tx:
+        await tx.record_scan(CONFLUX, VAULT, TO_ETH, [ours], 101)
+        await tx.record_scan(ETHEREUM, other.src_contract, Direction.TO_CONFLUX, [other], 101)
+    async with store.reader() as tx:
+        conflux = await tx.transfers_by_status(TransferStatus.OBSERVED, 1000, CONFLUX)
+        ethereum = await tx.transfers_by_status(TransferStatus.OBSERVED, 1000, ETHEREUM)
+        both = await tx.transfers_by_status(TransferStatus.OBSERVED, 1000)
+    assert ours.transfer_id in {t.transfer_id for t in conflux}
+    assert other.transfer_id not in {t.transfer_id for t in conflux}
+    assert {t.src_chain_id for t in conflux} == {CONFLUX}
+    assert other.transfer_id in {t.transfer_id for t in ethereum}
+    assert {t.src_chain_id for t in ethereum} == {ETHEREUM}
+    assert {ours.transfer_id, other.transfer_id} <= {t.transfer_id for t in both}
