@@ -408,8 +408,3 @@ class Processor:
                 await self.sweep()
             except RetryableError as err:  # RPC or database briefly away
                 log.warning("confirming stored events failed; retrying", error=str(err))
-
-    async def transaction_for(self, transfer_id: Hash32, first: Input) -> Applied | Rejected:
-        """Apply one input in its own transaction (the common case)."""
-        async with self.lock, self.store.transaction() as tx:
-            return await self.apply(tx, transfer_id, first)
