@@ -39,6 +39,20 @@ class WitnessUnavailable:
 
 Verdict = CrossCheck | WitnessUnavailable
 
+
+@dataclass(frozen=True, slots=True)
+class Proceed:
+    """Decide the transfer now: sign if the policy allows, or refuse it as
+    ``uncorroborated`` when the witness contradicted it (``contradiction`` says how)."""
+
+    contradiction: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """Leave the transfer for a later sweep: the witness lags or cannot be read."""
+
+
 LABELS: Mapping[type, str] = {  # relayer_cross_checks_total{result}
     Corroborated: "corroborated",
     NotYetConfirmed: "notyetconfirmed",
@@ -60,6 +74,16 @@ class Corroboration:
         """Forget the heads and failures of the last sweep."""
         self._heads.clear()
         self._down.clear()
+
+    async def gate(self, event: SourceEvent, stage: str) -> Proceed | Wait:
+        """What the processor does with ``event`` now, given its chain's witness."""
+        match await self.verdict(event, stage):
+            case NotYetConfirmed() | WitnessUnavailable():
+                return Wait()
+            case Contradicted(reason=reason):
+                return Proceed(reason)
+            case _:  # corroborated, or no witness for this chain
+                return Proceed()
 
     async def verdict(self, event: SourceEvent, stage: str) -> Verdict | None:
         """The witness's verdict on ``event``; None when its chain has no witness."""

@@ -19,7 +19,6 @@ from typing import Any
 
 from relayer import crashpoints
 from relayer.api.metrics import Metrics
-from relayer.chain.crosscheck import Contradicted, NotYetConfirmed
 from relayer.crashpoints import CrashPoint
 from relayer.domain import lifecycle
 from relayer.domain.digest import release_digest
@@ -56,7 +55,7 @@ from relayer.errors import RetryableError
 from relayer.keys import Signer
 from relayer.log import get_logger, transfer_logger
 from relayer.service.books import PolicyBook, RouteBook, SetBook
-from relayer.service.corroboration import Corroboration, WitnessUnavailable, alert_contradiction
+from relayer.service.corroboration import Corroboration, Wait, alert_contradiction
 from relayer.service.payloads import release_to_json
 from relayer.store import AlertKind, EffectKind, Store, Transaction, TransferRecord
 
@@ -329,13 +328,12 @@ class Processor:
         moved = 0
         for rec in observed:
             event = event_of(rec)
-            verdict = await self.corroboration.verdict(event, "observed")
-            if isinstance(verdict, NotYetConfirmed | WitnessUnavailable):
+            gate = await self.corroboration.gate(event, "observed")
+            if isinstance(gate, Wait):
                 self.deferred = True
                 continue
-            contradiction = verdict.reason if isinstance(verdict, Contradicted) else None
             await self.routes.ensure(event)
-            result = await self._confirm(event, contradiction)
+            result = await self._confirm(event, gate.contradiction)
             if isinstance(result, Applied):
                 moved += 1
                 tid = hex32(rec.transfer_id)
@@ -349,13 +347,12 @@ class Processor:
             if rec.src_chain_id in halted:  # decided once an operator acknowledged the halt
                 continue
             event = event_of(rec)
-            verdict = await self.corroboration.verdict(event, "confirmed")
-            if isinstance(verdict, NotYetConfirmed | WitnessUnavailable):
+            gate = await self.corroboration.gate(event, "confirmed")
+            if isinstance(gate, Wait):
                 self.deferred = True
                 continue
-            contradiction = verdict.reason if isinstance(verdict, Contradicted) else None
             await self.routes.ensure(event)
-            if await self._decide(event, contradiction):
+            if await self._decide(event, gate.contradiction):
                 moved += 1
         return moved
 
