@@ -197,12 +197,12 @@ class Relayer:
         async with self._clients() as (cfx_rpc, eth_rpc), self._witnesses() as witnesses:
             await check_chain(cfx_rpc, s.conflux, "conflux", vault)
             await check_chain(eth_rpc, s.ethereum, "ethereum", gateway)
-            for name, witness in witnesses.items():
-                chain = s.conflux if name == "conflux" else s.ethereum
-                contract = vault if name == "conflux" else gateway
-                await check_chain(witness, chain, name, contract, "cross_check_rpc_url")
-            checkers = self._checkers(witnesses)
+            checkers = self._checkers(witnesses, vault, gateway)
             for checker in checkers.values():
+                chain = s.conflux if checker.name == "conflux" else s.ethereum
+                contract = checker.decoder.contract
+                url_setting = "cross_check_rpc_url"
+                await check_chain(checker.rpc, chain, checker.name, contract, url_setting)
                 try:  # e.g. a node without the `finalized` tag cannot serve the rule
                     await checker.witness_head()
                 except RelayerError as err:
@@ -241,17 +241,19 @@ class Relayer:
                     clients[name] = await stack.enter_async_context(client)
             yield clients
 
-    def _checkers(self, witnesses: dict[str, RpcClient]) -> dict[int, CrossChecker]:
+    def _checkers(
+        self, witnesses: dict[str, RpcClient], vault: Address, gateway: Address
+    ) -> dict[int, CrossChecker]:
+        """A checker per chain with a witness, by source chain id."""
         s = self.settings
+        sources = {
+            "conflux": (s.conflux, BridgeEvent.LOCKED, vault),
+            "ethereum": (s.ethereum, BridgeEvent.BURNED, gateway),
+        }
         checkers = {}
         for name, witness in witnesses.items():
-            chain = s.conflux if name == "conflux" else s.ethereum
-            event, contract = (
-                (BridgeEvent.LOCKED, s.conflux.vault)
-                if name == "conflux"
-                else (BridgeEvent.BURNED, s.ethereum.gateway)
-            )
-            decoder = EventDecoder(event, parse_address(contract), chain.chain_id)
+            chain, event, contract = sources[name]
+            decoder = EventDecoder(event, contract, chain.chain_id)
             rule = ConfirmationRule.parse(chain.confirmation)
             checkers[chain.chain_id] = CrossChecker(name, witness, decoder, rule)
         return checkers

@@ -12,7 +12,7 @@ from relayer import crashpoints
 from relayer.crashpoints import CrashPoint
 from relayer.domain.routing import build_release
 from relayer.domain.transfer import TransferStatus
-from relayer.domain.types import Address, Hash32, hex32
+from relayer.domain.types import Hash32, hex32, parse_address
 from relayer.errors import RetryableError
 from relayer.gossip.topics import TopicKey
 from relayer.gossip.transport import MqttGossip
@@ -96,7 +96,7 @@ class Publisher:
         for effect, message in messages:
             if effect.kind is EffectKind.WITHDRAW:
                 dst = int(effect.payload["dst_chain_id"])
-                signer = Address(bytes.fromhex(str(effect.payload["signer"])[2:]))
+                signer = parse_address(str(effect.payload["signer"]), "withdraw signer")
                 await self.gossip.clear(TopicKey(dst, effect.transfer_id, signer))
                 self.withdrawn += 1
                 log.info("attestation withdrawn", transfer_id=hex32(effect.transfer_id))
