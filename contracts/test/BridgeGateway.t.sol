@@ -2,6 +2,8 @@
 pragma solidity ^0.8.24;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+import {stdError} from "forge-std/StdError.sol";
 
 import {BridgeGateway} from "../src/BridgeGateway.sol";
 import {IBridgeBase, IBridgeGateway, Release} from "../src/interfaces/IBridge.sol";
@@ -181,14 +183,20 @@ contract BridgeGatewayTest is BridgeFixture {
         Release memory r = _release(keccak256("t1"), 71, 1, address(mirror), alice, 1);
         bytes memory sigs = _bundle(gateway.hashRelease(r), _quorumKeys(set));
         r.srcChainId = CONFLUX_CHAIN;
-        vm.expectRevert();
+        // over the submitted digest signature 0 recovers to an unrelated address: not a member
+        address recovered = _recoverAt(gateway.hashRelease(r), sigs, 0);
+        assertTrue(recovered != address(0));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, recovered));
         gateway.release(r, sigs);
     }
 
     function test_release_revertsWhenSignedForAnotherChainId() public {
         (Release memory r, bytes memory sigs) = _signedRelease(keccak256("t1"), alice, 1);
         vm.chainId(5);
-        vm.expectRevert();
+        // the domain separator now has chain id 5: signature 0 recovers to an unrelated address
+        address recovered = _recoverAt(gateway.hashRelease(r), sigs, 0);
+        assertTrue(recovered != address(0));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, recovered));
         gateway.release(r, sigs);
     }
 
@@ -201,7 +209,10 @@ contract BridgeGatewayTest is BridgeFixture {
         Release memory r = _release(keccak256("t1"), CONFLUX_CHAIN, 1, address(otherMirror), alice, 1);
         bytes memory sigs = _bundle(other.hashRelease(r), _quorumKeys(set));
         r.token = address(mirror);
-        vm.expectRevert();
+        // under this gateway's domain signature 0 recovers to an unrelated address
+        address recovered = _recoverAt(gateway.hashRelease(r), sigs, 0);
+        assertTrue(recovered != address(0));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, recovered));
         gateway.release(r, sigs);
         // and the one signed for `other` works there only
         r.token = address(otherMirror);
@@ -225,7 +236,7 @@ contract BridgeGatewayTest is BridgeFixture {
         gateway.release(r, sigs);
         assertEq(mirror.totalSupply(), type(uint256).max);
         (Release memory r2, bytes memory sigs2) = _signedRelease(keccak256("max2"), alice, 1);
-        vm.expectRevert(); // checked arithmetic in ERC20._update: supply cannot wrap
+        vm.expectRevert(stdError.arithmeticError); // checked arithmetic in ERC20._update: supply cannot wrap
         gateway.release(r2, sigs2);
         assertFalse(gateway.isProcessed(r2.transferId));
     }
@@ -312,14 +323,16 @@ contract BridgeGatewayTest is BridgeFixture {
     function test_burn_revertsOnInsufficientBalance() public {
         _fund(alice, 10);
         vm.prank(alice);
-        vm.expectRevert();
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, alice, 10, 11));
         gateway.burn(address(mirror), 11, bob, CONFLUX_CHAIN);
     }
 
     function test_burn_revertsOnMaxAmountWithoutBalance() public {
         _fund(alice, 10);
         vm.prank(alice);
-        vm.expectRevert();
+        vm.expectRevert(
+            abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, alice, 10, type(uint256).max)
+        );
         gateway.burn(address(mirror), type(uint256).max, bob, CONFLUX_CHAIN);
     }
 

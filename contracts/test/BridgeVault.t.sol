@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
 import {BridgeVault} from "../src/BridgeVault.sol";
@@ -161,7 +162,11 @@ contract BridgeVaultTest is BridgeFixture {
 
     function test_lock_revertsOnMaxAmountWithoutBalance() public {
         vm.prank(alice);
-        vm.expectRevert();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IERC20Errors.ERC20InsufficientBalance.selector, alice, uint256(1_000_000), type(uint256).max
+            )
+        );
         vault.lock(address(token), type(uint256).max, bob, ETHEREUM_CHAIN);
         assertEq(vault.lockedBalance(address(token)), 0);
     }
@@ -398,7 +403,10 @@ contract BridgeVaultTest is BridgeFixture {
         _lock(10);
         (Release memory r, bytes memory sigs) = _signedUnlock(keccak256("b"), address(token), bob, 1);
         vm.chainId(71);
-        vm.expectRevert();
+        // the domain separator now has chain id 71: signature 0 recovers to an unrelated address
+        address recovered = _recoverAt(vault.hashRelease(r), sigs, 0);
+        assertTrue(recovered != address(0));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, recovered));
         vault.unlock(r, sigs);
     }
 

@@ -73,7 +73,10 @@ contract SignatureBundleTest is BridgeFixture {
 
     function test_verifySignatures_revertsWhenSignedOverOtherDigest() public {
         bytes memory sigs = _bundle(keccak256("other"), _quorumKeys(set));
-        vm.expectRevert(); // recovers to random non-members
+        // signature 0 recovers (over the real digest) to an unrelated address: not a member
+        address recovered = _recoverAt(digest, sigs, 0);
+        assertTrue(recovered != address(0));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, recovered));
         gateway.verifySignatures(digest, sigs);
     }
 

@@ -178,14 +178,24 @@ contract ValidatorSetTest is BridgeFixture {
     function test_rotateValidatorSet_revertsOnWrongSetIdSignatures() public {
         // signed for setId 3 (skipping 2): digest differs, so the signers are garbage
         bytes memory sigs = _rotationSigs(vault, set, next, 3);
-        vm.expectRevert();
+        bytes32 expected =
+            vault.hashValidatorSetUpdate(2, next.members, next.jurisdictions, next.threshold, next.minJurisdictions);
+        address recovered = _recoverAt(expected, sigs, 0);
+        assertTrue(recovered != address(0));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, recovered));
         vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, sigs);
     }
 
     function test_rotateValidatorSet_revertsWhenReplayed() public {
         bytes memory sigs = _rotationSigs(vault, set, next, 2);
         vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, sigs);
-        vm.expectRevert(); // now the message would need setId 3 and the new set's signatures
+        // now the message would need setId 3 and the new set's signatures: over the setId-3 digest
+        // the old signature 0 recovers to an address outside set 2
+        bytes32 expected =
+            vault.hashValidatorSetUpdate(3, next.members, next.jurisdictions, next.threshold, next.minJurisdictions);
+        address recovered = _recoverAt(expected, sigs, 0);
+        assertTrue(recovered != address(0));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, recovered));
         vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, sigs);
     }
 
@@ -198,7 +208,8 @@ contract ValidatorSetTest is BridgeFixture {
 
     function test_rotateValidatorSet_revertsWhenSignedByNewSet() public {
         bytes memory sigs = _rotationSigs(vault, next, next, 2);
-        vm.expectRevert();
+        // the first signer is the new set's lowest member, not a member of the current set 1
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, next.members[0]));
         vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, sigs);
     }
 
@@ -260,7 +271,7 @@ contract ValidatorSetTest is BridgeFixture {
         _rotate();
         vm.warp(block.timestamp + 1 days + 1);
         // error is the current set's: the first old signer is not a member of set 2
-        vm.expectRevert();
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, set.members[0]));
         vault.verifySignatures(d, oldSigs);
         vault.verifySignatures(d, _bundle(d, _quorumKeys(next)));
     }
@@ -273,7 +284,8 @@ contract ValidatorSetTest is BridgeFixture {
         vault.rotateValidatorSet(
             third.members, third.jurisdictions, third.threshold, third.minJurisdictions, _rotationSigs(vault, next, third, 3)
         );
-        vm.expectRevert();
+        // error is the current set's (set 3): the first set-1 signer is not a member
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, set.members[0]));
         vault.verifySignatures(d, oldSigs);
         vault.verifySignatures(d, _bundle(d, _quorumKeys(next))); // set 2 in its grace period
     }
@@ -282,7 +294,8 @@ contract ValidatorSetTest is BridgeFixture {
         _rotate();
         ValidatorKeys memory third = _makeSet("set3", 4, 2);
         bytes memory sigs = _rotationSigs(vault, set, third, 3);
-        vm.expectRevert();
+        // set 1 (now previous) signed the right digest, but rotation only accepts the current set 2
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, set.members[0]));
         vault.rotateValidatorSet(third.members, third.jurisdictions, third.threshold, third.minJurisdictions, sigs);
     }
 
@@ -307,7 +320,7 @@ contract ValidatorSetTest is BridgeFixture {
         _rotate();
         vault.verifySignatures(d, oldSigs); // same second
         vm.warp(block.timestamp + 1);
-        vm.expectRevert();
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, set.members[0]));
         vault.verifySignatures(d, oldSigs);
     }
 

@@ -124,4 +124,18 @@ abstract contract BridgeFixture is Test {
         );
         return _bundle(digest, _quorumKeys(current));
     }
+
+    /// @dev The address ecrecover returns for signature `i` of `sigs` over `d` (what the bridge sees).
+    function _recoverAt(bytes32 d, bytes memory sigs, uint256 i) internal pure returns (address) {
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly {
+            let p := add(add(sigs, 0x20), mul(i, 65))
+            r := mload(p)
+            s := mload(add(p, 32))
+            v := byte(0, mload(add(p, 64)))
+        }
+        return ecrecover(d, v, r, s);
+    }
 }
