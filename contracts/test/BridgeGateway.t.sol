@@ -184,9 +184,7 @@ contract BridgeGatewayTest is BridgeFixture {
         bytes memory sigs = _bundle(gateway.hashRelease(r), _quorumKeys(set));
         r.srcChainId = CONFLUX_CHAIN;
         // over the submitted digest signature 0 recovers to an unrelated address: not a member
-        address recovered = _recoverAt(gateway.hashRelease(r), sigs, 0);
-        assertTrue(recovered != address(0));
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, recovered));
+        _expectStrangerSigner(gateway.hashRelease(r), sigs);
         gateway.release(r, sigs);
     }
 
@@ -194,9 +192,7 @@ contract BridgeGatewayTest is BridgeFixture {
         (Release memory r, bytes memory sigs) = _signedRelease(keccak256("t1"), alice, 1);
         vm.chainId(5);
         // the domain separator now has chain id 5: signature 0 recovers to an unrelated address
-        address recovered = _recoverAt(gateway.hashRelease(r), sigs, 0);
-        assertTrue(recovered != address(0));
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, recovered));
+        _expectStrangerSigner(gateway.hashRelease(r), sigs);
         gateway.release(r, sigs);
     }
 
@@ -210,9 +206,7 @@ contract BridgeGatewayTest is BridgeFixture {
         bytes memory sigs = _bundle(other.hashRelease(r), _quorumKeys(set));
         r.token = address(mirror);
         // under this gateway's domain signature 0 recovers to an unrelated address
-        address recovered = _recoverAt(gateway.hashRelease(r), sigs, 0);
-        assertTrue(recovered != address(0));
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, recovered));
+        _expectStrangerSigner(gateway.hashRelease(r), sigs);
         gateway.release(r, sigs);
         // and the one signed for `other` works there only
         r.token = address(otherMirror);

@@ -404,9 +404,7 @@ contract BridgeVaultTest is BridgeFixture {
         (Release memory r, bytes memory sigs) = _signedUnlock(keccak256("b"), address(token), bob, 1);
         vm.chainId(71);
         // the domain separator now has chain id 71: signature 0 recovers to an unrelated address
-        address recovered = _recoverAt(vault.hashRelease(r), sigs, 0);
-        assertTrue(recovered != address(0));
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, recovered));
+        _expectStrangerSigner(vault.hashRelease(r), sigs);
         vault.unlock(r, sigs);
     }
 

@@ -180,9 +180,7 @@ contract ValidatorSetTest is BridgeFixture {
         bytes memory sigs = _rotationSigs(vault, set, next, 3);
         bytes32 expected =
             vault.hashValidatorSetUpdate(2, next.members, next.jurisdictions, next.threshold, next.minJurisdictions);
-        address recovered = _recoverAt(expected, sigs, 0);
-        assertTrue(recovered != address(0));
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, recovered));
+        _expectStrangerSigner(expected, sigs);
         vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, sigs);
     }
 
@@ -193,9 +191,7 @@ contract ValidatorSetTest is BridgeFixture {
         // the old signature 0 recovers to an address outside set 2
         bytes32 expected =
             vault.hashValidatorSetUpdate(3, next.members, next.jurisdictions, next.threshold, next.minJurisdictions);
-        address recovered = _recoverAt(expected, sigs, 0);
-        assertTrue(recovered != address(0));
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, recovered));
+        _expectStrangerSigner(expected, sigs);
         vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, sigs);
     }
 

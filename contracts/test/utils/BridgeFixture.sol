@@ -125,6 +125,14 @@ abstract contract BridgeFixture is Test {
         return _bundle(digest, _quorumKeys(current));
     }
 
+    /// @dev Expects the next call to revert with SignerNotMember(0, s), s being the (non-zero) address
+    /// that signature 0 of `sigs` recovers to over `d`, the digest the contract checks.
+    function _expectStrangerSigner(bytes32 d, bytes memory sigs) internal {
+        address recovered = _recoverAt(d, sigs, 0);
+        assertTrue(recovered != address(0));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, recovered));
+    }
+
     /// @dev The address ecrecover returns for signature `i` of `sigs` over `d` (what the bridge sees).
     function _recoverAt(bytes32 d, bytes memory sigs, uint256 i) internal pure returns (address) {
         bytes32 r;
