@@ -3,29 +3,38 @@ pragma solidity ^0.8.24;
 
 import {BridgeBase} from "./base/BridgeBase.sol";
 import {IBridgeGateway, Release} from "./interfaces/IBridge.sol";
+import {MirrorFactory} from "./MirrorFactory.sol";
 import {MirroredToken} from "./MirroredToken.sol";
 
 /// @title BridgeGateway
 /// @notice Ethereum side of the bridge. Mints a MirroredToken per source token against Releases
-/// signed by a quorum, and burns mirrors to send value back to the source chain.
+/// signed by a quorum (at once, or after the delay when the token's governor says so), and burns
+/// mirrors to send value back to the source chain.
 /// @dev A mirror's registration and its source chain live in ONE slot (`_sources`), so a release
-/// proves "registered mirror" and "its source chain" with one SLOAD. No reentrancy guard: release
-/// and burn call only mirrors this contract deployed.
+/// proves "registered mirror" and "its source chain" with one SLOAD. No reentrancy guard on
+/// release: it calls only mirrors this contract deployed.
 contract BridgeGateway is BridgeBase, IBridgeGateway {
+    /// @notice Deploys this gateway's mirrors (created by the constructor).
+    MirrorFactory public immutable mirrorFactory;
+
     uint64 private _nonce;
     /// @dev mirror => (srcChainId << 160 | srcToken); 0 = not a mirror. srcChainId is never 0.
     mapping(address mirror => uint256) private _sources;
     mapping(uint64 srcChainId => mapping(address srcToken => address)) private _mirrors;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE and PAUSER_ROLE.
+    /// @param adminDelay Admin transfer delay, also the wait of loosening changes.
     /// @param members Validator set 1 (see rotateValidatorSet for the rules).
     constructor(
         address admin,
+        uint48 adminDelay,
         address[] memory members,
         bytes2[] memory jurisdictions,
         uint8 threshold,
         uint8 minJurisdictions
-    ) BridgeBase(admin, members, jurisdictions, threshold, minJurisdictions) {}
+    ) BridgeBase(admin, adminDelay, members, jurisdictions, threshold, minJurisdictions) {
+        mirrorFactory = new MirrorFactory();
+    }
 
     // ------------------------------------------------------------------- admin
 
@@ -41,7 +50,7 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
     ) external onlyRole(DEFAULT_ADMIN_ROLE) returns (address mirror) {
         if (_remoteOf(srcChainId) == address(0)) revert ChainNotRegistered(srcChainId);
         if (_mirrors[srcChainId][srcToken] != address(0)) revert TokenAlreadyRegistered(srcChainId, srcToken);
-        mirror = address(new MirroredToken(name, symbol, decimals));
+        mirror = mirrorFactory.create(name, symbol, decimals);
         _mirrors[srcChainId][srcToken] = mirror;
         _sources[mirror] = (uint256(srcChainId) << 160) | uint256(uint160(srcToken));
         emit TokenRegistered(srcChainId, srcToken, mirror, decimals);
@@ -49,23 +58,53 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
 
     // ----------------------------------------------------------------- release
 
-    /// @notice Mints the mirror named in a Release signed by a quorum. Anyone may submit it.
-    /// @dev release.token is the mirror; release.srcChainId must be the mirror's source chain.
-    function release(Release calldata release_, bytes calldata signatures) external whenNotPaused {
+    /// @notice Mints the mirror named in a Release signed by a quorum, or records it as delayed
+    /// (`ReleaseDelayed`) when it exceeds the governor. Anyone may submit it.
+    /// @dev release.token is the mirror; release.srcChainId must be the mirror's source chain and
+    /// release.transferId the id the remote contract registered for that chain gave release.nonce.
+    function release(Release calldata release_, bytes calldata signatures) external {
+        Core memory core = _coreSlot();
+        if (core.paused) revert EnforcedPause();
+        _releaseOne(release_, signatures, core, true);
+    }
+
+    /// @notice Processes each release on its own: an invalid item is skipped with
+    /// `ReleaseSkipped(transferId, selector of the error release() would revert with)`, the others
+    /// execute or are delayed. Reverts only when paused, empty, or the arrays differ in length.
+    function releaseBatch(Release[] calldata releases, bytes[] calldata signatures) external {
+        Core memory core = _coreSlot();
+        if (core.paused) revert EnforcedPause();
+        uint256 n = releases.length;
+        if (n == 0) revert EmptyBatch();
+        if (n != signatures.length) revert BatchLengthMismatch(n, signatures.length);
+        for (uint256 i; i < n; ++i) {
+            _releaseOne(releases[i], signatures[i], core, false);
+        }
+    }
+
+    function _releaseOne(Release calldata release_, bytes calldata signatures, Core memory core, bool strict)
+        private
+        returns (bool)
+    {
+        bytes32 transferId = release_.transferId;
         address recipient = release_.recipient;
         uint256 amount = release_.amount;
         address token = release_.token;
-        if (recipient == address(0) || recipient == address(this)) revert ZeroRecipient();
-        if (amount == 0) revert ZeroAmount();
+        if (recipient == address(0) || recipient == address(this)) {
+            return _fail(strict, transferId, ZeroRecipient.selector, 0, 0, 0, 0);
+        }
+        if (amount == 0) return _fail(strict, transferId, ZeroAmount.selector, 0, 0, 0, 0);
         uint256 source = _sources[token];
-        if (source == 0) revert TokenNotRegistered(token);
+        if (source == 0) {
+            return _fail(strict, transferId, TokenNotRegistered.selector, 1, uint160(token), 0, 0);
+        }
         uint64 srcChainId = release_.srcChainId;
-        if (uint64(source >> 160) != srcChainId) revert WrongSourceChain(srcChainId, uint64(source >> 160));
-        bytes32 transferId = release_.transferId;
-        _markProcessed(transferId);
-        _verify(_hashRelease(release_), signatures);
-        MirroredToken(token).mint(recipient, amount);
-        emit Released(transferId, token, recipient, amount);
+        if (uint64(source >> 160) != srcChainId) {
+            return _fail(strict, transferId, WrongSourceChain.selector, 2, srcChainId, uint64(source >> 160), 0);
+        }
+        if (!_admit(release_, signatures, core, strict)) return false;
+        if (_govern(transferId, token, recipient, amount)) _deliver(transferId, token, recipient, amount);
+        return true;
     }
 
     // -------------------------------------------------------------------- burn
@@ -107,5 +146,25 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
     /// @notice The nonce the next burn will get.
     function nextNonce() external view returns (uint64) {
         return _nonce + 1;
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    function _deliver(bytes32 transferId, address token, address recipient, uint256 amount) internal override {
+        MirroredToken(token).mint(recipient, amount);
+        emit Released(transferId, token, recipient, amount);
+    }
+
+    /// @dev A refunded burn re-mints the mirror to the burner.
+    function _payRefund(bytes32 transferId, address token, address recipient, uint256 amount) internal override {
+        if (_sources[token] == 0) revert TokenNotRegistered(token);
+        emit Refunded(transferId, token, recipient, amount);
+        MirroredToken(token).mint(recipient, amount);
+    }
+
+    function _onDelayedCancelled(address, uint256) internal pure override {}
+
+    function _lastNonce() internal view override returns (uint64) {
+        return _nonce;
     }
 }

@@ -17,19 +17,25 @@ contract BridgeVault is BridgeBase, IBridgeVault {
 
     address private constant NATIVE = address(0);
 
+    /// @notice Gas given to a native payout; a recipient that needs more gets a claim instead.
+    uint256 public constant NATIVE_PAYOUT_GAS = 50_000;
+
     uint64 private _nonce;
     mapping(address token => bool) private _registered;
     mapping(address token => uint256) private _locked;
+    mapping(address token => mapping(address account => uint256)) private _claims;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE and PAUSER_ROLE.
+    /// @param adminDelay Admin transfer delay, also the wait of loosening changes.
     /// @param members Validator set 1 (see rotateValidatorSet for the rules).
     constructor(
         address admin,
+        uint48 adminDelay,
         address[] memory members,
         bytes2[] memory jurisdictions,
         uint8 threshold,
         uint8 minJurisdictions
-    ) BridgeBase(admin, members, jurisdictions, threshold, minJurisdictions) {}
+    ) BridgeBase(admin, adminDelay, members, jurisdictions, threshold, minJurisdictions) {}
 
     // ------------------------------------------------------------------- admin
 
@@ -68,10 +74,7 @@ contract BridgeVault is BridgeBase, IBridgeVault {
         IERC20(token).safeTransferFrom(msg.sender, address(this), amount);
         uint256 received = IERC20(token).balanceOf(address(this)) - before;
         if (received == 0) revert ZeroAmount();
-        _locked[token] += received;
-        uint64 nonce = ++_nonce;
-        transferId = _transferId(nonce);
-        emit Locked(transferId, nonce, token, msg.sender, recipient, received, dstChainId);
+        return _recordLock(token, received, recipient, dstChainId);
     }
 
     /// @notice Locks the CFX sent with the call for `recipient` on `dstChainId` (token = address(0)).
@@ -85,41 +88,69 @@ contract BridgeVault is BridgeBase, IBridgeVault {
         if (msg.value == 0) revert ZeroAmount();
         _checkDestination(recipient, dstChainId);
         if (!_registered[NATIVE]) revert TokenNotRegistered(NATIVE);
-        _locked[NATIVE] += msg.value;
-        uint64 nonce = ++_nonce;
-        transferId = _transferId(nonce);
-        emit Locked(transferId, nonce, NATIVE, msg.sender, recipient, msg.value, dstChainId);
+        return _recordLock(NATIVE, msg.value, recipient, dstChainId);
     }
 
     // ------------------------------------------------------------------ unlock
 
-    /// @notice Pays out a Release signed by a quorum. Anyone may submit it.
-    /// @dev If a native recipient reverts, the whole call reverts with NativeTransferFailed and
-    /// nothing is marked processed: the same release can be submitted again later.
-    /// Unlocking does not require the token to be still registered, only enough locked balance.
-    function unlock(Release calldata release, bytes calldata signatures) external whenNotPaused nonReentrant {
+    /// @notice Pays out a Release signed by a quorum, or records it as delayed (`ReleaseDelayed`)
+    /// when it exceeds the governor. Anyone may submit it.
+    /// @dev The amount leaves the locked balance when the release is admitted (a delayed one is
+    /// reserved; a cancel returns it). A payout the recipient rejects is credited to it (`claim`):
+    /// the transfer still counts as executed. Unlocking does not require the token to be still
+    /// registered, only enough locked balance.
+    function unlock(Release calldata release, bytes calldata signatures) external nonReentrant {
+        Core memory core = _coreSlot();
+        if (core.paused) revert EnforcedPause();
+        _unlockOne(release, signatures, core, true);
+    }
+
+    /// @notice Processes each unlock on its own: an invalid item is skipped with
+    /// `ReleaseSkipped(transferId, selector of the error unlock() would revert with)`, the others
+    /// execute or are delayed. Reverts only when paused, empty, or the arrays differ in length.
+    function unlockBatch(Release[] calldata releases, bytes[] calldata signatures) external nonReentrant {
+        Core memory core = _coreSlot();
+        if (core.paused) revert EnforcedPause();
+        uint256 n = releases.length;
+        if (n == 0) revert EmptyBatch();
+        if (n != signatures.length) revert BatchLengthMismatch(n, signatures.length);
+        for (uint256 i; i < n; ++i) {
+            _unlockOne(releases[i], signatures[i], core, false);
+        }
+    }
+
+    /// @notice Pays `to` what was credited to the caller for `token` after a rejected payout.
+    function claim(address token, address to) external nonReentrant {
+        uint256 amount = _claims[token][msg.sender];
+        if (amount == 0) revert NothingToClaim(token, msg.sender);
+        if (to == address(0)) revert ZeroRecipient();
+        delete _claims[token][msg.sender];
+        emit Claimed(token, msg.sender, to, amount);
+        if (!_send(token, to, amount, false)) revert ClaimFailed(token, to, amount);
+    }
+
+    function _unlockOne(Release calldata release, bytes calldata signatures, Core memory core, bool strict)
+        private
+        returns (bool)
+    {
+        bytes32 transferId = release.transferId;
         address recipient = release.recipient;
         uint256 amount = release.amount;
         address token = release.token;
-        uint64 srcChainId = release.srcChainId;
-        if (recipient == address(0) || recipient == address(this)) revert ZeroRecipient();
-        if (amount == 0) revert ZeroAmount();
-        if (_remoteOf(srcChainId) == address(0)) revert ChainNotRegistered(srcChainId);
-        bytes32 transferId = release.transferId;
-        _markProcessed(transferId);
-        _verify(_hashRelease(release), signatures);
+        if (recipient == address(0) || recipient == address(this)) {
+            return _fail(strict, transferId, ZeroRecipient.selector, 0, 0, 0, 0);
+        }
+        if (amount == 0) return _fail(strict, transferId, ZeroAmount.selector, 0, 0, 0, 0);
+        if (!_admit(release, signatures, core, strict)) return false;
         uint256 locked = _locked[token];
-        if (amount > locked) revert InsufficientLockedBalance(token, amount, locked);
+        if (amount > locked) {
+            return _fail(strict, transferId, InsufficientLockedBalance.selector, 3, uint160(token), amount, locked);
+        }
         unchecked {
             _locked[token] = locked - amount;
         }
-        emit Unlocked(transferId, token, recipient, amount);
-        if (token == NATIVE) {
-            (bool ok,) = recipient.call{value: amount}("");
-            if (!ok) revert NativeTransferFailed(recipient, amount);
-        } else {
-            IERC20(token).safeTransfer(recipient, amount);
-        }
+        if (_govern(transferId, token, recipient, amount)) _deliver(transferId, token, recipient, amount);
+        return true;
     }
 
     // ------------------------------------------------------------------- views
@@ -137,6 +168,74 @@ contract BridgeVault is BridgeBase, IBridgeVault {
     /// @notice The nonce the next lock will get.
     function nextNonce() external view returns (uint64) {
         return _nonce + 1;
+    }
+
+    /// @notice What a rejected payout credited to `account` for `token`.
+    function claimable(address token, address account) external view returns (uint256) {
+        return _claims[token][account];
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    /// @dev Pays out with bounded gas for CFX (no return data copied) and a non-reverting ERC-20
+    /// transfer; a rejected payout becomes a claim, so no transfer is stuck.
+    function _deliver(bytes32 transferId, address token, address recipient, uint256 amount) internal override {
+        emit Unlocked(transferId, token, recipient, amount);
+        _payout(transferId, token, recipient, amount);
+    }
+
+    /// @dev A refunded lock pays the sender back from the locked balance.
+    function _payRefund(bytes32 transferId, address token, address recipient, uint256 amount) internal override {
+        uint256 locked = _locked[token];
+        if (amount > locked) revert InsufficientLockedBalance(token, amount, locked);
+        unchecked {
+            _locked[token] = locked - amount;
+        }
+        emit Refunded(transferId, token, recipient, amount);
+        _payout(transferId, token, recipient, amount);
+    }
+
+    function _onDelayedCancelled(address token, uint256 amount) internal override {
+        _locked[token] += amount;
+    }
+
+    function _lastNonce() internal view override returns (uint64) {
+        return _nonce;
+    }
+
+    function _payout(bytes32 transferId, address token, address recipient, uint256 amount) private {
+        if (!_send(token, recipient, amount, true)) {
+            _claims[token][recipient] += amount;
+            emit PayoutDeferred(transferId, token, recipient, amount);
+        }
+    }
+
+    /// @dev Sends CFX (`bounded`: with NATIVE_PAYOUT_GAS; no return data copied) or an ERC-20
+    /// without reverting on the recipient's refusal.
+    /// A failure with no more than 1/63 of the gas left is the submitter's short gas limit, not the
+    /// recipient's refusal: it reverts (PayoutOutOfGas) so that no one can turn payouts into claims.
+    function _send(address token, address to, uint256 amount, bool bounded) private returns (bool ok) {
+        uint256 before = gasleft();
+        if (token != NATIVE) {
+            ok = IERC20(token).trySafeTransfer(to, amount);
+        } else {
+            uint256 nativeGas = bounded ? NATIVE_PAYOUT_GAS : before;
+            if (bounded && before < nativeGas + nativeGas / 63 + 2_000) revert PayoutOutOfGas();
+            assembly ("memory-safe") {
+                ok := call(nativeGas, to, amount, 0, 0, 0, 0)
+            }
+        }
+        if (!ok && gasleft() <= before / 63) revert PayoutOutOfGas();
+    }
+
+    function _recordLock(address token, uint256 amount, address recipient, uint64 dstChainId)
+        private
+        returns (bytes32 transferId)
+    {
+        _locked[token] += amount;
+        uint64 nonce = ++_nonce;
+        transferId = _transferId(nonce);
+        emit Locked(transferId, nonce, token, msg.sender, recipient, amount, dstChainId);
     }
 
     function _checkDestination(address recipient, uint64 dstChainId) private view {

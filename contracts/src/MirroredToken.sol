@@ -6,19 +6,19 @@ import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20P
 
 /// @title MirroredToken
 /// @notice The Ethereum representation of a token locked in the Conflux eSpace vault. Only the
-/// gateway that deployed it can mint and burn; it has the source token's decimals.
+/// gateway named at deployment can mint and burn; it has the source token's decimals.
 contract MirroredToken is ERC20, ERC20Permit {
-    /// @notice The gateway that deployed this token (immutable: checking it reads no storage).
+    /// @notice The gateway that mints and burns this token (immutable: checking it reads no storage).
     address public immutable gateway;
     uint8 private immutable _decimals;
 
     error OnlyGateway(address caller);
 
-    constructor(string memory name_, string memory symbol_, uint8 decimals_)
+    constructor(string memory name_, string memory symbol_, uint8 decimals_, address gateway_)
         ERC20(name_, symbol_)
         ERC20Permit(name_)
     {
-        gateway = msg.sender;
+        gateway = gateway_;
         _decimals = decimals_;
     }
 

@@ -33,7 +33,7 @@ contract BridgeGatewayTest is BridgeFixture {
         view
         returns (Release memory r, bytes memory sigs)
     {
-        r = _release(id, CONFLUX_CHAIN, 1, address(mirror), recipient, amount);
+        r = _boundRelease(CONFLUX_CHAIN, vaultRemote, id, address(mirror), recipient, amount);
         sigs = _bundle(gateway.hashRelease(r), _quorumKeys(set));
     }
 
@@ -163,7 +163,7 @@ contract BridgeGatewayTest is BridgeFixture {
 
     function test_release_revertsOnUnregisteredToken() public {
         address fake = makeAddr("fake");
-        Release memory r = _release(keccak256("t1"), CONFLUX_CHAIN, 1, fake, alice, 1);
+        Release memory r = _boundRelease(CONFLUX_CHAIN, vaultRemote, keccak256("t1"), fake, alice, 1);
         bytes memory sigs = _bundle(gateway.hashRelease(r), _quorumKeys(set));
         vm.expectRevert(abi.encodeWithSelector(IBridgeBase.TokenNotRegistered.selector, fake));
         gateway.release(r, sigs);
@@ -172,7 +172,7 @@ contract BridgeGatewayTest is BridgeFixture {
     function test_release_revertsOnWrongSourceChain() public {
         vm.prank(admin);
         gateway.registerChain(71, vaultRemote);
-        Release memory r = _release(keccak256("t1"), 71, 1, address(mirror), alice, 1);
+        Release memory r = _boundRelease(71, vaultRemote, keccak256("t1"), address(mirror), alice, 1);
         bytes memory sigs = _bundle(gateway.hashRelease(r), _quorumKeys(set));
         vm.expectRevert(abi.encodeWithSelector(IBridgeGateway.WrongSourceChain.selector, uint64(71), CONFLUX_CHAIN));
         gateway.release(r, sigs);
@@ -180,10 +180,18 @@ contract BridgeGatewayTest is BridgeFixture {
 
     function test_release_revertsWhenSignedForAnotherSourceChain() public {
         // Validators signed srcChainId 71; the submitter changes it to the mirror's chain.
-        Release memory r = _release(keccak256("t1"), 71, 1, address(mirror), alice, 1);
+        Release memory r = _boundRelease(71, vaultRemote, keccak256("t1"), address(mirror), alice, 1);
         bytes memory sigs = _bundle(gateway.hashRelease(r), _quorumKeys(set));
         r.srcChainId = CONFLUX_CHAIN;
-        // over the submitted digest signature 0 recovers to an unrelated address: not a member
+        // the id is bound to chain 71's remote: the binding refuses it before any signature is read
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IBridgeBase.WrongTransferId.selector, r.transferId, _boundId(CONFLUX_CHAIN, vaultRemote, r.nonce)
+            )
+        );
+        gateway.release(r, sigs);
+        // and with the id re-bound to the mirror's chain, signature 0 recovers to a stranger
+        r.transferId = _boundId(CONFLUX_CHAIN, vaultRemote, r.nonce);
         _expectStrangerSigner(gateway.hashRelease(r), sigs);
         gateway.release(r, sigs);
     }
@@ -202,7 +210,7 @@ contract BridgeGatewayTest is BridgeFixture {
         other.registerChain(CONFLUX_CHAIN, vaultRemote);
         MirroredToken otherMirror = MirroredToken(other.registerToken(CONFLUX_CHAIN, srcToken, "X", "X", 6));
         vm.stopPrank();
-        Release memory r = _release(keccak256("t1"), CONFLUX_CHAIN, 1, address(otherMirror), alice, 1);
+        Release memory r = _boundRelease(CONFLUX_CHAIN, vaultRemote, keccak256("t1"), address(otherMirror), alice, 1);
         bytes memory sigs = _bundle(other.hashRelease(r), _quorumKeys(set));
         r.token = address(mirror);
         // under this gateway's domain signature 0 recovers to an unrelated address
@@ -237,7 +245,7 @@ contract BridgeGatewayTest is BridgeFixture {
 
     function test_release_cannotReachAdminFunctions() public {
         // A release naming the gateway itself (or any non-mirror) as token is refused before any call.
-        Release memory r = _release(keccak256("t1"), CONFLUX_CHAIN, 1, address(gateway), alice, 1);
+        Release memory r = _boundRelease(CONFLUX_CHAIN, vaultRemote, keccak256("t1"), address(gateway), alice, 1);
         bytes memory sigs = _bundle(gateway.hashRelease(r), _quorumKeys(set));
         vm.expectRevert(abi.encodeWithSelector(IBridgeBase.TokenNotRegistered.selector, address(gateway)));
         gateway.release(r, sigs);

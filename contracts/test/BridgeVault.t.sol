@@ -46,7 +46,7 @@ contract BridgeVaultTest is BridgeFixture {
         view
         returns (Release memory r, bytes memory sigs)
     {
-        r = _release(id, ETHEREUM_CHAIN, 1, tok, recipient, amount);
+        r = _boundRelease(ETHEREUM_CHAIN, gatewayRemote, id, tok, recipient, amount);
         sigs = _bundle(vault.hashRelease(r), _quorumKeys(set));
     }
 
@@ -385,7 +385,7 @@ contract BridgeVaultTest is BridgeFixture {
 
     function test_unlock_revertsOnUnregisteredSourceChain() public {
         _lock(10);
-        Release memory r = _release(keccak256("b"), 5, 1, address(token), bob, 1);
+        Release memory r = _boundRelease(5, gatewayRemote, keccak256("b"), address(token), bob, 1);
         bytes memory sigs = _bundle(vault.hashRelease(r), _quorumKeys(set));
         vm.expectRevert(abi.encodeWithSelector(IBridgeBase.ChainNotRegistered.selector, uint64(5)));
         vault.unlock(r, sigs);
@@ -393,7 +393,7 @@ contract BridgeVaultTest is BridgeFixture {
 
     function test_unlock_revertsWithThresholdMinusOne() public {
         _lock(10);
-        Release memory r = _release(keccak256("b"), ETHEREUM_CHAIN, 1, address(token), bob, 1);
+        Release memory r = _boundRelease(ETHEREUM_CHAIN, gatewayRemote, keccak256("b"), address(token), bob, 1);
         bytes memory sigs = _bundle(vault.hashRelease(r), _firstKeys(set, 4));
         vm.expectRevert(abi.encodeWithSelector(IBridgeBase.BelowThreshold.selector, 4, 5));
         vault.unlock(r, sigs);
@@ -417,18 +417,29 @@ contract BridgeVaultTest is BridgeFixture {
         vault.unlock(r, sigs);
     }
 
-    function test_unlock_revertingNativeRecipientCanRetry() public {
+    function test_unlock_rejectedNativePayoutBecomesClaim() public {
         vm.prank(alice);
         vault.lockNative{value: 1 ether}(bob, ETHEREUM_CHAIN);
         RevertingReceiver rcv = new RevertingReceiver();
         (Release memory r, bytes memory sigs) = _signedUnlock(keccak256("b"), address(0), address(rcv), 1 ether);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeVault.NativeTransferFailed.selector, address(rcv), 1 ether));
+        vm.expectEmit(address(vault));
+        emit IBridgeBase.PayoutDeferred(r.transferId, address(0), address(rcv), 1 ether);
         vault.unlock(r, sigs);
-        assertFalse(vault.isProcessed(r.transferId));
-        assertEq(vault.lockedBalance(address(0)), 1 ether);
+        assertEq(vault.statusOf(r.transferId), 1);
+        assertEq(vault.lockedBalance(address(0)), 0);
+        assertEq(vault.claimable(address(0), address(rcv)), 1 ether);
+        // the recipient pulls it later, to itself once it accepts or to another address
+        vm.prank(address(rcv));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.ClaimFailed.selector, address(0), address(rcv), 1 ether));
+        vault.claim(address(0), address(rcv));
         rcv.setAccept(true);
-        vault.unlock(r, sigs);
+        vm.prank(address(rcv));
+        vault.claim(address(0), address(rcv));
         assertEq(address(rcv).balance, 1 ether);
+        assertEq(vault.claimable(address(0), address(rcv)), 0);
+        vm.prank(address(rcv));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.NothingToClaim.selector, address(0), address(rcv)));
+        vault.claim(address(0), address(rcv));
     }
 
     function test_unlock_reentrantNativeRecipientBlocked() public {
@@ -444,7 +455,7 @@ contract BridgeVaultTest is BridgeFixture {
         assertFalse(vault.isProcessed(r2.transferId));
     }
 
-    function test_unlock_reentrantTokenHookBlocked() public {
+    function test_unlock_reentrantTokenHookBlockedAndCredited() public {
         ReentrantToken re = new ReentrantToken();
         vm.prank(admin);
         vault.registerToken(address(re));
@@ -456,11 +467,16 @@ contract BridgeVaultTest is BridgeFixture {
         (Release memory r, bytes memory sigs) = _signedUnlock(keccak256("b"), address(re), bob, 10);
         (Release memory r2, bytes memory sigs2) = _signedUnlock(keccak256("c"), address(re), bob, 10);
         re.arm(vault, abi.encodeCall(vault.unlock, (r2, sigs2)));
-        vm.expectRevert(IBridgeBase.ReentrantCall.selector);
+        // the token's hook re-enters, the guard refuses, the transfer fails: the payout becomes a claim
+        vm.expectEmit(address(vault));
+        emit IBridgeBase.PayoutDeferred(r.transferId, address(re), bob, 10);
         vault.unlock(r, sigs);
+        assertEq(vault.statusOf(r2.transferId), 0);
+        assertEq(vault.claimable(address(re), bob), 10);
+        assertEq(vault.lockedBalance(address(re)), 90);
     }
 
-    function test_unlock_revertsOnFalseReturningToken() public {
+    function test_unlock_falseReturningTokenBecomesClaim() public {
         FalseReturningToken f = new FalseReturningToken();
         vm.prank(admin);
         vault.registerToken(address(f));
@@ -471,8 +487,16 @@ contract BridgeVaultTest is BridgeFixture {
         vm.stopPrank();
         f.setBroken(true);
         (Release memory r, bytes memory sigs) = _signedUnlock(keccak256("b"), address(f), bob, 10);
-        vm.expectRevert(abi.encodeWithSelector(SafeERC20.SafeERC20FailedOperation.selector, address(f)));
+        vm.expectEmit(address(vault));
+        emit IBridgeBase.PayoutDeferred(r.transferId, address(f), bob, 10);
         vault.unlock(r, sigs);
+        assertEq(vault.statusOf(r.transferId), 1);
+        assertEq(vault.claimable(address(f), bob), 10);
+        // once the token works again, bob pulls it
+        f.setBroken(false);
+        vm.prank(bob);
+        vault.claim(address(f), bob);
+        assertEq(f.balanceOf(bob), 10);
     }
 
     function test_unlock_messageCannotReachAdminFunctions() public {

@@ -21,7 +21,7 @@ contract Eip712VectorsTest is BridgeFixture {
         members[0] = member;
         bytes2[] memory codes = new bytes2[](1);
         codes[0] = "HK";
-        deployCodeTo("BridgeVault.sol:BridgeVault", abi.encode(admin, members, codes, uint8(1), uint8(1)), where);
+        deployCodeTo("BridgeVault.sol:BridgeVault", abi.encode(admin, uint48(0), members, codes, uint8(1), uint8(1)), where);
         vault = BridgeVault(payable(where));
     }
 

@@ -250,7 +250,7 @@ contract SignatureBundleTest is BridgeFixture {
         gateway.registerChain(CONFLUX_CHAIN, makeAddr("vault"));
         address mirror = gateway.registerToken(CONFLUX_CHAIN, address(0), "CFX", "CFX", 18);
         vm.stopPrank();
-        Release memory r = _release(keccak256("t"), CONFLUX_CHAIN, 1, mirror, makeAddr("alice"), 1);
+        Release memory r = _boundRelease(CONFLUX_CHAIN, makeAddr("vault"), keccak256("t"), mirror, makeAddr("alice"), 1);
         bytes memory sigs = _bundle(gateway.hashRelease(r), _firstKeys(set, set.threshold - 1));
         vm.expectRevert(abi.encodeWithSelector(IBridgeBase.BelowThreshold.selector, 4, 5));
         gateway.release(r, sigs);

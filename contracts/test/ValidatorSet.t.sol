@@ -22,7 +22,7 @@ contract ValidatorSetTest is BridgeFixture {
     }
 
     function _deployRaw(address[] memory m, bytes2[] memory j, uint8 t, uint8 mj) internal returns (BridgeVault) {
-        return new BridgeVault(admin, m, j, t, mj);
+        return new BridgeVault(admin, ADMIN_DELAY, m, j, t, mj);
     }
 
     // -------------------------------------------------------------- constructor
@@ -243,12 +243,90 @@ contract ValidatorSetTest is BridgeFixture {
         vault.rotateValidatorSet(m, j, t, mj, sigs);
     }
 
-    function test_rotateValidatorSet_revertsWhenPaused() public {
+    function test_rotateValidatorSet_worksWhilePaused() public {
         bytes memory sigs = _rotationSigs(vault, set, next, 2);
         vm.prank(admin);
         vault.pause();
-        vm.expectRevert(IBridgeBase.EnforcedPause.selector);
         vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, sigs);
+        (uint64 setId,,,,) = vault.validatorSet();
+        assertEq(setId, 2);
+        assertTrue(vault.paused());
+    }
+
+    /// @notice The key-leak runbook (ops/README.md): pause, rotate, expire the previous set.
+    /// Afterwards the leaked set signs nothing, not even during what was its grace period.
+    function test_keyLeakRunbook_pauseRotateExpire() public {
+        bytes32 d = keccak256("release by leaked keys");
+        bytes memory leaked = _bundle(d, _quorumKeys(set));
+        address guardian = makeAddr("guardian");
+        bytes32 pauserRole = vault.PAUSER_ROLE();
+        vm.prank(admin);
+        vault.grantRole(pauserRole, guardian);
+        vm.prank(guardian);
+        vault.pause();
+        vault.rotateValidatorSet(
+            next.members, next.jurisdictions, next.threshold, next.minJurisdictions, _rotationSigs(vault, set, next, 2)
+        );
+        vault.verifySignatures(d, leaked); // still inside the grace period
+        vm.expectEmit(address(vault));
+        emit IBridgeBase.PreviousSetExpired(1, guardian);
+        vm.prank(guardian);
+        vault.expirePreviousSet();
+        (,,,,, uint64 validUntil) = vault.previousValidatorSet();
+        assertEq(validUntil, block.timestamp - 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, _recoverAt(d, leaked, 0))
+        );
+        vault.verifySignatures(d, leaked);
+        vault.verifySignatures(d, _bundle(d, _quorumKeys(next)));
+        // nothing re-opens the window: a second expiry has nothing to end
+        vm.prank(admin);
+        vm.expectRevert(IBridgeBase.PreviousSetNotActive.selector);
+        vault.expirePreviousSet();
+    }
+
+    function test_expirePreviousSet_revertsForOthersAndBeforeRotation() public {
+        vm.prank(admin);
+        vm.expectRevert(IBridgeBase.PreviousSetNotActive.selector);
+        vault.expirePreviousSet();
+        _rotate();
+        address stranger = makeAddr("stranger");
+        bytes32 pauserRole = vault.PAUSER_ROLE();
+        vm.prank(stranger);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, stranger, pauserRole)
+        );
+        vault.expirePreviousSet();
+        vm.warp(block.timestamp + 1 days + 1);
+        vm.prank(admin);
+        vm.expectRevert(IBridgeBase.PreviousSetNotActive.selector);
+        vault.expirePreviousSet();
+    }
+
+    function test_setGracePeriod_longerWaitsForAdminDelay() public {
+        vm.prank(admin);
+        vm.expectEmit(address(vault));
+        emit IBridgeBase.ParameterChangeScheduled("gracePeriod", 3 days, uint64(block.timestamp) + ADMIN_DELAY);
+        vault.setGracePeriod(3 days);
+        assertEq(vault.gracePeriod(), 1 days);
+        bytes32 param = vault.GRACE_PERIOD_PARAMETER();
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.NoChangeDue.selector, uint64(block.timestamp) + ADMIN_DELAY));
+        vault.applyParameter(param);
+        vm.warp(block.timestamp + ADMIN_DELAY);
+        vault.applyParameter(param);
+        assertEq(vault.gracePeriod(), 3 days);
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.NoChangeDue.selector, 0));
+        vault.applyParameter(param);
+    }
+
+    function test_setGracePeriod_shorterCancelsAPendingLonger() public {
+        vm.startPrank(admin);
+        vault.setGracePeriod(3 days);
+        vault.setGracePeriod(1 hours);
+        vm.stopPrank();
+        assertEq(vault.gracePeriod(), 1 hours);
+        (, uint64 effectiveAt) = vault.pendingParameterOf(vault.GRACE_PERIOD_PARAMETER());
+        assertEq(effectiveAt, 0);
     }
 
     function test_verifySignatures_previousSetValidDuringGrace() public {
@@ -322,8 +400,8 @@ contract ValidatorSetTest is BridgeFixture {
 
     function test_setGracePeriod_revertsAboveMax() public {
         vm.prank(admin);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.GracePeriodTooLong.selector, 31 days, 30 days));
-        vault.setGracePeriod(31 days);
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.GracePeriodTooLong.selector, 7 days + 1, 7 days));
+        vault.setGracePeriod(7 days + 1);
     }
 
     function test_setGracePeriod_revertsWhenNotAdmin() public {
@@ -435,6 +513,6 @@ contract ValidatorSetTest is BridgeFixture {
     function test_gateway_sharesRules() public {
         // the gateway runs the same base: one spot check
         vm.expectRevert(abi.encodeWithSelector(IBridgeBase.ThresholdTooLow.selector, 4, 5));
-        new BridgeGateway(admin, set.members, set.jurisdictions, 4, 2);
+        new BridgeGateway(admin, ADMIN_DELAY, set.members, set.jurisdictions, 4, 2);
     }
 }

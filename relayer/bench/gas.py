@@ -9,7 +9,16 @@ node), deploys the bridge, runs the scenario below and prints one JSON object of
   recipient holding none of the mirror, the mirror already having supply.
 - ``release_5_of_7_existing``: the same, to a recipient that already holds the mirror.
 - ``unlock_5_of_7``: unlock of an ERC-20 to a recipient holding none of it.
+- ``release_batch20_5_of_7_per_transfer`` / ``release_batch20_13_of_19_per_transfer`` /
+  ``unlock_batch20_5_of_7_per_transfer``: one ``releaseBatch`` (``unlockBatch``) of 20 transfers
+  of one token to 20 fresh recipients, total gasUsed / 20.
+- ``execute_delayed``: ``executeDelayed`` of a release above the large-transfer threshold.
+- ``cancel_5_of_7``: veto of a delayed release by a blocking minority (3 of 7).
+- ``refund_5_of_7``: refund of a lock to its sender, signed by a quorum of 5 of 7.
 - ``lock_native`` and ``burn`` for reference.
+
+Every delivered token has a governor (bucket and threshold) configured, and every release
+carries an id bound to the registered remote contract, as in production.
 
 Both bridge contracts live on the one chain being measured; the peer chain ids registered on
 each side are stand-ins (the contracts only check registration, not reachability).
@@ -20,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,49 +69,86 @@ def _address(text: str) -> Address:
     return Address(bytes.fromhex(text[2:]))
 
 
+GOVERNOR = (10**15, 10**9, 10**13)  # capacity, refill per second, large-transfer threshold
+DELAY_SECONDS = 2  # short, so the dev nodes (no time travel on Conflux) reach executableAt
+
+
 class Scenario:
     """Deploys both sides on one chain and measures each operation once."""
 
-    def __init__(self, w3: Web3, deployer: LocalAccount) -> None:
+    def __init__(self, w3: Web3, deployer: LocalAccount, *, can_mine: bool) -> None:
         self.w3 = w3
+        self.can_mine = can_mine
         self.me = deployer
         self.chain_id = w3.eth.chain_id
-        self._ids = 0
+        self._nonces: dict[str, int] = {}
+        self._recipients = 0
 
-    def _next_id(self) -> Hash32:
-        self._ids += 1
-        return Hash32(keccak(f"bench-transfer-{self._ids}".encode()))
+    def _bound(self, src_chain: int, remote: str, executor: str) -> tuple[Hash32, int]:
+        """A fresh (transfer id, nonce) as the remote contract would issue it."""
+        nonce = self._nonces.get(executor, 0) + 1
+        self._nonces[executor] = nonce
+        return Hash32(d.transfer_id(src_chain, remote, nonce)), nonce
 
-    def _release(
+    def fresh(self) -> str:
+        """An address that holds nothing yet."""
+        self._recipients += 1
+        account: LocalAccount = Account.from_key(keccak(f"bench-fresh-{self._recipients}".encode()))
+        return account.address
+
+    def _signed(
         self,
-        gateway: Contract,
+        bridge: Contract,
+        remote: str,
+        src_chain: int,
         signers: list[LocalAccount],
-        mirror: Contract,
+        token: str,
         recipient: str,
         amount: int,
+    ) -> tuple[tuple[bytes, int, int, str, str, int], bytes]:
+        tid, nonce = self._bound(src_chain, remote, bridge.address)
+        rel = Release(tid, src_chain, nonce, _address(token), _address(recipient), amount)
+        return d.release_args(rel), d.sign_release(rel, self.chain_id, bridge.address, signers)
+
+    def _gas(self, call: Any) -> int:
+        # the relayer's margin over eth_estimateGas (SubmitterConfig.gas_margin)
+        limit = int(call.estimate_gas({"from": self.me.address}) * 1.25)
+        return int(d.send(self.w3, self.me, call, gas=limit)["gasUsed"])
+
+    def _release(
+        self, gateway: Contract, signers: list[LocalAccount], mirror: Contract, to: str, amount: int
     ) -> int:
-        rel = Release(
-            self._next_id(),
-            PEER_CONFLUX,
-            self._ids,
-            _address(mirror.address),
-            _address(recipient),
-            amount,
+        args, sigs = self._signed(
+            gateway, self.vault.address, PEER_CONFLUX, signers, mirror.address, to, amount
         )
-        sigs = d.sign_release(rel, self.chain_id, gateway.address, signers)
-        receipt = d.send(self.w3, self.me, gateway.functions.release(d.release_args(rel), sigs))
-        return int(receipt["gasUsed"])
+        return self._gas(gateway.functions.release(args, sigs))
 
     def _gateway(
-        self, size: int, min_jurisdictions: int, token: str, vault: str
+        self, size: int, min_jurisdictions: int, token: str
     ) -> tuple[Contract, Contract, list[LocalAccount]]:
         spec, signers = make_set(size, min_jurisdictions)
         gateway = d.deploy_gateway(self.w3, self.me, self.me.address, spec)
-        d.register_chain(self.w3, self.me, gateway, PEER_CONFLUX, vault)
+        d.register_chain(self.w3, self.me, gateway, PEER_CONFLUX, self.vault.address)
         mirror = d.register_gateway_token(
             self.w3, self.me, gateway, PEER_CONFLUX, token, "Bridged USDT", "USDT", 6
         )
+        d.set_governor(self.w3, self.me, gateway, mirror.address, *GOVERNOR)
+        self._short_delay(gateway)
         return gateway, mirror, signers
+
+    def _short_delay(self, bridge: Contract) -> None:
+        # shortening waits for the admin delay, which is 0 here: schedule, then apply
+        d.set_delay(self.w3, self.me, bridge, DELAY_SECONDS)
+        d.send(self.w3, self.me, bridge.functions.applyParameter(b"delay".ljust(32, b"\0")))
+
+    def _wait_past(self, timestamp: int) -> None:
+        """Until the head is past ``timestamp``: anvil mines on request, Conflux produces blocks."""
+        while int(self.w3.eth.get_block("latest")["timestamp"]) <= timestamp:
+            if self.can_mine:
+                self.w3.provider.make_request("evm_increaseTime", [DELAY_SECONDS])  # type: ignore[arg-type]
+                self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+            else:
+                time.sleep(0.25)
 
     def run(self) -> dict[str, int]:
         w3, me = self.w3, self.me
@@ -109,13 +156,15 @@ class Scenario:
         results: dict[str, int] = {}
 
         spec7, signers7 = make_set(7, 2)
-        vault = d.deploy_vault(w3, me, me.address, spec7)
+        self.vault = vault = d.deploy_vault(w3, me, me.address, spec7)
         token = d.deploy_test_token(w3, me, "Tether USD", "USDT", 6)
-        gateway7, mirror7, _ = self._gateway(7, 2, token.address, vault.address)
-        gateway19, mirror19, signers19 = self._gateway(19, 3, token.address, vault.address)
+        gateway7, mirror7, _ = self._gateway(7, 2, token.address)
+        gateway19, mirror19, signers19 = self._gateway(19, 3, token.address)
         d.register_chain(w3, me, vault, PEER_ETHEREUM, gateway7.address)
         d.register_vault_token(w3, me, vault, token.address)
         d.register_vault_token(w3, me, vault, "0x" + "00" * 20)
+        d.set_governor(w3, me, vault, token.address, *GOVERNOR)
+        self._short_delay(vault)
 
         # lock: the first one makes the vault a holder, the second is measured
         d.send(w3, me, token.functions.mint(me.address, 10**12))
@@ -128,30 +177,84 @@ class Scenario:
 
         # releases: prime supply (and the holder's balance), then measure
         self._release(gateway7, signers7, mirror7, holder, 10**6)
-        fresh = Account.from_key(keccak(b"bench-fresh-7")).address
-        results["release_5_of_7_fresh"] = self._release(gateway7, signers7, mirror7, fresh, 10**6)
+        results["release_5_of_7_fresh"] = self._release(
+            gateway7, signers7, mirror7, self.fresh(), 10**6
+        )
         results["release_5_of_7_existing"] = self._release(
             gateway7, signers7, mirror7, holder, 10**6
         )
         self._release(gateway19, signers19, mirror19, holder, 10**6)
-        fresh19 = Account.from_key(keccak(b"bench-fresh-19")).address
         results["release_13_of_19_fresh"] = self._release(
-            gateway19, signers19, mirror19, fresh19, 10**6
+            gateway19, signers19, mirror19, self.fresh(), 10**6
         )
+        for name, gateway, signers, mirror in (
+            ("release_batch20_5_of_7_per_transfer", gateway7, signers7, mirror7),
+            ("release_batch20_13_of_19_per_transfer", gateway19, signers19, mirror19),
+        ):
+            items = [
+                self._signed(
+                    gateway,
+                    vault.address,
+                    PEER_CONFLUX,
+                    signers,
+                    mirror.address,
+                    self.fresh(),
+                    10**6,
+                )
+                for _ in range(20)
+            ]
+            call = gateway.functions.releaseBatch([i[0] for i in items], [i[1] for i in items])
+            results[name] = self._gas(call) // 20
 
         # burn (the deployer gets mirrors first), then unlock to a fresh recipient
         self._release(gateway7, signers7, mirror7, me.address, 10**6)
-        receipt = d.send(
-            w3, me, gateway7.functions.burn(mirror7.address, 10**5, holder, PEER_CONFLUX)
+        results["burn"] = self._gas(
+            gateway7.functions.burn(mirror7.address, 10**5, holder, PEER_CONFLUX)
         )
-        results["burn"] = int(receipt["gasUsed"])
-        unlock_to = Account.from_key(keccak(b"bench-unlock")).address
-        rel = Release(
-            self._next_id(), PEER_ETHEREUM, 1, _address(token.address), _address(unlock_to), 10**6
+
+        def unlock_args(to: str) -> tuple[tuple[bytes, int, int, str, str, int], bytes]:
+            return self._signed(
+                vault, gateway7.address, PEER_ETHEREUM, signers7, token.address, to, 10**6
+            )
+
+        args, sigs = unlock_args(self.fresh())
+        results["unlock_5_of_7"] = self._gas(vault.functions.unlock(args, sigs))
+        items = [unlock_args(self.fresh()) for _ in range(20)]
+        call = vault.functions.unlockBatch([i[0] for i in items], [i[1] for i in items])
+        results["unlock_batch20_5_of_7_per_transfer"] = self._gas(call) // 20
+
+        # a large release is delayed, then executed by anyone once due
+        large = GOVERNOR[2]
+        args, sigs = self._signed(
+            gateway7, vault.address, PEER_CONFLUX, signers7, mirror7.address, holder, large
         )
-        sigs = d.sign_release(rel, self.chain_id, vault.address, signers7)
-        receipt = d.send(w3, me, vault.functions.unlock(d.release_args(rel), sigs))
-        results["unlock_5_of_7"] = int(receipt["gasUsed"])
+        d.send(w3, me, gateway7.functions.release(args, sigs))
+        _, _, _, executable_at = gateway7.functions.delayedOf(args[0]).call()
+        self._wait_past(int(executable_at))
+        results["execute_delayed"] = self._gas(gateway7.functions.executeDelayed(args[0]))
+
+        # a blocking minority (7 - 5 + 1 = 3) vetoes another delayed release
+        args, sigs = self._signed(
+            gateway7, vault.address, PEER_CONFLUX, signers7, mirror7.address, holder, large
+        )
+        d.send(w3, me, gateway7.functions.release(args, sigs))
+        minority = d.sign_bundle(
+            d.cancel_typed_data(args[0], self.chain_id, gateway7.address), signers7[:3]
+        )
+        results["cancel_5_of_7"] = self._gas(gateway7.functions.cancel(args[0], minority))
+
+        # a lock whose release the destination cancelled goes back to its sender
+        receipt = d.send(w3, me, vault.functions.lock(token.address, 10**6, holder, PEER_ETHEREUM))
+        nonce = int(vault.functions.nextNonce().call()) - 1
+        tid = d.transfer_id(self.chain_id, vault.address, nonce)
+        refund_sigs = d.sign_bundle(
+            d.refund_typed_data(
+                tid, token.address, me.address, 10**6, self.chain_id, vault.address
+            ),
+            signers7,
+        )
+        refund = (tid, nonce, token.address, me.address, 10**6)
+        results["refund_5_of_7"] = self._gas(vault.functions.refund(refund, refund_sigs))
         return results
 
 
@@ -168,7 +271,7 @@ def run_anvil() -> tuple[dict[str, int], dict[str, Any]]:
             "chain_id": w3.eth.chain_id,
         }
         deployer: LocalAccount = Account.from_key(node.funded_keys[0])
-        return Scenario(w3, deployer).run(), network
+        return Scenario(w3, deployer, can_mine=True).run(), network
 
 
 def run_conflux() -> tuple[dict[str, int], dict[str, Any]]:
@@ -181,7 +284,7 @@ def run_conflux() -> tuple[dict[str, int], dict[str, Any]]:
             "chain_id": w3.eth.chain_id,
         }
         deployer: LocalAccount = Account.from_key(node.funded_keys[0])
-        return Scenario(w3, deployer).run(), network
+        return Scenario(w3, deployer, can_mine=False).run(), network
 
 
 def main(argv: Sequence[str] | None = None) -> int:

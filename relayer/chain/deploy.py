@@ -45,6 +45,13 @@ _RELEASE_TYPE = [
     {"name": "recipient", "type": "address"},
     {"name": "amount", "type": "uint256"},
 ]
+_CANCEL_TYPE = [{"name": "transferId", "type": "bytes32"}]
+_REFUND_TYPE = [
+    {"name": "transferId", "type": "bytes32"},
+    {"name": "token", "type": "address"},
+    {"name": "recipient", "type": "address"},
+    {"name": "amount", "type": "uint256"},
+]
 _SET_UPDATE_TYPE = [
     {"name": "setId", "type": "uint64"},
     {"name": "members", "type": "address[]"},
@@ -132,7 +139,10 @@ def send(
         tx_hash, timeout=RECEIPT_TIMEOUT_S, poll_latency=0.1
     )
     if receipt["status"] != 1:
-        raise DeployError(f"transaction {tx_hash.hex()} reverted")
+        raise DeployError(
+            f"transaction {tx_hash.hex()} reverted"
+            f" (gas limit {tx.get('gas')}, used {receipt['gasUsed']})"
+        )
     return receipt
 
 
@@ -152,14 +162,49 @@ def deploy(w3: Web3, account: LocalAccount, name: str, *args: Any) -> Contract:
     return contract_at(w3, name, address)
 
 
-def deploy_vault(w3: Web3, account: LocalAccount, admin: str, vset: ValidatorSetSpec) -> Contract:
-    """Deploys a BridgeVault (Conflux eSpace side) with validator set 1."""
-    return deploy(w3, account, "BridgeVault", admin, *vset.constructor_args())
+def deploy_vault(
+    w3: Web3, account: LocalAccount, admin: str, vset: ValidatorSetSpec, admin_delay: int = 0
+) -> Contract:
+    """Deploys a BridgeVault (Conflux eSpace side) with validator set 1.
+
+    ``admin_delay`` (seconds) is the wait of an admin transfer and of every loosening change
+    (governor, delay, grace period); 0 suits a devnet only.
+    """
+    return deploy(w3, account, "BridgeVault", admin, admin_delay, *vset.constructor_args())
 
 
-def deploy_gateway(w3: Web3, account: LocalAccount, admin: str, vset: ValidatorSetSpec) -> Contract:
-    """Deploys a BridgeGateway (Ethereum side) with validator set 1."""
-    return deploy(w3, account, "BridgeGateway", admin, *vset.constructor_args())
+def deploy_gateway(
+    w3: Web3, account: LocalAccount, admin: str, vset: ValidatorSetSpec, admin_delay: int = 0
+) -> Contract:
+    """Deploys a BridgeGateway (Ethereum side) with validator set 1.
+
+    ``admin_delay``: as for deploy_vault.
+    """
+    return deploy(w3, account, "BridgeGateway", admin, admin_delay, *vset.constructor_args())
+
+
+def set_governor(
+    w3: Web3,
+    admin: LocalAccount,
+    bridge: Contract,
+    token: str,
+    capacity: int,
+    refill_per_second: int,
+    large_transfer_threshold: int,
+) -> TxReceipt:
+    """Sets the governor of ``token``, the token ``bridge`` delivers (capacity 0 = no limit)."""
+    return send(
+        w3,
+        admin,
+        bridge.functions.setGovernor(
+            to_checksum_address(token), capacity, refill_per_second, large_transfer_threshold
+        ),
+    )
+
+
+def set_delay(w3: Web3, admin: LocalAccount, bridge: Contract, seconds: int) -> TxReceipt:
+    """Sets the delay of large or over-limit transfers (shorter: after the admin delay)."""
+    return send(w3, admin, bridge.functions.setDelay(seconds))
 
 
 def deploy_test_token(
@@ -278,6 +323,38 @@ def sign_bundle(typed_data: dict[str, Any], accounts: Iterable[LocalAccount]) ->
     signable = encode_typed_data(full_message=typed_data)
     ordered = sorted(accounts, key=lambda a: int(a.address, 16))
     return b"".join(bytes(Account.sign_message(signable, a.key).signature) for a in ordered)
+
+
+def cancel_typed_data(transfer_id: bytes, chain_id: int, verifying_contract: str) -> dict[str, Any]:
+    """EIP-712 typed data of ``Cancel(bytes32 transferId)`` (same domain as a Release)."""
+    return {
+        "types": {"EIP712Domain": _EIP712_DOMAIN, "Cancel": _CANCEL_TYPE},
+        "primaryType": "Cancel",
+        "domain": domain(chain_id, verifying_contract),
+        "message": {"transferId": transfer_id},
+    }
+
+
+def refund_typed_data(
+    transfer_id: bytes,
+    token: str,
+    recipient: str,
+    amount: int,
+    chain_id: int,
+    verifying_contract: str,
+) -> dict[str, Any]:
+    """EIP-712 typed data of a Refund on the contract where the transfer began."""
+    return {
+        "types": {"EIP712Domain": _EIP712_DOMAIN, "Refund": _REFUND_TYPE},
+        "primaryType": "Refund",
+        "domain": domain(chain_id, verifying_contract),
+        "message": {
+            "transferId": transfer_id,
+            "token": to_checksum_address(token),
+            "recipient": to_checksum_address(recipient),
+            "amount": amount,
+        },
+    }
 
 
 def sign_release(

@@ -1,4 +1,4 @@
-"""EIP-712 hashing of releases and validator-set rotations, and transfer ids.
+"""EIP-712 hashing of releases, cancels, refunds and validator-set rotations, and transfer ids.
 
 Mirrors ``contracts/src/base/BridgeBase.sol`` (OpenZeppelin ``EIP712("ConfluxBridge", "1")``):
 the same type strings, the same encoding, checked against the shared vectors in
@@ -28,8 +28,12 @@ VALIDATOR_SET_UPDATE_TYPE = (
     "ValidatorSetUpdate(uint64 setId,address[] members,bytes2[] jurisdictions,"
     "uint8 threshold,uint8 minJurisdictions)"
 )
+CANCEL_TYPE = "Cancel(bytes32 transferId)"
+REFUND_TYPE = "Refund(bytes32 transferId,address token,address recipient,uint256 amount)"
 
 EIP712_DOMAIN_TYPEHASH = Hash32(keccak(text=EIP712_DOMAIN_TYPE))
+CANCEL_TYPEHASH = Hash32(keccak(text=CANCEL_TYPE))  # BridgeBase.CANCEL_TYPEHASH
+REFUND_TYPEHASH = Hash32(keccak(text=REFUND_TYPE))  # BridgeBase.REFUND_TYPEHASH
 RELEASE_TYPEHASH = Hash32(keccak(text=RELEASE_TYPE))  # BridgeBase.RELEASE_TYPEHASH
 VALIDATOR_SET_UPDATE_TYPEHASH = Hash32(keccak(text=VALIDATOR_SET_UPDATE_TYPE))
 
@@ -77,6 +81,29 @@ def release_struct_hash(release: Release) -> Hash32:
 def release_digest(domain: EvmDomain, release: Release) -> Hash32:
     """Mirrors ``BridgeBase.hashRelease(Release)``: the digest validators sign."""
     return typed_data_digest(domain, release_struct_hash(release))
+
+
+def cancel_digest(domain: EvmDomain, transfer_id: Hash32) -> Hash32:
+    """Mirrors ``BridgeBase.hashCancel(transferId)``: what a blocking minority signs to veto."""
+    struct_hash = keccak(encode(["bytes32", "bytes32"], [CANCEL_TYPEHASH, transfer_id]))
+    return typed_data_digest(domain, struct_hash)
+
+
+def refund_digest(
+    domain: EvmDomain, transfer_id: Hash32, token: Address, recipient: Address, amount: int
+) -> Hash32:
+    """Mirrors ``BridgeBase.hashRefund(Refund)`` (the nonce is not signed).
+
+    Validators sign it only after the destination shows ``transfer_id`` cancelled at its
+    confirmed head; ``domain`` is the contract where the transfer began.
+    """
+    struct_hash = keccak(
+        encode(
+            ["bytes32", "bytes32", "address", "address", "uint256"],
+            [REFUND_TYPEHASH, transfer_id, token, recipient, amount],
+        )
+    )
+    return typed_data_digest(domain, struct_hash)
 
 
 def jurisdiction_code(jurisdiction: str) -> bytes:

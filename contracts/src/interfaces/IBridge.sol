@@ -13,6 +13,21 @@ struct Release {
     uint256 amount;
 }
 
+/// @notice What a full quorum signs to return a transfer that the destination cancelled to its
+/// original sender, on the contract where the transfer began.
+/// @dev EIP-712 type: `Refund(bytes32 transferId,address token,address recipient,uint256 amount)`.
+/// `nonce` is NOT part of the signed message: the contract checks
+/// `transferId == keccak256(abi.encode(uint256 chainid, address this, uint256 nonce))` and
+/// `nonce < nextNonce()`, so the signed transferId already commits to it and proves that this
+/// contract issued the transfer.
+struct Refund {
+    bytes32 transferId;
+    uint64 nonce;
+    address token;
+    address recipient;
+    uint256 amount;
+}
+
 /// @title IBridgeBase
 /// @notice What the Conflux eSpace vault and the Ethereum gateway share: the validator set and its
 /// rotation, signature bundles, replay protection, chain registry, pausing.
@@ -26,6 +41,30 @@ interface IBridgeBase {
     event GracePeriodSet(uint64 gracePeriod);
     /// @notice `chainId` is now a peer chain whose bridge contract is `remoteContract`.
     event ChainRegistered(uint64 indexed chainId, address indexed remoteContract);
+    /// @notice The window of the rotated-out set was closed early by `account` (admin or pauser).
+    event PreviousSetExpired(uint64 indexed setId, address account);
+    /// @notice A verified release (or unlock) was recorded and may be executed from `executableAt`.
+    event ReleaseDelayed(bytes32 indexed transferId, uint64 executableAt);
+    /// @notice `transferId` is cancelled for ever, by a blocking minority or by the guardian (pauser).
+    event ReleaseCancelled(bytes32 indexed transferId, bool byGuardian);
+    /// @notice A batch item was not executed; `reason` is the selector of the error the single call reverts with.
+    event ReleaseSkipped(bytes32 indexed transferId, bytes4 reason);
+    /// @notice A cancelled transfer went back to its sender on the chain where it began.
+    event Refunded(bytes32 indexed transferId, address indexed token, address indexed recipient, uint256 amount);
+    /// @notice The governor of `token` now applies these values (capacity 0 = no limit).
+    event GovernorSet(address indexed token, uint256 capacity, uint256 refillPerSecond, uint256 largeTransferThreshold);
+    /// @notice A loosening governor change waits for the admin delay; `applyGovernor` applies it from `effectiveAt`.
+    event GovernorChangeScheduled(
+        address indexed token, uint256 capacity, uint256 refillPerSecond, uint256 largeTransferThreshold, uint64 effectiveAt
+    );
+    /// @notice The delay of large or over-limit transfers changed.
+    event DelaySet(uint64 previousDelay, uint64 newDelay);
+    /// @notice A loosening change of the delay or the grace period waits until `effectiveAt`.
+    event ParameterChangeScheduled(bytes32 indexed parameter, uint64 value, uint64 effectiveAt);
+    /// @notice A payout failed (the recipient rejected it): `amount` is credited to `recipient`, who pulls it with `claim`.
+    event PayoutDeferred(bytes32 indexed transferId, address indexed token, address indexed recipient, uint256 amount);
+    /// @notice `account` pulled its credited `amount` of `token` to `to`.
+    event Claimed(address indexed token, address indexed account, address to, uint256 amount);
     /// @notice Bridge operations stopped (same shape as OpenZeppelin Pausable).
     event Paused(address account);
     /// @notice Bridge operations resumed.
@@ -45,6 +84,34 @@ interface IBridgeBase {
     error ExpectedPause();
     error ReentrantCall();
     error GracePeriodTooLong(uint64 gracePeriod, uint64 max);
+    /// @dev transferId differs from keccak256(abi.encode(uint256 srcChainId, remote, uint256 nonce)).
+    error WrongTransferId(bytes32 transferId, bytes32 expected);
+    /// @dev The id was cancelled: it can never be released or unlocked here.
+    error TransferCancelled(bytes32 transferId);
+    /// @dev executeDelayed / guardianCancel on an id that is not delayed.
+    error NotDelayed(bytes32 transferId);
+    /// @dev executeDelayed before the transfer's executableAt.
+    error DelayNotElapsed(bytes32 transferId, uint64 executableAt);
+    /// @dev cancel on an id that was already executed, cancelled or refunded (status as in statusOf).
+    error NotCancellable(bytes32 transferId, uint8 status);
+    /// @dev guardianCancel after the delay ended (then only a blocking minority can cancel).
+    error DelayElapsed(bytes32 transferId, uint64 executableAt);
+    error DelayTooLong(uint64 delay, uint64 max);
+    /// @dev A governor value does not fit its storage (capacity 96 bits, refill and threshold 128 bits).
+    error GovernorValueTooLarge(uint256 value, uint256 max);
+    /// @dev applyGovernor / applyParameter with nothing scheduled, or before its time.
+    error NoChangeDue(uint64 effectiveAt);
+    /// @dev refund for an id this contract did not issue (nonce not yet issued, or id not derived from it).
+    error NotIssuedHere(bytes32 transferId, uint64 nonce);
+    error AlreadyRefunded(bytes32 transferId);
+    error PreviousSetNotActive();
+    error EmptyBatch();
+    error BatchLengthMismatch(uint256 releases, uint256 signatures);
+    error NothingToClaim(address token, address account);
+    /// @dev A payout failed for lack of gas (the submitter's gas limit), not by the recipient: nothing changed.
+    error PayoutOutOfGas();
+    /// @dev The claim payout to `to` failed; the credit is kept.
+    error ClaimFailed(address token, address to, uint256 amount);
 
     // ----------------------------------------------------------- bundle errors
     /// @dev The bundle's length is zero or not a multiple of 65.
@@ -120,6 +187,39 @@ interface IBridgeBase {
 
     function isProcessed(bytes32 transferId) external view returns (bool);
 
+    function statusOf(bytes32 transferId) external view returns (uint8);
+
+    function executeDelayed(bytes32 transferId) external;
+
+    function cancel(bytes32 transferId, bytes calldata signatures) external;
+
+    function guardianCancel(bytes32 transferId) external;
+
+    function refund(Refund calldata refund_, bytes calldata signatures) external;
+
+    function delayedOf(bytes32 transferId)
+        external
+        view
+        returns (address token, address recipient, uint256 amount, uint64 executableAt);
+
+    function governorOf(address token)
+        external
+        view
+        returns (uint256 capacity, uint256 available, uint256 refillPerSecond, uint256 largeTransferThreshold);
+
+    function setGovernor(address token, uint256 capacity, uint256 refillPerSecond, uint256 largeTransferThreshold)
+        external;
+
+    function applyGovernor(address token) external;
+
+    function delay() external view returns (uint64);
+
+    function applyParameter(bytes32 parameter) external;
+
+    function setDelay(uint64 newDelay) external;
+
+    function expirePreviousSet() external;
+
     function registerChain(uint64 chainId, address remoteContract) external;
 
     function remoteContractOf(uint64 chainId) external view returns (address);
@@ -153,8 +253,6 @@ interface IBridgeVault is IBridgeBase {
 
     error TokenAlreadyRegistered(address token);
     error InsufficientLockedBalance(address token, uint256 requested, uint256 locked);
-    /// @dev The native recipient reverted; nothing changed, the same release can be submitted again.
-    error NativeTransferFailed(address recipient, uint256 amount);
     /// @dev lock() was given address(0): use lockNative() for CFX.
     error UseLockNative();
 
@@ -165,6 +263,12 @@ interface IBridgeVault is IBridgeBase {
     function lockNative(address recipient, uint64 dstChainId) external payable returns (bytes32 transferId);
 
     function unlock(Release calldata release, bytes calldata signatures) external;
+
+    function unlockBatch(Release[] calldata releases, bytes[] calldata signatures) external;
+
+    function claim(address token, address to) external;
+
+    function claimable(address token, address account) external view returns (uint256);
 
     function registerToken(address token) external;
 
@@ -209,6 +313,8 @@ interface IBridgeGateway is IBridgeBase {
     function sourceOf(address mirror) external view returns (uint64 srcChainId, address srcToken);
 
     function release(Release calldata release_, bytes calldata signatures) external;
+
+    function releaseBatch(Release[] calldata releases, bytes[] calldata signatures) external;
 
     function burn(address token, uint256 amount, address recipient, uint64 dstChainId)
         external

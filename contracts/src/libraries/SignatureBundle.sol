@@ -50,7 +50,9 @@ library SignatureBundle {
                         mstore(add(buf, 0x60), s)
                     }
                     mstore(0x00, 0)
-                    pop(staticcall(gas(), 1, buf, 0x80, 0x00, 0x20))
+                    // A failed call to the precompile means out of gas, not a bad signature:
+                    // revert, so that a short gas limit can never make a batch skip valid items.
+                    if iszero(staticcall(gas(), 1, buf, 0x80, 0x00, 0x20)) { revert(0, 0) }
                     let signer := mload(0x00)
                     if iszero(signer) {
                         c := 2
@@ -108,6 +110,17 @@ library SignatureBundle {
             }
             code, a, b := run(data, threshold, minJurisdictions, digest, signatures.offset, signatures.length)
         }
+    }
+
+    /// @notice The selector of the custom error matching a non-OK `code` from {check}, and how
+    /// many of (a, b) it takes.
+    function errorOf(uint256 code) internal pure returns (bytes4 selector, uint256 argc) {
+        if (code == ERR_LENGTH) return (IBridgeBase.InvalidSignaturesLength.selector, 1);
+        if (code == ERR_SIGNATURE) return (IBridgeBase.InvalidSignature.selector, 1);
+        if (code == ERR_NOT_ASCENDING) return (IBridgeBase.SignersNotAscending.selector, 1);
+        if (code == ERR_NOT_MEMBER) return (IBridgeBase.SignerNotMember.selector, 2);
+        if (code == ERR_THRESHOLD) return (IBridgeBase.BelowThreshold.selector, 2);
+        return (IBridgeBase.TooFewJurisdictions.selector, 2);
     }
 
     /// @notice Reverts with the custom error matching a non-OK `code` from {check}.

@@ -36,9 +36,9 @@ contract BridgeHandler is BridgeFixture {
     constructor() {
         set = _makeSet("invariant", 7, 3);
         vm.chainId(CONFLUX_CHAIN);
-        vault = new BridgeVault(address(this), set.members, set.jurisdictions, set.threshold, set.minJurisdictions);
+        vault = new BridgeVault(address(this), 0, set.members, set.jurisdictions, set.threshold, set.minJurisdictions);
         vm.chainId(ETHEREUM_CHAIN);
-        gateway = new BridgeGateway(address(this), set.members, set.jurisdictions, set.threshold, set.minJurisdictions);
+        gateway = new BridgeGateway(address(this), 0, set.members, set.jurisdictions, set.threshold, set.minJurisdictions);
         gateway.registerChain(CONFLUX_CHAIN, address(vault));
         vm.chainId(CONFLUX_CHAIN);
         vault.registerChain(ETHEREUM_CHAIN, address(gateway));

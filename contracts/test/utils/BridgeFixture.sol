@@ -13,6 +13,8 @@ abstract contract BridgeFixture is Test {
     uint64 internal constant CONFLUX_CHAIN = 1030;
     uint64 internal constant ETHEREUM_CHAIN = 1;
 
+    uint48 internal constant ADMIN_DELAY = 2 days;
+
     address internal admin = makeAddr("admin");
 
     /// @dev A validator set: keys and addresses sorted by address, jurisdictions aligned.
@@ -92,11 +94,11 @@ abstract contract BridgeFixture is Test {
     }
 
     function _deployVault(ValidatorKeys memory v) internal returns (BridgeVault) {
-        return new BridgeVault(admin, v.members, v.jurisdictions, v.threshold, v.minJurisdictions);
+        return new BridgeVault(admin, ADMIN_DELAY, v.members, v.jurisdictions, v.threshold, v.minJurisdictions);
     }
 
     function _deployGateway(ValidatorKeys memory v) internal returns (BridgeGateway) {
-        return new BridgeGateway(admin, v.members, v.jurisdictions, v.threshold, v.minJurisdictions);
+        return new BridgeGateway(admin, ADMIN_DELAY, v.members, v.jurisdictions, v.threshold, v.minJurisdictions);
     }
 
     function _release(bytes32 id, uint64 srcChainId, uint64 nonce, address token, address recipient, uint256 amount)
@@ -112,6 +114,22 @@ abstract contract BridgeFixture is Test {
             recipient: recipient,
             amount: amount
         });
+    }
+
+    /// @notice The id the contract `remote` on `chainId` gives its transfer `nonce` (what release and unlock require).
+    function _boundId(uint64 chainId, address remote, uint64 nonce) internal pure returns (bytes32) {
+        return keccak256(abi.encode(uint256(chainId), remote, uint256(nonce)));
+    }
+
+    /// @notice A Release whose id is bound to (`srcChainId`, `remote`, nonce); the nonce is taken
+    /// from `seed`, so distinct seeds give distinct transfers.
+    function _boundRelease(uint64 srcChainId, address remote, bytes32 seed, address token, address recipient, uint256 amount)
+        internal
+        pure
+        returns (Release memory)
+    {
+        uint64 nonce = uint64(uint256(seed));
+        return _release(_boundId(srcChainId, remote, nonce), srcChainId, nonce, token, recipient, amount);
     }
 
     function _rotationSigs(IBridgeBase bridge, ValidatorKeys memory current, ValidatorKeys memory next, uint64 setId)
