@@ -122,13 +122,13 @@ abstract contract BridgeFixture is Test {
     }
 
     /// @notice A Release whose id is bound to (`srcChainId`, `remote`, nonce); the nonce is taken
-    /// from `seed`, so distinct seeds give distinct transfers.
+    /// derived from `seed` (hashed), so distinct seeds give distinct transfers.
     function _boundRelease(uint64 srcChainId, address remote, bytes32 seed, address token, address recipient, uint256 amount)
         internal
         pure
         returns (Release memory)
     {
-        uint64 nonce = uint64(uint256(seed));
+        uint64 nonce = uint64(uint256(keccak256(abi.encode(seed))));
         return _release(_boundId(srcChainId, remote, nonce), srcChainId, nonce, token, recipient, amount);
     }
 
