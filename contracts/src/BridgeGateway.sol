@@ -10,8 +10,10 @@ import {MirroredToken} from "./MirroredToken.sol";
 /// @notice Ethereum side of the bridge. Mints a MirroredToken per source token against Releases
 /// signed by a quorum (at once, or after the delay when the token's governor says so), and burns
 /// mirrors to send value back to the source chain.
-/// @dev A mirror's registration and its source chain live in ONE slot (`_sources`), so a release
-/// proves "registered mirror" and "its source chain" with one SLOAD. No reentrancy guard on
+/// @dev A mirror's source chain is the tag of its governor word (TokenBucket), so a release proves
+/// "registered mirror", "its source chain" and the bucket with ONE cold SLOAD; source chain ids
+/// are therefore below 2^32 (Ethereum 1, Sepolia 11155111, Conflux 1030 and 71 all are).
+/// `_sources` keeps the full (chain, token) pair for views and burns. No reentrancy guard on
 /// release: it calls only mirrors this contract deployed.
 contract BridgeGateway is BridgeBase, IBridgeGateway {
     /// @notice Deploys this gateway's mirrors (created by the constructor).
@@ -48,11 +50,13 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
         string calldata symbol,
         uint8 decimals
     ) external onlyRole(DEFAULT_ADMIN_ROLE) returns (address mirror) {
+        if (srcChainId > type(uint32).max) revert InvalidChainId(srcChainId);
         if (_remoteOf(srcChainId) == address(0)) revert ChainNotRegistered(srcChainId);
         if (_mirrors[srcChainId][srcToken] != address(0)) revert TokenAlreadyRegistered(srcChainId, srcToken);
         mirror = mirrorFactory.create(name, symbol, decimals);
         _mirrors[srcChainId][srcToken] = mirror;
         _sources[mirror] = (uint256(srcChainId) << 160) | uint256(uint160(srcToken));
+        _setTag(mirror, uint32(srcChainId));
         emit TokenRegistered(srcChainId, srcToken, mirror, decimals);
     }
 
@@ -94,13 +98,13 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
             return _fail(strict, transferId, ZeroRecipient.selector, 0, 0, 0, 0);
         }
         if (amount == 0) return _fail(strict, transferId, ZeroAmount.selector, 0, 0, 0, 0);
-        uint256 source = _sources[token];
-        if (source == 0) {
+        uint64 mirrorChain = _tagOf(token);
+        if (mirrorChain == 0) {
             return _fail(strict, transferId, TokenNotRegistered.selector, 1, uint160(token), 0, 0);
         }
         uint64 srcChainId = release_.srcChainId;
-        if (uint64(source >> 160) != srcChainId) {
-            return _fail(strict, transferId, WrongSourceChain.selector, 2, srcChainId, uint64(source >> 160), 0);
+        if (mirrorChain != srcChainId) {
+            return _fail(strict, transferId, WrongSourceChain.selector, 2, srcChainId, mirrorChain, 0);
         }
         if (!_admit(release_, signatures, core, strict)) return false;
         if (_govern(transferId, token, recipient, amount)) _deliver(transferId, token, recipient, amount);

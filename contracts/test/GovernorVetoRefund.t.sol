@@ -193,10 +193,13 @@ contract GovernorVetoRefundTest is BridgeFixture {
             abi.encodeWithSelector(IBridgeBase.GovernorValueTooLarge.selector, uint256(1) << 128, type(uint128).max)
         );
         gateway.setGovernor(address(mirror), 1, uint256(1) << 128, 0);
-        vm.expectRevert(
-            abi.encodeWithSelector(IBridgeBase.GovernorValueTooLarge.selector, uint256(1) << 128, type(uint128).max)
-        );
+        // limits are stored as mantissa (< 2^24) * 10^exponent, never rounded
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.GovernorValueNotRepresentable.selector, 1_234_567_891));
+        gateway.setGovernor(address(mirror), 1, 0, 1_234_567_891);
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.GovernorValueNotRepresentable.selector, uint256(1) << 128));
         gateway.setGovernor(address(mirror), 1, 0, uint256(1) << 128);
+        gateway.setGovernor(address(mirror), 1, 0, 0); // tighten to a tiny bucket first
+        gateway.setGovernor(address(mirror), 1, 0, 1);
         vm.stopPrank();
         bytes32 role = gateway.DEFAULT_ADMIN_ROLE();
         vm.prank(bob);
@@ -236,8 +239,9 @@ contract GovernorVetoRefundTest is BridgeFixture {
         uint256 seed,
         uint8 steps
     ) public {
-        capacity = uint96(bound(capacity, 1, 1e30));
-        refill = uint64(bound(refill, 0, 1e20));
+        // representable limits: mantissa (< 2^24) * 10^exponent
+        capacity = uint96(bound(capacity, 1, (1 << 24) - 1) * 10 ** (uint256(capacity) % 13));
+        refill = uint64(bound(refill, 0, (1 << 24) - 1) * 10 ** (uint256(refill) % 8));
         steps = uint8(bound(steps, 1, 24));
         // a mirror with no governor yet: any setting is a tightening and applies at once
         vm.startPrank(admin);
@@ -258,6 +262,31 @@ contract GovernorVetoRefundTest is BridgeFixture {
         }
         assertLe(immediate, uint256(capacity) + uint256(refill) * (block.timestamp - start));
         assertEq(mirror.totalSupply(), immediate);
+    }
+
+    function test_setGovernor_acceptsRoundLimits() public {
+        vm.prank(admin);
+        gateway.setGovernor(address(mirror), 500, 5, 300);
+        MirroredToken hkd;
+        vm.startPrank(admin);
+        hkd = MirroredToken(gateway.registerToken(CONFLUX_CHAIN, makeAddr("axhkd"), "AxHKD", "AxHKD", 6));
+        // 1.5 million HKD capacity, 25 HKD per second, 250,000 HKD threshold (6 decimals)
+        gateway.setGovernor(address(hkd), 1_500_000e6, 25e6, 250_000e6);
+        vm.stopPrank();
+        (uint256 capacity, uint256 available, uint256 refill, uint256 threshold) = gateway.governorOf(address(hkd));
+        assertEq(capacity, 1_500_000e6);
+        assertEq(available, 1_500_000e6);
+        assertEq(refill, 25e6);
+        assertEq(threshold, 250_000e6);
+    }
+
+    function test_registerToken_refusesSourceChainIdsOf32BitsOrMore() public {
+        uint64 big = uint64(1) << 32;
+        vm.startPrank(admin);
+        gateway.registerChain(big, vaultRemote);
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.InvalidChainId.selector, big));
+        gateway.registerToken(big, makeAddr("x"), "X", "X", 18);
+        vm.stopPrank();
     }
 
     // -------------------------------------------------------------------- veto

@@ -7,6 +7,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
 import {IBridgeBase, Refund, Release} from "../interfaces/IBridge.sol";
 import {SignatureBundle} from "../libraries/SignatureBundle.sol";
+import {TokenBucket} from "../libraries/TokenBucket.sol";
 import {ValidatorSetData} from "../libraries/ValidatorSetData.sol";
 import {ValidatorSetFactory} from "../ValidatorSetFactory.sol";
 
@@ -67,22 +68,13 @@ abstract contract BridgeBase is IBridgeBase, AccessControlDefaultAdminRules, EIP
         uint8 minJurisdictions;
     }
 
-    /// @dev Governor of one token. Slot 0 (read and written by every governed release): what is
-    /// available at `updatedAt` and the capacity; slot 1: the refill rate and the threshold.
-    struct Bucket {
-        uint96 available;
-        uint64 updatedAt;
-        uint96 capacity;
-        uint128 refillPerSecond;
-        uint128 largeTransferThreshold;
-    }
-
-    /// @dev A loosening governor change waiting for the admin delay (effectiveAt == 0: none).
+    /// @dev A loosening governor change waiting for the admin delay (effectiveAt == 0: none);
+    /// the three limits in TokenBucket's compact form.
     struct PendingGovernor {
-        uint96 capacity;
+        uint32 capacity;
+        uint32 refillPerSecond;
+        uint32 largeTransferThreshold;
         uint64 effectiveAt;
-        uint128 refillPerSecond;
-        uint128 largeTransferThreshold;
     }
 
     /// @dev A verified transfer waiting for its delay.
@@ -110,7 +102,8 @@ abstract contract BridgeBase is IBridgeBase, AccessControlDefaultAdminRules, EIP
     mapping(bytes32 transferId => uint8) private _status;
     mapping(bytes32 transferId => Delayed) private _delayed;
     mapping(uint64 chainId => address remoteContract) private _remotes;
-    mapping(address token => Bucket) private _buckets;
+    /// @dev token => its governor word (TokenBucket layout).
+    mapping(address token => uint256) private _buckets;
     mapping(address token => PendingGovernor) private _pendingGovernors;
     mapping(bytes32 parameter => PendingParameter) private _pendingParameters;
 
@@ -249,6 +242,8 @@ abstract contract BridgeBase is IBridgeBase, AccessControlDefaultAdminRules, EIP
     /// turns it off for that token (no limit, no threshold). A change that only tightens
     /// (smaller capacity, slower refill, lower threshold, or any limit where there was none)
     /// applies at once; any loosening waits for the admin delay and is applied by `applyGovernor`.
+    /// Each value must be exactly mantissa * 10^exponent with a mantissa below 2^24 (e.g.
+    /// 1,500,000.000000 HKD = 15 * 10^11): limits are stored compactly, never rounded.
     /// @param capacity Most that may execute at once when the bucket is full (< 2^96).
     /// @param refillPerSecond What the bucket regains per second, up to capacity (< 2^128).
     /// @param largeTransferThreshold Transfers of at least this amount are always delayed; 0 = no threshold.
@@ -258,19 +253,18 @@ abstract contract BridgeBase is IBridgeBase, AccessControlDefaultAdminRules, EIP
     {
         if (capacity > type(uint96).max) revert GovernorValueTooLarge(capacity, type(uint96).max);
         if (refillPerSecond > type(uint128).max) revert GovernorValueTooLarge(refillPerSecond, type(uint128).max);
-        if (largeTransferThreshold > type(uint128).max) {
-            revert GovernorValueTooLarge(largeTransferThreshold, type(uint128).max);
-        }
-        Bucket memory b = _buckets[token];
-        if (_loosens(b, capacity, refillPerSecond, largeTransferThreshold)) {
+        uint32 c = _compact(capacity);
+        uint32 r = _compact(refillPerSecond);
+        uint32 t = _compact(largeTransferThreshold);
+        uint256 word = _buckets[token];
+        if (_loosens(word, capacity, refillPerSecond, largeTransferThreshold)) {
             uint64 effectiveAt = uint64(block.timestamp) + uint64(defaultAdminDelay());
-            _pendingGovernors[token] = PendingGovernor(
-                uint96(capacity), effectiveAt, uint128(refillPerSecond), uint128(largeTransferThreshold)
-            );
+            _pendingGovernors[token] = PendingGovernor(c, r, t, effectiveAt);
             emit GovernorChangeScheduled(token, capacity, refillPerSecond, largeTransferThreshold, effectiveAt);
         } else {
             delete _pendingGovernors[token];
-            _applyGovernor(token, b, capacity, refillPerSecond, largeTransferThreshold);
+            _buckets[token] = TokenBucket.configure(word, c, r, t, block.timestamp);
+            emit GovernorSet(token, capacity, refillPerSecond, largeTransferThreshold);
         }
     }
 
@@ -279,7 +273,14 @@ abstract contract BridgeBase is IBridgeBase, AccessControlDefaultAdminRules, EIP
         PendingGovernor memory p = _pendingGovernors[token];
         if (p.effectiveAt == 0 || block.timestamp < p.effectiveAt) revert NoChangeDue(p.effectiveAt);
         delete _pendingGovernors[token];
-        _applyGovernor(token, _buckets[token], p.capacity, p.refillPerSecond, p.largeTransferThreshold);
+        _buckets[token] =
+            TokenBucket.configure(_buckets[token], p.capacity, p.refillPerSecond, p.largeTransferThreshold, block.timestamp);
+        emit GovernorSet(
+            token,
+            TokenBucket.decode(p.capacity),
+            TokenBucket.decode(p.refillPerSecond),
+            TokenBucket.decode(p.largeTransferThreshold)
+        );
     }
 
     /// @notice The governor of `token` with the refill applied up to now (capacity 0 = no limit).
@@ -288,8 +289,13 @@ abstract contract BridgeBase is IBridgeBase, AccessControlDefaultAdminRules, EIP
         view
         returns (uint256 capacity, uint256 available, uint256 refillPerSecond, uint256 largeTransferThreshold)
     {
-        Bucket memory b = _buckets[token];
-        return (b.capacity, _refilled(b), b.refillPerSecond, b.largeTransferThreshold);
+        uint256 word = _buckets[token];
+        return (
+            TokenBucket.capacityOf(word),
+            TokenBucket.availableAt(word, block.timestamp),
+            TokenBucket.refillOf(word),
+            TokenBucket.thresholdOf(word)
+        );
     }
 
     /// @notice The loosening governor change waiting for `token` (effectiveAt 0 = none).
@@ -299,7 +305,12 @@ abstract contract BridgeBase is IBridgeBase, AccessControlDefaultAdminRules, EIP
         returns (uint256 capacity, uint256 refillPerSecond, uint256 largeTransferThreshold, uint64 effectiveAt)
     {
         PendingGovernor memory p = _pendingGovernors[token];
-        return (p.capacity, p.refillPerSecond, p.largeTransferThreshold, p.effectiveAt);
+        return (
+            TokenBucket.decode(p.capacity),
+            TokenBucket.decode(p.refillPerSecond),
+            TokenBucket.decode(p.largeTransferThreshold),
+            p.effectiveAt
+        );
     }
 
     /// @notice Sets the delay of transfers that exceed the bucket or reach the threshold; applies
@@ -599,52 +610,39 @@ abstract contract BridgeBase is IBridgeBase, AccessControlDefaultAdminRules, EIP
 
     /// @dev Consumes `amount` from `token`'s bucket when it fits and is below the threshold.
     function _takeFromBucket(address token, uint256 amount) private returns (bool) {
-        Bucket storage bucket = _buckets[token];
-        uint256 capacity = bucket.capacity;
-        if (capacity == 0) return true;
-        uint256 threshold = bucket.largeTransferThreshold;
-        if (threshold != 0 && amount >= threshold) return false;
-        uint256 elapsed = block.timestamp - bucket.updatedAt;
-        uint256 available = bucket.available + elapsed * bucket.refillPerSecond;
-        if (available > capacity) available = capacity;
-        if (amount > available) return false;
-        unchecked {
-            available -= amount;
-        }
-        // One SSTORE of slot 0: available | updatedAt | capacity.
-        bucket.available = uint96(available);
-        bucket.updatedAt = uint64(block.timestamp);
-        return true;
+        uint256 word = _buckets[token];
+        (bool ok, uint256 next) = TokenBucket.take(word, amount, block.timestamp);
+        if (next != word) _buckets[token] = next;
+        return ok;
     }
 
-    function _refilled(Bucket memory b) private view returns (uint256 available) {
-        available = b.available + (block.timestamp - b.updatedAt) * b.refillPerSecond;
-        if (available > b.capacity) available = b.capacity;
+    function _compact(uint256 value) private pure returns (uint32 packed) {
+        bool exact;
+        (packed, exact) = TokenBucket.encode(value);
+        if (!exact) revert GovernorValueNotRepresentable(value);
     }
 
     /// @dev Whether a governor change loosens any dimension (capacity 0 = no limit, threshold 0 = none).
-    function _loosens(Bucket memory b, uint256 capacity, uint256 refill, uint256 threshold)
+    function _loosens(uint256 word, uint256 capacity, uint256 refill, uint256 threshold)
         private
         pure
         returns (bool)
     {
-        if (b.capacity == 0) return false; // from no limit, every setting tightens
-        if (capacity == 0 || capacity > b.capacity) return true;
-        if (refill > b.refillPerSecond) return true;
-        if (b.largeTransferThreshold != 0 && (threshold == 0 || threshold > b.largeTransferThreshold)) return true;
-        return false;
+        uint256 oldCapacity = TokenBucket.capacityOf(word);
+        if (oldCapacity == 0) return false; // from no limit, every setting tightens
+        if (capacity == 0 || capacity > oldCapacity) return true;
+        if (refill > TokenBucket.refillOf(word)) return true;
+        uint256 oldThreshold = TokenBucket.thresholdOf(word);
+        return oldThreshold != 0 && (threshold == 0 || threshold > oldThreshold);
     }
 
-    function _applyGovernor(address token, Bucket memory b, uint256 capacity, uint256 refill, uint256 threshold)
-        private
-    {
-        // Refill under the old rule up to now; a bucket that had no limit starts full.
-        uint256 available = b.capacity == 0 ? capacity : _refilled(b);
-        if (available > capacity) available = capacity;
-        _buckets[token] = Bucket(
-            uint96(available), uint64(block.timestamp), uint96(capacity), uint128(refill), uint128(threshold)
-        );
-        emit GovernorSet(token, capacity, refill, threshold);
+    /// @dev The per-token tag (TokenBucket bits 224..255) a derived contract keeps next to the bucket.
+    function _tagOf(address token) internal view returns (uint32) {
+        return TokenBucket.tagOf(_buckets[token]);
+    }
+
+    function _setTag(address token, uint32 tag) internal {
+        _buckets[token] = TokenBucket.withTag(_buckets[token], tag);
     }
 
     function _schedule(bytes32 parameter, uint64 value) private {

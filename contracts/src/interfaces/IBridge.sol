@@ -97,8 +97,10 @@ interface IBridgeBase {
     /// @dev guardianCancel after the delay ended (then only a blocking minority can cancel).
     error DelayElapsed(bytes32 transferId, uint64 executableAt);
     error DelayTooLong(uint64 delay, uint64 max);
-    /// @dev A governor value does not fit its storage (capacity 96 bits, refill and threshold 128 bits).
+    /// @dev A governor value is too large (capacity below 2^96, refill below 2^128).
     error GovernorValueTooLarge(uint256 value, uint256 max);
+    /// @dev A governor value is not mantissa * 10^exponent with a mantissa below 2^24.
+    error GovernorValueNotRepresentable(uint256 value);
     /// @dev applyGovernor / applyParameter with nothing scheduled, or before its time.
     error NoChangeDue(uint64 effectiveAt);
     /// @dev refund for an id this contract did not issue (nonce not yet issued, or id not derived from it).
