@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {BridgeVault} from "../src/BridgeVault.sol";
-import {Release} from "../src/interfaces/IBridge.sol";
+import {Refund, Release} from "../src/interfaces/IBridge.sol";
 import {BridgeFixture} from "./utils/BridgeFixture.sol";
 
 /// @notice Checks the contracts' EIP-712 hashing and signature path against the shared vectors in
@@ -85,5 +85,51 @@ contract Eip712VectorsTest is BridgeFixture {
             ++count;
         }
         assertGt(count, 0, "no rotation vectors");
+    }
+
+    function test_cancelAndRefundTypehashes_matchVectors() public {
+        BridgeVault vault = _deployVault(_makeSet("v", 1, 1));
+        assertEq(vault.CANCEL_TYPEHASH(), vm.parseJsonBytes32(json, ".cancelTypehash"));
+        assertEq(vault.REFUND_TYPEHASH(), vm.parseJsonBytes32(json, ".refundTypehash"));
+    }
+
+    function test_hashCancel_matchesVectors() public {
+        uint256 count;
+        for (uint256 i; vm.keyExistsJson(json, string.concat(".cancel_cases[", vm.toString(i), "]")); ++i) {
+            string memory c = string.concat(".cancel_cases[", vm.toString(i), "]");
+            uint256 snapshot = vm.snapshotState();
+            BridgeVault vault = _deployAt(string.concat(c, ".domain"), vm.parseJsonAddress(json, string.concat(c, ".signer")));
+            bytes32 digest = vm.parseJsonBytes32(json, string.concat(c, ".digest"));
+            assertEq(vault.hashCancel(vm.parseJsonBytes32(json, string.concat(c, ".cancel.transferId"))), digest);
+            // a 1-of-1 set: n - threshold + 1 = 1 signature is a blocking minority
+            vault.verifySignatures(digest, vm.parseJsonBytes(json, string.concat(c, ".signature")));
+            vm.revertToState(snapshot);
+            ++count;
+        }
+        assertGt(count, 0, "no cancel vectors");
+    }
+
+    function test_hashRefund_matchesVectors() public {
+        uint256 count;
+        for (uint256 i; vm.keyExistsJson(json, string.concat(".refund_cases[", vm.toString(i), "]")); ++i) {
+            string memory c = string.concat(".refund_cases[", vm.toString(i), "]");
+            uint256 snapshot = vm.snapshotState();
+            BridgeVault vault = _deployAt(string.concat(c, ".domain"), vm.parseJsonAddress(json, string.concat(c, ".signer")));
+            Refund memory f = Refund({
+                transferId: vm.parseJsonBytes32(json, string.concat(c, ".refund.transferId")),
+                nonce: 12345, // not signed: any nonce gives the same digest
+                token: vm.parseJsonAddress(json, string.concat(c, ".refund.token")),
+                recipient: vm.parseJsonAddress(json, string.concat(c, ".refund.recipient")),
+                amount: vm.parseUint(vm.parseJsonString(json, string.concat(c, ".refund.amount")))
+            });
+            bytes32 digest = vm.parseJsonBytes32(json, string.concat(c, ".digest"));
+            assertEq(vault.hashRefund(f), digest);
+            f.nonce = 1;
+            assertEq(vault.hashRefund(f), digest);
+            vault.verifySignatures(digest, vm.parseJsonBytes(json, string.concat(c, ".signature")));
+            vm.revertToState(snapshot);
+            ++count;
+        }
+        assertGt(count, 0, "no refund vectors");
     }
 }

@@ -11,8 +11,12 @@ from typing import Any
 import pytest
 
 from relayer.domain.digest import (
+    CANCEL_TYPEHASH,
+    REFUND_TYPEHASH,
     RELEASE_TYPEHASH,
+    cancel_digest,
     domain_separator,
+    refund_digest,
     release_digest,
     release_struct_hash,
     validator_set_update_digest,
@@ -99,3 +103,30 @@ def test_vectors_cover_the_edge_cases() -> None:
     assert 2**64 - 1 in {r["nonce"] for r in releases}
     assert "0x" + "00" * 20 in {r["token"] for r in releases}
     assert len({c["domain"]["verifyingContract"] for c in VECTORS["cases"]}) >= 3
+
+
+def test_cancel_and_refund_typehashes_match() -> None:
+    assert _hex(VECTORS["cancelTypehash"]) == CANCEL_TYPEHASH
+    assert _hex(VECTORS["refundTypehash"]) == REFUND_TYPEHASH
+
+
+@pytest.mark.parametrize("case", VECTORS["cancel_cases"], ids=lambda c: c["name"])
+def test_cancel_case(case: dict[str, Any]) -> None:
+    digest = cancel_digest(_domain(case["domain"]), parse_hash32(case["cancel"]["transferId"]))
+    assert digest == _hex(case["digest"])
+    assert recover_signer(digest, _hex(case["signature"])) == parse_address(case["signer"])
+
+
+@pytest.mark.parametrize("case", VECTORS["refund_cases"], ids=lambda c: c["name"])
+def test_refund_case(case: dict[str, Any]) -> None:
+    raw = case["refund"]
+    digest = refund_digest(
+        _domain(case["domain"]),
+        parse_hash32(raw["transferId"]),
+        parse_address(raw["token"]),
+        parse_address(raw["recipient"]),
+        int(raw["amount"]),
+    )
+    assert digest == _hex(case["digest"])
+    assert recover_signer(digest, _hex(case["signature"])) == parse_address(case["signer"])
+    assert sign_digest(_hex(case["privateKey"]), digest) == _hex(case["signature"])

@@ -55,6 +55,13 @@ RELEASE_FIELDS = [
     {"name": "recipient", "type": "address"},
     {"name": "amount", "type": "uint256"},
 ]
+CANCEL_FIELDS = [{"name": "transferId", "type": "bytes32"}]
+REFUND_FIELDS = [
+    {"name": "transferId", "type": "bytes32"},
+    {"name": "token", "type": "address"},
+    {"name": "recipient", "type": "address"},
+    {"name": "amount", "type": "uint256"},
+]
 UPDATE_FIELDS = [
     {"name": "setId", "type": "uint64"},
     {"name": "members", "type": "address[]"},
@@ -128,6 +135,22 @@ ROTATIONS: tuple[tuple[str, int, str, int, tuple[int, ...], tuple[str, ...], int
         4,
     ),
     ("max_set_id_sepolia", 11155111, MAX_ADDR, U64_MAX, (4, 5, 6), ("US", "US", "DE"), 3, 2),
+)
+
+
+# (name, chainId, verifyingContract, transferId, key index)
+CANCELS: tuple[tuple[str, int, str, str, int], ...] = (
+    ("cancel_on_ethereum", 1, GATEWAY, _tid("t1"), 0),
+    ("cancel_on_conflux", 1030, VAULT, _tid("t4"), 1),
+    ("cancel_extremes", 11155111, MAX_ADDR, "0x" + "ff" * 32, 2),
+)
+
+# (name, chainId, verifyingContract (where the transfer began), transferId, token, recipient,
+#  amount, key index)
+REFUNDS: tuple[tuple[str, int, str, str, str, str, int, int], ...] = (
+    ("refund_lock_on_conflux", 1030, VAULT, _tid("lock-1"), USDT, ALICE, 10**6, 3),
+    ("refund_native_lock", 71, VAULT, _tid("lock-2"), ZERO, BOB, 1, 4),
+    ("refund_burn_on_ethereum", 1, GATEWAY, _tid("burn-1"), USDT, ALICE, U256_MAX, 5),
 )
 
 
@@ -207,11 +230,52 @@ def rotation_case(
     }
 
 
+def _signed_case(
+    primary: str,
+    fields: list[dict[str, str]],
+    domain: dict[str, Any],
+    message: dict[str, Any],
+    key_ix: int,
+) -> dict[str, Any]:
+    signable = _signable(primary, fields, domain, message)
+    key = ANVIL_KEYS[key_ix]
+    signed = Account.sign_message(signable, key)
+    return {
+        "domain": domain,
+        "structHash": "0x" + signable.body.hex(),
+        "digest": "0x" + bytes(signed.message_hash).hex(),
+        "privateKey": key,
+        "signer": _address(key),
+        "signature": "0x" + bytes(signed.signature).hex(),
+    }
+
+
+def cancel_case(spec: tuple[str, int, str, str, int]) -> dict[str, Any]:
+    name, chain_id, contract, tid, key_ix = spec
+    message = {"transferId": tid}
+    case = _signed_case("Cancel", CANCEL_FIELDS, _domain(chain_id, contract), message, key_ix)
+    return {"name": name, "cancel": message, **case}
+
+
+def refund_case(spec: tuple[str, int, str, str, str, str, int, int]) -> dict[str, Any]:
+    name, chain_id, contract, tid, token, recipient, amount, key_ix = spec
+    message = {"transferId": tid, "token": token, "recipient": recipient, "amount": amount}
+    case = _signed_case("Refund", REFUND_FIELDS, _domain(chain_id, contract), message, key_ix)
+    return {"name": name, "refund": {**message, "amount": str(amount)}, **case}
+
+
 def build() -> dict[str, Any]:
     return {
         "typehash": "0x" + keccak(text=RELEASE_TYPE).hex(),
+        "cancelTypehash": "0x" + keccak(text="Cancel(bytes32 transferId)").hex(),
+        "refundTypehash": "0x"
+        + keccak(
+            text="Refund(bytes32 transferId,address token,address recipient,uint256 amount)"
+        ).hex(),
         "cases": [release_case(spec) for spec in RELEASES],
         "rotation_cases": [rotation_case(spec) for spec in ROTATIONS],
+        "cancel_cases": [cancel_case(spec) for spec in CANCELS],
+        "refund_cases": [refund_case(spec) for spec in REFUNDS],
     }
 
 
