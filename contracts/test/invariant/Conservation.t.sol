@@ -3,24 +3,28 @@ pragma solidity ^0.8.24;
 
 import {BridgeGateway} from "../../src/BridgeGateway.sol";
 import {BridgeVault} from "../../src/BridgeVault.sol";
-import {Release} from "../../src/interfaces/IBridge.sol";
+import {Refund, Release} from "../../src/interfaces/IBridge.sol";
 import {MirroredToken} from "../../src/MirroredToken.sol";
 import {FeeOnTransferToken} from "../../src/test-tokens/FeeOnTransferToken.sol";
 import {TestToken} from "../../src/test-tokens/TestToken.sol";
 import {BridgeFixture} from "../utils/BridgeFixture.sol";
 
 /// @notice Plays both chains in one EVM (vm.chainId switches between them) with honest validators
-/// that sign exactly what was locked / burned, plus a submitter that replays and forges.
+/// that sign exactly what was locked / burned, a submitter that replays, forges and batches, a
+/// governor that delays, a minority that vetoes (then the source refunds), rotations with
+/// expiry of the previous set, and pauses. Native CFX and a fee-on-transfer token take part.
 contract BridgeHandler is BridgeFixture {
     BridgeVault public vault;
     BridgeGateway public gateway;
-    address[] public tokens; // source tokens on the vault side
+    address[] public tokens; // source tokens on the vault side (address(0) = CFX)
     mapping(address => address) public mirrorFor;
     ValidatorKeys internal set;
+    uint256 internal rotations_;
 
     struct Pending {
         Release release;
-        bool done;
+        address sender; // for a refund
+        bool done; // executed, delayed or cancelled: no longer relayed as new
     }
 
     Pending[] internal toEthereum; // locks waiting for release
@@ -28,10 +32,29 @@ contract BridgeHandler is BridgeFixture {
     address[] internal actors;
 
     mapping(bytes32 => uint256) public executions;
+    mapping(bytes32 => bool) public wasCancelled;
+    mapping(bytes32 => bool) public wasRefunded;
+    /// @notice Mirror amount delayed on the gateway and not yet executed or cancelled, per source token.
+    mapping(address => uint256) public delayedOnGateway;
     uint256 public maxExecutions;
     uint256 public forgedSuccesses;
+    uint256 public executedAfterCancel;
+    uint256 public executedAndRefunded;
     uint256 public releases;
     uint256 public unlocks;
+    uint256 public delays;
+    uint256 public delayedExecutions;
+    uint256 public cancels;
+    uint256 public refunds;
+    uint256 public batches;
+    uint256 public rotations;
+    uint256 public expiries;
+    uint256 public pauses;
+    uint256 public nativeLocks;
+
+    uint256 internal constant CAPACITY = 5e23;
+    uint256 internal constant REFILL = 1e18;
+    uint256 internal constant THRESHOLD = 3e23;
 
     constructor() {
         set = _makeSet("invariant", 7, 3);
@@ -40,25 +63,35 @@ contract BridgeHandler is BridgeFixture {
         vm.chainId(ETHEREUM_CHAIN);
         gateway = new BridgeGateway(address(this), 0, set.members, set.jurisdictions, set.threshold, set.minJurisdictions);
         gateway.registerChain(CONFLUX_CHAIN, address(vault));
+        gateway.setDelay(1 hours);
+        gateway.applyParameter("delay");
         vm.chainId(CONFLUX_CHAIN);
         vault.registerChain(ETHEREUM_CHAIN, address(gateway));
+        vault.setDelay(1 hours);
+        vault.applyParameter("delay");
 
         TestToken plain = new TestToken("Plain", "PLN", 18);
         FeeOnTransferToken fee = new FeeOnTransferToken("Fee", "FEE", 6, 250);
         tokens.push(address(plain));
         tokens.push(address(fee));
+        tokens.push(address(0));
         for (uint256 i; i < 3; ++i) {
             actors.push(makeAddr(string(abi.encode("actor", i))));
+            vm.deal(actors[i], 1e30);
         }
         for (uint256 t; t < tokens.length; ++t) {
-            vault.registerToken(tokens[t]);
+            address token = tokens[t];
+            vault.registerToken(token);
+            vault.setGovernor(token, CAPACITY, REFILL, THRESHOLD);
             vm.chainId(ETHEREUM_CHAIN);
-            mirrorFor[tokens[t]] = gateway.registerToken(CONFLUX_CHAIN, tokens[t], "M", "M", 18);
+            mirrorFor[token] = gateway.registerToken(CONFLUX_CHAIN, token, "M", "M", 18);
+            gateway.setGovernor(mirrorFor[token], CAPACITY, REFILL, THRESHOLD);
             vm.chainId(CONFLUX_CHAIN);
+            if (token == address(0)) continue;
             for (uint256 a; a < actors.length; ++a) {
-                TestToken(tokens[t]).mint(actors[a], 1e30);
+                TestToken(token).mint(actors[a], 1e30);
                 vm.prank(actors[a]);
-                TestToken(tokens[t]).approve(address(vault), type(uint256).max);
+                TestToken(token).approve(address(vault), type(uint256).max);
             }
         }
     }
@@ -67,33 +100,34 @@ contract BridgeHandler is BridgeFixture {
         return tokens.length;
     }
 
+    // ------------------------------------------------------------------ source
+
     function lock(uint256 tokenSeed, uint256 actorSeed, uint256 amount) external {
         vm.chainId(CONFLUX_CHAIN);
         address token = tokens[tokenSeed % tokens.length];
         address actor = actors[actorSeed % actors.length];
-        amount = bound(amount, 1, 1e24);
+        amount = bound(amount, 1, 4e23);
         uint256 before = vault.lockedBalance(token);
+        bytes32 id;
         vm.prank(actor);
-        try vault.lock(token, amount, actor, ETHEREUM_CHAIN) returns (bytes32 id) {
-            uint256 received = vault.lockedBalance(token) - before;
-            toEthereum.push(
-                Pending(_release(id, CONFLUX_CHAIN, vault.nextNonce() - 1, mirrorFor[token], actor, received), false)
-            );
-        } catch {}
-    }
-
-    function relayToEthereum(uint256 index, bool replay) external {
-        if (toEthereum.length == 0) return;
-        vm.chainId(ETHEREUM_CHAIN);
-        Pending storage p = toEthereum[index % toEthereum.length];
-        if (p.done && !replay) return;
-        Release memory r = p.release;
-        bytes memory sigs = _bundle(gateway.hashRelease(r), _quorumKeys(set));
-        try gateway.release(r, sigs) {
-            ++releases;
-            p.done = true;
-            _executed(r.transferId);
-        } catch {}
+        if (token == address(0)) {
+            try vault.lockNative{value: amount}(actor, ETHEREUM_CHAIN) returns (bytes32 got) {
+                id = got;
+                ++nativeLocks;
+            } catch {
+                return;
+            }
+        } else {
+            try vault.lock(token, amount, actor, ETHEREUM_CHAIN) returns (bytes32 got) {
+                id = got;
+            } catch {
+                return;
+            }
+        }
+        uint256 received = vault.lockedBalance(token) - before;
+        toEthereum.push(
+            Pending(_release(id, CONFLUX_CHAIN, vault.nextNonce() - 1, mirrorFor[token], actor, received), actor, false)
+        );
     }
 
     function burn(uint256 tokenSeed, uint256 actorSeed, uint256 amount) external {
@@ -105,21 +139,114 @@ contract BridgeHandler is BridgeFixture {
         if (balance == 0) return;
         amount = bound(amount, 1, balance);
         vm.prank(actor);
-        bytes32 id = gateway.burn(mirror, amount, actor, CONFLUX_CHAIN);
-        toConflux.push(Pending(_release(id, ETHEREUM_CHAIN, gateway.nextNonce() - 1, token, actor, amount), false));
+        try gateway.burn(mirror, amount, actor, CONFLUX_CHAIN) returns (bytes32 id) {
+            toConflux.push(
+                Pending(_release(id, ETHEREUM_CHAIN, gateway.nextNonce() - 1, token, actor, amount), actor, false)
+            );
+        } catch {}
+    }
+
+    // ------------------------------------------------------------- destination
+
+    function relayToEthereum(uint256 index, bool replay) external {
+        if (toEthereum.length == 0) return;
+        Pending storage p = toEthereum[index % toEthereum.length];
+        if (p.done && !replay) return;
+        vm.chainId(ETHEREUM_CHAIN);
+        Release memory r = p.release;
+        try gateway.release(r, _bundle(gateway.hashRelease(r), _quorumKeys(set))) {
+            p.done = true;
+            _afterGatewayAdmit(r);
+        } catch {}
     }
 
     function relayToConflux(uint256 index, bool replay) external {
         if (toConflux.length == 0) return;
-        vm.chainId(CONFLUX_CHAIN);
         Pending storage p = toConflux[index % toConflux.length];
         if (p.done && !replay) return;
+        vm.chainId(CONFLUX_CHAIN);
         Release memory r = p.release;
-        bytes memory sigs = _bundle(vault.hashRelease(r), _quorumKeys(set));
-        try vault.unlock(r, sigs) {
-            ++unlocks;
+        try vault.unlock(r, _bundle(vault.hashRelease(r), _quorumKeys(set))) {
             p.done = true;
-            _executed(r.transferId);
+            if (vault.statusOf(r.transferId) == 2) ++delays;
+            else _executed(r.transferId, false);
+        } catch {}
+    }
+
+    /// Up to four pending locks in one releaseBatch (replays included: they are skipped).
+    function relayBatchToEthereum(uint256 start, uint8 count) external {
+        if (toEthereum.length == 0) return;
+        uint256 n = bound(count, 1, 4);
+        Release[] memory rs = new Release[](n);
+        bytes[] memory sigs = new bytes[](n);
+        uint256[] memory ix = new uint256[](n);
+        vm.chainId(ETHEREUM_CHAIN);
+        for (uint256 k; k < n; ++k) {
+            ix[k] = (start + k) % toEthereum.length;
+            rs[k] = toEthereum[ix[k]].release;
+            sigs[k] = _bundle(gateway.hashRelease(rs[k]), _quorumKeys(set));
+        }
+        uint8[] memory before = new uint8[](n);
+        for (uint256 k; k < n; ++k) {
+            before[k] = gateway.statusOf(rs[k].transferId);
+        }
+        try gateway.releaseBatch(rs, sigs) {
+            ++batches;
+            for (uint256 k; k < n; ++k) {
+                // the same item may appear several times in one batch: count it once
+                if (before[k] == 0 && !toEthereum[ix[k]].done && gateway.statusOf(rs[k].transferId) != 0) {
+                    toEthereum[ix[k]].done = true;
+                    _afterGatewayAdmit(rs[k]);
+                }
+            }
+        } catch {}
+    }
+
+    function executeDelayed(uint256 index, bool toGateway) external {
+        Pending[] storage list = toGateway ? toEthereum : toConflux;
+        if (list.length == 0) return;
+        Release memory r = list[index % list.length].release;
+        vm.warp(block.timestamp + 1 hours);
+        if (toGateway) {
+            vm.chainId(ETHEREUM_CHAIN);
+            try gateway.executeDelayed(r.transferId) {
+                delayedOnGateway[_sourceOf(r.token)] -= r.amount;
+                ++delayedExecutions;
+                _executed(r.transferId, true);
+            } catch {}
+        } else {
+            vm.chainId(CONFLUX_CHAIN);
+            try vault.executeDelayed(r.transferId) {
+                ++delayedExecutions;
+                _executed(r.transferId, false);
+            } catch {}
+        }
+    }
+
+    /// A blocking minority vetoes a lock's release on Ethereum; then the vault refunds the sender.
+    function cancelAndRefund(uint256 index) external {
+        if (toEthereum.length == 0) return;
+        Pending storage p = toEthereum[index % toEthereum.length];
+        Release memory r = p.release;
+        vm.chainId(ETHEREUM_CHAIN);
+        uint8 status = gateway.statusOf(r.transferId);
+        bytes memory veto = _bundle(gateway.hashCancel(r.transferId), _firstKeys(set, set.members.length - set.threshold + 1));
+        try gateway.cancel(r.transferId, veto) {
+            ++cancels;
+            wasCancelled[r.transferId] = true;
+            p.done = true;
+            if (status == 2) delayedOnGateway[_sourceOf(r.token)] -= r.amount;
+        } catch {
+            return;
+        }
+        // validators sign the refund only now that the destination shows the id cancelled
+        vm.chainId(CONFLUX_CHAIN);
+        address token = _sourceOf(r.token);
+        Refund memory f = Refund(r.transferId, r.nonce, token, p.sender, r.amount);
+        try vault.refund(f, _bundle(vault.hashRefund(f), _quorumKeys(set))) {
+            ++refunds;
+            wasRefunded[r.transferId] = true;
+            if (executions[r.transferId] != 0) ++executedAndRefunded;
         } catch {}
     }
 
@@ -127,24 +254,89 @@ contract BridgeHandler is BridgeFixture {
     function forge(uint256 tokenSeed, uint256 amount, bool toGateway) external {
         address token = tokens[tokenSeed % tokens.length];
         amount = bound(amount, 1, 1e24);
-        bytes32 id = keccak256(abi.encode("forged", tokenSeed, amount, toGateway));
+        uint64 nonce = uint64(uint256(keccak256(abi.encode("forged", tokenSeed, amount, toGateway))));
         uint256[] memory keys = _firstKeys(set, set.threshold - 1);
         if (toGateway) {
             vm.chainId(ETHEREUM_CHAIN);
-            Release memory r = _release(id, CONFLUX_CHAIN, 1, mirrorFor[token], actors[0], amount);
+            Release memory r = _release(_boundId(CONFLUX_CHAIN, address(vault), nonce), CONFLUX_CHAIN, nonce, mirrorFor[token], actors[0], amount);
             try gateway.release(r, _bundle(gateway.hashRelease(r), keys)) {
                 ++forgedSuccesses;
             } catch {}
         } else {
             vm.chainId(CONFLUX_CHAIN);
-            Release memory r = _release(id, ETHEREUM_CHAIN, 1, token, actors[0], amount);
+            Release memory r = _release(_boundId(ETHEREUM_CHAIN, address(gateway), nonce), ETHEREUM_CHAIN, nonce, token, actors[0], amount);
             try vault.unlock(r, _bundle(vault.hashRelease(r), keys)) {
                 ++forgedSuccesses;
             } catch {}
         }
     }
 
-    function _executed(bytes32 id) internal {
+    // ------------------------------------------------------------------ admin
+
+    /// Both contracts rotate to a fresh set (signed by the current quorum); sometimes the
+    /// previous set's window is closed at once.
+    function rotate(bool expire) external {
+        ValidatorKeys memory next = _makeSet(string(abi.encode("rotation", ++rotations_)), 7, 3);
+        vm.chainId(CONFLUX_CHAIN);
+        vault.rotateValidatorSet(
+            next.members, next.jurisdictions, next.threshold, next.minJurisdictions, _rotationSigs(vault, set, next, vault_setId() + 1)
+        );
+        vm.chainId(ETHEREUM_CHAIN);
+        gateway.rotateValidatorSet(
+            next.members, next.jurisdictions, next.threshold, next.minJurisdictions, _rotationSigs(gateway, set, next, gateway_setId() + 1)
+        );
+        set = next;
+        ++rotations;
+        if (expire) {
+            gateway.expirePreviousSet();
+            vm.chainId(CONFLUX_CHAIN);
+            vault.expirePreviousSet();
+            ++expiries;
+        }
+    }
+
+    function togglePause() external {
+        vm.chainId(CONFLUX_CHAIN);
+        if (vault.paused()) {
+            vault.unpause();
+            vm.chainId(ETHEREUM_CHAIN);
+            gateway.unpause();
+        } else {
+            vault.pause();
+            vm.chainId(ETHEREUM_CHAIN);
+            gateway.pause();
+            ++pauses;
+        }
+    }
+
+    function vault_setId() internal view returns (uint64 id) {
+        (id,,,,) = vault.validatorSet();
+    }
+
+    function gateway_setId() internal view returns (uint64 id) {
+        (id,,,,) = gateway.validatorSet();
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    function _afterGatewayAdmit(Release memory r) internal {
+        if (gateway.statusOf(r.transferId) == 2) {
+            ++delays;
+            delayedOnGateway[_sourceOf(r.token)] += r.amount;
+        } else {
+            _executed(r.transferId, true);
+        }
+    }
+
+    function _sourceOf(address mirror) internal view returns (address src) {
+        (, src) = gateway.sourceOf(mirror);
+    }
+
+    function _executed(bytes32 id, bool onGateway) internal {
+        if (onGateway) ++releases;
+        else ++unlocks;
+        if (wasCancelled[id]) ++executedAfterCancel;
+        if (wasRefunded[id]) ++executedAndRefunded;
         uint256 n = ++executions[id];
         if (n > maxExecutions) maxExecutions = n;
     }
@@ -158,40 +350,78 @@ contract ConservationInvariantTest is BridgeFixture {
         targetContract(address(handler));
     }
 
-    /// The handler's paths really move value (guards against a vacuous invariant run).
-    function test_handler_roundTripMovesValue() public {
+    /// The handler's paths really move value and reach every state (guards against a vacuous run).
+    function test_handler_everyPathIsReached() public {
         handler.lock(0, 0, 1e18);
         handler.lock(1, 1, 1e18);
+        handler.lock(2, 2, 1e18); // native CFX
+        handler.lock(0, 2, 3e23); // at the threshold: delayed
+        handler.lock(1, 0, 5e17);
         handler.relayToEthereum(0, false);
         handler.relayToEthereum(1, false);
         handler.relayToEthereum(0, true); // replay: refused
+        handler.relayToEthereum(3, false);
+        handler.relayBatchToEthereum(1, 3); // 1 and 3 skipped, 2 executes
+        handler.executeDelayed(3, true);
+        handler.cancelAndRefund(4);
         handler.burn(0, 0, 4e17);
         handler.relayToConflux(0, false);
         handler.relayToConflux(0, true);
         handler.forge(0, 5, true);
         handler.forge(1, 5, false);
-        assertEq(handler.releases(), 2);
+        handler.rotate(true);
+        handler.lock(0, 1, 1e18);
+        handler.relayToEthereum(5, false); // signed by the new set
+        handler.togglePause();
+        handler.togglePause();
+        assertEq(handler.releases(), 5);
         assertEq(handler.unlocks(), 1);
+        assertEq(handler.delays(), 1);
+        assertEq(handler.delayedExecutions(), 1);
+        assertEq(handler.cancels(), 1);
+        assertEq(handler.refunds(), 1);
+        assertEq(handler.batches(), 1);
+        assertEq(handler.rotations(), 1);
+        assertEq(handler.expiries(), 1);
+        assertEq(handler.pauses(), 1);
+        assertEq(handler.nativeLocks(), 1);
         assertEq(handler.maxExecutions(), 1);
         assertEq(handler.forgedSuccesses(), 0);
-        invariant_mirrorSupplyBackedByVault();
+        invariant_mirrorSupplyPlusDelayedBackedByVault();
+        invariant_bucketsWithinCapacity();
     }
 
-    /// Minted on Ethereum never exceeds what the vault holds locked, nor what it actually holds.
-    function invariant_mirrorSupplyBackedByVault() public view {
+    /// Mirrored supply plus what is delayed on the gateway never exceeds what the vault holds
+    /// locked for the token, nor what it actually holds (minus credited claims).
+    function invariant_mirrorSupplyPlusDelayedBackedByVault() public view {
         BridgeVault vault = handler.vault();
         for (uint256 i; i < handler.tokenCount(); ++i) {
             address token = handler.tokens(i);
             uint256 supply = MirroredToken(handler.mirrorFor(token)).totalSupply();
             uint256 locked = vault.lockedBalance(token);
-            assertLe(supply, locked, "mirror supply exceeds locked");
-            assertLe(locked, TestToken(token).balanceOf(address(vault)), "locked exceeds vault balance");
+            assertLe(supply + handler.delayedOnGateway(token), locked, "mirror supply + delayed exceeds locked");
+            uint256 held = token == address(0) ? address(vault).balance : TestToken(token).balanceOf(address(vault));
+            assertLe(locked, held, "locked exceeds vault balance");
         }
     }
 
-    /// No transfer id executes twice; forged bundles never execute.
+    /// No transfer id executes twice, none is executed and refunded, nothing executes from a
+    /// cancelled id, forged bundles never execute.
     function invariant_noDoubleExecution() public view {
         assertLe(handler.maxExecutions(), 1);
         assertEq(handler.forgedSuccesses(), 0);
+        assertEq(handler.executedAfterCancel(), 0);
+        assertEq(handler.executedAndRefunded(), 0);
+    }
+
+    /// No bucket is ever above its capacity.
+    function invariant_bucketsWithinCapacity() public view {
+        for (uint256 i; i < handler.tokenCount(); ++i) {
+            address token = handler.tokens(i);
+            (uint256 capacity, uint256 available,,) = handler.gateway().governorOf(handler.mirrorFor(token));
+            assertLe(available, capacity);
+            (capacity, available,,) = handler.vault().governorOf(token);
+            assertLe(available, capacity);
+        }
     }
 }
