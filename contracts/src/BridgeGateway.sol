@@ -76,12 +76,8 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
     /// `ReleaseSkipped(transferId, selector of the error release() would revert with)`, the others
     /// execute or are delayed. Reverts only when paused, empty, or the arrays differ in length.
     function releaseBatch(Release[] calldata releases, bytes[] calldata signatures) external {
-        Core memory core = _coreSlot();
-        if (core.paused) revert EnforcedPause();
-        uint256 n = releases.length;
-        if (n == 0) revert EmptyBatch();
-        if (n != signatures.length) revert BatchLengthMismatch(n, signatures.length);
-        for (uint256 i; i < n; ++i) {
+        Core memory core = _batchCore(releases.length, signatures.length);
+        for (uint256 i; i < releases.length; ++i) {
             _releaseOne(releases[i], signatures[i], core, false);
         }
     }

@@ -109,12 +109,8 @@ contract BridgeVault is BridgeBase, IBridgeVault {
     /// `ReleaseSkipped(transferId, selector of the error unlock() would revert with)`, the others
     /// execute or are delayed. Reverts only when paused, empty, or the arrays differ in length.
     function unlockBatch(Release[] calldata releases, bytes[] calldata signatures) external nonReentrant {
-        Core memory core = _coreSlot();
-        if (core.paused) revert EnforcedPause();
-        uint256 n = releases.length;
-        if (n == 0) revert EmptyBatch();
-        if (n != signatures.length) revert BatchLengthMismatch(n, signatures.length);
-        for (uint256 i; i < n; ++i) {
+        Core memory core = _batchCore(releases.length, signatures.length);
+        for (uint256 i; i < releases.length; ++i) {
             _unlockOne(releases[i], signatures[i], core, false);
         }
     }

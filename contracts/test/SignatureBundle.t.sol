@@ -181,32 +181,53 @@ contract SignatureBundleTest is BridgeFixture {
 
     // ------------------------------------------------------------------- fuzz
 
-    /// Any subset of members of size >= threshold spanning >= 2 jurisdictions passes; any smaller
-    /// subset fails with BelowThreshold.
-    function testFuzz_verifySignatures_subsets(uint256 seed) public view {
+    /// Any subset of members passes exactly when it reaches the threshold AND spans
+    /// minJurisdictions; the jurisdictions of the 7 members and minJurisdictions are fuzzed too,
+    /// so the jurisdiction rule really decides some cases.
+    function testFuzz_verifySignatures_subsets(uint256 seed) public {
+        ValidatorKeys memory v = _makeSet("subsets", 7, 3);
+        bytes2[3] memory codes = [bytes2("HK"), "SG", "CH"];
+        uint256 present;
+        for (uint256 i; i < 7; ++i) {
+            uint256 c = (seed >> (8 + 2 * i)) % 3;
+            v.jurisdictions[i] = codes[c];
+            present |= 1 << c;
+        }
+        v.minJurisdictions = uint8(1 + (seed >> 40) % _popcount(present));
+        BridgeGateway g = _deployGateway(v);
+        bytes32 d = keccak256("subset digest");
         uint256 mask = seed & 0x7f;
         uint256 count;
-        uint256 codes;
+        uint256 spanned;
         for (uint256 i; i < 7; ++i) {
             if (mask & (1 << i) != 0) {
                 ++count;
-                codes |= 1 << (i % 3);
+                spanned |= 1 << ((seed >> (8 + 2 * i)) % 3);
             }
         }
+        if (count == 0) return;
         uint256[] memory keys = new uint256[](count);
         uint256 k;
         for (uint256 i; i < 7; ++i) {
-            if (mask & (1 << i) != 0) keys[k++] = set.keys[i];
+            if (mask & (1 << i) != 0) keys[k++] = v.keys[i];
         }
-        if (count == 0) return;
-        bytes memory sigs = _bundle(digest, keys);
         (bool ok, bytes memory err) =
-            address(gateway).staticcall(abi.encodeCall(gateway.verifySignatures, (digest, sigs)));
-        if (count >= 5) {
-            assertTrue(ok);
-        } else {
-            assertFalse(ok);
+            address(g).staticcall(abi.encodeCall(g.verifySignatures, (d, _bundle(d, keys))));
+        if (count < 5) {
             assertEq(err, abi.encodeWithSelector(IBridgeBase.BelowThreshold.selector, count, 5));
+        } else if (_popcount(spanned) < v.minJurisdictions) {
+            assertEq(
+                err,
+                abi.encodeWithSelector(IBridgeBase.TooFewJurisdictions.selector, _popcount(spanned), v.minJurisdictions)
+            );
+        } else {
+            assertTrue(ok);
+        }
+    }
+
+    function _popcount(uint256 x) private pure returns (uint256 n) {
+        for (; x != 0; x &= x - 1) {
+            ++n;
         }
     }
 

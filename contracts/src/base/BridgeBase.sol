@@ -543,6 +543,15 @@ abstract contract BridgeBase is IBridgeBase, AccessControlDefaultAdminRules, EIP
         return _core;
     }
 
+    /// @dev The core slot for a batch of `n` releases and `m` bundles; reverts only when paused,
+    /// empty or mismatched (every other failure skips one item).
+    function _batchCore(uint256 n, uint256 m) internal view returns (Core memory core) {
+        core = _core;
+        if (core.paused) revert EnforcedPause();
+        if (n == 0) revert EmptyBatch();
+        if (n != m) revert BatchLengthMismatch(n, m);
+    }
+
     /// @dev In a single call (`strict`), reverts with the custom error `selector` and its first
     /// `argc` of (a, b, c) as arguments (all static); in a batch, emits ReleaseSkipped with the
     /// selector and returns false so the batch goes on.
