@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain_strategies import addresses, domains, jurisdictions, releases, uint64s
+from domain_strategies import addresses, domains, hashes, jurisdictions, releases, uint64s, uint256s
 from eth_abi.abi import encode
 from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
@@ -10,13 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from relayer.domain.digest import (
+    cancel_digest,
     domain_separator,
+    refund_digest,
     release_digest,
     release_struct_hash,
     transfer_id,
     validator_set_update_digest,
 )
-from relayer.domain.types import Address, EvmDomain, Release, checksum
+from relayer.domain.types import Address, EvmDomain, Hash32, Release, checksum
 
 DOMAIN_FIELDS = [
     {"name": "name", "type": "string"},
@@ -124,3 +126,56 @@ def test_transfer_id_is_keccak_of_three_words(chain_id: int, contract: Address, 
     words = chain_id.to_bytes(32, "big") + bytes(12) + contract + nonce.to_bytes(32, "big")
     assert transfer_id(chain_id, contract, nonce) == keccak(words)
     assert words == encode(["uint256", "address", "uint64"], [chain_id, contract, nonce])
+
+
+@given(domains, hashes)
+def test_cancel_digest_matches_eth_account(domain: EvmDomain, transfer: Hash32) -> None:
+    signable = encode_typed_data(
+        full_message={
+            "types": {
+                "EIP712Domain": DOMAIN_FIELDS,
+                "Cancel": [{"name": "transferId", "type": "bytes32"}],
+            },
+            "primaryType": "Cancel",
+            "domain": _domain_data(domain),
+            "message": {"transferId": transfer},
+        }
+    )
+    assert cancel_digest(domain, transfer) == _eth_account_digest(signable.header, signable.body)
+
+
+@given(domains, hashes, addresses, addresses, uint256s)
+def test_refund_digest_matches_eth_account(
+    domain: EvmDomain, transfer: Hash32, token: Address, recipient: Address, amount: int
+) -> None:
+    signable = encode_typed_data(
+        full_message={
+            "types": {
+                "EIP712Domain": DOMAIN_FIELDS,
+                "Refund": [
+                    {"name": "transferId", "type": "bytes32"},
+                    {"name": "token", "type": "address"},
+                    {"name": "recipient", "type": "address"},
+                    {"name": "amount", "type": "uint256"},
+                ],
+            },
+            "primaryType": "Refund",
+            "domain": _domain_data(domain),
+            "message": {
+                "transferId": transfer,
+                "token": checksum(token),
+                "recipient": checksum(recipient),
+                "amount": amount,
+            },
+        }
+    )
+    digest = refund_digest(domain, transfer, token, recipient, amount)
+    assert digest == _eth_account_digest(signable.header, signable.body)
+
+
+@given(domains, hashes)
+def test_cancel_and_refund_digests_differ(domain: EvmDomain, transfer: Hash32) -> None:
+    """A veto signature can never serve as a refund signature for the same id (other type)."""
+    assert cancel_digest(domain, transfer) != refund_digest(
+        domain, transfer, Address(bytes(20)), Address(bytes(20)), 0
+    )
