@@ -158,6 +158,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
                     "threshold": progress.threshold,
                     "refusals": progress.refusals,
                     "release_tx": progress.release_tx,
+                    "executable_at": progress.executable_at,
                     "transfer": progress.transfer,
                 },
                 indent=2,

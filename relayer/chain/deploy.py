@@ -207,6 +207,42 @@ def set_delay(w3: Web3, admin: LocalAccount, bridge: Contract, seconds: int) -> 
     return send(w3, admin, bridge.functions.setDelay(seconds))
 
 
+def configure_governor(
+    w3: Web3,
+    admin: LocalAccount,
+    bridge: Contract,
+    token: str,
+    capacity: int,
+    refill_per_second: int,
+    large_transfer_threshold: int,
+) -> bool:
+    """``set_governor``, then ``applyGovernor`` if the change was a loosening already due
+    (an admin delay of 0, as on a devnet). True when the governor is in force now."""
+    set_governor(w3, admin, bridge, token, capacity, refill_per_second, large_transfer_threshold)
+    checksummed = to_checksum_address(token)
+    effective_at = int(bridge.functions.pendingGovernorOf(checksummed).call()[3])
+    if effective_at == 0:
+        return True
+    if effective_at > int(w3.eth.get_block("latest")["timestamp"]):
+        return False
+    send(w3, admin, bridge.functions.applyGovernor(checksummed))
+    return True
+
+
+def configure_delay(w3: Web3, admin: LocalAccount, bridge: Contract, seconds: int) -> bool:
+    """``set_delay``, then ``applyParameter("delay")`` if a shortening is already due.
+    True when ``delay()`` is ``seconds`` now."""
+    set_delay(w3, admin, bridge, seconds)
+    if int(bridge.functions.delay().call()) == seconds:
+        return True
+    parameter = bridge.functions.DELAY_PARAMETER().call()
+    effective_at = int(bridge.functions.pendingParameterOf(parameter).call()[1])
+    if effective_at == 0 or effective_at > int(w3.eth.get_block("latest")["timestamp"]):
+        return False
+    send(w3, admin, bridge.functions.applyParameter(parameter))
+    return int(bridge.functions.delay().call()) == seconds
+
+
 def deploy_test_token(
     w3: Web3, account: LocalAccount, name: str, symbol: str, decimals: int
 ) -> Contract:

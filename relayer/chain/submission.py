@@ -15,17 +15,40 @@ from relayer.chain.fees import FeeAboveCap
 from relayer.domain.types import Address, Hash32
 
 IS_PROCESSED_SELECTOR = keccak(text="isProcessed(bytes32)")[:4]
+STATUS_OF_SELECTOR = keccak(text="statusOf(bytes32)")[:4]
 ALREADY_PROCESSED_SELECTOR = keccak(text="AlreadyProcessed(bytes32)")[:4]
+NOT_DELAYED_SELECTOR = keccak(text="NotDelayed(bytes32)")[:4]
+STATUS_DELAYED = 2  # statusOf
 
 
 @dataclass(frozen=True, slots=True)
 class SubmitRequest:
-    """Send ``data`` to ``to`` (a ``release``/``unlock`` call) for ``transfer_id``."""
+    """Send ``data`` to ``to`` for ``transfer_id``: a ``release``/``unlock`` call by
+    default, or (``execute_delayed_request``) an ``executeDelayed``.
+
+    The work is still to do while the view ``pending_check(transferId)`` answers
+    ``pending_answer``; a revert whose selector is in ``done_errors`` means it was done.
+    """
 
     transfer_id: Hash32
     to: Address
     data: bytes
     value: int = 0
+    pending_check: bytes = IS_PROCESSED_SELECTOR
+    pending_answer: int = 0
+    done_errors: tuple[bytes, ...] = (ALREADY_PROCESSED_SELECTOR,)
+
+
+def execute_delayed_request(transfer_id: Hash32, to: Address, data: bytes) -> SubmitRequest:
+    """``executeDelayed``: to do while ``statusOf`` is 2 (delayed); ``NotDelayed``: done."""
+    return SubmitRequest(
+        transfer_id,
+        to,
+        data,
+        pending_check=STATUS_OF_SELECTOR,
+        pending_answer=STATUS_DELAYED,
+        done_errors=(NOT_DELAYED_SELECTOR,),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +63,9 @@ class Mined:
 
 @dataclass(frozen=True, slots=True)
 class AlreadyProcessed:
-    """Done: the destination contract executed this transfer at or below its confirmed
-    head (a peer did, or our own earlier transaction)."""
+    """Done: the destination contract acted on this transfer at or below its confirmed
+    head (a peer did, or our own earlier transaction): the caller reads what it did
+    (executed, delayed or cancelled)."""
 
     transfer_id: Hash32
     tx_hash: Hash32 | None = None  # our transaction, if one reverted with AlreadyProcessed

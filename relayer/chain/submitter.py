@@ -1,6 +1,7 @@
 """Send one release/unlock transaction and follow it to a typed outcome.
 
-``Submitter.submit(request)``: pre-flight ``isProcessed`` (true: ``AlreadyProcessed``),
+``Submitter.submit(request)``: pre-flight ``isProcessed`` (true: ``AlreadyProcessed``;
+for an ``executeDelayed`` request, ``statusOf`` no longer 2),
 estimate gas (x margin, and at least 100 gas per calldata byte for Conflux CIP-130),
 choose EIP-1559 fees under the cap (above it: wait up to ``fee_wait``, then
 ``FeeAboveCap``), take a nonce from the ``NonceSource``, sign and send, then follow the
@@ -32,8 +33,6 @@ from relayer.chain.fees import FeeAboveCap, FeePolicy, Fees, bump_fees, current_
 from relayer.chain.rpc import RpcClient, RpcNodeError
 from relayer.chain.rpc_types import BlockId, Receipt
 from relayer.chain.submission import (
-    ALREADY_PROCESSED_SELECTOR,
-    IS_PROCESSED_SELECTOR,
     AlreadyProcessed,
     AwaitingFinality,
     Failed,
@@ -159,22 +158,23 @@ class Submitter:
     async def _executed(
         self, req: SubmitRequest, reverted: Hash32 | None = None
     ) -> AlreadyProcessed | AwaitingFinality | None:
-        """Whether the destination executed ``req``: final, not yet final, or not at all."""
-        if not await self.is_processed(req):
+        """Whether the destination did ``req``: final, not yet final, or not at all."""
+        if not await self.is_done(req):
             return None
         head = await confirmed_head(self.rpc, self.config.rule)
-        if head is not None and await self.is_processed(req, head.number):
+        if head is not None and await self.is_done(req, head.number):
             return AlreadyProcessed(req.transfer_id, reverted, confirmed_at=head.number)
         return AwaitingFinality(req.transfer_id)
 
-    async def is_processed(self, req: SubmitRequest, block: BlockId = "latest") -> bool:
-        """The destination contract's ``isProcessed(transferId)``; a revert counts as no."""
+    async def is_done(self, req: SubmitRequest, block: BlockId = "latest") -> bool:
+        """Whether ``req.pending_check(transferId)`` no longer answers ``pending_answer``
+        (``isProcessed`` true, for a release); a revert or a short answer counts as no."""
         try:
-            answer = await self.rpc.call(req.to, IS_PROCESSED_SELECTOR + req.transfer_id, block)
+            answer = await self.rpc.call(req.to, req.pending_check + req.transfer_id, block)
         except RpcNodeError as err:
-            log.warning("isProcessed call failed", error=err.message)
+            log.warning("pending check failed", error=err.message)
             return False
-        return len(answer) >= 32 and int.from_bytes(answer[:32], "big") != 0
+        return len(answer) >= 32 and int.from_bytes(answer[:32], "big") != req.pending_answer
 
     def _call_object(self, req: SubmitRequest) -> dict[str, Any]:
         return {
@@ -194,7 +194,7 @@ class Submitter:
 
     def _rejection(self, req: SubmitRequest, err: RpcNodeError, step: str) -> SubmitOutcome:
         revert = err.revert_data()
-        if revert is not None and revert[:4] == ALREADY_PROCESSED_SELECTOR:
+        if revert is not None and revert[:4] in req.done_errors:
             return AlreadyProcessed(req.transfer_id)
         if _says(err, NO_FUNDS):
             return OutOfFunds(self.sender, err.message)

@@ -3,7 +3,9 @@
 ``collect(api_urls, key)`` asks every validator's ``/transfers/{key}`` and folds the
 answers into one :class:`Progress`: the furthest stage any validator reports, who
 attested (with jurisdictions), who refused and why, and the release transaction.
-``follow`` prints one line per change until the transfer is released (or a timeout).
+``follow`` prints one line per change until the transfer is released or cancelled (or
+a timeout). A transfer the destination's governor delayed shows as ``delayed`` with the
+time it becomes executable.
 """
 
 from __future__ import annotations
@@ -16,7 +18,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-STAGES = ("observed", "confirmed", "attested", "quorum", "submitted", "released")
+STAGES = (
+    "observed",
+    "confirmed",
+    "attested",
+    "quorum",
+    "submitted",
+    "delayed",
+    "released",
+    "cancelled",
+)
+FINAL_STAGES = ("released", "cancelled")
 
 
 @dataclass
@@ -32,6 +44,7 @@ class Progress:
     min_jurisdictions: int | None = None
     refusals: list[dict[str, Any]] = field(default_factory=list)
     release_tx: str | None = None
+    executable_at: int | None = None  # delayed: unix seconds from which it may execute
     transfer: dict[str, Any] = field(default_factory=dict)
 
     def line(self) -> str:
@@ -40,6 +53,9 @@ class Progress:
             return "waiting: no validator has seen this transfer yet"
         jurisdictions = sorted(set(self.signers.values()))
         parts = [self.stage]
+        if self.stage == "delayed" and self.executable_at is not None:
+            when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.executable_at))
+            parts[0] = f"delayed by the destination's governor until {when}"
         if self.threshold is not None:
             parts.append(
                 f"attestations {len(self.signers)}/{self.threshold} "
@@ -90,6 +106,9 @@ def collect(api_urls: Sequence[str], key: str, timeout: float = 3.0) -> Progress
             if refusal not in progress.refusals:
                 progress.refusals.append(refusal)
         progress.release_tx = view.get("release_tx") or progress.release_tx
+        executable_at = view.get("executable_at")
+        if isinstance(executable_at, int) and not isinstance(executable_at, bool):
+            progress.executable_at = executable_at
     return progress
 
 
@@ -110,7 +129,7 @@ def follow(
         if line != last_line:
             emit(f"  {time.strftime('%H:%M:%S')}  {line}")
             last_line = line
-        if progress.stage == "released" or time.monotonic() > deadline:
+        if progress.stage in FINAL_STAGES or time.monotonic() > deadline:
             return progress
         time.sleep(poll_s)
         progress = collect(api_urls, key)

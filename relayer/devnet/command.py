@@ -23,7 +23,9 @@ from relayer.devnet.processes import DevnetError
 from relayer.devnet.stack import Stack, StackOptions
 from relayer.errors import ConfigError
 
-DEMO_AMOUNT = 12_500_000  # 12.5 of the 6-decimals HKD-style stablecoin
+DEMO_AMOUNT = 12_500_000  # 12.5 of the 6-decimals HKD-style stablecoin: executes at once
+# 600: at least the devnet's large-transfer threshold (500 AxHKD): delayed, then executed
+DEMO_LARGE_AMOUNT = 600_000_000
 
 
 def _say(text: str) -> None:
@@ -50,6 +52,8 @@ def options_from(args: argparse.Namespace) -> StackOptions:
         )
     if not 50 <= args.block_time_ms <= 10_000:
         raise ConfigError("--block-time-ms: must be 50 to 10000")
+    if not 1 <= args.delay_s <= 7 * 86_400:
+        raise ConfigError("--delay-s: must be 1 to 604800 (7 days, the contracts' maximum)")
     urls = None
     if args.database_url_template:
         if "{index}" not in args.database_url_template:
@@ -61,6 +65,7 @@ def options_from(args: argparse.Namespace) -> StackOptions:
         min_jurisdictions=args.min_jurisdictions,
         jurisdictions=jurisdictions,
         block_time_ms=args.block_time_ms,
+        delay_s=args.delay_s,
         database_urls=urls,
         log_format="json",
     )
@@ -71,22 +76,25 @@ def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
 
 
 def _demo(stack: Stack, manifest: Manifest) -> None:
+    """One transfer that executes at once, one that the governor delays (then executes)."""
     user = stack.users[0]
     recipient = stack.users[1].address
     token = manifest.token("AxHKD")
-    before = balances(manifest, token, recipient)
-    _say(f"demo: {user.address} locks 12.5 AxHKD for {recipient} on Ethereum")
-    sent = lock(manifest, user, token, DEMO_AMOUNT, recipient)
-    _say(f"locked: transfer {sent.transfer_id} (tx {sent.tx_hash})")
-    progress = follow(manifest.api_urls, sent.transfer_id, timeout=180, emit=print)
-    after = balances(manifest, token, recipient)
-    if progress.stage != "released":
-        _say(f"demo transfer not released yet: {progress.line()}")
-        return
-    got = (after["ethereum"] - before["ethereum"]) / 10 ** token["decimals"]
-    _say(
-        f"released: {recipient} now holds {got} more bAxHKD on Ethereum (tx {progress.release_tx})"
-    )
+    scale = 10 ** token["decimals"]
+    for amount, kind in ((DEMO_AMOUNT, "immediate"), (DEMO_LARGE_AMOUNT, "delayed")):
+        before = balances(manifest, token, recipient)
+        _say(f"demo ({kind}): {user.address} locks {amount / scale} AxHKD for {recipient}")
+        sent = lock(manifest, user, token, amount, recipient)
+        _say(f"locked: transfer {sent.transfer_id} (tx {sent.tx_hash})")
+        progress = follow(manifest.api_urls, sent.transfer_id, timeout=180, emit=print)
+        if progress.stage != "released":
+            _say(f"demo transfer not released yet: {progress.line()}")
+            return
+        after = balances(manifest, token, recipient)
+        got = (after["ethereum"] - before["ethereum"]) / scale
+        _say(
+            f"released: {recipient} holds {got} more bAxHKD on Ethereum (tx {progress.release_tx})"
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -153,6 +161,12 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--workdir", default=".devnet", help="logs, configs and databases")
     parser.add_argument("--no-demo", action="store_true", help="skip the demo transfer")
     parser.add_argument("--block-time-ms", type=int, default=250, help="Conflux dev block time")
+    parser.add_argument(
+        "--delay-s",
+        type=int,
+        default=10,
+        help="delay of large or over-limit transfers (default 10; 24 h in production)",
+    )
     parser.add_argument(
         "--database-url-template",
         help="per-validator database URL with {index}, e.g. postgresql+asyncpg://…/devnet_{index}",

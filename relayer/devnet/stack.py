@@ -54,6 +54,18 @@ class StackOptions:
     log_format: str = "json"
     start_relayers: bool = True
     broker: str = "auto"  # "mosquitto", "embedded" or "auto"
+    delay_s: int = 5  # the contracts' delay of large or over-limit transfers (24 h in production)
+    governors: bool = True  # set DEVNET_GOVERNORS on every token, both directions
+
+
+# Per token, in whole tokens: bucket capacity, refill per second, large-transfer threshold.
+# The same limits apply on the gateway (releases of the mirror) and on the vault (unlocks).
+DEVNET_GOVERNORS: dict[str, tuple[int, int, int]] = {
+    "AxHKD": (1_000, 1, 500),
+    "CFXT": (10_000, 10, 5_000),
+    "FOT": (10_000, 10, 5_000),
+    "CFX": (1_000, 1, 500),
+}
 
 
 @dataclass(frozen=True)
@@ -188,6 +200,29 @@ class Stack:
         self.tokens.append(TokenInfo("CFX", 18, ZERO, mirror.address))
         self.validator_accounts = accounts
         self.vset = vset
+        self._configure_limits()
+
+    def _configure_limits(self) -> None:
+        """The contracts' delay, and a governor on every token it delivers."""
+        assert self.w3c and self.w3e and self.vault and self.gateway
+        assert self.deployer_c and self.deployer_e
+        sides = [
+            (self.w3c, self.deployer_c, self.vault, "conflux"),
+            (self.w3e, self.deployer_e, self.gateway, "ethereum"),
+        ]
+        for w3, admin, bridge, _ in sides:
+            if not d.configure_delay(w3, admin, bridge, self.options.delay_s):
+                raise DevnetError(f"delay {self.options.delay_s}s not in force on {bridge.address}")
+        if not self.options.governors:
+            return
+        for info in self.tokens:
+            capacity, refill, threshold = (
+                v * 10**info.decimals for v in DEVNET_GOVERNORS[info.symbol]
+            )
+            for w3, admin, bridge, side in sides:
+                token = info.conflux if side == "conflux" else info.ethereum
+                if not d.configure_governor(w3, admin, bridge, token, capacity, refill, threshold):
+                    raise DevnetError(f"governor of {info.symbol} not in force on {side}")
 
     def anvil_rpc(self, method: str, params: list[Any]) -> Any:
         assert self.w3e is not None

@@ -3,13 +3,24 @@
 ```
 observed ─► confirmed ─► (policy) ─► refused                       (never signed)
    │            └─► approved: SignRelease ─► attested ─► quorum ─► submitted ─► released
+   │                                                                   │          ▲
+   │                              (the destination's governor holds it) └► delayed ┤
+   │                                 (vetoed on the destination) cancelled ◄──────┘
    └─► orphaned (reorged out before confirmation; may be observed again)
 ```
+
+The destination decides ``delayed`` and ``cancelled`` (the shell reads them at its
+confirmed head): a delayed transfer gets ``ExecuteDelayed`` (only if our policy approved
+it) and becomes ``released`` when executed; ``cancelled`` may come from any open state,
+including ``delayed``, and is terminal like ``released``.
 
 Invariants (checked by the Hypothesis tests in ``tests/unit/domain``):
 * ``SignRelease`` is emitted at most once per transfer, only after confirmation and an
   approving policy decision; never for a refused transfer.
 * ``SubmitRelease`` is emitted only with a ``QuorumMet`` over the approved digest.
+* ``released`` and ``cancelled`` are terminal, and nothing is submitted for a delayed
+  or cancelled transfer; ``ExecuteDelayed`` is emitted only for a delayed transfer our
+  policy approved.
 * ``released`` is terminal; a reorg or a conflicting event after confirmation yields
   ``HaltSigning`` and changes nothing else.
 * An input that is not legal in the current state returns ``Rejected`` (nothing changes);
@@ -26,9 +37,12 @@ from relayer.domain.policy import Policy, RefusalReason, Refused, evaluate
 from relayer.domain.routing import TokenRoute, Unroutable, route_release
 from relayer.domain.transfer import (
     AlreadyReleased,
+    CancelledOnDestination,
     CheckPolicy,
     CheckQuorum,
     Confirmed,
+    DelayedOnDestination,
+    ExecuteDelayed,
     HaltSigning,
     Input,
     Observed,
@@ -51,6 +65,7 @@ from relayer.domain.types import EvmDomain, SourceEvent
 
 S = TransferStatus
 _BEFORE_CONFIRMATION = (S.OBSERVED, S.ORPHANED)
+_FINAL = (S.RELEASED, S.CANCELLED)
 
 
 def step(state: TransferState | None, event: Input) -> Outcome:
@@ -72,6 +87,10 @@ def step(state: TransferState | None, event: Input) -> Outcome:
             return _on_submission(state, event)
         case ReleaseConfirmed() | AlreadyReleased():
             return _on_released(state, event)
+        case DelayedOnDestination():
+            return _on_delayed(state, event)
+        case CancelledOnDestination():
+            return _on_cancelled(state, event)
 
 
 def decide(
@@ -190,8 +209,10 @@ def _on_own_signature(state: TransferState | None, event: OwnSignature) -> Outco
 
 
 def _on_quorum(state: TransferState | None, event: QuorumReached) -> Outcome:
-    if state is None or state.release is None or state.status in (S.RELEASED, S.REFUSED):
+    if state is None or state.release is None or state.status in (*_FINAL, S.REFUSED):
         return _reject(state, event, "no approved release to submit")
+    if state.status is S.DELAYED:
+        return _reject(state, event, "the destination already holds this release (delayed)")
     if event.quorum.digest != state.digest:
         return _reject(state, event, "quorum is over another digest")
     if state.quorum == event.quorum:
@@ -214,5 +235,33 @@ def _on_released(state: TransferState | None, event: ReleaseConfirmed | AlreadyR
         return _reject(state, event, "released on the destination but unknown at the source")
     if state.status is S.RELEASED:
         return Transition(state)
+    if state.status is S.CANCELLED:
+        return _halt(state, "the destination executed a transfer it had cancelled")
     tx_hash = event.tx_hash if isinstance(event, ReleaseConfirmed) else state.tx_hash
     return Transition(replace(state, status=S.RELEASED, tx_hash=tx_hash))
+
+
+def _on_delayed(state: TransferState | None, event: DelayedOnDestination) -> Outcome:
+    if state is None or state.status is S.ORPHANED:
+        return _reject(state, event, "delayed on the destination but unknown at the source")
+    if state.status in _FINAL:
+        return _reject(state, event, f"already {state.status} on the destination")
+    if state.status is S.DELAYED:
+        if state.executable_at == event.executable_at:
+            return Transition(state)
+        return _reject(state, event, "delayed with another executable_at")
+    new = replace(state, status=S.DELAYED, executable_at=event.executable_at)
+    if state.release is None:  # refused or never decided by us: we do not help execute it
+        return Transition(new)
+    execute = ExecuteDelayed(state.transfer_id, state.event.dst_chain_id, event.executable_at)
+    return Transition(new, (execute,))
+
+
+def _on_cancelled(state: TransferState | None, event: CancelledOnDestination) -> Outcome:
+    if state is None or state.status is S.ORPHANED:
+        return _reject(state, event, "cancelled on the destination but unknown at the source")
+    if state.status is S.CANCELLED:
+        return Transition(state)
+    if state.status is S.RELEASED:
+        return _reject(state, event, "executed on the destination: it cannot be cancelled")
+    return Transition(replace(state, status=S.CANCELLED))

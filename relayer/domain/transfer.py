@@ -24,7 +24,9 @@ class TransferStatus(enum.StrEnum):
     ATTESTED = "attested"  # our signature stored (and published)
     QUORUM = "quorum"  # a bundle the destination contract accepts exists
     SUBMITTED = "submitted"  # a release transaction was sent
+    DELAYED = "delayed"  # the destination holds it until ``executable_at`` (its governor)
     RELEASED = "released"  # executed on the destination chain (terminal)
+    CANCELLED = "cancelled"  # vetoed on the destination: never executed there (terminal)
     ORPHANED = "orphaned"  # reorged out before confirmation
 
 
@@ -41,6 +43,7 @@ class TransferState:
     attestation: Attestation | None = None  # our own signature
     quorum: QuorumMet | None = None
     tx_hash: Hash32 | None = None  # our latest release transaction
+    executable_at: int | None = None  # delayed: when ``executeDelayed`` may run (unix s)
 
     @property
     def transfer_id(self) -> Hash32:
@@ -129,7 +132,25 @@ class ReleaseConfirmed:
 
 @dataclass(frozen=True, slots=True)
 class AlreadyReleased:
-    """The destination reports the transfer id processed (``isProcessed`` / AlreadyProcessed)."""
+    """The destination shows the transfer executed (``statusOf`` 1) at its confirmed head,
+    with no log near enough to name the executing transaction."""
+
+    transfer_id: Hash32
+
+
+@dataclass(frozen=True, slots=True)
+class DelayedOnDestination:
+    """The destination recorded the release and holds it until ``executable_at``
+    (``ReleaseDelayed``, or ``statusOf`` 2 at its confirmed head)."""
+
+    transfer_id: Hash32
+    executable_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class CancelledOnDestination:
+    """The destination cancelled the id for ever (``ReleaseCancelled``, or ``statusOf`` 3
+    at its confirmed head): by a blocking minority of the set, or by the guardian."""
 
     transfer_id: Hash32
 
@@ -144,6 +165,8 @@ Input = (
     | SubmissionSent
     | ReleaseConfirmed
     | AlreadyReleased
+    | DelayedOnDestination
+    | CancelledOnDestination
 )
 
 # ------------------------------------------------------------------------ effects
@@ -193,6 +216,15 @@ class SubmitRelease:
 
 
 @dataclass(frozen=True, slots=True)
+class ExecuteDelayed:
+    """Send ``executeDelayed(transferId)`` on the destination once ``executable_at`` passed."""
+
+    transfer_id: Hash32
+    dst_chain_id: int
+    executable_at: int
+
+
+@dataclass(frozen=True, slots=True)
 class HaltSigning:
     """Safety halt: stop signing and tell the operator (e.g. a reorg below a signed event)."""
 
@@ -200,7 +232,15 @@ class HaltSigning:
     reason: str
 
 
-Effect = CheckPolicy | SignRelease | PublishAttestation | CheckQuorum | SubmitRelease | HaltSigning
+Effect = (
+    CheckPolicy
+    | SignRelease
+    | PublishAttestation
+    | CheckQuorum
+    | SubmitRelease
+    | ExecuteDelayed
+    | HaltSigning
+)
 
 # ----------------------------------------------------------------------- outcomes
 

@@ -16,6 +16,12 @@ from eth_utils.crypto import keccak
 
 from relayer.chain.rpc import RpcClient, RpcNodeError
 from relayer.chain.rpc_types import BlockId
+from relayer.domain.transfer import (
+    AlreadyReleased,
+    CancelledOnDestination,
+    DelayedOnDestination,
+    ReleaseConfirmed,
+)
 from relayer.domain.types import (
     ZERO_ADDRESS,
     Address,
@@ -31,6 +37,15 @@ _SET_TYPES = ["uint64", "address[]", "bytes2[]", "uint8", "uint8"]
 _RELEASE_TUPLE = "(bytes32,uint64,uint64,address,address,uint256)"
 RELEASED_TOPIC = Hash32(keccak(text="Released(bytes32,address,address,uint256)"))
 UNLOCKED_TOPIC = Hash32(keccak(text="Unlocked(bytes32,address,address,uint256)"))
+RELEASE_DELAYED_TOPIC = Hash32(keccak(text="ReleaseDelayed(bytes32,uint64)"))
+RELEASE_CANCELLED_TOPIC = Hash32(keccak(text="ReleaseCancelled(bytes32,bool)"))
+
+# ``statusOf(transferId)`` on either contract
+STATUS_UNKNOWN, STATUS_EXECUTED, STATUS_DELAYED, STATUS_CANCELLED, STATUS_REFUNDED = range(5)
+
+DestinationOutcome = (
+    ReleaseConfirmed | AlreadyReleased | DelayedOnDestination | CancelledOnDestination
+)
 
 
 def selector(signature: str) -> bytes:
@@ -101,6 +116,50 @@ class BridgeContract:
         )
         return bool(done)
 
+    async def status_of(self, transfer_id: Hash32, block: BlockId = "latest") -> int:
+        """``statusOf``: 0 unknown, 1 executed, 2 delayed, 3 cancelled, 4 refunded."""
+        (status,) = await self._call(
+            "statusOf(bytes32)", ["bytes32"], [transfer_id], ["uint8"], block
+        )
+        if not STATUS_UNKNOWN <= int(status) <= STATUS_REFUNDED:
+            raise RpcResponseError(f"statusOf(): unknown status {status}")
+        return int(status)
+
+    async def executable_at(self, transfer_id: Hash32, block: BlockId = "latest") -> int:
+        """``delayedOf(transferId).executableAt`` (0 when the id is not delayed)."""
+        values = await self._call(
+            "delayedOf(bytes32)",
+            ["bytes32"],
+            [transfer_id],
+            ["address", "address", "uint256", "uint64"],
+            block,
+        )
+        return int(values[3])
+
+    async def outcome_at(
+        self, transfer_id: Hash32, head: int, lookback: int
+    ) -> DestinationOutcome | None:
+        """What the destination did with ``transfer_id`` as of its confirmed ``head``, as
+        the lifecycle input to apply; ``None`` while nothing (or nothing consistent) is
+        there. An execution needs its log (see ``executed_at``); a delay needs its
+        ``executableAt``."""
+        status = await self.status_of(transfer_id, head)
+        if status == STATUS_EXECUTED:
+            execution = await self.executed_at(transfer_id, head, lookback)
+            if execution is None:
+                return None
+            if execution.tx_hash is None:
+                return AlreadyReleased(transfer_id)
+            return ReleaseConfirmed(transfer_id, execution.tx_hash)
+        if status == STATUS_DELAYED:
+            executable_at = await self.executable_at(transfer_id, head)
+            if executable_at == 0:
+                raise RpcResponseError("delayedOf(): a delayed transfer without executableAt")
+            return DelayedOnDestination(transfer_id, executable_at)
+        if status == STATUS_CANCELLED:
+            return CancelledOnDestination(transfer_id)
+        return None  # unknown (or refunded: an id this contract issued, not a release)
+
     async def mirror_of(self, src_chain_id: int, src_token: Address) -> Address | None:
         """Gateway only: the mirror of a source token (None if not registered)."""
         (mirror,) = await self._call(
@@ -157,6 +216,11 @@ class Execution:
     transaction when its log is within the look-back, else ``None`` (older than that)."""
 
     tx_hash: Hash32 | None
+
+
+def execute_delayed_calldata(transfer_id: Hash32) -> bytes:
+    """Calldata of ``executeDelayed(bytes32)``."""
+    return selector("executeDelayed(bytes32)") + bytes(transfer_id)
 
 
 def release_calldata(function: str, release: Release, bundle: bytes) -> bytes:

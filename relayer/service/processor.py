@@ -30,6 +30,7 @@ from relayer.domain.transfer import (
     CheckQuorum,
     Confirmed,
     Effect,
+    ExecuteDelayed,
     HaltSigning,
     Input,
     OwnSignature,
@@ -60,6 +61,8 @@ from relayer.service.payloads import release_to_json
 from relayer.store import AlertKind, EffectKind, Store, Transaction, TransferRecord
 
 log = get_logger("processor")
+
+_ATTESTATION_USED = (TransferStatus.RELEASED, TransferStatus.DELAYED, TransferStatus.CANCELLED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +128,7 @@ class Processor:
         self._contradiction: tuple[Hash32, str] | None = None
         self.lock = asyncio.Lock()
         self.outbox_ready = asyncio.Event()  # a PUBLISH effect was queued (the publisher's)
-        self.submit_ready = asyncio.Event()  # a SUBMIT effect was queued (the submitter's)
+        self.submit_ready = asyncio.Event()  # a SUBMIT/EXECUTE effect was queued
         self.observed_ready = asyncio.Event()  # the watcher stored new events
         self.on_confirmed: Callable[[Hash32], Awaitable[None]] | None = None
 
@@ -153,6 +156,7 @@ class Processor:
             attestation=attestation,
             quorum=None,
             tx_hash=rec.release_tx_hash,
+            executable_at=rec.executable_at,
         )
 
     def expected_release(self, event: SourceEvent) -> tuple[Release, Hash32] | None:
@@ -218,6 +222,7 @@ class Processor:
                 after.status,
                 reason,
                 release_tx_hash=after.tx_hash if after.status is TransferStatus.RELEASED else None,
+                executable_at=after.executable_at,
             )
             e = after.event
             transfer_logger(log, tid, e.src_chain_id, e.dst_chain_id, after.status).info(
@@ -225,10 +230,11 @@ class Processor:
                 previous=None if before is None else before.status.value,
                 reason=reason,
             )
-            if after.status is TransferStatus.RELEASED and await tx.own_signature(tid):
-                # Executed and final: our retained attestation has done its job. Clearing
-                # it keeps the broker's retained store (replayed on every subscribe) to
-                # open transfers; a late peer learns of the release from the chain.
+            if after.status in _ATTESTATION_USED and await tx.own_signature(tid):
+                # The destination holds it, final (executed, delayed or cancelled): our
+                # retained attestation has done its job. Clearing it keeps the broker's
+                # retained store (replayed on every subscribe) to open transfers; a late
+                # peer learns of the outcome from the chain.
                 await tx.enqueue_effect(
                     tid,
                     EffectKind.WITHDRAW,
@@ -282,6 +288,11 @@ class Processor:
                     "bundle": "0x" + bundle.hex(),
                 }
                 await tx.enqueue_effect(tid, EffectKind.SUBMIT, payload)
+                self.submit_ready.set()
+                return None
+            case ExecuteDelayed(transfer_id=tid, dst_chain_id=dst, executable_at=at):
+                payload = {"dst_chain_id": dst, "executable_at": at}
+                await tx.enqueue_effect(tid, EffectKind.EXECUTE, payload)
                 self.submit_ready.set()
                 return None
             case HaltSigning(transfer_id=tid, reason=reason):

@@ -1,12 +1,13 @@
-"""Learns when transfers are executed on their destination, by anyone.
+"""Learns what the destination did with transfers, whoever sent the transaction.
 
-Every poll reads the destination contracts' ``Released`` / ``Unlocked`` logs since the
-last poll, up to the chain's confirmed head (its ``confirmation`` rule: an execution a
-reorg can still drop does not count); every ``sweep_interval_s`` it also asks
-``isProcessed`` at that confirmed head for each unreleased transfer, so nothing is missed
-across restarts or log gaps. A transfer seen executed becomes ``released`` with the executing
-transaction's hash, and the time since its source confirmation feeds the latency
-histogram.
+Every poll reads the destination contracts' ``Released`` / ``Unlocked``,
+``ReleaseDelayed`` and ``ReleaseCancelled`` logs since the last poll, up to the chain's
+confirmed head (its ``confirmation`` rule: an outcome a reorg can still drop does not
+count); every ``sweep_interval_s`` it also asks ``statusOf`` at that confirmed head for
+each open or delayed transfer, so nothing is missed across restarts or log gaps. A
+transfer seen executed becomes ``released`` with the executing transaction's hash (the
+time since its source confirmation feeds the latency histogram); one seen delayed
+becomes ``delayed`` with its ``executableAt``; one seen cancelled becomes ``cancelled``.
 """
 
 from __future__ import annotations
@@ -17,11 +18,25 @@ from collections.abc import Mapping
 
 from relayer.api.metrics import Metrics
 from relayer.chain.confirmation import ConfirmationRule, confirmed_head
-from relayer.domain.transfer import AlreadyReleased, ReleaseConfirmed, TransferStatus
+from relayer.chain.rpc_types import LogEntry
+from relayer.domain.transfer import (
+    AlreadyReleased,
+    CancelledOnDestination,
+    DelayedOnDestination,
+    ReleaseConfirmed,
+    TransferStatus,
+)
 from relayer.domain.types import Hash32, hex32
 from relayer.errors import RetryableError, RpcResponseError
 from relayer.log import get_logger
-from relayer.service.contracts import RELEASED_TOPIC, UNLOCKED_TOPIC, BridgeContract
+from relayer.service.contracts import (
+    RELEASE_CANCELLED_TOPIC,
+    RELEASE_DELAYED_TOPIC,
+    RELEASED_TOPIC,
+    UNLOCKED_TOPIC,
+    BridgeContract,
+    DestinationOutcome,
+)
 from relayer.service.processor import Processor
 
 log = get_logger("settle")
@@ -33,6 +48,22 @@ OPEN = (
     TransferStatus.QUORUM,
     TransferStatus.SUBMITTED,
 )
+UNSETTLED = (*OPEN, TransferStatus.DELAYED)  # the destination may still act on these
+TOPICS = [RELEASED_TOPIC, UNLOCKED_TOPIC, RELEASE_DELAYED_TOPIC, RELEASE_CANCELLED_TOPIC]
+
+
+def outcome_of_log(entry: LogEntry) -> DestinationOutcome | None:
+    """The lifecycle input a destination log stands for (None: not one of ours)."""
+    if len(entry.topics) < 2:
+        return None
+    topic, transfer_id = entry.topics[0], Hash32(entry.topics[1])
+    if topic in (RELEASED_TOPIC, UNLOCKED_TOPIC):
+        return ReleaseConfirmed(transfer_id, entry.tx_hash)
+    if topic == RELEASE_DELAYED_TOPIC and len(entry.data) >= 32:
+        return DelayedOnDestination(transfer_id, int.from_bytes(entry.data[:32], "big"))
+    if topic == RELEASE_CANCELLED_TOPIC:
+        return CancelledOnDestination(transfer_id)
+    return None
 
 
 class Settler:
@@ -72,7 +103,7 @@ class Settler:
             await asyncio.sleep(self.poll_interval_s)
 
     async def poll_logs(self, chain_id: int) -> int:
-        """Apply executions logged since the last poll; returns how many were new."""
+        """Apply outcomes logged since the last poll; returns how many changed a transfer."""
         contract = self.contracts[chain_id]
         head = await self.confirmed(chain_id)
         if head is None:
@@ -83,23 +114,22 @@ class Settler:
         found = 0
         while start <= head:
             end = min(head, start + self.max_window[chain_id] - 1)
-            logs = await contract.rpc.get_logs(
-                contract.address, [[RELEASED_TOPIC, UNLOCKED_TOPIC]], start, end
-            )
+            logs = await contract.rpc.get_logs(contract.address, [TOPICS], start, end)
             for entry in logs:
-                if len(entry.topics) >= 2 and await self.mark_released(
-                    Hash32(entry.topics[1]), entry.tx_hash
-                ):
+                outcome = outcome_of_log(entry)
+                if outcome is not None and await self.mark(outcome):
                     found += 1
             start = end + 1
         self._next_block[chain_id] = start
         return found
 
     async def sweep(self) -> int:
-        """Ask ``isProcessed`` for every open transfer (the catch-all)."""
+        """Ask ``statusOf`` for every open or delayed transfer (the catch-all)."""
         store = self.processor.store
         async with store.reader() as tx:
-            open_transfers = [r for s in OPEN for r in await tx.transfers_by_status(s, limit=1000)]
+            open_transfers = [
+                r for s in UNSETTLED for r in await tx.transfers_by_status(s, limit=1000)
+            ]
         found = 0
         heads: dict[int, int | None] = {}
         for rec in open_transfers:
@@ -112,9 +142,10 @@ class Settler:
             if head is None:
                 continue
             try:  # one transfer's bad answer must not stop the sweep of the others
-                if not await contract.is_processed(rec.transfer_id, head):
+                status = await contract.status_of(rec.transfer_id, head)
+                if status == 0:
                     continue
-                execution = await contract.executed_at(
+                outcome = await contract.outcome_at(
                     rec.transfer_id, head, self.max_window[rec.dst_chain_id]
                 )
             except RpcResponseError as err:
@@ -122,15 +153,16 @@ class Settler:
                     "settlement check failed", transfer_id=hex32(rec.transfer_id), error=str(err)
                 )
                 continue
-            if execution is None:
+            if outcome is None:
                 log.warning(
-                    "isProcessed says executed but no log shows it; not counted",
+                    "statusOf says executed but no log shows it; not counted",
                     transfer_id=hex32(rec.transfer_id),
                     dst_chain_id=rec.dst_chain_id,
+                    status=status,
                     block=head,
                 )
                 continue
-            if await self.mark_released(rec.transfer_id, execution.tx_hash):
+            if await self.mark(outcome):
                 found += 1
         return found
 
@@ -139,18 +171,21 @@ class Settler:
         block = await confirmed_head(self.contracts[chain_id].rpc, self.rules[chain_id])
         return None if block is None else block.number
 
-    async def mark_released(self, transfer_id: Hash32, tx_hash: Hash32 | None) -> bool:
-        """Move a known, open transfer to ``released``; False if unknown or already so."""
+    async def mark(self, outcome: DestinationOutcome) -> bool:
+        """Apply what the destination did to a known, unsettled transfer; False if it is
+        unknown, already settled, or the input changed nothing."""
         p = self.processor
+        tid = outcome.transfer_id
         async with p.lock, p.store.transaction() as tx:
-            rec = await tx.get_transfer(transfer_id)
-            if rec is None or rec.status not in OPEN:
+            rec = await tx.get_transfer(tid)
+            if rec is None or rec.status not in UNSETTLED:
                 return False
-            executed = (
-                AlreadyReleased(transfer_id)
-                if tx_hash is None
-                else ReleaseConfirmed(transfer_id, tx_hash)
-            )
-            await p.apply(tx, transfer_id, executed)
-        p.note_released(rec)
+            if isinstance(outcome, DelayedOnDestination) and rec.status is TransferStatus.DELAYED:
+                return False  # already known (a log seen again after a restart)
+            await p.apply(tx, tid, outcome)
+            after = await tx.get_transfer(tid)
+        if after is None or after.status is rec.status:
+            return False
+        if isinstance(outcome, ReleaseConfirmed | AlreadyReleased):
+            p.note_released(rec)
         return True

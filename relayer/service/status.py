@@ -48,6 +48,8 @@ def view_to_json(view: TransferView, sets: SetBook) -> dict[str, Any]:
         "confirmed_at": None if t.confirmed_at is None else t.confirmed_at.isoformat(),
         "released_at": None if t.released_at is None else t.released_at.isoformat(),
         "release_tx": None if t.release_tx_hash is None else hex32(t.release_tx_hash),
+        # delayed by the destination's governor: executeDelayed may run from then on
+        "executable_at": t.executable_at,
         "attestations": {
             "count": len(counted),
             "threshold": None if vset is None else vset.threshold,

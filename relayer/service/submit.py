@@ -1,4 +1,4 @@
-"""Runs SUBMIT effects: one deterministic primary submits at once, the others later.
+"""Runs SUBMIT and EXECUTE effects: one deterministic primary acts at once, the others later.
 
 For each transfer with a quorum, the primary submitter is the member of the
 destination's current set at index ``transfer_id mod n`` of the ascending member list.
@@ -6,7 +6,15 @@ The primary submits as soon as the quorum is stored; every other relayer waits
 ``grace_period_s`` (counted from when it stored the quorum, so it survives restarts),
 checks ``isProcessed`` and only then submits. An execution counts as done only at or
 below the destination's confirmed head: a mined release keeps its effect open until
-then, so a destination reorg that drops it leads to a new submission.
+then, so a destination reorg that drops it leads to a new submission. What the
+destination did is read there with ``statusOf``: executed, delayed by its governor
+(then an EXECUTE effect follows) or cancelled (then nothing is ever sent again).
+
+An EXECUTE effect (a delayed transfer our policy approved) is due for the primary once the
+destination's latest block is at its ``executable_at`` (the contract compares
+``block.timestamp``), and for the others ``grace_period_s`` later; it sends
+``executeDelayed(transferId)`` and is done once the destination shows the transfer
+executed (or cancelled) at its confirmed head.
 Outcomes are recorded; a fee above the cap or an empty account leaves the effect pending
 (and alerts), to be retried.
 """
@@ -29,10 +37,12 @@ from relayer.chain.submission import (
     Pending,
     SubmitOutcome,
     SubmitRequest,
+    execute_delayed_request,
 )
 from relayer.chain.submitter import Submitter
 from relayer.domain.transfer import (
     AlreadyReleased,
+    DelayedOnDestination,
     ReleaseConfirmed,
     SubmissionSent,
     TransferStatus,
@@ -40,7 +50,12 @@ from relayer.domain.transfer import (
 from relayer.domain.types import Address, Hash32, hex32
 from relayer.errors import RetryableError, RpcResponseError
 from relayer.log import get_logger
-from relayer.service.contracts import BridgeContract, Execution, release_calldata
+from relayer.service.contracts import (
+    BridgeContract,
+    DestinationOutcome,
+    execute_delayed_calldata,
+    release_calldata,
+)
 from relayer.service.payloads import release_from_json
 from relayer.service.processor import Processor
 from relayer.store import (
@@ -55,7 +70,13 @@ from relayer.store import (
 
 log = get_logger("submit")
 
-PENDING_LIMIT = 1000  # SUBMIT effects read per round (oldest first)
+PENDING_LIMIT = 1000  # SUBMIT and EXECUTE effects read per round (oldest first)
+S = TransferStatus
+# an effect is finished once its transfer reached one of these (the settler may see it first)
+SETTLED = {
+    EffectKind.SUBMIT: (S.RELEASED, S.DELAYED, S.CANCELLED),
+    EffectKind.EXECUTE: (S.RELEASED, S.CANCELLED),
+}
 FINALITY_RECHECK_S = 2.0  # an execution awaiting finality is looked at again after this
 
 
@@ -138,9 +159,19 @@ class SubmitRunner:
         members = () if vset is None else tuple(m.address for m in vset.members)
         return primary_for(effect.transfer_id, members) == self.processor.signer.address
 
-    def due(self, effect: Effect, dst_chain_id: int, now: float) -> bool:
-        """Primary: at once. Others: ``grace_period_s`` after the quorum was stored."""
-        if self._is_primary(effect, dst_chain_id):
+    def due(
+        self, effect: Effect, dst_chain_id: int, now: float, chain_time: int | None = None
+    ) -> bool:
+        """SUBMIT: the primary at once, the others ``grace_period_s`` after the quorum was
+        stored. EXECUTE: the primary once ``chain_time`` (the destination's latest block
+        timestamp) reached ``executable_at``, the others ``grace_period_s`` later."""
+        primary = self._is_primary(effect, dst_chain_id)
+        if effect.kind is EffectKind.EXECUTE:
+            if chain_time is None:
+                return False
+            executable_at = int(effect.payload.get("executable_at", 0))
+            return chain_time >= executable_at + (0 if primary else self.grace_period_s)
+        if primary:
             return True
         created = effect.created_at.timestamp()
         first_seen = self._first_seen.setdefault(effect.id, now)
@@ -166,30 +197,40 @@ class SubmitRunner:
         """Submit every due SUBMIT effect, one chain's submissions at a time per chain."""
         now = time.monotonic()
         async with self.processor.store.reader() as tx:
-            effects = await tx.pending_effects([EffectKind.SUBMIT], limit=PENDING_LIMIT)
+            effects = await tx.pending_effects(
+                [EffectKind.SUBMIT, EffectKind.EXECUTE], limit=PENDING_LIMIT
+            )
             # those awaiting finality are looked at again only every ``recheck_s``
             looked_at = [e for e in effects if now >= self._recheck_at.get(e.id, 0.0)]
-            settled = {e.id for e in looked_at if await self._released(tx, e.transfer_id)}
+            settled = {e.id for e in looked_at if await self._settled(tx, e)}
         if settled:  # the settler saw them final: nothing left to send or to check
             async with self.processor.lock, self.processor.store.transaction() as tx:
                 for effect_id in settled:
                     await tx.mark_effect_done(effect_id)
                     self._recheck_at.pop(effect_id, None)
         by_chain: dict[int, list[Effect]] = {}
+        chain_times: dict[int, int | None] = {}
         for effect in looked_at:
             dst = int(effect.payload.get("dst_chain_id", 0))
-            if effect.id in settled:
+            if effect.id in settled or dst not in self.destinations:
                 continue
-            if dst in self.destinations and self.due(effect, dst, now):
+            if effect.kind is EffectKind.EXECUTE and dst not in chain_times:
+                chain_times[dst] = await self._chain_time(dst)
+            if self.due(effect, dst, now, chain_times.get(dst)):
                 by_chain.setdefault(dst, []).append(effect)
         async with asyncio.TaskGroup() as group:
             for chain_id, chain_effects in by_chain.items():
                 group.create_task(self._run_chain(chain_id, chain_effects))
 
+    async def _chain_time(self, chain_id: int) -> int | None:
+        """The timestamp of the destination's latest block (None if it has none)."""
+        block = await self.destinations[chain_id].view.rpc.get_block("latest")
+        return None if block is None else block.timestamp
+
     @staticmethod
-    async def _released(tx: Transaction, transfer_id: Hash32) -> bool:
-        rec = await tx.get_transfer(transfer_id)
-        return rec is not None and rec.status is TransferStatus.RELEASED
+    async def _settled(tx: Transaction, effect: Effect) -> bool:
+        rec = await tx.get_transfer(effect.transfer_id)
+        return rec is not None and rec.status in SETTLED.get(effect.kind, ())
 
     async def _run_chain(self, chain_id: int, effects: list[Effect]) -> None:
         """One effect at a time; a failed one is logged and retried on a later round
@@ -206,68 +247,79 @@ class SubmitRunner:
                         error=f"{type(err).__name__}: {err}",
                     )
 
-    async def submit(self, dst: Destination, effect: Effect) -> SubmitOutcome:
-        """Send one release and record what became of it."""
+    def request_for(self, dst: Destination, effect: Effect) -> SubmitRequest:
+        """The transaction an effect sends: a release/unlock, or ``executeDelayed``."""
+        if effect.kind is EffectKind.EXECUTE:
+            calldata = execute_delayed_calldata(effect.transfer_id)
+            return execute_delayed_request(effect.transfer_id, dst.contract, calldata)
         release = release_from_json(effect.payload["release"])
         bundle = bytes.fromhex(str(effect.payload["bundle"]).removeprefix("0x"))
-        request = SubmitRequest(
+        return SubmitRequest(
             transfer_id=effect.transfer_id,
             to=dst.contract,
             data=release_calldata(dst.function, release, bundle),
         )
+
+    async def submit(self, dst: Destination, effect: Effect) -> SubmitOutcome:
+        """Send one release (or ``executeDelayed``) and record what became of it."""
         tlog = log.bind(
             transfer_id=hex32(effect.transfer_id),
-            src_chain_id=release.src_chain_id,
             dst_chain_id=dst.chain_id,
-            stage="submitting",
+            stage="executing" if effect.kind is EffectKind.EXECUTE else "submitting",
         )
-        outcome = await dst.submitter.submit(request)
-        executed_by = None
-        if isinstance(outcome, AlreadyProcessed):  # by whom, and is that consistent?
-            execution = await self._final_execution(dst, effect.transfer_id, outcome.confirmed_at)
-            if execution is None:
+        outcome = await dst.submitter.submit(self.request_for(dst, effect))
+        final: DestinationOutcome | None = None
+        if isinstance(outcome, AlreadyProcessed):  # what the destination did, consistently
+            final = await self._final_outcome(dst, effect.transfer_id, outcome.confirmed_at)
+            if final is None or (
+                effect.kind is EffectKind.EXECUTE and isinstance(final, DelayedOnDestination)
+            ):
                 outcome = AwaitingFinality(effect.transfer_id)
-            else:
-                executed_by = execution.tx_hash
         if isinstance(outcome, AwaitingFinality):
-            tlog.debug("executed, awaiting the destination's confirmation rule")
+            tlog.debug("done, awaiting the destination's confirmation rule")
             self._recheck_at[effect.id] = time.monotonic() + self.recheck_s
             if dst.submitter.sent:  # ours were sent (and reverted): keep them on record
                 await self._record(dst, effect, outcome)
             return outcome
         self._recheck_at.pop(effect.id, None)
-        ours = await self._record(dst, effect, outcome, executed_by)
+        ours = await self._record(dst, effect, outcome, final)
         if not ours:  # our own release was counted once, as `mined`
             self.metrics.submissions.labels(type(outcome).__name__.lower()).inc()
-        tlog.info("submission outcome", outcome=type(outcome).__name__, detail=repr(outcome))
+        tlog.info(
+            "submission outcome",
+            outcome=type(outcome).__name__,
+            destination=None if final is None else type(final).__name__,
+            detail=repr(outcome),
+        )
         if isinstance(outcome, Mined):
             self.processor.submit_ready.set()  # look again soon: final, or reorged out
         return outcome
 
-    async def _final_execution(
+    async def _final_outcome(
         self, dst: Destination, transfer_id: Hash32, confirmed_at: int | None
-    ) -> Execution | None:
-        """The execution the submitter reported as final, confirmed by its log (or by
-        its age) at or below the confirmed head it read (read here if it had none): a
-        state read alone, taken during a reorg, is not trusted."""
+    ) -> DestinationOutcome | None:
+        """What the destination did, read at the confirmed head the submitter reported
+        (read here if it had none): an execution needs its log (or its age), a state
+        read alone, taken during a reorg, is not trusted."""
         if confirmed_at is None:
             head = await confirmed_head(dst.view.rpc, dst.submitter.config.rule)
             if head is None:
                 return None
             confirmed_at = head.number
-        return await dst.view.executed_at(transfer_id, confirmed_at, dst.lookback)
+        return await dst.view.outcome_at(transfer_id, confirmed_at, dst.lookback)
 
     async def _record(
         self,
         dst: Destination,
         effect: Effect,
         outcome: SubmitOutcome,
-        executed_by: Hash32 | None = None,
+        final: DestinationOutcome | None = None,
     ) -> bool:
-        """Store the outcome; True when it is the final execution of our own release."""
+        """Store the outcome; True when it is the final execution of our own transaction."""
         p = self.processor
         tid = effect.transfer_id
         sender = dst.submitter.sender
+        releasing = effect.kind is EffectKind.SUBMIT  # an EXECUTE leaves the state delayed
         released: TransferRecord | None = None
         ours = False
         async with p.lock, p.store.transaction() as tx:
@@ -278,24 +330,22 @@ class SubmitRunner:
                     # not done yet: the effect stays open until the execution is final
                     # (the next round sees AlreadyProcessed), or is reorged out (resent)
                     await tx.update_submission(tx_hash, SubmissionStatus.MINED, block)
-                    await p.apply(tx, tid, SubmissionSent(tid, tx_hash))
+                    if releasing:
+                        await p.apply(tx, tid, SubmissionSent(tid, tx_hash))
                 case AlreadyProcessed(tx_hash=reverted):
                     if reverted is not None:
                         await tx.update_submission(reverted, SubmissionStatus.ALREADY_PROCESSED)
-                    released = await tx.get_transfer(tid)
-                    if executed_by is not None:
+                    if isinstance(final, ReleaseConfirmed | AlreadyReleased):
+                        released = await tx.get_transfer(tid)
+                    if isinstance(final, ReleaseConfirmed):
                         own = {s.tx_hash for s in await tx.submissions_for(tid)}
-                        ours = executed_by in own
-                    await p.apply(
-                        tx,
-                        tid,
-                        AlreadyReleased(tid)
-                        if executed_by is None
-                        else ReleaseConfirmed(tid, executed_by),
-                    )
+                        ours = final.tx_hash in own
+                    if final is not None:
+                        await p.apply(tx, tid, final)
                     await tx.mark_effect_done(effect.id)
                 case Pending(tx_hash=tx_hash):
-                    await p.apply(tx, tid, SubmissionSent(tid, tx_hash))
+                    if releasing:
+                        await p.apply(tx, tid, SubmissionSent(tid, tx_hash))
                 case FeeAboveCap(required=required, cap=cap):
                     await tx.raise_alert(
                         AlertKind.WARNING,

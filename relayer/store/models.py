@@ -102,6 +102,8 @@ class Transfer(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     released_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     release_tx_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # delayed by the destination's governor: when ``executeDelayed`` may run (unix seconds)
+    executable_at: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class OwnSignatureRow(Base):

@@ -31,7 +31,8 @@ class EffectKind(enum.StrEnum):
     SIGN = "sign"
     PUBLISH = "publish"
     SUBMIT = "submit"
-    WITHDRAW = "withdraw"  # clear our retained attestation once the transfer is released
+    EXECUTE = "execute"  # executeDelayed once a delayed transfer is due
+    WITHDRAW = "withdraw"  # clear our retained attestation once the destination holds it
 
 
 class AlertKind(enum.StrEnum):
@@ -78,6 +79,7 @@ class TransferRecord:
     confirmed_at: datetime | None
     released_at: datetime | None
     release_tx_hash: Hash32 | None
+    executable_at: int | None = None  # delayed on the destination until then (unix seconds)
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,11 +118,12 @@ def executions(stack: Stack, sent: Sent) -> list[dict[str, Any]]:
 
 
 def wait_executed(stack: Stack, sent: Sent, timeout: float = 120.0) -> list[dict[str, Any]]:
-    """Wait until the destination has executed ``sent``; return its execution logs."""
+    """Wait until the destination has executed ``sent`` (``statusOf`` 1: not merely
+    delayed); return its execution logs."""
     deadline = time.monotonic() + timeout
     contract = stack.gateway if sent.direction == "to_ethereum" else stack.vault
     assert contract is not None
-    while not contract.functions.isProcessed(sent.transfer_id).call():
+    while contract.functions.statusOf(sent.transfer_id).call() != 1:
         if time.monotonic() > deadline:
             raise AssertionError(f"transfer 0x{sent.transfer_id.hex()} not executed in {timeout}s")
         time.sleep(0.25)

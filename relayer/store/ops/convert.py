@@ -69,6 +69,7 @@ def transfer(row: Transfer) -> TransferRecord:
         confirmed_at=row.confirmed_at,
         released_at=row.released_at,
         release_tx_hash=_opt_hash(row.release_tx_hash),
+        executable_at=row.executable_at,
     )
 
 

@@ -38,11 +38,13 @@ class TransferOps(TxBase):
         *,
         expected: Collection[TransferStatus] | None = None,
         release_tx_hash: Hash32 | None = None,
+        executable_at: int | None = None,
     ) -> StatusOutcome:
         """Move a transfer to ``new_status`` (compare-and-set when ``expected`` is given).
 
         The store records what the domain's lifecycle decided; it does not judge the
-        transition itself. Entering ``confirmed`` or ``released`` stamps the time once.
+        transition itself. Entering ``confirmed`` or ``released`` stamps the time once;
+        entering ``delayed`` records ``executable_at``.
         """
         new = TransferStatus(new_status)
         row = await self._get(Transfer, bytes(transfer_id), for_update=True)
@@ -62,10 +64,14 @@ class TransferOps(TxBase):
             row.released_at = row.released_at or now
             if release_tx_hash is not None:
                 row.release_tx_hash = bytes(release_tx_hash)
+        if new == TransferStatus.DELAYED and executable_at is not None:
+            row.executable_at = executable_at
         await self._flush()
         detail: dict[str, str | None] = {"from": old.value, "to": new.value, "reason": reason}
         if release_tx_hash is not None:
             detail["release_tx_hash"] = "0x" + release_tx_hash.hex()
+        if new == TransferStatus.DELAYED and executable_at is not None:
+            detail["executable_at"] = str(executable_at)
         await self._audit("status", transfer_id, detail)
         return StatusChanged(transfer_id, old, new)
 

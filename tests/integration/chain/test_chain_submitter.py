@@ -113,7 +113,7 @@ async def test_execution_counts_only_when_final_and_a_reorged_one_is_sent_again(
     await anvil_node.rollback(1)
     await anvil_node.mine(1)
     assert await anvil_rpc.get_transaction_receipt(first.tx_hash) is None
-    assert not await submitter.is_processed(request)
+    assert not await submitter.is_done(request)
     second = await submitter.submit(request)
     assert isinstance(second, Mined)
     assert len(submitter.sent) == 1

@@ -14,9 +14,12 @@ from relayer.domain.quorum import QuorumMet
 from relayer.domain.signature import address_of_private_key, sign_digest
 from relayer.domain.transfer import (
     AlreadyReleased,
+    CancelledOnDestination,
     CheckPolicy,
     CheckQuorum,
     Confirmed,
+    DelayedOnDestination,
+    ExecuteDelayed,
     HaltSigning,
     Input,
     Observed,
@@ -162,6 +165,51 @@ def test_released_elsewhere_and_terminal() -> None:
     assert step(released, ReleaseConfirmed(TID, TX2)) == Transition(released)
 
 
+SUBMITTED = [Confirmed(EVENT), APPROVAL, OwnSignature(OWN), QuorumReached(TID, QUORUM)]
+AT = 1_800_000_000
+
+
+def test_delayed_on_destination_executes_when_due_then_released() -> None:
+    submitted = _run([*SUBMITTED, SubmissionSent(TID, TX1)])
+    assert _effects(submitted, DelayedOnDestination(TID, AT)) == (ExecuteDelayed(TID, 1, AT),)
+    delayed = _run([*SUBMITTED, SubmissionSent(TID, TX1), DelayedOnDestination(TID, AT)])
+    assert (delayed.status, delayed.executable_at) == (S.DELAYED, AT)
+    assert step(delayed, DelayedOnDestination(TID, AT)) == Transition(delayed)  # a replay
+    assert isinstance(step(delayed, DelayedOnDestination(TID, AT + 1)), Rejected)
+    # the destination already holds the release: no new submission
+    assert isinstance(step(delayed, QuorumReached(TID, QUORUM_2)), Rejected)
+    assert isinstance(step(delayed, SubmissionSent(TID, TX2)), Rejected)
+    released = _run([*SUBMITTED, DelayedOnDestination(TID, AT), ReleaseConfirmed(TID, TX2)])
+    assert (released.status, released.tx_hash, released.executable_at) == (S.RELEASED, TX2, AT)
+    assert isinstance(step(released, DelayedOnDestination(TID, AT)), Rejected)
+
+
+def test_delayed_transfer_we_refused_is_not_executed_by_us() -> None:
+    refused = _run([Confirmed(EVENT), REFUSAL])
+    outcome = step(refused, DelayedOnDestination(TID, AT))
+    assert isinstance(outcome, Transition)
+    assert (outcome.state.status, outcome.effects) == (S.DELAYED, ())
+    assert outcome.state.refusal == REFUSAL.decision
+    assert isinstance(step(None, DelayedOnDestination(TID, AT)), Rejected)
+
+
+def test_cancelled_is_terminal_and_never_submitted_again() -> None:
+    for before in (SUBMITTED, [*SUBMITTED, DelayedOnDestination(TID, AT)], [Confirmed(EVENT)]):
+        cancelled = _run([*before, CancelledOnDestination(TID)])
+        assert cancelled.status is S.CANCELLED
+        assert step(cancelled, CancelledOnDestination(TID)) == Transition(cancelled)
+        assert isinstance(step(cancelled, QuorumReached(TID, QUORUM_2)), Rejected)
+        assert isinstance(step(cancelled, DelayedOnDestination(TID, AT)), Rejected)
+        assert isinstance(step(cancelled, SubmissionSent(TID, TX1)), Rejected)
+        executed = step(cancelled, ReleaseConfirmed(TID, TX1))  # impossible on-chain: halt
+        assert isinstance(executed, Transition)
+        assert executed.state == cancelled
+        assert [type(e) for e in executed.effects] == [HaltSigning]
+    released = _run([*SUBMITTED, ReleaseConfirmed(TID, TX1)])
+    assert isinstance(step(released, CancelledOnDestination(TID)), Rejected)
+    assert isinstance(step(None, CancelledOnDestination(TID)), Rejected)
+
+
 def test_input_for_another_transfer_is_rejected() -> None:
     confirmed = _run([Confirmed(EVENT)])
     outcome = step(confirmed, Orphaned(Hash32(b"\x02" * 32)))
@@ -203,15 +251,19 @@ UNIVERSE: tuple[Input, ...] = (
     SubmissionSent(TID, TX2),
     ReleaseConfirmed(TID, TX1),
     AlreadyReleased(TID),
+    DelayedOnDestination(TID, AT),
+    DelayedOnDestination(TID, AT + 60),
+    CancelledOnDestination(TID),
 )
 
 
-@settings(max_examples=400)
+@settings(max_examples=600)
 @given(st.lists(st.sampled_from(UNIVERSE), max_size=30))
 def test_invariants_hold_for_any_input_sequence(inputs: list[Input]) -> None:
     state: TransferState | None = None
     signed = 0
     ever_refused = False
+    ever_final: TransferStatus | None = None
     for item in inputs:
         before = state
         outcome = step(state, item)
@@ -234,13 +286,24 @@ def test_invariants_hold_for_any_input_sequence(inputs: list[Input]) -> None:
                 assert state.quorum.digest == state.digest == DIGEST
                 assert effect.bundle == state.quorum.bundle
                 assert effect.release == state.release
+            if isinstance(effect, SubmitRelease):  # never once the destination holds it
+                assert before is None or before.status not in (S.DELAYED, S.CANCELLED)
+                assert ever_final is None
+            if isinstance(effect, ExecuteDelayed):
+                assert state.status is S.DELAYED
+                assert state.release is not None and not ever_refused
+                assert effect.executable_at == state.executable_at
             if isinstance(effect, HaltSigning):
                 assert state == before
         ever_refused = ever_refused or state.status is S.REFUSED
-        if before is not None and before.status is S.RELEASED:
-            assert state.status is S.RELEASED
+        if before is not None and before.status in (S.RELEASED, S.CANCELLED):
+            assert state.status is before.status  # terminal
+        if state.status in (S.RELEASED, S.CANCELLED):
+            ever_final = state.status
+        if state.status is S.DELAYED:
+            assert state.executable_at is not None
         if before is not None and before.sign_requested:
-            assert state.sign_requested or state.status is S.RELEASED
+            assert state.sign_requested or state.status in (S.RELEASED, S.CANCELLED)
         if state.status in (S.ATTESTED, S.QUORUM, S.SUBMITTED):
             assert state.sign_requested
         if state.status is S.REFUSED:
