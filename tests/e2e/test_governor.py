@@ -130,3 +130,32 @@ def test_burst_beyond_the_bucket_executes_part_now_and_the_rest_later_once(bridg
         for v in range(len(bridge.validators)):
             view = wait_status(bridge, v, s, "released")
             assert (view["executable_at"] is not None) == (s.transfer_id in delayed)
+
+
+def test_a_vetoed_delayed_transfer_is_cancelled_everywhere_and_never_sent_again(
+    bridge: Stack,
+) -> None:
+    assert bridge.w3e and bridge.gateway and bridge.deployer_e
+    user = bridge.users[1]
+    threshold = DEVNET_GOVERNORS["AxHKD"][2] * 10**6
+    gateway = bridge.gateway
+    with gateway_delay(bridge, 3600):
+        sent = lock(bridge, user, "AxHKD", threshold, user.address)  # at the threshold
+        for v in range(len(bridge.validators)):
+            wait_status(bridge, v, sent, "delayed")
+        executable_at = int(gateway.functions.delayedOf(sent.transfer_id).call()[3])
+        # the guardian (the pauser) vetoes it during its delay
+        d.send(bridge.w3e, bridge.deployer_e, gateway.functions.guardianCancel(sent.transfer_id))
+        for v in range(len(bridge.validators)):
+            assert wait_status(bridge, v, sent, "cancelled")["executable_at"] == executable_at
+        # past its time (and every grace period), the relayers still send nothing for it:
+        latest = int(bridge.w3e.eth.get_block("latest")["timestamp"])
+        bridge.anvil_rpc("evm_increaseTime", [max(0, executable_at - latest) + 60])
+        bridge.anvil_rpc("evm_mine", [])
+    later = lock(bridge, user, "AxHKD", 2_000_000, user.address)  # the relayers carry on
+    assert_exactly_once(bridge, later)
+    for v in range(len(bridge.validators)):
+        wait_status(bridge, v, later, "released")
+        assert wait_status(bridge, v, sent, "cancelled")["release_tx"] is None
+    assert gateway.functions.statusOf(sent.transfer_id).call() == 3
+    assert executions(bridge, sent) == []
