@@ -17,6 +17,7 @@ from relayer.domain.types import Address, Hash32
 IS_PROCESSED_SELECTOR = keccak(text="isProcessed(bytes32)")[:4]
 STATUS_OF_SELECTOR = keccak(text="statusOf(bytes32)")[:4]
 ALREADY_PROCESSED_SELECTOR = keccak(text="AlreadyProcessed(bytes32)")[:4]
+TRANSFER_CANCELLED_SELECTOR = keccak(text="TransferCancelled(bytes32)")[:4]
 NOT_DELAYED_SELECTOR = keccak(text="NotDelayed(bytes32)")[:4]
 STATUS_DELAYED = 2  # statusOf
 
@@ -36,7 +37,7 @@ class SubmitRequest:
     value: int = 0
     pending_check: bytes = IS_PROCESSED_SELECTOR
     pending_answer: int = 0
-    done_errors: tuple[bytes, ...] = (ALREADY_PROCESSED_SELECTOR,)
+    done_errors: tuple[bytes, ...] = (ALREADY_PROCESSED_SELECTOR, TRANSFER_CANCELLED_SELECTOR)
 
 
 def execute_delayed_request(transfer_id: Hash32, to: Address, data: bytes) -> SubmitRequest:
