@@ -18,6 +18,8 @@ from relayer.cli import main
         (["devnet", "--jurisdictions", "HK,usa"], "--jurisdictions"),
         (["devnet", "--validators", "33"], "--validators"),
         (["devnet", "--block-time-ms", "5"], "--block-time-ms"),
+        (["devnet", "--delay-s", "0"], "--delay-s"),
+        (["devnet", "--delay-s", "604801"], "--delay-s"),  # above the contracts' 7 days
         (["devnet", "--database-url-template", "sqlite+aiosqlite:///x.db"], "--database-url"),
         (["status", "0x1234"], "TRANSFER_ID_OR_TX_HASH"),
     ],
