@@ -145,7 +145,7 @@ def alerts(stack: Stack, validator: int) -> list[dict[str, Any]]:
         capture_output=True,
         text=True,
         check=True,
-        timeout=60,
+        timeout=180,  # a CLI start under a loaded machine
     )
     return [json.loads(line) for line in listing.stdout.splitlines() if line.startswith("{")]
 
@@ -198,7 +198,7 @@ def status(stack: Stack, validator: int, sent: Sent) -> dict[str, Any] | None:
 
 
 def wait_status(
-    stack: Stack, validator: int, sent: Sent, wanted: str, timeout: float = 60.0
+    stack: Stack, validator: int, sent: Sent, wanted: str, timeout: float = 120.0
 ) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     last = None

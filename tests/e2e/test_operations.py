@@ -16,7 +16,7 @@ from relayer.devnet.stack import Stack
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 
-def _relayer(config: Path, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+def _relayer(config: Path, timeout: float = 180.0) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "relayer", "run", "--config", str(config)],
         capture_output=True,

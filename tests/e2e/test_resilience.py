@@ -330,7 +330,7 @@ def test_reorg_deeper_than_confirmation_over_a_signed_burn_halts_until_acknowled
                 ],
                 check=True,
                 capture_output=True,
-                timeout=60,
+                timeout=180,  # a CLI start under a loaded machine
             )
     assert_exactly_once(bridge, later)
     # The reused id was never unlocked again (the original unlock of 11 is the only one).
