@@ -10,7 +10,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 CONTRACTS := contracts
-FORGE := $(CONTRACTS)/node_modules/.bin/forge
+FORGE := tools/forge  # run inside $(CONTRACTS); see the script for why not node_modules/.bin/forge
 export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -53,11 +53,11 @@ lock: | $(UV)  ## re-resolve requirements.lock from pyproject.toml
 	$(UV) pip compile pyproject.toml --group dev --generate-hashes --no-header --python-version 3.11 -o requirements.lock --quiet
 
 build: install  ## compile the contracts and refresh the ABIs shipped in relayer/
-	(cd $(CONTRACTS) && node_modules/.bin/forge build --quiet)
+	(cd $(CONTRACTS) && $(FORGE) build --quiet)
 	$(PY) -m relayer.chain.artifacts export
 
 test-contracts: build  ## forge unit, fuzz and invariant tests
-	(cd $(CONTRACTS) && node_modules/.bin/forge test)
+	(cd $(CONTRACTS) && $(FORGE) test)
 
 lint: install  ## ruff and mypy --strict
 	$(VENV)/bin/ruff check relayer tests
@@ -68,7 +68,7 @@ test-python: build  ## pytest: unit, integration and end-to-end against the real
 	$(VENV)/bin/pytest
 
 test: build lint  ## everything CI runs
-	(cd $(CONTRACTS) && node_modules/.bin/forge test)
+	(cd $(CONTRACTS) && $(FORGE) test)
 	$(VENV)/bin/pytest
 
 bench-gas: build  ## gas used by lock, release and unlock on anvil (JSON on the last line)

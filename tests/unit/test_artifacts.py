@@ -14,7 +14,7 @@ from relayer.chain import artifacts
 from relayer.chain.artifacts import ARTIFACT_NAMES, Artifact, check, export, load_artifact, main
 
 CONTRACTS = artifacts.REPO_ROOT / "contracts"
-FORGE = CONTRACTS / "node_modules" / ".bin" / "forge"
+FORGE = CONTRACTS / "tools" / "forge"  # passes forge's exit code on (the npm launcher does not)
 
 
 @pytest.fixture(scope="module")
