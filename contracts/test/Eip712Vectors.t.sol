@@ -67,24 +67,28 @@ contract Eip712VectorsTest is BridgeFixture {
             string memory c = string.concat(".rotation_cases[", vm.toString(i), "]");
             uint256 snapshot = vm.snapshotState();
             BridgeVault vault = _deployAt(string.concat(c, ".domain"), address(0x1234));
-            address[] memory members = vm.parseJsonAddressArray(json, string.concat(c, ".update.members"));
-            bytes[] memory raw = vm.parseJsonBytesArray(json, string.concat(c, ".update.jurisdictions"));
-            bytes2[] memory codes = new bytes2[](raw.length);
-            for (uint256 k; k < raw.length; ++k) {
-                codes[k] = bytes2(raw[k]);
-            }
-            bytes32 got = vault.hashValidatorSetUpdate(
-                uint64(vm.parseJsonUint(json, string.concat(c, ".update.setId"))),
-                members,
-                codes,
-                uint8(vm.parseJsonUint(json, string.concat(c, ".update.threshold"))),
-                uint8(vm.parseJsonUint(json, string.concat(c, ".update.minJurisdictions")))
-            );
+            bytes32 got = _rotationDigest(vault, c);
             assertEq(got, vm.parseJsonBytes32(json, string.concat(c, ".digest")), vm.parseJsonString(json, string.concat(c, ".name")));
             vm.revertToState(snapshot);
             ++count;
         }
         assertGt(count, 0, "no rotation vectors");
+    }
+
+    /// @dev hashValidatorSetUpdate over the update of vector `c`.
+    function _rotationDigest(BridgeVault vault, string memory c) internal view returns (bytes32) {
+        address[] memory members = vm.parseJsonAddressArray(json, string.concat(c, ".update.members"));
+        bytes[] memory raw = vm.parseJsonBytesArray(json, string.concat(c, ".update.jurisdictions"));
+        bytes2[] memory codes = new bytes2[](raw.length);
+        for (uint256 k; k < raw.length; ++k) {
+            codes[k] = bytes2(raw[k]);
+        }
+        uint64 setId = uint64(vm.parseJsonUint(json, string.concat(c, ".update.setId")));
+        bytes32 replaced = vm.parseJsonBytes32(json, string.concat(c, ".update.replacedSetHash"));
+        uint64 deadline = uint64(vm.parseJsonUint(json, string.concat(c, ".update.deadline")));
+        uint8 threshold = uint8(vm.parseJsonUint(json, string.concat(c, ".update.threshold")));
+        uint8 minJ = uint8(vm.parseJsonUint(json, string.concat(c, ".update.minJurisdictions")));
+        return vault.hashValidatorSetUpdate(setId, replaced, deadline, members, codes, threshold, minJ);
     }
 
     function test_cancelAndRefundTypehashes_matchVectors() public {

@@ -155,7 +155,7 @@ contract ValidatorSetTest is BridgeFixture {
 
     function _rotate() internal {
         vault.rotateValidatorSet(
-            next.members, next.jurisdictions, next.threshold, next.minJurisdictions, _rotationSigs(vault, set, next, 2)
+            next.members, next.jurisdictions, next.threshold, next.minJurisdictions, ROTATION_DEADLINE, _rotationSigs(vault, set, next, 2)
         );
     }
 
@@ -179,34 +179,74 @@ contract ValidatorSetTest is BridgeFixture {
         // signed for setId 3 (skipping 2): digest differs, so the signers are garbage
         bytes memory sigs = _rotationSigs(vault, set, next, 3);
         bytes32 expected =
-            vault.hashValidatorSetUpdate(2, next.members, next.jurisdictions, next.threshold, next.minJurisdictions);
+            vault.hashValidatorSetUpdate(2, vault.validatorSetHash(), ROTATION_DEADLINE, next.members, next.jurisdictions, next.threshold, next.minJurisdictions);
         _expectStrangerSigner(expected, sigs);
-        vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, sigs);
+        vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, ROTATION_DEADLINE, sigs);
+    }
+
+    function test_rotateValidatorSet_revertsAfterItsDeadline() public {
+        uint64 deadline = uint64(block.timestamp + 1 hours);
+        bytes32 d = vault.hashValidatorSetUpdate(
+            2, vault.validatorSetHash(), deadline, next.members, next.jurisdictions, next.threshold, next.minJurisdictions
+        );
+        bytes memory sigs = _bundle(d, _quorumKeys(set));
+        vm.warp(uint256(deadline) + 1); // the approval was abandoned, then found again
+        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.RotationExpired.selector, deadline));
+        vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, deadline, sigs);
+        vm.warp(deadline); // at the deadline itself it is still valid
+        vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, deadline, sigs);
+        (uint64 id,,,,) = vault.validatorSet();
+        assertEq(id, 2);
+    }
+
+    function test_rotateValidatorSet_bindsTheDeadlineAndTheReplacedSet() public {
+        bytes32 current = vault.validatorSetHash();
+        assertTrue(current != bytes32(0));
+        // signed with another deadline than the one submitted: the digest differs
+        bytes32 signedD = vault.hashValidatorSetUpdate(
+            2, current, ROTATION_DEADLINE - 1, next.members, next.jurisdictions, next.threshold, next.minJurisdictions
+        );
+        bytes memory sigs = _bundle(signedD, _quorumKeys(set));
+        bytes32 checked = vault.hashValidatorSetUpdate(
+            2, current, ROTATION_DEADLINE, next.members, next.jurisdictions, next.threshold, next.minJurisdictions
+        );
+        _expectStrangerSigner(checked, sigs);
+        vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, ROTATION_DEADLINE, sigs);
+        // signed over another replaced set (a stale view of the set): refused the same way
+        bytes32 stale = vault.hashValidatorSetUpdate(
+            2, keccak256("another set"), ROTATION_DEADLINE, next.members, next.jurisdictions, next.threshold, next.minJurisdictions
+        );
+        sigs = _bundle(stale, _quorumKeys(set));
+        _expectStrangerSigner(checked, sigs);
+        vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, ROTATION_DEADLINE, sigs);
+        // the set hash follows the installed set
+        _rotate();
+        assertTrue(vault.validatorSetHash() != current);
     }
 
     function test_rotateValidatorSet_revertsWhenReplayed() public {
         bytes memory sigs = _rotationSigs(vault, set, next, 2);
-        vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, sigs);
+        vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, ROTATION_DEADLINE, sigs);
         // now the message would need setId 3 and the new set's signatures: over the setId-3 digest
         // the old signature 0 recovers to an address outside set 2
         bytes32 expected =
-            vault.hashValidatorSetUpdate(3, next.members, next.jurisdictions, next.threshold, next.minJurisdictions);
+            vault.hashValidatorSetUpdate(3, vault.validatorSetHash(), ROTATION_DEADLINE, next.members, next.jurisdictions, next.threshold, next.minJurisdictions);
         _expectStrangerSigner(expected, sigs);
-        vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, sigs);
+        vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, ROTATION_DEADLINE, sigs);
     }
 
     function test_rotateValidatorSet_revertsBelowThreshold() public {
-        bytes32 d = vault.hashValidatorSetUpdate(2, next.members, next.jurisdictions, next.threshold, 2);
+        bytes32 d = vault.hashValidatorSetUpdate(2, vault.validatorSetHash(), ROTATION_DEADLINE, next.members, next.jurisdictions, next.threshold, 2);
         bytes memory sigs = _bundle(d, _firstKeys(set, 4));
         vm.expectRevert(abi.encodeWithSelector(IBridgeBase.BelowThreshold.selector, 4, 5));
-        vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, 2, sigs);
+        vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, 2, ROTATION_DEADLINE, sigs);
     }
 
     function test_rotateValidatorSet_revertsWhenSignedByNewSet() public {
         bytes memory sigs = _rotationSigs(vault, next, next, 2);
         // the first signer is the new set's lowest member, not a member of the current set 1
         vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, next.members[0]));
-        vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, sigs);
+        vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, ROTATION_DEADLINE, sigs);
     }
 
     function test_rotateValidatorSet_revertsOnInvalidNewSet() public {
@@ -237,17 +277,17 @@ contract ValidatorSetTest is BridgeFixture {
     }
 
     function _expectRotationRevert(address[] memory m, bytes2[] memory j, uint8 t, uint8 mj, bytes memory err) internal {
-        bytes32 d = vault.hashValidatorSetUpdate(2, m, j, t, mj);
+        bytes32 d = vault.hashValidatorSetUpdate(2, vault.validatorSetHash(), ROTATION_DEADLINE, m, j, t, mj);
         bytes memory sigs = _bundle(d, _quorumKeys(set));
         vm.expectRevert(err);
-        vault.rotateValidatorSet(m, j, t, mj, sigs);
+        vault.rotateValidatorSet(m, j, t, mj, ROTATION_DEADLINE, sigs);
     }
 
     function test_rotateValidatorSet_worksWhilePaused() public {
         bytes memory sigs = _rotationSigs(vault, set, next, 2);
         vm.prank(admin);
         vault.pause();
-        vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, sigs);
+        vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, ROTATION_DEADLINE, sigs);
         (uint64 setId,,,,) = vault.validatorSet();
         assertEq(setId, 2);
         assertTrue(vault.paused());
@@ -265,7 +305,7 @@ contract ValidatorSetTest is BridgeFixture {
         vm.prank(guardian);
         vault.pause();
         vault.rotateValidatorSet(
-            next.members, next.jurisdictions, next.threshold, next.minJurisdictions, _rotationSigs(vault, set, next, 2)
+            next.members, next.jurisdictions, next.threshold, next.minJurisdictions, ROTATION_DEADLINE, _rotationSigs(vault, set, next, 2)
         );
         vault.verifySignatures(d, leaked); // still inside the grace period
         vm.expectEmit(address(vault));
@@ -356,7 +396,7 @@ contract ValidatorSetTest is BridgeFixture {
         _rotate();
         ValidatorKeys memory third = _makeSet("set3", 4, 2);
         vault.rotateValidatorSet(
-            third.members, third.jurisdictions, third.threshold, third.minJurisdictions, _rotationSigs(vault, next, third, 3)
+            third.members, third.jurisdictions, third.threshold, third.minJurisdictions, ROTATION_DEADLINE, _rotationSigs(vault, next, third, 3)
         );
         // error is the current set's (set 3): the first set-1 signer is not a member
         vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, set.members[0]));
@@ -370,7 +410,7 @@ contract ValidatorSetTest is BridgeFixture {
         bytes memory sigs = _rotationSigs(vault, set, third, 3);
         // set 1 (now previous) signed the right digest, but rotation only accepts the current set 2
         vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, set.members[0]));
-        vault.rotateValidatorSet(third.members, third.jurisdictions, third.threshold, third.minJurisdictions, sigs);
+        vault.rotateValidatorSet(third.members, third.jurisdictions, third.threshold, third.minJurisdictions, ROTATION_DEADLINE, sigs);
     }
 
     // ------------------------------------------------------------ grace period
@@ -422,6 +462,8 @@ contract ValidatorSetTest is BridgeFixture {
             abi.encode(
                 vault.VALIDATOR_SET_UPDATE_TYPEHASH(),
                 uint64(2),
+                vault.validatorSetHash(),
+                ROTATION_DEADLINE,
                 keccak256(abi.encodePacked(next.members)),
                 keccak256(abi.encodePacked(next.jurisdictions)),
                 next.threshold,
@@ -429,7 +471,7 @@ contract ValidatorSetTest is BridgeFixture {
             )
         );
         bytes32 expected = keccak256(abi.encodePacked("\x19\x01", vault.domainSeparator(), structHash));
-        assertEq(vault.hashValidatorSetUpdate(2, next.members, next.jurisdictions, next.threshold, next.minJurisdictions), expected);
+        assertEq(vault.hashValidatorSetUpdate(2, vault.validatorSetHash(), ROTATION_DEADLINE, next.members, next.jurisdictions, next.threshold, next.minJurisdictions), expected);
     }
 
     function test_domainSeparator_followsChainId() public {
@@ -458,7 +500,7 @@ contract ValidatorSetTest is BridgeFixture {
         assertEq(
             BridgeBase(address(vault)).VALIDATOR_SET_UPDATE_TYPEHASH(),
             keccak256(
-                "ValidatorSetUpdate(uint64 setId,address[] members,bytes2[] jurisdictions,uint8 threshold,uint8 minJurisdictions)"
+                "ValidatorSetUpdate(uint64 setId,bytes32 replacedSetHash,uint64 deadline,address[] members,bytes2[] jurisdictions,uint8 threshold,uint8 minJurisdictions)"
             )
         );
     }

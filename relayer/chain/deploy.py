@@ -54,6 +54,8 @@ _REFUND_TYPE = [
 ]
 _SET_UPDATE_TYPE = [
     {"name": "setId", "type": "uint64"},
+    {"name": "replacedSetHash", "type": "bytes32"},
+    {"name": "deadline", "type": "uint64"},
     {"name": "members", "type": "address[]"},
     {"name": "jurisdictions", "type": "bytes2[]"},
     {"name": "threshold", "type": "uint8"},
@@ -337,15 +339,23 @@ def release_typed_data(release: Release, chain_id: int, verifying_contract: str)
 
 
 def set_update_typed_data(
-    set_id: int, vset: ValidatorSetSpec, chain_id: int, verifying_contract: str
+    set_id: int,
+    vset: ValidatorSetSpec,
+    chain_id: int,
+    verifying_contract: str,
+    replaced_set_hash: bytes,
+    deadline: int,
 ) -> dict[str, Any]:
-    """EIP-712 typed data of a ValidatorSetUpdate."""
+    """EIP-712 typed data of a ValidatorSetUpdate replacing the set whose
+    ``validatorSetHash()`` is ``replaced_set_hash``, valid until ``deadline`` (unix s)."""
     return {
         "types": {"EIP712Domain": _EIP712_DOMAIN, "ValidatorSetUpdate": _SET_UPDATE_TYPE},
         "primaryType": "ValidatorSetUpdate",
         "domain": domain(chain_id, verifying_contract),
         "message": {
             "setId": set_id,
+            "replacedSetHash": bytes(replaced_set_hash),
+            "deadline": deadline,
             "members": list(vset.members),
             "jurisdictions": [j.encode("ascii") for j in vset.jurisdictions],
             "threshold": vset.threshold,

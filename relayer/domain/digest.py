@@ -25,8 +25,8 @@ RELEASE_TYPE = (
     "address recipient,uint256 amount)"
 )
 VALIDATOR_SET_UPDATE_TYPE = (
-    "ValidatorSetUpdate(uint64 setId,address[] members,bytes2[] jurisdictions,"
-    "uint8 threshold,uint8 minJurisdictions)"
+    "ValidatorSetUpdate(uint64 setId,bytes32 replacedSetHash,uint64 deadline,"
+    "address[] members,bytes2[] jurisdictions,uint8 threshold,uint8 minJurisdictions)"
 )
 CANCEL_TYPE = "Cancel(bytes32 transferId)"
 REFUND_TYPE = "Refund(bytes32 transferId,address token,address recipient,uint256 amount)"
@@ -116,6 +116,8 @@ def jurisdiction_code(jurisdiction: str) -> bytes:
 
 def validator_set_update_struct_hash(
     set_id: int,
+    replaced_set_hash: Hash32,
+    deadline: int,
     members: Sequence[Address],
     jurisdictions: Sequence[str],
     threshold: int,
@@ -123,16 +125,21 @@ def validator_set_update_struct_hash(
 ) -> Hash32:
     """The ``ValidatorSetUpdate`` struct hash inside ``BridgeBase.hashValidatorSetUpdate``.
 
+    ``replaced_set_hash`` is the contract's ``validatorSetHash()`` for the set being
+    replaced; ``deadline`` the last second (unix) at which the rotation may be submitted.
+
     EIP-712 arrays hash the concatenation of their 32-byte element encodings, which is
     what Solidity's ``abi.encodePacked`` produces for ``address[]`` and ``bytes2[]``.
     """
     members_hash = keccak(b"".join(encode(["address"], [m]) for m in members))
     codes_hash = keccak(b"".join(encode(["bytes2"], [jurisdiction_code(j)]) for j in jurisdictions))
     encoded = encode(
-        ["bytes32", "uint64", "bytes32", "bytes32", "uint8", "uint8"],
+        ["bytes32", "uint64", "bytes32", "uint64", "bytes32", "bytes32", "uint8", "uint8"],
         [
             VALIDATOR_SET_UPDATE_TYPEHASH,
             set_id,
+            replaced_set_hash,
+            deadline,
             members_hash,
             codes_hash,
             threshold,
@@ -145,23 +152,29 @@ def validator_set_update_struct_hash(
 def validator_set_update_digest(
     domain: EvmDomain,
     set_id: int,
+    replaced_set_hash: Hash32,
+    deadline: int,
     members: Sequence[Address],
     jurisdictions: Sequence[str],
     threshold: int,
     min_jurisdictions: int,
 ) -> Hash32:
-    """Mirrors ``BridgeBase.hashValidatorSetUpdate(setId, members, jurisdictions, …)``."""
+    """Mirrors ``BridgeBase.hashValidatorSetUpdate(setId, replacedSetHash, deadline, …)``."""
     struct_hash = validator_set_update_struct_hash(
-        set_id, members, jurisdictions, threshold, min_jurisdictions
+        set_id, replaced_set_hash, deadline, members, jurisdictions, threshold, min_jurisdictions
     )
     return typed_data_digest(domain, struct_hash)
 
 
-def validator_set_digest(domain: EvmDomain, validator_set: ValidatorSet) -> Hash32:
+def validator_set_digest(
+    domain: EvmDomain, validator_set: ValidatorSet, replaced_set_hash: Hash32, deadline: int
+) -> Hash32:
     """``validator_set_update_digest`` for a ``ValidatorSet`` value (members in its order)."""
     return validator_set_update_digest(
         domain,
         validator_set.set_id,
+        replaced_set_hash,
+        deadline,
         [m.address for m in validator_set.members],
         [m.jurisdiction for m in validator_set.members],
         validator_set.threshold,

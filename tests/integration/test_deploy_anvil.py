@@ -194,14 +194,17 @@ def test_rotation_signed_with_helper(bridge: Bridge) -> None:
     new_set = d.ValidatorSetSpec.from_accounts(
         new_validators, ["HK", "SG", "JP", "DE"], min_jurisdictions=3
     )
-    typed = d.set_update_typed_data(2, new_set, CONFLUX_ID, b.vault.address)
+    replaced = b.vault.functions.validatorSetHash().call()
+    deadline = b.w3_cfx.eth.get_block("latest")["timestamp"] + 3600
+    typed = d.set_update_typed_data(2, new_set, CONFLUX_ID, b.vault.address, replaced, deadline)
     sigs = d.sign_bundle(typed, b.validators[:3])
     members, codes, threshold, min_j = new_set.constructor_args()
     d.send(
         w3 := b.w3_cfx,
         b.admin_cfx,
-        b.vault.functions.rotateValidatorSet(members, codes, threshold, min_j, sigs),
+        b.vault.functions.rotateValidatorSet(members, codes, threshold, min_j, deadline, sigs),
     )
+    assert b.vault.functions.validatorSetHash().call() != replaced
     set_id, got_members, *_ = b.vault.functions.validatorSet().call()
     assert set_id == 2
     assert tuple(got_members) == new_set.members

@@ -87,6 +87,8 @@ def test_rotation_case(case: dict[str, Any]) -> None:
     digest = validator_set_update_digest(
         _domain(case["domain"]),
         update["setId"],
+        parse_hash32(update["replacedSetHash"]),
+        update["deadline"],
         [parse_address(m) for m in update["members"]],
         [_hex(j).decode("ascii") for j in update["jurisdictions"]],
         update["threshold"],

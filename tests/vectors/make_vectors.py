@@ -64,6 +64,8 @@ REFUND_FIELDS = [
 ]
 UPDATE_FIELDS = [
     {"name": "setId", "type": "uint64"},
+    {"name": "replacedSetHash", "type": "bytes32"},
+    {"name": "deadline", "type": "uint64"},
     {"name": "members", "type": "address[]"},
     {"name": "jurisdictions", "type": "bytes2[]"},
     {"name": "threshold", "type": "uint8"},
@@ -215,6 +217,9 @@ def rotation_case(
     domain = _domain(chain_id, contract)
     update = {
         "setId": set_id,
+        # what the contract's validatorSetHash() returned for the set being replaced
+        "replacedSetHash": "0x" + keccak(text=f"the set before {name}").hex(),
+        "deadline": U64_MAX if set_id == U64_MAX else 1_800_000_000 + set_id,
         "members": members,
         "jurisdictions": ["0x" + j.encode("ascii").hex() for j in jurisdictions],
         "threshold": threshold,

@@ -28,16 +28,16 @@ abstract contract BridgeBase is IBridgeBase, AccessControlDefaultAdminRules, EIP
         "Release(bytes32 transferId,uint64 srcChainId,uint64 nonce,address token,address recipient,uint256 amount)"
     );
     bytes32 public constant VALIDATOR_SET_UPDATE_TYPEHASH = keccak256(
-        "ValidatorSetUpdate(uint64 setId,address[] members,bytes2[] jurisdictions,uint8 threshold,uint8 minJurisdictions)"
+        "ValidatorSetUpdate(uint64 setId,bytes32 replacedSetHash,uint64 deadline,address[] members,bytes2[] jurisdictions,uint8 threshold,uint8 minJurisdictions)"
     );
     bytes32 public constant CANCEL_TYPEHASH = keccak256("Cancel(bytes32 transferId)");
     bytes32 public constant REFUND_TYPEHASH =
         keccak256("Refund(bytes32 transferId,address token,address recipient,uint256 amount)");
 
-    uint64 public constant DEFAULT_GRACE_PERIOD = 1 days;
-    uint64 public constant MAX_GRACE_PERIOD = 7 days;
-    uint64 public constant DEFAULT_DELAY = 24 hours;
-    uint64 public constant MAX_DELAY = 7 days;
+    uint64 internal constant DEFAULT_GRACE_PERIOD = 1 days;
+    uint64 internal constant MAX_GRACE_PERIOD = 7 days;
+    uint64 internal constant DEFAULT_DELAY = 24 hours;
+    uint64 internal constant MAX_DELAY = 7 days;
 
     /// @notice `applyParameter` names of the values whose loosening waits for the admin delay.
     bytes32 public constant DELAY_PARAMETER = "delay";
@@ -144,30 +144,40 @@ abstract contract BridgeBase is IBridgeBase, AccessControlDefaultAdminRules, EIP
     // ------------------------------------------------------------ validator set
 
     /// @notice Replaces the validator set; approved by a quorum of the CURRENT set signing
-    /// `ValidatorSetUpdate` with setId = current setId + 1. The replaced set stays valid for
+    /// `ValidatorSetUpdate` with setId = current setId + 1, replacedSetHash = `validatorSetHash()`
+    /// and a `deadline`: an approval names the set it replaces and cannot be submitted after its
+    /// deadline, so an abandoned or stale one is dead. The replaced set stays valid for
     /// releases until `block.timestamp + gracePeriod()` (inclusive). Allowed while paused, so that
     /// a leaked set can be replaced without reopening the bridge.
     /// @param members New members, strictly ascending, 1..32, no zero address.
     /// @param jurisdictions Two upper-case ASCII letters per member, aligned with `members`.
     /// @param threshold At least floor(2n/3)+1 and at most n.
     /// @param minJurisdictions At least 1, at most the number of distinct jurisdictions.
+    /// @param deadline Last second (unix, inclusive) at which the approval may be submitted.
     /// @param signatures Bundle of the current set over hashValidatorSetUpdate(...).
     function rotateValidatorSet(
         address[] calldata members,
         bytes2[] calldata jurisdictions,
         uint8 threshold,
         uint8 minJurisdictions,
+        uint64 deadline,
         bytes calldata signatures
     ) external {
+        if (block.timestamp > deadline) revert RotationExpired(deadline);
+        bytes32 digest = _hashSetUpdate(
+            _core.setId + 1,
+            _core.setData.codehash,
+            deadline,
+            keccak256(abi.encodePacked(members)),
+            keccak256(abi.encodePacked(jurisdictions)),
+            threshold,
+            minJurisdictions
+        );
         Core memory core = _core;
-        uint64 newSetId = core.setId + 1;
-        bytes32 digest = hashValidatorSetUpdate(newSetId, members, jurisdictions, threshold, minJurisdictions);
-        (uint256 code, uint256 a, uint256 b) =
-            SignatureBundle.check(core.setData, core.threshold, core.minJurisdictions, digest, signatures);
-        if (code != SignatureBundle.OK) SignatureBundle.revertWith(code, a, b);
+        _requireBundle(core.setData, core.threshold, core.minJurisdictions, digest, signatures);
         _previous = PreviousSet(core.setData, core.setId, core.threshold, core.minJurisdictions);
         _previousValidUntil = uint64(block.timestamp) + _gracePeriod;
-        _installSet(newSetId, members, jurisdictions, threshold, minJurisdictions);
+        _installSet(core.setId + 1, members, jurisdictions, threshold, minJurisdictions);
     }
 
     /// @notice Ends the rotated-out set's window now (admin or pauser): after a key leak, pause,
@@ -373,9 +383,7 @@ abstract contract BridgeBase is IBridgeBase, AccessControlDefaultAdminRules, EIP
         if (status != STATUS_UNKNOWN && status != STATUS_DELAYED) revert NotCancellable(transferId, status);
         Core memory core = _core;
         uint256 members = (core.setData.code.length - 1) / 32;
-        (uint256 code, uint256 a, uint256 b) =
-            SignatureBundle.check(core.setData, members - core.threshold + 1, 0, hashCancel(transferId), signatures);
-        if (code != SignatureBundle.OK) SignatureBundle.revertWith(code, a, b);
+        _requireBundle(core.setData, members - core.threshold + 1, 0, hashCancel(transferId), signatures);
         _cancel(transferId, status, false);
     }
 
@@ -439,21 +447,53 @@ abstract contract BridgeBase is IBridgeBase, AccessControlDefaultAdminRules, EIP
         );
     }
 
+    /// @notice The hash a rotation names as the set it replaces: the code hash of the current
+    /// set's data contract (its members and jurisdictions, as `ValidatorSetData` stores them).
+    function validatorSetHash() external view returns (bytes32) {
+        return _core.setData.codehash;
+    }
+
     /// @notice EIP-712 digest of a ValidatorSetUpdate under this contract's domain.
     function hashValidatorSetUpdate(
         uint64 setId,
+        bytes32 replacedSetHash,
+        uint64 deadline,
         address[] calldata members,
         bytes2[] calldata jurisdictions,
         uint8 threshold,
         uint8 minJurisdictions
     ) public view returns (bytes32) {
+        return _hashSetUpdate(
+            setId,
+            replacedSetHash,
+            deadline,
+            keccak256(abi.encodePacked(members)),
+            keccak256(abi.encodePacked(jurisdictions)),
+            threshold,
+            minJurisdictions
+        );
+    }
+
+    /// @dev The ValidatorSetUpdate digest from its array hashes (EIP-712 hashes an array as the
+    /// keccak256 of its packed 32-byte elements).
+    function _hashSetUpdate(
+        uint64 setId,
+        bytes32 replacedSetHash,
+        uint64 deadline,
+        bytes32 membersHash,
+        bytes32 jurisdictionsHash,
+        uint8 threshold,
+        uint8 minJurisdictions
+    ) private view returns (bytes32) {
         return _hashTypedDataV4(
             keccak256(
                 abi.encode(
                     VALIDATOR_SET_UPDATE_TYPEHASH,
                     setId,
-                    keccak256(abi.encodePacked(members)),
-                    keccak256(abi.encodePacked(jurisdictions)),
+                    replacedSetHash,
+                    deadline,
+                    membersHash,
+                    jurisdictionsHash,
                     threshold,
                     minJurisdictions
                 )
@@ -682,6 +722,20 @@ abstract contract BridgeBase is IBridgeBase, AccessControlDefaultAdminRules, EIP
             structHash := keccak256(p, 0xe0)
         }
         return _hashTypedDataV4(structHash);
+    }
+
+    /// @dev Reverts with the bundle's error unless `signatures` over `digest` meet `threshold`
+    /// and `minJurisdictions` in the set stored at `setData`.
+    function _requireBundle(
+        address setData,
+        uint256 threshold,
+        uint256 minJurisdictions,
+        bytes32 digest,
+        bytes calldata signatures
+    ) private view {
+        (uint256 code, uint256 a, uint256 b) =
+            SignatureBundle.check(setData, threshold, minJurisdictions, digest, signatures);
+        if (code != SignatureBundle.OK) SignatureBundle.revertWith(code, a, b);
     }
 
     /// @dev Checks the bundle against the current set, or the previous set while its grace period

@@ -107,6 +107,8 @@ interface IBridgeBase {
     error NotIssuedHere(bytes32 transferId, uint64 nonce);
     error AlreadyRefunded(bytes32 transferId);
     error PreviousSetNotActive();
+    /// @dev The rotation's approval was valid until `deadline` (unix seconds), which has passed.
+    error RotationExpired(uint64 deadline);
     error EmptyBatch();
     error BatchLengthMismatch(uint256 releases, uint256 signatures);
     error NothingToClaim(address token, address account);
@@ -147,8 +149,11 @@ interface IBridgeBase {
         bytes2[] calldata jurisdictions,
         uint8 threshold,
         uint8 minJurisdictions,
+        uint64 deadline,
         bytes calldata signatures
     ) external;
+
+    function validatorSetHash() external view returns (bytes32);
 
     function validatorSet()
         external
@@ -177,6 +182,8 @@ interface IBridgeBase {
 
     function hashValidatorSetUpdate(
         uint64 setId,
+        bytes32 replacedSetHash,
+        uint64 deadline,
         address[] calldata members,
         bytes2[] calldata jurisdictions,
         uint8 threshold,

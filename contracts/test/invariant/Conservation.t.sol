@@ -279,11 +279,11 @@ contract BridgeHandler is BridgeFixture {
         ValidatorKeys memory next = _makeSet(string(abi.encode("rotation", ++rotations_)), 7, 3);
         vm.chainId(CONFLUX_CHAIN);
         vault.rotateValidatorSet(
-            next.members, next.jurisdictions, next.threshold, next.minJurisdictions, _rotationSigs(vault, set, next, vault_setId() + 1)
+            next.members, next.jurisdictions, next.threshold, next.minJurisdictions, ROTATION_DEADLINE, _rotationSigs(vault, set, next, vault_setId() + 1)
         );
         vm.chainId(ETHEREUM_CHAIN);
         gateway.rotateValidatorSet(
-            next.members, next.jurisdictions, next.threshold, next.minJurisdictions, _rotationSigs(gateway, set, next, gateway_setId() + 1)
+            next.members, next.jurisdictions, next.threshold, next.minJurisdictions, ROTATION_DEADLINE, _rotationSigs(gateway, set, next, gateway_setId() + 1)
         );
         set = next;
         ++rotations;

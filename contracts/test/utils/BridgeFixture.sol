@@ -14,6 +14,8 @@ abstract contract BridgeFixture is Test {
     uint64 internal constant ETHEREUM_CHAIN = 1;
 
     uint48 internal constant ADMIN_DELAY = 2 days;
+    /// @dev The deadline of the rotations tests sign (far ahead: tests of the deadline pick their own).
+    uint64 internal constant ROTATION_DEADLINE = 4_000_000_000;
 
     address internal admin = makeAddr("admin");
 
@@ -137,8 +139,7 @@ abstract contract BridgeFixture is Test {
         view
         returns (bytes memory)
     {
-        bytes32 digest = bridge.hashValidatorSetUpdate(
-            setId, next.members, next.jurisdictions, next.threshold, next.minJurisdictions
+        bytes32 digest = bridge.hashValidatorSetUpdate(setId, bridge.validatorSetHash(), ROTATION_DEADLINE, next.members, next.jurisdictions, next.threshold, next.minJurisdictions
         );
         return _bundle(digest, _quorumKeys(current));
     }

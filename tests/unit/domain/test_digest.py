@@ -76,6 +76,8 @@ def test_release_digest_matches_eth_account(domain: EvmDomain, release: Release)
 @given(
     domains,
     uint64s,
+    st.binary(min_size=32, max_size=32),
+    uint64s,
     st.lists(st.tuples(addresses, jurisdictions), max_size=8),
     st.integers(0, 255),
     st.integers(0, 255),
@@ -83,16 +85,21 @@ def test_release_digest_matches_eth_account(domain: EvmDomain, release: Release)
 def test_rotation_digest_matches_eth_account(
     domain: EvmDomain,
     set_id: int,
+    replaced_bytes: bytes,
+    deadline: int,
     members: list[tuple[Address, str]],
     threshold: int,
     min_jurisdictions: int,
 ) -> None:
+    replaced = Hash32(replaced_bytes)
     signable = encode_typed_data(
         full_message={
             "types": {
                 "EIP712Domain": DOMAIN_FIELDS,
                 "ValidatorSetUpdate": [
                     {"name": "setId", "type": "uint64"},
+                    {"name": "replacedSetHash", "type": "bytes32"},
+                    {"name": "deadline", "type": "uint64"},
                     {"name": "members", "type": "address[]"},
                     {"name": "jurisdictions", "type": "bytes2[]"},
                     {"name": "threshold", "type": "uint8"},
@@ -103,6 +110,8 @@ def test_rotation_digest_matches_eth_account(
             "domain": _domain_data(domain),
             "message": {
                 "setId": set_id,
+                "replacedSetHash": replaced,
+                "deadline": deadline,
                 "members": [checksum(a) for a, _ in members],
                 "jurisdictions": [j.encode() for _, j in members],
                 "threshold": threshold,
@@ -113,6 +122,8 @@ def test_rotation_digest_matches_eth_account(
     digest = validator_set_update_digest(
         domain,
         set_id,
+        replaced,
+        deadline,
         [a for a, _ in members],
         [j for _, j in members],
         threshold,
