@@ -215,6 +215,7 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _cmd_alerts(args: argparse.Namespace) -> int:
+    from relayer.service.status import alert_to_json
     from relayer.store import Store
 
     settings = _settings(args)
@@ -228,17 +229,7 @@ def _cmd_alerts(args: argparse.Namespace) -> int:
                     print(type(outcome).__name__)
                     return EXIT_OK if type(outcome).__name__ != "AlertNotFound" else EXIT_FAILURE
                 for alert in await tx.open_alerts():
-                    print(
-                        json.dumps(
-                            {
-                                "id": alert.id,
-                                "kind": alert.kind.value,
-                                "chain_id": alert.chain_id,
-                                "raised_at": alert.raised_at.isoformat(),
-                                "detail": alert.detail,
-                            }
-                        )
-                    )
+                    print(json.dumps(alert_to_json(alert)))
                 return EXIT_OK
         finally:
             await store.close()

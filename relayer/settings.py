@@ -213,7 +213,7 @@ class SubmitterSettings(_Section):
 
 
 class ApiSettings(_Section):
-    """The HTTP API: /healthz, /readyz, /metrics, /transfers."""
+    """The HTTP API: /healthz, /readyz, /metrics, /transfers, /alerts (open alerts, read-only)."""
 
     host: str = Field("127.0.0.1", description="Address the HTTP API listens on.")
     port: int = Field(8080, ge=0, le=65535, description="Port of the HTTP API (0: any free).")

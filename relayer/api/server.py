@@ -1,9 +1,11 @@
-"""The HTTP API: ``/healthz``, ``/readyz``, ``/metrics`` and ``/transfers/{id}``.
+"""The HTTP API: ``/healthz``, ``/readyz``, ``/metrics``, ``/transfers/{id}``, ``/alerts``.
 
 ``/healthz`` answers while the process runs. ``/readyz`` answers 200 only when every
 readiness check passes (RPCs, broker and database reachable, cursors advancing) and
 503 with the failing checks otherwise. ``/transfers/{id}`` takes a transfer id or the
-hash of the source transaction and tells where the transfer is and why.
+hash of the source transaction and tells where the transfer is and why. ``/alerts``
+lists the open (unacknowledged) alerts, as ``relayer alerts list`` prints them; they are
+acknowledged with the CLI only (the API is read-only).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ class StatusSource(Protocol):
     async def transfer_status(self, key: str) -> Mapping[str, Any] | None: ...
 
     async def list_transfers(self, status: str | None, limit: int) -> list[Mapping[str, Any]]: ...
+
+    async def open_alerts(self) -> list[Mapping[str, Any]]: ...
 
     async def refresh_metrics(self) -> None: ...
 
@@ -88,12 +92,16 @@ def build_app(source: StatusSource, metrics: Metrics) -> web.Application:
             return _json({"error": "limit must be an integer"}, 400)
         return _json(await source.list_transfers(status, limit))
 
+    async def alerts(_request: web.Request) -> web.Response:
+        return _json(await source.open_alerts())
+
     app = web.Application()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/transfers", transfers)
     app.router.add_get("/transfers/{key}", transfer)
+    app.router.add_get("/alerts", alerts)
     return app
 
 

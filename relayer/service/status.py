@@ -16,7 +16,18 @@ from relayer.domain.types import Address, checksum, hex32, parse_hash32
 from relayer.errors import RelayerError
 from relayer.gossip.transport import MqttGossip
 from relayer.service.books import SetBook
-from relayer.store import Store, TransferView
+from relayer.store import Alert, Store, TransferView
+
+
+def alert_to_json(alert: Alert) -> dict[str, Any]:
+    """An open alert as the API and ``relayer alerts list`` show it."""
+    return {
+        "id": alert.id,
+        "kind": alert.kind.value,
+        "chain_id": alert.chain_id,
+        "raised_at": alert.raised_at.isoformat(),
+        "detail": alert.detail,
+    }
 
 
 def view_to_json(view: TransferView, sets: SetBook) -> dict[str, Any]:
@@ -137,6 +148,10 @@ class NodeStatus:
                     if view is not None:
                         out.append(view_to_json(view, self.sets))
         return out[:limit]
+
+    async def open_alerts(self) -> list[Mapping[str, Any]]:
+        async with self.store.reader() as tx:
+            return [alert_to_json(alert) for alert in await tx.open_alerts()]
 
     async def refresh_metrics(self) -> None:
         async with self.store.reader() as tx:

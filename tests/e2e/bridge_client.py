@@ -138,7 +138,17 @@ def assert_exactly_once(stack: Stack, sent: Sent, timeout: float = 180.0) -> Non
 
 
 def alerts(stack: Stack, validator: int) -> list[dict[str, Any]]:
-    """Every alert of a validator, as `relayer alerts list` prints them (JSON lines)."""
+    """The open alerts of a validator, from its API (``GET /alerts``); none while the API
+    does not answer (a restarting relayer)."""
+    answer = stack.http_get(validator, "/alerts")
+    if answer is None:
+        return []
+    assert isinstance(answer, list), answer
+    return answer
+
+
+def alerts_cli(stack: Stack, validator: int) -> list[dict[str, Any]]:
+    """The open alerts of a validator, as `relayer alerts list` prints them (JSON lines)."""
     config = stack.validators[validator].config_path
     listing = subprocess.run(
         [sys.executable, "-m", "relayer", "alerts", "list", "--config", str(config)],

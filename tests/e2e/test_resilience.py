@@ -20,6 +20,7 @@ import pytest
 from bridge_client import (
     Sent,
     alerts,
+    alerts_cli,
     assert_exactly_once,
     burn,
     ethereum_mining_paused,
@@ -285,6 +286,8 @@ def test_reorg_deeper_than_confirmation_over_a_signed_burn_halts_until_acknowled
         detail = alert["detail"]
         assert isinstance(detail, dict)
         assert "0x" + burned.transfer_id.hex() in detail["signed_transfers"]
+    # the operator's CLI lists the same alerts as the API
+    assert {a["id"] for a in halted(0)} <= {a["id"] for a in alerts_cli(bridge, 0)}
     # The reorg rolled the gateway's nonce back: the next burn reuses the orphaned burn's
     # nonce, hence its transfer id, with other content. Already unlocked on Conflux, it can
     # never execute: the relayers report the conflict with its evidence (a halt as well).
