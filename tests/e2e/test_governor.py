@@ -11,7 +11,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from bridge_client import Sent, assert_exactly_once, executions, lock, token, wait_status
+from bridge_client import (
+    Sent,
+    assert_exactly_once,
+    burn,
+    executions,
+    lock,
+    token,
+    wait_executed,
+    wait_status,
+)
 from web3 import Web3
 
 from relayer.chain import deploy as d
@@ -159,3 +168,44 @@ def test_a_vetoed_delayed_transfer_is_cancelled_everywhere_and_never_sent_again(
         assert wait_status(bridge, v, sent, "cancelled")["release_tx"] is None
     assert gateway.functions.statusOf(sent.transfer_id).call() == 3
     assert executions(bridge, sent) == []
+
+
+def test_a_large_burn_is_delayed_by_the_vault_and_unlocked_once_when_due(bridge: Stack) -> None:
+    """The way back: the vault's governor delays a large unlock on Conflux (5 s), and a
+    relayer executes it there once the Conflux clock reaches executableAt."""
+    assert bridge.w3c and bridge.vault
+    user = bridge.users[2]
+    amount = DEVNET_GOVERNORS["AxHKD"][2] * 10**6  # at the threshold: always delayed
+    assert_exactly_once(bridge, lock(bridge, user, "AxHKD", amount, user.address), timeout=240)
+    back = burn(bridge, user, "AxHKD", amount, user.address)
+    # The delay is short (5 s): the test does not try to catch each relayer in `delayed`
+    # (a lagging one may see the delay and the execution in one poll); what stays is the
+    # contract's executableAt, from its ReleaseDelayed log, in every relayer's record.
+    (log,) = wait_executed(bridge, back, timeout=240)
+    assert log["amount"] == amount
+    (delayed,) = bridge.w3c.eth.get_logs(
+        {
+            "address": bridge.vault.address,
+            "fromBlock": max(0, bridge.w3c.eth.block_number - 900),
+            "toBlock": "latest",
+            "topics": [RELEASE_DELAYED.to_0x_hex(), "0x" + back.transfer_id.hex()],
+        }
+    )
+    executable_at = int.from_bytes(bytes(delayed["data"])[:32], "big")
+    for v in range(len(bridge.validators)):
+        assert wait_status(bridge, v, back, "released")["executable_at"] == executable_at
+    (entry,) = bridge.w3c.eth.get_logs(
+        {
+            "address": bridge.vault.address,
+            "fromBlock": max(0, bridge.w3c.eth.block_number - 900),
+            "toBlock": "latest",
+            "topics": [
+                Web3.keccak(text="Unlocked(bytes32,address,address,uint256)").to_0x_hex(),
+                "0x" + back.transfer_id.hex(),
+            ],
+        }
+    )
+    tx = bridge.w3c.eth.get_transaction(entry["transactionHash"])
+    assert bytes(tx["input"])[:4] == EXECUTE_DELAYED
+    block = bridge.w3c.eth.get_block(entry["blockNumber"])
+    assert int(block["timestamp"]) >= executable_at
