@@ -70,6 +70,13 @@ class Metrics:
             ["chain"],
             registry=r,
         )
+        self.destination_paused = Gauge(
+            "relayer_destination_paused",
+            "1 while the destination contract on this chain id is paused (nothing is sent to "
+            "it), as the submitter saw it at its last round with work for that chain.",
+            ["chain_id"],
+            registry=r,
+        )
         self.alerts = Gauge(
             "relayer_alerts_active", "Unacknowledged alerts (a halted chain is one).", registry=r
         )

@@ -116,6 +116,12 @@ class BridgeContract:
         )
         return bool(done)
 
+    async def paused(self) -> bool:
+        """``paused()``: while true the contract refuses every release, unlock and
+        ``executeDelayed``."""
+        (value,) = await self._call("paused()", [], [], ["bool"])
+        return bool(value)
+
     async def status_of(self, transfer_id: Hash32, block: BlockId = "latest") -> int:
         """``statusOf``: 0 unknown, 1 executed, 2 delayed, 3 cancelled, 4 refunded."""
         (status,) = await self._call(

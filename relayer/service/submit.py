@@ -16,7 +16,9 @@ destination's latest block is at its ``executable_at`` (the contract compares
 ``executeDelayed(transferId)`` and is done once the destination shows the transfer
 executed (or cancelled) at its confirmed head.
 Outcomes are recorded; a fee above the cap or an empty account leaves the effect pending
-(and alerts), to be retried.
+(and alerts), to be retried. While a destination contract is paused nothing is sent to it
+(every send would revert): its effects wait, with one warning when the pause is first
+seen and one line when it ends.
 """
 
 from __future__ import annotations
@@ -153,6 +155,7 @@ class SubmitRunner:
         self._recheck_at: dict[int, float] = {}  # effect id -> when to look again
         self.recheck_s = max(poll_interval_s, FINALITY_RECHECK_S)
         self._locks = {chain: asyncio.Lock() for chain in destinations}
+        self._paused: set[int] = set()  # destinations seen paused at the last round
 
     def _is_primary(self, effect: Effect, dst_chain_id: int) -> bool:
         vset = self.processor.sets.current.get(dst_chain_id)
@@ -236,6 +239,15 @@ class SubmitRunner:
         """One effect at a time; a failed one is logged and retried on a later round
         without stopping the others (nor the other chain's round)."""
         async with self._locks[chain_id]:
+            try:
+                if await self._destination_paused(chain_id, len(effects)):
+                    return
+            except (RetryableError, RpcResponseError, TimeoutError) as err:
+                log.warning(
+                    "paused() read failed; sending anyway",
+                    dst_chain_id=chain_id,
+                    error=f"{type(err).__name__}: {err}",
+                )
             for effect in effects:
                 try:
                     await self.submit(self.destinations[chain_id], effect)
@@ -246,6 +258,22 @@ class SubmitRunner:
                         dst_chain_id=chain_id,
                         error=f"{type(err).__name__}: {err}",
                     )
+
+    async def _destination_paused(self, chain_id: int, waiting: int) -> bool:
+        """Whether the destination is paused now (logged when that changes)."""
+        paused = await self.destinations[chain_id].view.paused()
+        self.metrics.destination_paused.labels(str(chain_id)).set(1 if paused else 0)
+        if paused and chain_id not in self._paused:
+            log.warning(
+                "destination paused: nothing is sent until it is unpaused",
+                dst_chain_id=chain_id,
+                waiting=waiting,
+            )
+            self._paused.add(chain_id)
+        elif not paused and chain_id in self._paused:
+            log.info("destination unpaused: sending again", dst_chain_id=chain_id)
+            self._paused.discard(chain_id)
+        return paused
 
     def request_for(self, dst: Destination, effect: Effect) -> SubmitRequest:
         """The transaction an effect sends: a release/unlock, or ``executeDelayed``."""
