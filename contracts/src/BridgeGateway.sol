@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {BridgeBase} from "./base/BridgeBase.sol";
 import {IBridgeGateway, Release} from "./interfaces/IBridge.sol";
+import {TokenBucket} from "./libraries/TokenBucket.sol";
 import {MirrorFactory} from "./MirrorFactory.sol";
 import {MirroredToken} from "./MirroredToken.sol";
 
@@ -12,7 +13,8 @@ import {MirroredToken} from "./MirroredToken.sol";
 /// mirrors to send value back to the source chain.
 /// @dev A mirror's source chain is the tag of its governor word (TokenBucket), so a release proves
 /// "registered mirror", "its source chain" and the bucket with ONE cold SLOAD; source chain ids
-/// are therefore below 2^32 (Ethereum 1, Sepolia 11155111, Conflux 1030 and 71 all are).
+/// are therefore below 2^31 (Ethereum 1, Sepolia 11155111, Conflux 1030 and 71 all are); the same
+/// word carries the mirror's paused bit.
 /// `_sources` keeps the full (chain, token) pair for views and burns. No reentrancy guard on
 /// release: it calls only mirrors this contract deployed.
 contract BridgeGateway is BridgeBase, IBridgeGateway {
@@ -50,13 +52,13 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
         string calldata symbol,
         uint8 decimals
     ) external onlyRole(DEFAULT_ADMIN_ROLE) returns (address mirror) {
-        if (srcChainId > type(uint32).max) revert InvalidChainId(srcChainId);
-        if (_remoteOf(srcChainId) == address(0)) revert ChainNotRegistered(srcChainId);
+        if (srcChainId > type(uint32).max >> 1) revert InvalidChainId(srcChainId);
+        if (_routes[srcChainId] == 0) revert ChainNotRegistered(srcChainId);
         if (_mirrors[srcChainId][srcToken] != address(0)) revert TokenAlreadyRegistered(srcChainId, srcToken);
         mirror = mirrorFactory.create(name, symbol, decimals);
         _mirrors[srcChainId][srcToken] = mirror;
         _sources[mirror] = (uint256(srcChainId) << 160) | uint256(uint160(srcToken));
-        _setTag(mirror, uint32(srcChainId));
+        _buckets[mirror] = TokenBucket.withTag(_buckets[mirror], uint32(srcChainId));
         emit TokenRegistered(srcChainId, srcToken, mirror, decimals);
     }
 
@@ -94,16 +96,18 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
             return _fail(strict, transferId, ZeroRecipient.selector, 0, 0, 0, 0);
         }
         if (amount == 0) return _fail(strict, transferId, ZeroAmount.selector, 0, 0, 0, 0);
-        uint64 mirrorChain = _tagOf(token);
+        uint256 word = _buckets[token];
+        uint64 mirrorChain = TokenBucket.tagOf(word);
         if (mirrorChain == 0) {
             return _fail(strict, transferId, TokenNotRegistered.selector, 1, uint160(token), 0, 0);
         }
+        if (TokenBucket.isPaused(word)) return _fail(strict, transferId, TokenPaused.selector, 1, uint160(token), 0, 0);
         uint64 srcChainId = release_.srcChainId;
         if (mirrorChain != srcChainId) {
             return _fail(strict, transferId, WrongSourceChain.selector, 2, srcChainId, mirrorChain, 0);
         }
         if (!_admit(release_, signatures, core, strict)) return false;
-        if (_govern(transferId, token, recipient, amount)) _deliver(transferId, token, recipient, amount);
+        if (_govern(transferId, srcChainId, token, recipient, amount)) _deliver(transferId, token, recipient, amount);
         return true;
     }
 
@@ -120,7 +124,8 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
         if (amount == 0) revert ZeroAmount();
         uint256 source = _sources[token];
         if (source == 0) revert TokenNotRegistered(token);
-        address remote = _remoteOf(dstChainId);
+        if (TokenBucket.isPaused(_buckets[token])) revert TokenPaused(token);
+        address remote = _openRemoteOf(dstChainId);
         if (remote == address(0)) revert ChainNotRegistered(dstChainId);
         if (uint64(source >> 160) != dstChainId) revert WrongDestinationChain(dstChainId, uint64(source >> 160));
         if (recipient == address(0) || recipient == remote || recipient == address(this)) revert ZeroRecipient();
@@ -155,14 +160,23 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
         emit Released(transferId, token, recipient, amount);
     }
 
-    /// @dev A refunded burn re-mints the mirror to the burner.
-    function _payRefund(bytes32 transferId, address token, address recipient, uint256 amount) internal override {
-        if (_sources[token] == 0) revert TokenNotRegistered(token);
+    /// @dev A refunded burn re-mints the mirror to the burner; a burn went to the mirror's source chain.
+    function _payRefund(bytes32 transferId, uint64 dstChainId, address token, address recipient, uint256 amount)
+        internal
+        override
+    {
+        uint256 source = _sources[token];
+        if (source == 0) revert TokenNotRegistered(token);
+        if (uint64(source >> 160) != dstChainId) revert WrongDestinationChain(dstChainId, uint64(source >> 160));
         emit Refunded(transferId, token, recipient, amount);
         MirroredToken(token).mint(recipient, amount);
     }
 
-    function _onDelayedCancelled(address, uint256) internal pure override {}
+    function _onDelayed(uint64, address, uint256) internal pure override {}
+
+    function _onDelayedExecuted(address, uint256) internal pure override {}
+
+    function _onDelayedCancelled(uint64, address, uint256) internal pure override {}
 
     function _lastNonce() internal view override returns (uint64) {
         return _nonce;

@@ -6,12 +6,17 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 
 import {BridgeBase} from "./base/BridgeBase.sol";
 import {IBridgeVault, Release} from "./interfaces/IBridge.sol";
+import {TokenBucket} from "./libraries/TokenBucket.sol";
 
 /// @title BridgeVault
 /// @notice Conflux eSpace side of the bridge. Users lock registered ERC-20s or CFX here; a quorum of
 /// validators signs a Release to unlock them when mirrors are burned on Ethereum.
-/// @dev The vault credits what it actually received (fee-on-transfer tokens) and never pays out more
-/// of a token than is locked for it (`lockedBalance`).
+/// @dev The vault credits what it actually received (fee-on-transfer tokens) and keeps the locked
+/// balance per token AND destination chain: an unlock from chain C (or a refund of a lock sent to
+/// C) spends only what was locked for C, so one destination can never spend the backing of
+/// another. It never pays out more than is locked; what it holds above what it owes (locked,
+/// delayed and claimable amounts) the admin may sweep. Rebasing and shrinking tokens are not
+/// supported (docs/contracts.md).
 contract BridgeVault is BridgeBase, IBridgeVault {
     using SafeERC20 for IERC20;
 
@@ -22,7 +27,11 @@ contract BridgeVault is BridgeBase, IBridgeVault {
 
     uint64 private _nonce;
     mapping(address token => bool) private _registered;
-    mapping(address token => uint256) private _locked;
+    mapping(address token => mapping(uint64 chainId => uint256)) private _locked;
+    /// @dev Verified unlocks waiting for their delay (already out of `_locked`).
+    mapping(address token => uint256) private _reserved;
+    /// @dev The sum of `_claims` per token.
+    mapping(address token => uint256) private _owed;
     mapping(address token => mapping(address account => uint256)) private _claims;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE and PAUSER_ROLE.
@@ -54,6 +63,20 @@ contract BridgeVault is BridgeBase, IBridgeVault {
         emit TokenUnregistered(token);
     }
 
+    /// @notice Sends `to` what the vault holds of `token` (address(0) = CFX) above what it owes:
+    /// the locked balances of every destination chain, the delayed unlocks and the claims. Never
+    /// below that (L-2: an airdrop, a forced CFX transfer or a token sent by mistake).
+    /// @return amount What was swept.
+    function sweep(address token, address to) external onlyRole(DEFAULT_ADMIN_ROLE) nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert ZeroRecipient();
+        uint256 held = token == NATIVE ? address(this).balance : IERC20(token).balanceOf(address(this));
+        uint256 owed = _totalLocked(token) + _reserved[token] + _owed[token];
+        if (held <= owed) revert NothingToSweep(token);
+        amount = held - owed;
+        emit Swept(token, to, amount);
+        if (!_send(token, to, amount, false)) revert ClaimFailed(token, to, amount);
+    }
+
     // ------------------------------------------------------------------- locks
 
     /// @notice Locks `amount` of `token` for `recipient` on `dstChainId`. The event and the locked
@@ -67,7 +90,7 @@ contract BridgeVault is BridgeBase, IBridgeVault {
     {
         if (amount == 0) revert ZeroAmount();
         if (token == NATIVE) revert UseLockNative();
-        _checkDestination(recipient, dstChainId);
+        _checkDestination(token, recipient, dstChainId);
         if (!_registered[token]) revert TokenNotRegistered(token);
         if (token.code.length == 0) revert NotAContract(token);
         uint256 before = IERC20(token).balanceOf(address(this));
@@ -86,7 +109,7 @@ contract BridgeVault is BridgeBase, IBridgeVault {
         returns (bytes32 transferId)
     {
         if (msg.value == 0) revert ZeroAmount();
-        _checkDestination(recipient, dstChainId);
+        _checkDestination(NATIVE, recipient, dstChainId);
         if (!_registered[NATIVE]) revert TokenNotRegistered(NATIVE);
         return _recordLock(NATIVE, msg.value, recipient, dstChainId);
     }
@@ -121,6 +144,7 @@ contract BridgeVault is BridgeBase, IBridgeVault {
         if (amount == 0) revert NothingToClaim(token, msg.sender);
         if (to == address(0)) revert ZeroRecipient();
         delete _claims[token][msg.sender];
+        _owed[token] -= amount;
         emit Claimed(token, msg.sender, to, amount);
         if (!_send(token, to, amount, false)) revert ClaimFailed(token, to, amount);
     }
@@ -137,15 +161,19 @@ contract BridgeVault is BridgeBase, IBridgeVault {
             return _fail(strict, transferId, ZeroRecipient.selector, 0, 0, 0, 0);
         }
         if (amount == 0) return _fail(strict, transferId, ZeroAmount.selector, 0, 0, 0, 0);
+        if (TokenBucket.isPaused(_buckets[token])) {
+            return _fail(strict, transferId, TokenPaused.selector, 1, uint160(token), 0, 0);
+        }
         if (!_admit(release, signatures, core, strict)) return false;
-        uint256 locked = _locked[token];
+        uint64 srcChainId = release.srcChainId;
+        uint256 locked = _locked[token][srcChainId];
         if (amount > locked) {
             return _fail(strict, transferId, InsufficientLockedBalance.selector, 3, uint160(token), amount, locked);
         }
         unchecked {
-            _locked[token] = locked - amount;
+            _locked[token][srcChainId] = locked - amount;
         }
-        if (_govern(transferId, token, recipient, amount)) _deliver(transferId, token, recipient, amount);
+        if (_govern(transferId, srcChainId, token, recipient, amount)) _deliver(transferId, token, recipient, amount);
         return true;
     }
 
@@ -156,9 +184,15 @@ contract BridgeVault is BridgeBase, IBridgeVault {
         return _registered[token];
     }
 
-    /// @notice What is locked for `token` and may still be unlocked (address(0) = CFX).
+    /// @notice What is locked for `token` towards all destination chains together (address(0) = CFX).
     function lockedBalance(address token) external view returns (uint256) {
-        return _locked[token];
+        return _totalLocked(token);
+    }
+
+    /// @notice What is locked for `token` towards `dstChainId`: what unlocks from that chain (and
+    /// refunds of locks sent to it) may still take.
+    function lockedBalanceOf(address token, uint64 dstChainId) external view returns (uint256) {
+        return _locked[token][dstChainId];
     }
 
     /// @notice The nonce the next lock will get.
@@ -180,19 +214,38 @@ contract BridgeVault is BridgeBase, IBridgeVault {
         _payout(transferId, token, recipient, amount);
     }
 
-    /// @dev A refunded lock pays the sender back from the locked balance.
-    function _payRefund(bytes32 transferId, address token, address recipient, uint256 amount) internal override {
-        uint256 locked = _locked[token];
+    /// @dev A refunded lock pays the sender back from the balance locked towards `dstChainId`.
+    function _payRefund(bytes32 transferId, uint64 dstChainId, address token, address recipient, uint256 amount)
+        internal
+        override
+    {
+        uint256 locked = _locked[token][dstChainId];
         if (amount > locked) revert InsufficientLockedBalance(token, amount, locked);
         unchecked {
-            _locked[token] = locked - amount;
+            _locked[token][dstChainId] = locked - amount;
         }
         emit Refunded(transferId, token, recipient, amount);
         _payout(transferId, token, recipient, amount);
     }
 
-    function _onDelayedCancelled(address token, uint256 amount) internal override {
-        _locked[token] += amount;
+    function _onDelayed(uint64, address token, uint256 amount) internal override {
+        _reserved[token] += amount;
+    }
+
+    function _onDelayedExecuted(address token, uint256 amount) internal override {
+        _reserved[token] -= amount;
+    }
+
+    function _onDelayedCancelled(uint64 srcChainId, address token, uint256 amount) internal override {
+        _reserved[token] -= amount;
+        _locked[token][srcChainId] += amount;
+    }
+
+    function _totalLocked(address token) private view returns (uint256 total) {
+        uint256 n = _chainIds.length;
+        for (uint256 i; i < n; ++i) {
+            total += _locked[token][_chainIds[i]];
+        }
     }
 
     function _lastNonce() internal view override returns (uint64) {
@@ -202,6 +255,7 @@ contract BridgeVault is BridgeBase, IBridgeVault {
     function _payout(bytes32 transferId, address token, address recipient, uint256 amount) private {
         if (!_send(token, recipient, amount, true)) {
             _claims[token][recipient] += amount;
+            _owed[token] += amount;
             emit PayoutDeferred(transferId, token, recipient, amount);
         }
     }
@@ -228,14 +282,15 @@ contract BridgeVault is BridgeBase, IBridgeVault {
         private
         returns (bytes32 transferId)
     {
-        _locked[token] += amount;
+        _locked[token][dstChainId] += amount;
         uint64 nonce = ++_nonce;
         transferId = _transferId(nonce);
         emit Locked(transferId, nonce, token, msg.sender, recipient, amount, dstChainId);
     }
 
-    function _checkDestination(address recipient, uint64 dstChainId) private view {
-        address remote = _remoteOf(dstChainId);
+    function _checkDestination(address token, address recipient, uint64 dstChainId) private view {
+        if (TokenBucket.isPaused(_buckets[token])) revert TokenPaused(token);
+        address remote = _openRemoteOf(dstChainId);
         if (remote == address(0)) revert ChainNotRegistered(dstChainId);
         if (recipient == address(0) || recipient == remote || recipient == address(this)) revert ZeroRecipient();
     }

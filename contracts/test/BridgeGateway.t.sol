@@ -6,7 +6,7 @@ import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.so
 import {stdError} from "forge-std/StdError.sol";
 
 import {BridgeGateway} from "../src/BridgeGateway.sol";
-import {IBridgeBase, IBridgeGateway, Release} from "../src/interfaces/IBridge.sol";
+import {IBridgeCommon, IBridgeGateway, Release} from "../src/interfaces/IBridge.sol";
 import {MirroredToken} from "../src/MirroredToken.sol";
 import {BridgeFixture} from "./utils/BridgeFixture.sol";
 
@@ -23,7 +23,7 @@ contract BridgeGatewayTest is BridgeFixture {
         set = _makeSet("gateway", 7, 3);
         gateway = _deployGateway(set);
         vm.startPrank(admin);
-        gateway.registerChain(CONFLUX_CHAIN, vaultRemote);
+        gateway.registerChain(CONFLUX_CHAIN, vaultRemote, false);
         mirror = MirroredToken(gateway.registerToken(CONFLUX_CHAIN, srcToken, "Bridged USDT", "USDT.cfx", 6));
         vm.stopPrank();
     }
@@ -66,7 +66,7 @@ contract BridgeGatewayTest is BridgeFixture {
 
     function test_registerToken_revertsWhenChainNotRegistered() public {
         vm.prank(admin);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.ChainNotRegistered.selector, uint64(71)));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.ChainNotRegistered.selector, uint64(71)));
         gateway.registerToken(71, srcToken, "X", "X", 6);
     }
 
@@ -89,12 +89,12 @@ contract BridgeGatewayTest is BridgeFixture {
 
     function test_registerChain_revertsOnInvalidInput() public {
         vm.startPrank(admin);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.InvalidChainId.selector, uint64(0)));
-        gateway.registerChain(0, vaultRemote);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.InvalidChainId.selector, uint64(block.chainid)));
-        gateway.registerChain(uint64(block.chainid), vaultRemote);
-        vm.expectRevert(IBridgeBase.ZeroRemoteContract.selector);
-        gateway.registerChain(71, address(0));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.InvalidChainId.selector, uint64(0)));
+        gateway.registerChain(0, vaultRemote, false);
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.InvalidChainId.selector, uint64(block.chainid)));
+        gateway.registerChain(uint64(block.chainid), vaultRemote, false);
+        vm.expectRevert(IBridgeCommon.ZeroRemoteContract.selector);
+        gateway.registerChain(71, address(0), false);
         vm.stopPrank();
     }
 
@@ -106,7 +106,7 @@ contract BridgeGatewayTest is BridgeFixture {
                 IAccessControl.AccessControlUnauthorizedAccount.selector, alice, role
             )
         );
-        gateway.registerChain(71, vaultRemote);
+        gateway.registerChain(71, vaultRemote, false);
     }
 
     // ------------------------------------------------------------------ release
@@ -131,7 +131,7 @@ contract BridgeGatewayTest is BridgeFixture {
     function test_release_revertsWhenReplayed() public {
         (Release memory r, bytes memory sigs) = _signedRelease(keccak256("t1"), alice, 5);
         gateway.release(r, sigs);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.AlreadyProcessed.selector, r.transferId));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.AlreadyProcessed.selector, r.transferId));
         gateway.release(r, sigs);
     }
 
@@ -139,25 +139,25 @@ contract BridgeGatewayTest is BridgeFixture {
         (Release memory r, bytes memory sigs) = _signedRelease(keccak256("t1"), alice, 5);
         gateway.release(r, sigs);
         (Release memory r2, bytes memory sigs2) = _signedRelease(keccak256("t1"), bob, 7);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.AlreadyProcessed.selector, r2.transferId));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.AlreadyProcessed.selector, r2.transferId));
         gateway.release(r2, sigs2);
     }
 
     function test_release_revertsOnZeroAmount() public {
         (Release memory r, bytes memory sigs) = _signedRelease(keccak256("t1"), alice, 0);
-        vm.expectRevert(IBridgeBase.ZeroAmount.selector);
+        vm.expectRevert(IBridgeCommon.ZeroAmount.selector);
         gateway.release(r, sigs);
     }
 
     function test_release_revertsOnZeroRecipient() public {
         (Release memory r, bytes memory sigs) = _signedRelease(keccak256("t1"), address(0), 1);
-        vm.expectRevert(IBridgeBase.ZeroRecipient.selector);
+        vm.expectRevert(IBridgeCommon.ZeroRecipient.selector);
         gateway.release(r, sigs);
     }
 
     function test_release_revertsWhenRecipientIsGateway() public {
         (Release memory r, bytes memory sigs) = _signedRelease(keccak256("t1"), address(gateway), 1);
-        vm.expectRevert(IBridgeBase.ZeroRecipient.selector);
+        vm.expectRevert(IBridgeCommon.ZeroRecipient.selector);
         gateway.release(r, sigs);
     }
 
@@ -165,13 +165,13 @@ contract BridgeGatewayTest is BridgeFixture {
         address fake = makeAddr("fake");
         Release memory r = _boundRelease(CONFLUX_CHAIN, vaultRemote, keccak256("t1"), fake, alice, 1);
         bytes memory sigs = _bundle(gateway.hashRelease(r), _quorumKeys(set));
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.TokenNotRegistered.selector, fake));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.TokenNotRegistered.selector, fake));
         gateway.release(r, sigs);
     }
 
     function test_release_revertsOnWrongSourceChain() public {
         vm.prank(admin);
-        gateway.registerChain(71, vaultRemote);
+        gateway.registerChain(71, vaultRemote, false);
         Release memory r = _boundRelease(71, vaultRemote, keccak256("t1"), address(mirror), alice, 1);
         bytes memory sigs = _bundle(gateway.hashRelease(r), _quorumKeys(set));
         vm.expectRevert(abi.encodeWithSelector(IBridgeGateway.WrongSourceChain.selector, uint64(71), CONFLUX_CHAIN));
@@ -186,7 +186,7 @@ contract BridgeGatewayTest is BridgeFixture {
         // the id is bound to chain 71's remote: the binding refuses it before any signature is read
         vm.expectRevert(
             abi.encodeWithSelector(
-                IBridgeBase.WrongTransferId.selector, r.transferId, _boundId(CONFLUX_CHAIN, vaultRemote, r.nonce)
+                IBridgeCommon.WrongTransferId.selector, r.transferId, _boundId(CONFLUX_CHAIN, vaultRemote, r.nonce)
             )
         );
         gateway.release(r, sigs);
@@ -207,7 +207,7 @@ contract BridgeGatewayTest is BridgeFixture {
     function test_release_revertsWhenSignedForAnotherContract() public {
         BridgeGateway other = _deployGateway(set);
         vm.startPrank(admin);
-        other.registerChain(CONFLUX_CHAIN, vaultRemote);
+        other.registerChain(CONFLUX_CHAIN, vaultRemote, false);
         MirroredToken otherMirror = MirroredToken(other.registerToken(CONFLUX_CHAIN, srcToken, "X", "X", 6));
         vm.stopPrank();
         Release memory r = _boundRelease(CONFLUX_CHAIN, vaultRemote, keccak256("t1"), address(otherMirror), alice, 1);
@@ -226,7 +226,7 @@ contract BridgeGatewayTest is BridgeFixture {
         (Release memory r, bytes memory sigs) = _signedRelease(keccak256("t1"), alice, 1);
         vm.prank(admin);
         gateway.pause();
-        vm.expectRevert(IBridgeBase.EnforcedPause.selector);
+        vm.expectRevert(IBridgeCommon.EnforcedPause.selector);
         gateway.release(r, sigs);
         vm.prank(admin);
         gateway.unpause();
@@ -247,7 +247,7 @@ contract BridgeGatewayTest is BridgeFixture {
         // A release naming the gateway itself (or any non-mirror) as token is refused before any call.
         Release memory r = _boundRelease(CONFLUX_CHAIN, vaultRemote, keccak256("t1"), address(gateway), alice, 1);
         bytes memory sigs = _bundle(gateway.hashRelease(r), _quorumKeys(set));
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.TokenNotRegistered.selector, address(gateway)));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.TokenNotRegistered.selector, address(gateway)));
         gateway.release(r, sigs);
         // the only call a release makes is mint on a registered mirror: roles unchanged
         assertFalse(gateway.hasRole(gateway.DEFAULT_ADMIN_ROLE(), alice));
@@ -292,33 +292,33 @@ contract BridgeGatewayTest is BridgeFixture {
     }
 
     function test_burn_revertsOnZeroAmount() public {
-        vm.expectRevert(IBridgeBase.ZeroAmount.selector);
+        vm.expectRevert(IBridgeCommon.ZeroAmount.selector);
         gateway.burn(address(mirror), 0, bob, CONFLUX_CHAIN);
     }
 
     function test_burn_revertsOnUnregisteredToken() public {
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.TokenNotRegistered.selector, srcToken));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.TokenNotRegistered.selector, srcToken));
         gateway.burn(srcToken, 1, bob, CONFLUX_CHAIN);
     }
 
     function test_burn_revertsOnUnregisteredChain() public {
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.ChainNotRegistered.selector, uint64(71)));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.ChainNotRegistered.selector, uint64(71)));
         gateway.burn(address(mirror), 1, bob, 71);
     }
 
     function test_burn_revertsOnWrongDestinationChain() public {
         vm.prank(admin);
-        gateway.registerChain(71, vaultRemote);
+        gateway.registerChain(71, vaultRemote, false);
         vm.expectRevert(abi.encodeWithSelector(IBridgeGateway.WrongDestinationChain.selector, uint64(71), CONFLUX_CHAIN));
         gateway.burn(address(mirror), 1, bob, 71);
     }
 
     function test_burn_revertsOnZeroRecipient() public {
-        vm.expectRevert(IBridgeBase.ZeroRecipient.selector);
+        vm.expectRevert(IBridgeCommon.ZeroRecipient.selector);
         gateway.burn(address(mirror), 1, address(0), CONFLUX_CHAIN);
-        vm.expectRevert(IBridgeBase.ZeroRecipient.selector);
+        vm.expectRevert(IBridgeCommon.ZeroRecipient.selector);
         gateway.burn(address(mirror), 1, vaultRemote, CONFLUX_CHAIN);
-        vm.expectRevert(IBridgeBase.ZeroRecipient.selector);
+        vm.expectRevert(IBridgeCommon.ZeroRecipient.selector);
         gateway.burn(address(mirror), 1, address(gateway), CONFLUX_CHAIN);
     }
 
@@ -343,7 +343,7 @@ contract BridgeGatewayTest is BridgeFixture {
         vm.prank(admin);
         gateway.pause();
         vm.prank(alice);
-        vm.expectRevert(IBridgeBase.EnforcedPause.selector);
+        vm.expectRevert(IBridgeCommon.EnforcedPause.selector);
         gateway.burn(address(mirror), 1, bob, CONFLUX_CHAIN);
     }
 

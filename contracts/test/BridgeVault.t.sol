@@ -6,7 +6,7 @@ import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.so
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
 import {BridgeVault} from "../src/BridgeVault.sol";
-import {IBridgeBase, IBridgeVault, Release} from "../src/interfaces/IBridge.sol";
+import {IBridgeCommon, IBridgeVault, Release} from "../src/interfaces/IBridge.sol";
 import {FeeOnTransferToken} from "../src/test-tokens/FeeOnTransferToken.sol";
 import {TestToken} from "../src/test-tokens/TestToken.sol";
 import {BridgeFixture} from "./utils/BridgeFixture.sol";
@@ -26,7 +26,7 @@ contract BridgeVaultTest is BridgeFixture {
         vault = _deployVault(set);
         token = new TestToken("Tether", "USDT", 6);
         vm.startPrank(admin);
-        vault.registerChain(ETHEREUM_CHAIN, gatewayRemote);
+        vault.registerChain(ETHEREUM_CHAIN, gatewayRemote, false);
         vault.registerToken(address(token));
         vault.registerToken(address(0));
         vm.stopPrank();
@@ -55,7 +55,7 @@ contract BridgeVaultTest is BridgeFixture {
     function test_registerToken_revertsOnNonContract() public {
         address eoa = makeAddr("eoa");
         vm.prank(admin);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.NotAContract.selector, eoa));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.NotAContract.selector, eoa));
         vault.registerToken(eoa);
     }
 
@@ -87,7 +87,7 @@ contract BridgeVaultTest is BridgeFixture {
         vault.unregisterToken(address(token));
         assertFalse(vault.isTokenRegistered(address(token)));
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.TokenNotRegistered.selector, address(token)));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.TokenNotRegistered.selector, address(token)));
         vault.lock(address(token), 1, bob, ETHEREUM_CHAIN);
         (Release memory r, bytes memory sigs) = _signedUnlock(id, address(token), alice, 100);
         vault.unlock(r, sigs);
@@ -96,7 +96,7 @@ contract BridgeVaultTest is BridgeFixture {
 
     function test_unregisterToken_revertsWhenNotRegistered() public {
         vm.prank(admin);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.TokenNotRegistered.selector, address(0xdead)));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.TokenNotRegistered.selector, address(0xdead)));
         vault.unregisterToken(address(0xdead));
     }
 
@@ -115,31 +115,31 @@ contract BridgeVaultTest is BridgeFixture {
 
     function test_lock_revertsOnZeroAmount() public {
         vm.prank(alice);
-        vm.expectRevert(IBridgeBase.ZeroAmount.selector);
+        vm.expectRevert(IBridgeCommon.ZeroAmount.selector);
         vault.lock(address(token), 0, bob, ETHEREUM_CHAIN);
     }
 
     function test_lock_revertsOnZeroRecipient() public {
         vm.startPrank(alice);
-        vm.expectRevert(IBridgeBase.ZeroRecipient.selector);
+        vm.expectRevert(IBridgeCommon.ZeroRecipient.selector);
         vault.lock(address(token), 1, address(0), ETHEREUM_CHAIN);
-        vm.expectRevert(IBridgeBase.ZeroRecipient.selector);
+        vm.expectRevert(IBridgeCommon.ZeroRecipient.selector);
         vault.lock(address(token), 1, gatewayRemote, ETHEREUM_CHAIN);
-        vm.expectRevert(IBridgeBase.ZeroRecipient.selector);
+        vm.expectRevert(IBridgeCommon.ZeroRecipient.selector);
         vault.lock(address(token), 1, address(vault), ETHEREUM_CHAIN);
         vm.stopPrank();
     }
 
     function test_lock_revertsOnUnregisteredChain() public {
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.ChainNotRegistered.selector, uint64(5)));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.ChainNotRegistered.selector, uint64(5)));
         vault.lock(address(token), 1, bob, 5);
     }
 
     function test_lock_revertsOnUnlistedToken() public {
         TestToken other = new TestToken("O", "O", 18);
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.TokenNotRegistered.selector, address(other)));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.TokenNotRegistered.selector, address(other)));
         vault.lock(address(other), 1, bob, ETHEREUM_CHAIN);
     }
 
@@ -150,7 +150,7 @@ contract BridgeVaultTest is BridgeFixture {
         vault.registerToken(address(t));
         vm.etch(address(t), "");
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.NotAContract.selector, address(t)));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.NotAContract.selector, address(t)));
         vault.lock(address(t), 1, bob, ETHEREUM_CHAIN);
     }
 
@@ -219,7 +219,7 @@ contract BridgeVaultTest is BridgeFixture {
         fot.mint(alice, 10_000);
         vm.startPrank(alice);
         fot.approve(address(vault), type(uint256).max);
-        vm.expectRevert(IBridgeBase.ZeroAmount.selector);
+        vm.expectRevert(IBridgeCommon.ZeroAmount.selector);
         vault.lock(address(fot), 10_000, bob, ETHEREUM_CHAIN);
         vm.stopPrank();
     }
@@ -235,7 +235,7 @@ contract BridgeVaultTest is BridgeFixture {
         // on transferFrom the token re-enters lock(): it must hit the guard
         re.arm(vault, abi.encodeCall(vault.lock, (address(re), 1, bob, ETHEREUM_CHAIN)));
         vm.prank(alice);
-        vm.expectRevert(IBridgeBase.ReentrantCall.selector);
+        vm.expectRevert(IBridgeCommon.ReentrantCall.selector);
         vault.lock(address(re), 10, bob, ETHEREUM_CHAIN);
     }
 
@@ -243,7 +243,7 @@ contract BridgeVaultTest is BridgeFixture {
         vm.prank(admin);
         vault.pause();
         vm.prank(alice);
-        vm.expectRevert(IBridgeBase.EnforcedPause.selector);
+        vm.expectRevert(IBridgeCommon.EnforcedPause.selector);
         vault.lock(address(token), 1, bob, ETHEREUM_CHAIN);
     }
 
@@ -283,7 +283,7 @@ contract BridgeVaultTest is BridgeFixture {
 
     function test_lockNative_revertsOnZeroValue() public {
         vm.prank(alice);
-        vm.expectRevert(IBridgeBase.ZeroAmount.selector);
+        vm.expectRevert(IBridgeCommon.ZeroAmount.selector);
         vault.lockNative(bob, ETHEREUM_CHAIN);
     }
 
@@ -291,15 +291,15 @@ contract BridgeVaultTest is BridgeFixture {
         vm.prank(admin);
         vault.unregisterToken(address(0));
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.TokenNotRegistered.selector, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.TokenNotRegistered.selector, address(0)));
         vault.lockNative{value: 1}(bob, ETHEREUM_CHAIN);
     }
 
     function test_lockNative_revertsOnZeroRecipientOrChain() public {
         vm.startPrank(alice);
-        vm.expectRevert(IBridgeBase.ZeroRecipient.selector);
+        vm.expectRevert(IBridgeCommon.ZeroRecipient.selector);
         vault.lockNative{value: 1}(address(0), ETHEREUM_CHAIN);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.ChainNotRegistered.selector, uint64(7)));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.ChainNotRegistered.selector, uint64(7)));
         vault.lockNative{value: 1}(bob, 7);
         vm.stopPrank();
     }
@@ -308,7 +308,7 @@ contract BridgeVaultTest is BridgeFixture {
         vm.prank(admin);
         vault.pause();
         vm.prank(alice);
-        vm.expectRevert(IBridgeBase.EnforcedPause.selector);
+        vm.expectRevert(IBridgeCommon.EnforcedPause.selector);
         vault.lockNative{value: 1}(bob, ETHEREUM_CHAIN);
     }
 
@@ -338,7 +338,7 @@ contract BridgeVaultTest is BridgeFixture {
         _lock(500);
         (Release memory r, bytes memory sigs) = _signedUnlock(keccak256("burn-1"), address(token), bob, 200);
         vault.unlock(r, sigs);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.AlreadyProcessed.selector, r.transferId));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.AlreadyProcessed.selector, r.transferId));
         vault.unlock(r, sigs);
     }
 
@@ -370,16 +370,16 @@ contract BridgeVaultTest is BridgeFixture {
 
     function test_unlock_revertsOnZeroAmount() public {
         (Release memory r, bytes memory sigs) = _signedUnlock(keccak256("b"), address(token), bob, 0);
-        vm.expectRevert(IBridgeBase.ZeroAmount.selector);
+        vm.expectRevert(IBridgeCommon.ZeroAmount.selector);
         vault.unlock(r, sigs);
     }
 
     function test_unlock_revertsOnZeroRecipientOrVault() public {
         (Release memory r, bytes memory sigs) = _signedUnlock(keccak256("b"), address(token), address(0), 1);
-        vm.expectRevert(IBridgeBase.ZeroRecipient.selector);
+        vm.expectRevert(IBridgeCommon.ZeroRecipient.selector);
         vault.unlock(r, sigs);
         (r, sigs) = _signedUnlock(keccak256("b"), address(token), address(vault), 1);
-        vm.expectRevert(IBridgeBase.ZeroRecipient.selector);
+        vm.expectRevert(IBridgeCommon.ZeroRecipient.selector);
         vault.unlock(r, sigs);
     }
 
@@ -387,7 +387,7 @@ contract BridgeVaultTest is BridgeFixture {
         _lock(10);
         Release memory r = _boundRelease(5, gatewayRemote, keccak256("b"), address(token), bob, 1);
         bytes memory sigs = _bundle(vault.hashRelease(r), _quorumKeys(set));
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.ChainNotRegistered.selector, uint64(5)));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.ChainNotRegistered.selector, uint64(5)));
         vault.unlock(r, sigs);
     }
 
@@ -395,7 +395,7 @@ contract BridgeVaultTest is BridgeFixture {
         _lock(10);
         Release memory r = _boundRelease(ETHEREUM_CHAIN, gatewayRemote, keccak256("b"), address(token), bob, 1);
         bytes memory sigs = _bundle(vault.hashRelease(r), _firstKeys(set, 4));
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.BelowThreshold.selector, 4, 5));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.BelowThreshold.selector, 4, 5));
         vault.unlock(r, sigs);
     }
 
@@ -413,7 +413,7 @@ contract BridgeVaultTest is BridgeFixture {
         (Release memory r, bytes memory sigs) = _signedUnlock(keccak256("b"), address(token), bob, 1);
         vm.prank(admin);
         vault.pause();
-        vm.expectRevert(IBridgeBase.EnforcedPause.selector);
+        vm.expectRevert(IBridgeCommon.EnforcedPause.selector);
         vault.unlock(r, sigs);
     }
 
@@ -423,14 +423,14 @@ contract BridgeVaultTest is BridgeFixture {
         RevertingReceiver rcv = new RevertingReceiver();
         (Release memory r, bytes memory sigs) = _signedUnlock(keccak256("b"), address(0), address(rcv), 1 ether);
         vm.expectEmit(address(vault));
-        emit IBridgeBase.PayoutDeferred(r.transferId, address(0), address(rcv), 1 ether);
+        emit IBridgeCommon.PayoutDeferred(r.transferId, address(0), address(rcv), 1 ether);
         vault.unlock(r, sigs);
         assertEq(vault.statusOf(r.transferId), 1);
         assertEq(vault.lockedBalance(address(0)), 0);
         assertEq(vault.claimable(address(0), address(rcv)), 1 ether);
         // the recipient pulls it later, to itself once it accepts or to another address
         vm.prank(address(rcv));
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.ClaimFailed.selector, address(0), address(rcv), 1 ether));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.ClaimFailed.selector, address(0), address(rcv), 1 ether));
         vault.claim(address(0), address(rcv));
         rcv.setAccept(true);
         vm.prank(address(rcv));
@@ -438,7 +438,7 @@ contract BridgeVaultTest is BridgeFixture {
         assertEq(address(rcv).balance, 1 ether);
         assertEq(vault.claimable(address(0), address(rcv)), 0);
         vm.prank(address(rcv));
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.NothingToClaim.selector, address(0), address(rcv)));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.NothingToClaim.selector, address(0), address(rcv)));
         vault.claim(address(0), address(rcv));
     }
 
@@ -450,7 +450,7 @@ contract BridgeVaultTest is BridgeFixture {
         (Release memory r2, bytes memory sigs2) = _signedUnlock(keccak256("c"), address(0), address(rcv), 1 ether);
         rcv.arm(vault, r2, sigs2);
         vault.unlock(r, sigs);
-        assertEq(rcv.reentryError(), abi.encodeWithSelector(IBridgeBase.ReentrantCall.selector));
+        assertEq(rcv.reentryError(), abi.encodeWithSelector(IBridgeCommon.ReentrantCall.selector));
         assertEq(address(rcv).balance, 1 ether);
         assertFalse(vault.isProcessed(r2.transferId));
     }
@@ -469,7 +469,7 @@ contract BridgeVaultTest is BridgeFixture {
         re.arm(vault, abi.encodeCall(vault.unlock, (r2, sigs2)));
         // the token's hook re-enters, the guard refuses, the transfer fails: the payout becomes a claim
         vm.expectEmit(address(vault));
-        emit IBridgeBase.PayoutDeferred(r.transferId, address(re), bob, 10);
+        emit IBridgeCommon.PayoutDeferred(r.transferId, address(re), bob, 10);
         vault.unlock(r, sigs);
         assertEq(vault.statusOf(r2.transferId), 0);
         assertEq(vault.claimable(address(re), bob), 10);
@@ -488,7 +488,7 @@ contract BridgeVaultTest is BridgeFixture {
         f.setBroken(true);
         (Release memory r, bytes memory sigs) = _signedUnlock(keccak256("b"), address(f), bob, 10);
         vm.expectEmit(address(vault));
-        emit IBridgeBase.PayoutDeferred(r.transferId, address(f), bob, 10);
+        emit IBridgeCommon.PayoutDeferred(r.transferId, address(f), bob, 10);
         vault.unlock(r, sigs);
         assertEq(vault.statusOf(r.transferId), 1);
         assertEq(vault.claimable(address(f), bob), 10);

@@ -122,6 +122,7 @@ contract Eip712VectorsTest is BridgeFixture {
             Refund memory f = Refund({
                 transferId: vm.parseJsonBytes32(json, string.concat(c, ".refund.transferId")),
                 nonce: 12345, // not signed: any nonce gives the same digest
+                dstChainId: uint64(vm.parseJsonUint(json, string.concat(c, ".refund.dstChainId"))),
                 token: vm.parseJsonAddress(json, string.concat(c, ".refund.token")),
                 recipient: vm.parseJsonAddress(json, string.concat(c, ".refund.recipient")),
                 amount: vm.parseUint(vm.parseJsonString(json, string.concat(c, ".refund.amount")))

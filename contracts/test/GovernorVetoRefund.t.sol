@@ -5,7 +5,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 
 import {BridgeGateway} from "../src/BridgeGateway.sol";
 import {BridgeVault} from "../src/BridgeVault.sol";
-import {IBridgeBase, IBridgeGateway, IBridgeVault, Refund, Release} from "../src/interfaces/IBridge.sol";
+import {IBridgeCommon, IBridgeGateway, IBridgeVault, Refund, Release} from "../src/interfaces/IBridge.sol";
 import {MirroredToken} from "../src/MirroredToken.sol";
 import {TestToken} from "../src/test-tokens/TestToken.sol";
 import {BridgeFixture} from "./utils/BridgeFixture.sol";
@@ -33,10 +33,10 @@ contract GovernorVetoRefundTest is BridgeFixture {
         vault = _deployVault(set);
         token = new TestToken("Tether", "USDT", 6);
         vm.startPrank(admin);
-        gateway.registerChain(CONFLUX_CHAIN, vaultRemote);
+        gateway.registerChain(CONFLUX_CHAIN, vaultRemote, false);
         mirror = MirroredToken(gateway.registerToken(CONFLUX_CHAIN, makeAddr("usdt"), "USDT", "USDT", 6));
         gateway.setGovernor(address(mirror), CAPACITY, REFILL, THRESHOLD);
-        vault.registerChain(ETHEREUM_CHAIN, gatewayRemote);
+        vault.registerChain(ETHEREUM_CHAIN, gatewayRemote, false);
         vault.registerToken(address(token));
         vault.setGovernor(address(token), CAPACITY, REFILL, THRESHOLD);
         vm.stopPrank();
@@ -69,7 +69,7 @@ contract GovernorVetoRefundTest is BridgeFixture {
         (Release memory r, bytes memory sigs) = _signed("a", THRESHOLD);
         uint64 executableAt = uint64(block.timestamp) + gateway.delay();
         vm.expectEmit(address(gateway));
-        emit IBridgeBase.ReleaseDelayed(r.transferId, executableAt);
+        emit IBridgeCommon.ReleaseDelayed(r.transferId, executableAt);
         gateway.release(r, sigs);
         assertEq(mirror.balanceOf(alice), 0);
         assertEq(gateway.statusOf(r.transferId), 2);
@@ -80,7 +80,7 @@ contract GovernorVetoRefundTest is BridgeFixture {
         assertEq(amount, THRESHOLD);
         assertEq(at, executableAt);
         // verified once: the same release can neither be verified again nor executed twice
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.AlreadyProcessed.selector, r.transferId));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.AlreadyProcessed.selector, r.transferId));
         gateway.release(r, sigs);
         (, uint256 available,,) = gateway.governorOf(address(mirror));
         assertEq(available, CAPACITY, "a delayed release does not consume the bucket");
@@ -90,7 +90,7 @@ contract GovernorVetoRefundTest is BridgeFixture {
         (Release memory r, bytes memory sigs) = _signed("a", 700);
         gateway.release(r, sigs);
         (,,, uint64 at) = gateway.delayedOf(r.transferId);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.DelayNotElapsed.selector, r.transferId, at));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.DelayNotElapsed.selector, r.transferId, at));
         gateway.executeDelayed(r.transferId);
         vm.warp(at);
         vm.expectEmit(address(gateway));
@@ -101,7 +101,7 @@ contract GovernorVetoRefundTest is BridgeFixture {
         assertEq(gateway.statusOf(r.transferId), 1);
         (,,, uint64 cleared) = gateway.delayedOf(r.transferId);
         assertEq(cleared, 0);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.NotDelayed.selector, r.transferId));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.NotDelayed.selector, r.transferId));
         gateway.executeDelayed(r.transferId);
     }
 
@@ -111,7 +111,7 @@ contract GovernorVetoRefundTest is BridgeFixture {
         vm.warp(block.timestamp + 1 days);
         vm.prank(admin);
         gateway.pause();
-        vm.expectRevert(IBridgeBase.EnforcedPause.selector);
+        vm.expectRevert(IBridgeCommon.EnforcedPause.selector);
         gateway.executeDelayed(r.transferId);
     }
 
@@ -139,7 +139,7 @@ contract GovernorVetoRefundTest is BridgeFixture {
     function test_setGovernor_tighteningAppliesAtOnceLooseningWaits() public {
         vm.startPrank(admin);
         vm.expectEmit(address(gateway));
-        emit IBridgeBase.GovernorSet(address(mirror), 500, 5, 300);
+        emit IBridgeCommon.GovernorSet(address(mirror), 500, 5, 300);
         gateway.setGovernor(address(mirror), 500, 5, 300);
         (uint256 capacity, uint256 available, uint256 refill, uint256 threshold) = gateway.governorOf(address(mirror));
         assertEq(capacity, 500);
@@ -148,12 +148,12 @@ contract GovernorVetoRefundTest is BridgeFixture {
         assertEq(threshold, 300);
         uint64 effectiveAt = uint64(block.timestamp) + ADMIN_DELAY;
         vm.expectEmit(address(gateway));
-        emit IBridgeBase.GovernorChangeScheduled(address(mirror), 2_000, 5, 300, effectiveAt);
+        emit IBridgeCommon.GovernorChangeScheduled(address(mirror), 2_000, 5, 300, effectiveAt);
         gateway.setGovernor(address(mirror), 2_000, 5, 300);
         vm.stopPrank();
         (capacity,,,) = gateway.governorOf(address(mirror));
         assertEq(capacity, 500, "a loosening waits");
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.NoChangeDue.selector, effectiveAt));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.NoChangeDue.selector, effectiveAt));
         gateway.applyGovernor(address(mirror));
         vm.warp(effectiveAt);
         gateway.applyGovernor(address(mirror));
@@ -186,17 +186,17 @@ contract GovernorVetoRefundTest is BridgeFixture {
     function test_setGovernor_revertsOnOversizedValuesAndForOthers() public {
         vm.startPrank(admin);
         vm.expectRevert(
-            abi.encodeWithSelector(IBridgeBase.GovernorValueTooLarge.selector, uint256(1) << 96, type(uint96).max)
+            abi.encodeWithSelector(IBridgeCommon.GovernorValueTooLarge.selector, uint256(1) << 96, type(uint96).max)
         );
         gateway.setGovernor(address(mirror), uint256(1) << 96, 0, 0);
         vm.expectRevert(
-            abi.encodeWithSelector(IBridgeBase.GovernorValueTooLarge.selector, uint256(1) << 128, type(uint128).max)
+            abi.encodeWithSelector(IBridgeCommon.GovernorValueTooLarge.selector, uint256(1) << 128, type(uint128).max)
         );
         gateway.setGovernor(address(mirror), 1, uint256(1) << 128, 0);
         // limits are stored as mantissa (< 2^24) * 10^exponent, never rounded
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.GovernorValueNotRepresentable.selector, 1_234_567_891));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.GovernorValueNotRepresentable.selector, 1_234_567_891));
         gateway.setGovernor(address(mirror), 1, 0, 1_234_567_891);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.GovernorValueNotRepresentable.selector, uint256(1) << 128));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.GovernorValueNotRepresentable.selector, uint256(1) << 128));
         gateway.setGovernor(address(mirror), 1, 0, uint256(1) << 128);
         gateway.setGovernor(address(mirror), 1, 0, 0); // tighten to a tiny bucket first
         gateway.setGovernor(address(mirror), 1, 0, 1);
@@ -219,10 +219,10 @@ contract GovernorVetoRefundTest is BridgeFixture {
     function test_setDelay_longerAtOnceShorterWaitsAndCapped() public {
         vm.startPrank(admin);
         vm.expectEmit(address(gateway));
-        emit IBridgeBase.DelaySet(24 hours, 2 days);
+        emit IBridgeCommon.DelaySet(24 hours, 2 days);
         gateway.setDelay(2 days);
         assertEq(gateway.delay(), 2 days);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.DelayTooLong.selector, 7 days + 1, 7 days));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.DelayTooLong.selector, 7 days + 1, 7 days));
         gateway.setDelay(7 days + 1);
         gateway.setDelay(1 hours);
         vm.stopPrank();
@@ -283,8 +283,8 @@ contract GovernorVetoRefundTest is BridgeFixture {
     function test_registerToken_refusesSourceChainIdsOf32BitsOrMore() public {
         uint64 big = uint64(1) << 32;
         vm.startPrank(admin);
-        gateway.registerChain(big, vaultRemote);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.InvalidChainId.selector, big));
+        gateway.registerChain(big, vaultRemote, false);
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.InvalidChainId.selector, big));
         gateway.registerToken(big, makeAddr("x"), "X", "X", 18);
         vm.stopPrank();
     }
@@ -297,14 +297,14 @@ contract GovernorVetoRefundTest is BridgeFixture {
         bytes memory veto = _minority(gateway.hashCancel(r.transferId));
         assertEq(veto.length, 65 * 3); // 7 - 5 + 1
         vm.expectEmit(address(gateway));
-        emit IBridgeBase.ReleaseCancelled(r.transferId, false);
+        emit IBridgeCommon.ReleaseCancelled(r.transferId, false);
         gateway.cancel(r.transferId, veto);
         assertEq(gateway.statusOf(r.transferId), 3);
         assertTrue(gateway.isProcessed(r.transferId));
         vm.warp(block.timestamp + 2 days);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.NotDelayed.selector, r.transferId));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.NotDelayed.selector, r.transferId));
         gateway.executeDelayed(r.transferId);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.TransferCancelled.selector, r.transferId));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.TransferCancelled.selector, r.transferId));
         gateway.release(r, sigs);
         assertEq(mirror.balanceOf(alice), 0);
     }
@@ -312,7 +312,7 @@ contract GovernorVetoRefundTest is BridgeFixture {
     function test_cancel_ofAnIdNeverSeenRefusesItsLaterRelease() public {
         (Release memory r, bytes memory sigs) = _signed("a", 10);
         gateway.cancel(r.transferId, _minority(gateway.hashCancel(r.transferId)));
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.TransferCancelled.selector, r.transferId));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.TransferCancelled.selector, r.transferId));
         gateway.release(r, sigs);
     }
 
@@ -327,20 +327,20 @@ contract GovernorVetoRefundTest is BridgeFixture {
     function test_cancel_revertsBelowBlockingMinorityAndOnExecuted() public {
         (Release memory r, bytes memory sigs) = _signed("a", 10);
         bytes32 d = gateway.hashCancel(r.transferId);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.BelowThreshold.selector, 2, 3));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.BelowThreshold.selector, 2, 3));
         gateway.cancel(r.transferId, _bundle(d, _firstKeys(set, 2)));
         // a release signature is not a cancel signature
         _expectStrangerSigner(d, sigs);
         gateway.cancel(r.transferId, sigs);
         gateway.release(r, sigs);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.NotCancellable.selector, r.transferId, 1));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.NotCancellable.selector, r.transferId, 1));
         gateway.cancel(r.transferId, _minority(d));
     }
 
     function test_guardianCancel_duringTheDelayOnly() public {
         (Release memory r, bytes memory sigs) = _signed("a", 700);
         vm.prank(admin);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.NotDelayed.selector, r.transferId));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.NotDelayed.selector, r.transferId));
         gateway.guardianCancel(r.transferId);
         gateway.release(r, sigs);
         bytes32 role = gateway.PAUSER_ROLE();
@@ -348,7 +348,7 @@ contract GovernorVetoRefundTest is BridgeFixture {
         vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, bob, role));
         gateway.guardianCancel(r.transferId);
         vm.expectEmit(address(gateway));
-        emit IBridgeBase.ReleaseCancelled(r.transferId, true);
+        emit IBridgeCommon.ReleaseCancelled(r.transferId, true);
         vm.prank(admin);
         gateway.guardianCancel(r.transferId);
         assertEq(gateway.statusOf(r.transferId), 3);
@@ -358,7 +358,7 @@ contract GovernorVetoRefundTest is BridgeFixture {
         (,,, uint64 at) = gateway.delayedOf(r2.transferId);
         vm.warp(at);
         vm.prank(admin);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.DelayElapsed.selector, r2.transferId, at));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.DelayElapsed.selector, r2.transferId, at));
         gateway.guardianCancel(r2.transferId);
     }
 
@@ -379,7 +379,14 @@ contract GovernorVetoRefundTest is BridgeFixture {
     function _refundOfLock(uint256 amount) internal returns (Refund memory f, bytes memory sigs) {
         vm.prank(alice);
         bytes32 id = vault.lock(address(token), amount, bob, ETHEREUM_CHAIN);
-        f = Refund({transferId: id, nonce: vault.nextNonce() - 1, token: address(token), recipient: alice, amount: amount});
+        f = Refund({
+            transferId: id,
+            nonce: vault.nextNonce() - 1,
+            dstChainId: ETHEREUM_CHAIN,
+            token: address(token),
+            recipient: alice,
+            amount: amount
+        });
         sigs = _bundle(vault.hashRefund(f), _quorumKeys(set));
     }
 
@@ -387,34 +394,34 @@ contract GovernorVetoRefundTest is BridgeFixture {
         (Refund memory f, bytes memory sigs) = _refundOfLock(500);
         uint256 before = token.balanceOf(alice);
         vm.expectEmit(address(vault));
-        emit IBridgeBase.Refunded(f.transferId, address(token), alice, 500);
+        emit IBridgeCommon.Refunded(f.transferId, address(token), alice, 500);
         vault.refund(f, sigs);
         assertEq(token.balanceOf(alice), before + 500);
         assertEq(vault.statusOf(f.transferId), 4);
         assertEq(vault.lockedBalance(address(token)), 0);
         assertFalse(vault.isProcessed(f.transferId));
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.AlreadyRefunded.selector, f.transferId));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.AlreadyRefunded.selector, f.transferId));
         vault.refund(f, sigs);
     }
 
     function test_refund_onlyForIdsIssuedHere() public {
         (Refund memory f, bytes memory sigs) = _refundOfLock(500);
         f.nonce += 1; // not issued yet
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.NotIssuedHere.selector, f.transferId, f.nonce));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.NotIssuedHere.selector, f.transferId, f.nonce));
         vault.refund(f, sigs);
         f.nonce -= 1;
         f.transferId = keccak256("elsewhere"); // not derived from the nonce
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.NotIssuedHere.selector, f.transferId, f.nonce));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.NotIssuedHere.selector, f.transferId, f.nonce));
         vault.refund(f, sigs);
         f.nonce = 0;
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.NotIssuedHere.selector, f.transferId, 0));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.NotIssuedHere.selector, f.transferId, 0));
         vault.refund(f, sigs);
     }
 
     function test_refund_needsAFullQuorumAndTheLockedBalance() public {
         (Refund memory f,) = _refundOfLock(500);
         bytes32 d = vault.hashRefund(f);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.BelowThreshold.selector, 3, 5));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.BelowThreshold.selector, 3, 5));
         vault.refund(f, _minority(d));
         f.amount = 501;
         bytes memory sigs = _bundle(vault.hashRefund(f), _quorumKeys(set));
@@ -427,7 +434,9 @@ contract GovernorVetoRefundTest is BridgeFixture {
         gateway.release(r, sigs);
         vm.prank(alice);
         bytes32 id = gateway.burn(address(mirror), 100, bob, CONFLUX_CHAIN);
-        Refund memory f = Refund({transferId: id, nonce: 1, token: address(mirror), recipient: alice, amount: 100});
+        Refund memory f = Refund({
+            transferId: id, nonce: 1, dstChainId: CONFLUX_CHAIN, token: address(mirror), recipient: alice, amount: 100
+        });
         gateway.refund(f, _bundle(gateway.hashRefund(f), _quorumKeys(set)));
         assertEq(mirror.balanceOf(alice), 100);
         assertEq(gateway.statusOf(id), 4);
@@ -449,26 +458,26 @@ contract GovernorVetoRefundTest is BridgeFixture {
         vm.expectEmit(address(gateway));
         emit IBridgeGateway.Released(rs[0].transferId, address(mirror), alice, 10);
         vm.expectEmit(address(gateway));
-        emit IBridgeBase.ReleaseSkipped(rs[1].transferId, IBridgeBase.AlreadyProcessed.selector);
+        emit IBridgeCommon.ReleaseSkipped(rs[1].transferId, IBridgeCommon.AlreadyProcessed.selector);
         vm.expectEmit(address(gateway));
-        emit IBridgeBase.ReleaseSkipped(rs[2].transferId, IBridgeBase.BelowThreshold.selector);
+        emit IBridgeCommon.ReleaseSkipped(rs[2].transferId, IBridgeCommon.BelowThreshold.selector);
         vm.expectEmit(address(gateway));
-        emit IBridgeBase.ReleaseDelayed(rs[3].transferId, uint64(block.timestamp) + gateway.delay());
+        emit IBridgeCommon.ReleaseDelayed(rs[3].transferId, uint64(block.timestamp) + gateway.delay());
         vm.expectEmit(address(gateway));
-        emit IBridgeBase.ReleaseSkipped(rs[4].transferId, IBridgeBase.WrongTransferId.selector);
+        emit IBridgeCommon.ReleaseSkipped(rs[4].transferId, IBridgeCommon.WrongTransferId.selector);
         gateway.releaseBatch(rs, sigs);
         assertEq(mirror.balanceOf(alice), 20);
         assertEq(gateway.statusOf(rs[2].transferId), 0, "a skipped item can be submitted again");
     }
 
     function test_releaseBatch_revertsOnlyWhenEmptyMismatchedOrPaused() public {
-        vm.expectRevert(IBridgeBase.EmptyBatch.selector);
+        vm.expectRevert(IBridgeCommon.EmptyBatch.selector);
         gateway.releaseBatch(new Release[](0), new bytes[](0));
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.BatchLengthMismatch.selector, 1, 2));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.BatchLengthMismatch.selector, 1, 2));
         gateway.releaseBatch(new Release[](1), new bytes[](2));
         vm.prank(admin);
         gateway.pause();
-        vm.expectRevert(IBridgeBase.EnforcedPause.selector);
+        vm.expectRevert(IBridgeCommon.EnforcedPause.selector);
         gateway.releaseBatch(new Release[](1), new bytes[](1));
     }
 
@@ -479,9 +488,9 @@ contract GovernorVetoRefundTest is BridgeFixture {
         gateway.cancel(rs[0].transferId, _minority(gateway.hashCancel(rs[0].transferId)));
         rs[1] = _boundRelease(CONFLUX_CHAIN, vaultRemote, "t", makeAddr("not-a-mirror"), alice, 1);
         vm.expectEmit(address(gateway));
-        emit IBridgeBase.ReleaseSkipped(rs[0].transferId, IBridgeBase.TransferCancelled.selector);
+        emit IBridgeCommon.ReleaseSkipped(rs[0].transferId, IBridgeCommon.TransferCancelled.selector);
         vm.expectEmit(address(gateway));
-        emit IBridgeBase.ReleaseSkipped(rs[1].transferId, IBridgeBase.TokenNotRegistered.selector);
+        emit IBridgeCommon.ReleaseSkipped(rs[1].transferId, IBridgeCommon.TokenNotRegistered.selector);
         gateway.releaseBatch(rs, sigs);
     }
 
@@ -495,7 +504,7 @@ contract GovernorVetoRefundTest is BridgeFixture {
         sigs[0] = _bundle(vault.hashRelease(rs[0]), _quorumKeys(set));
         sigs[1] = _bundle(vault.hashRelease(rs[1]), _quorumKeys(set));
         vm.expectEmit(address(vault));
-        emit IBridgeBase.ReleaseSkipped(rs[1].transferId, IBridgeVault.InsufficientLockedBalance.selector);
+        emit IBridgeCommon.ReleaseSkipped(rs[1].transferId, IBridgeVault.InsufficientLockedBalance.selector);
         vault.unlockBatch(rs, sigs);
         assertEq(token.balanceOf(bob), 60);
         assertEq(vault.lockedBalance(address(token)), 40);

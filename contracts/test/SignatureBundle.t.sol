@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {BridgeGateway} from "../src/BridgeGateway.sol";
-import {IBridgeBase, Release} from "../src/interfaces/IBridge.sol";
+import {IBridgeCommon, Release} from "../src/interfaces/IBridge.sol";
 import {BridgeFixture} from "./utils/BridgeFixture.sol";
 
 /// @notice Every rule of a signature bundle, through verifySignatures and release.
@@ -27,14 +27,14 @@ contract SignatureBundleTest is BridgeFixture {
 
     function test_verifySignatures_revertsBelowThreshold() public {
         bytes memory sigs = _bundle(digest, _firstKeys(set, set.threshold - 1));
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.BelowThreshold.selector, 4, 5));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.BelowThreshold.selector, 4, 5));
         gateway.verifySignatures(digest, sigs);
     }
 
     function test_verifySignatures_revertsOnRepeatedSignature() public {
         bytes memory one = _sign(digest, set.keys[0]);
         bytes memory sigs = bytes.concat(one, one, one, one, one);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignersNotAscending.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.SignersNotAscending.selector, 1));
         gateway.verifySignatures(digest, sigs);
     }
 
@@ -42,7 +42,7 @@ contract SignatureBundleTest is BridgeFixture {
         uint256[] memory keys = _quorumKeys(set);
         keys[1] = keys[0];
         bytes memory sigs = _bundle(digest, keys);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignersNotAscending.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.SignersNotAscending.selector, 1));
         gateway.verifySignatures(digest, sigs);
     }
 
@@ -52,7 +52,7 @@ contract SignatureBundleTest is BridgeFixture {
             keys[i] = set.keys[4 - i];
         }
         bytes memory sigs = _bundleUnsorted(digest, keys);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignersNotAscending.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.SignersNotAscending.selector, 1));
         gateway.verifySignatures(digest, sigs);
     }
 
@@ -67,7 +67,7 @@ contract SignatureBundleTest is BridgeFixture {
         for (uint256 i; i < 4; ++i) {
             if (vm.addr(keys[i]) < o) ++index;
         }
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, index, o));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.SignerNotMember.selector, index, o));
         gateway.verifySignatures(digest, sigs);
     }
 
@@ -79,7 +79,7 @@ contract SignatureBundleTest is BridgeFixture {
     }
 
     function test_verifySignatures_revertsOnEmptyBundle() public {
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.InvalidSignaturesLength.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.InvalidSignaturesLength.selector, 0));
         gateway.verifySignatures(digest, "");
     }
 
@@ -89,7 +89,7 @@ contract SignatureBundleTest is BridgeFixture {
         for (uint256 i; i < 64; ++i) {
             short[i] = sig[i];
         }
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.InvalidSignaturesLength.selector, 64));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.InvalidSignaturesLength.selector, 64));
         gateway.verifySignatures(digest, short);
     }
 
@@ -98,13 +98,13 @@ contract SignatureBundleTest is BridgeFixture {
         assembly {
             mstore(sigs, sub(mload(sigs), 1))
         }
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.InvalidSignaturesLength.selector, 5 * 65 - 1));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.InvalidSignaturesLength.selector, 5 * 65 - 1));
         gateway.verifySignatures(digest, sigs);
     }
 
     function test_verifySignatures_revertsOnOverlongBundle() public {
         bytes memory sigs = bytes.concat(_bundle(digest, _quorumKeys(set)), hex"00");
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.InvalidSignaturesLength.selector, 5 * 65 + 1));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.InvalidSignaturesLength.selector, 5 * 65 + 1));
         gateway.verifySignatures(digest, sigs);
     }
 
@@ -125,7 +125,7 @@ contract SignatureBundleTest is BridgeFixture {
             mstore(add(add(sigs, 0x20), add(off, 32)), highS)
             mstore8(add(add(sigs, 0x20), add(off, 64)), flipped)
         }
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.InvalidSignature.selector, 2));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.InvalidSignature.selector, 2));
         gateway.verifySignatures(digest, sigs);
     }
 
@@ -134,7 +134,7 @@ contract SignatureBundleTest is BridgeFixture {
         for (uint8 badV; badV < 2; ++badV) {
             bytes memory copy = bytes.concat(sigs);
             copy[64] = bytes1(badV);
-            vm.expectRevert(abi.encodeWithSelector(IBridgeBase.InvalidSignature.selector, 0));
+            vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.InvalidSignature.selector, 0));
             gateway.verifySignatures(digest, copy);
         }
     }
@@ -145,12 +145,12 @@ contract SignatureBundleTest is BridgeFixture {
         for (uint256 i; i < 32; ++i) {
             sigs[i] = 0;
         }
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.InvalidSignature.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.InvalidSignature.selector, 0));
         gateway.verifySignatures(digest, sigs);
         // all-zero signature with a valid v
         bytes memory zero = new bytes(65);
         zero[64] = bytes1(uint8(27));
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.InvalidSignature.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.InvalidSignature.selector, 0));
         gateway.verifySignatures(digest, zero);
     }
 
@@ -163,7 +163,7 @@ contract SignatureBundleTest is BridgeFixture {
         BridgeGateway g = _deployGateway(v);
         bytes32 d = g.hashRelease(_release(keccak256("x"), CONFLUX_CHAIN, 1, address(1), address(2), 3));
         bytes memory sigs = _bundle(d, _firstKeys(v, 6)); // all HK
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.TooFewJurisdictions.selector, 1, 2));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.TooFewJurisdictions.selector, 1, 2));
         g.verifySignatures(d, sigs);
         // adding the SG member satisfies it
         g.verifySignatures(d, _bundle(d, v.keys));
@@ -175,7 +175,7 @@ contract SignatureBundleTest is BridgeFixture {
         v.minJurisdictions = 2;
         BridgeGateway g = _deployGateway(v);
         bytes32 d = keccak256("d");
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.BelowThreshold.selector, 1, 5));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.BelowThreshold.selector, 1, 5));
         g.verifySignatures(d, _bundle(d, _firstKeys(v, 1)));
     }
 
@@ -214,11 +214,11 @@ contract SignatureBundleTest is BridgeFixture {
         (bool ok, bytes memory err) =
             address(g).staticcall(abi.encodeCall(g.verifySignatures, (d, _bundle(d, keys))));
         if (count < 5) {
-            assertEq(err, abi.encodeWithSelector(IBridgeBase.BelowThreshold.selector, count, 5));
+            assertEq(err, abi.encodeWithSelector(IBridgeCommon.BelowThreshold.selector, count, 5));
         } else if (_popcount(spanned) < v.minJurisdictions) {
             assertEq(
                 err,
-                abi.encodeWithSelector(IBridgeBase.TooFewJurisdictions.selector, _popcount(spanned), v.minJurisdictions)
+                abi.encodeWithSelector(IBridgeCommon.TooFewJurisdictions.selector, _popcount(spanned), v.minJurisdictions)
             );
         } else {
             assertTrue(ok);
@@ -268,12 +268,12 @@ contract SignatureBundleTest is BridgeFixture {
 
     function test_release_revertsWithThresholdMinusOne() public {
         vm.startPrank(admin);
-        gateway.registerChain(CONFLUX_CHAIN, makeAddr("vault"));
+        gateway.registerChain(CONFLUX_CHAIN, makeAddr("vault"), false);
         address mirror = gateway.registerToken(CONFLUX_CHAIN, address(0), "CFX", "CFX", 18);
         vm.stopPrank();
         Release memory r = _boundRelease(CONFLUX_CHAIN, makeAddr("vault"), keccak256("t"), mirror, makeAddr("alice"), 1);
         bytes memory sigs = _bundle(gateway.hashRelease(r), _firstKeys(set, set.threshold - 1));
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.BelowThreshold.selector, 4, 5));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.BelowThreshold.selector, 4, 5));
         gateway.release(r, sigs);
         assertFalse(gateway.isProcessed(r.transferId));
     }

@@ -6,7 +6,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {BridgeBase} from "../src/base/BridgeBase.sol";
 import {BridgeGateway} from "../src/BridgeGateway.sol";
 import {BridgeVault} from "../src/BridgeVault.sol";
-import {IBridgeBase} from "../src/interfaces/IBridge.sol";
+import {IBridgeCommon} from "../src/interfaces/IBridge.sol";
 import {BridgeFixture} from "./utils/BridgeFixture.sol";
 
 /// @notice Set rules at construction and rotation, the rotation itself, grace period, views.
@@ -44,7 +44,7 @@ contract ValidatorSetTest is BridgeFixture {
 
     function test_constructor_emitsValidatorSetRotated() public {
         vm.expectEmit(true, false, false, true);
-        emit IBridgeBase.ValidatorSetRotated(1, set.members, set.jurisdictions, 5, 2);
+        emit IBridgeCommon.ValidatorSetRotated(1, set.members, set.jurisdictions, 5, 2);
         _deployVault(set);
     }
 
@@ -57,13 +57,13 @@ contract ValidatorSetTest is BridgeFixture {
     }
 
     function test_constructor_revertsOnEmptySet() public {
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.InvalidValidatorSetSize.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.InvalidValidatorSetSize.selector, 0));
         _deployRaw(new address[](0), new bytes2[](0), 1, 1);
     }
 
     function test_constructor_revertsOnMoreThan32Members() public {
         ValidatorKeys memory big = _makeSet("big", 33, 3);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.InvalidValidatorSetSize.selector, 33));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.InvalidValidatorSetSize.selector, 33));
         _deployRaw(big.members, big.jurisdictions, 23, 2);
     }
 
@@ -75,28 +75,28 @@ contract ValidatorSetTest is BridgeFixture {
     }
 
     function test_constructor_revertsOnLengthMismatch() public {
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.JurisdictionsLengthMismatch.selector, 7, 6));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.JurisdictionsLengthMismatch.selector, 7, 6));
         _deployRaw(set.members, new bytes2[](6), 5, 2);
     }
 
     function test_constructor_revertsOnZeroMember() public {
         address[] memory m = set.members;
         m[0] = address(0);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.ZeroMember.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.ZeroMember.selector, 0));
         _deployRaw(m, set.jurisdictions, 5, 2);
     }
 
     function test_constructor_revertsOnDuplicateMember() public {
         address[] memory m = set.members;
         m[3] = m[2];
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.DuplicateMember.selector, 3, m[2]));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.DuplicateMember.selector, 3, m[2]));
         _deployRaw(m, set.jurisdictions, 5, 2);
     }
 
     function test_constructor_revertsOnUnsortedMembers() public {
         address[] memory m = set.members;
         (m[3], m[4]) = (m[4], m[3]);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.MembersNotAscending.selector, 4));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.MembersNotAscending.selector, 4));
         _deployRaw(m, set.jurisdictions, 5, 2);
     }
 
@@ -108,34 +108,34 @@ contract ValidatorSetTest is BridgeFixture {
                 j[i] = set.jurisdictions[i];
             }
             j[5] = bad[k];
-            vm.expectRevert(abi.encodeWithSelector(IBridgeBase.InvalidJurisdictionCode.selector, 5, bad[k]));
+            vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.InvalidJurisdictionCode.selector, 5, bad[k]));
             _deployRaw(set.members, j, 5, 2);
         }
     }
 
     function test_constructor_revertsOnThresholdZero() public {
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.ThresholdTooLow.selector, 0, 5));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.ThresholdTooLow.selector, 0, 5));
         _deployRaw(set.members, set.jurisdictions, 0, 2);
     }
 
     function test_constructor_revertsOnThresholdBelowFloor() public {
         // n = 7: floor(14/3)+1 = 5
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.ThresholdTooLow.selector, 4, 5));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.ThresholdTooLow.selector, 4, 5));
         _deployRaw(set.members, set.jurisdictions, 4, 2);
     }
 
     function test_constructor_revertsOnThresholdAboveN() public {
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.ThresholdTooHigh.selector, 8, 7));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.ThresholdTooHigh.selector, 8, 7));
         _deployRaw(set.members, set.jurisdictions, 8, 2);
     }
 
     function test_constructor_revertsOnMinJurisdictionsZero() public {
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.InvalidMinJurisdictions.selector, 0, 3));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.InvalidMinJurisdictions.selector, 0, 3));
         _deployRaw(set.members, set.jurisdictions, 5, 0);
     }
 
     function test_constructor_revertsOnMinJurisdictionsAboveDistinct() public {
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.InvalidMinJurisdictions.selector, 4, 3));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.InvalidMinJurisdictions.selector, 4, 3));
         _deployRaw(set.members, set.jurisdictions, 5, 4);
     }
 
@@ -144,9 +144,9 @@ contract ValidatorSetTest is BridgeFixture {
         ValidatorKeys memory v = _makeSet("fuzz", n, 1);
         uint256 floor = (2 * uint256(n)) / 3 + 1;
         if (threshold < floor) {
-            vm.expectRevert(abi.encodeWithSelector(IBridgeBase.ThresholdTooLow.selector, threshold, floor));
+            vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.ThresholdTooLow.selector, threshold, floor));
         } else if (threshold > n) {
-            vm.expectRevert(abi.encodeWithSelector(IBridgeBase.ThresholdTooHigh.selector, threshold, n));
+            vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.ThresholdTooHigh.selector, threshold, n));
         }
         _deployRaw(v.members, v.jurisdictions, threshold, 1);
     }
@@ -161,7 +161,7 @@ contract ValidatorSetTest is BridgeFixture {
 
     function test_rotateValidatorSet_installsNewSet() public {
         vm.expectEmit(true, false, false, true, address(vault));
-        emit IBridgeBase.ValidatorSetRotated(2, next.members, next.jurisdictions, next.threshold, next.minJurisdictions);
+        emit IBridgeCommon.ValidatorSetRotated(2, next.members, next.jurisdictions, next.threshold, next.minJurisdictions);
         _rotate();
         (uint64 id, address[] memory m,, uint8 t, uint8 mj) = vault.validatorSet();
         assertEq(id, 2);
@@ -191,7 +191,7 @@ contract ValidatorSetTest is BridgeFixture {
         );
         bytes memory sigs = _bundle(d, _quorumKeys(set));
         vm.warp(uint256(deadline) + 1); // the approval was abandoned, then found again
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.RotationExpired.selector, deadline));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.RotationExpired.selector, deadline));
         vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, deadline, sigs);
         vm.warp(deadline); // at the deadline itself it is still valid
         vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, deadline, sigs);
@@ -238,14 +238,14 @@ contract ValidatorSetTest is BridgeFixture {
     function test_rotateValidatorSet_revertsBelowThreshold() public {
         bytes32 d = vault.hashValidatorSetUpdate(2, vault.validatorSetHash(), ROTATION_DEADLINE, next.members, next.jurisdictions, next.threshold, 2);
         bytes memory sigs = _bundle(d, _firstKeys(set, 4));
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.BelowThreshold.selector, 4, 5));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.BelowThreshold.selector, 4, 5));
         vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, 2, ROTATION_DEADLINE, sigs);
     }
 
     function test_rotateValidatorSet_revertsWhenSignedByNewSet() public {
         bytes memory sigs = _rotationSigs(vault, next, next, 2);
         // the first signer is the new set's lowest member, not a member of the current set 1
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, next.members[0]));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.SignerNotMember.selector, 0, next.members[0]));
         vault.rotateValidatorSet(next.members, next.jurisdictions, next.threshold, next.minJurisdictions, ROTATION_DEADLINE, sigs);
     }
 
@@ -267,13 +267,13 @@ contract ValidatorSetTest is BridgeFixture {
         }
         badCode[2] = "x1";
 
-        _expectRotationRevert(next.members, next.jurisdictions, 0, 2, abi.encodeWithSelector(IBridgeBase.ThresholdTooLow.selector, 0, 3));
-        _expectRotationRevert(next.members, next.jurisdictions, 5, 2, abi.encodeWithSelector(IBridgeBase.ThresholdTooHigh.selector, 5, 4));
-        _expectRotationRevert(next.members, next.jurisdictions, 2, 2, abi.encodeWithSelector(IBridgeBase.ThresholdTooLow.selector, 2, 3));
-        _expectRotationRevert(dup, next.jurisdictions, 3, 2, abi.encodeWithSelector(IBridgeBase.DuplicateMember.selector, 1, dup[0]));
-        _expectRotationRevert(zero, next.jurisdictions, 3, 2, abi.encodeWithSelector(IBridgeBase.ZeroMember.selector, 0));
-        _expectRotationRevert(next.members, badCode, 3, 2, abi.encodeWithSelector(IBridgeBase.InvalidJurisdictionCode.selector, 2, bytes2("x1")));
-        _expectRotationRevert(next.members, next.jurisdictions, 3, 3, abi.encodeWithSelector(IBridgeBase.InvalidMinJurisdictions.selector, 3, 2));
+        _expectRotationRevert(next.members, next.jurisdictions, 0, 2, abi.encodeWithSelector(IBridgeCommon.ThresholdTooLow.selector, 0, 3));
+        _expectRotationRevert(next.members, next.jurisdictions, 5, 2, abi.encodeWithSelector(IBridgeCommon.ThresholdTooHigh.selector, 5, 4));
+        _expectRotationRevert(next.members, next.jurisdictions, 2, 2, abi.encodeWithSelector(IBridgeCommon.ThresholdTooLow.selector, 2, 3));
+        _expectRotationRevert(dup, next.jurisdictions, 3, 2, abi.encodeWithSelector(IBridgeCommon.DuplicateMember.selector, 1, dup[0]));
+        _expectRotationRevert(zero, next.jurisdictions, 3, 2, abi.encodeWithSelector(IBridgeCommon.ZeroMember.selector, 0));
+        _expectRotationRevert(next.members, badCode, 3, 2, abi.encodeWithSelector(IBridgeCommon.InvalidJurisdictionCode.selector, 2, bytes2("x1")));
+        _expectRotationRevert(next.members, next.jurisdictions, 3, 3, abi.encodeWithSelector(IBridgeCommon.InvalidMinJurisdictions.selector, 3, 2));
     }
 
     function _expectRotationRevert(address[] memory m, bytes2[] memory j, uint8 t, uint8 mj, bytes memory err) internal {
@@ -309,25 +309,25 @@ contract ValidatorSetTest is BridgeFixture {
         );
         vault.verifySignatures(d, leaked); // still inside the grace period
         vm.expectEmit(address(vault));
-        emit IBridgeBase.PreviousSetExpired(1, guardian);
+        emit IBridgeCommon.PreviousSetExpired(1, guardian);
         vm.prank(guardian);
         vault.expirePreviousSet();
         (,,,,, uint64 validUntil) = vault.previousValidatorSet();
         assertEq(validUntil, block.timestamp - 1);
         vm.expectRevert(
-            abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, _recoverAt(d, leaked, 0))
+            abi.encodeWithSelector(IBridgeCommon.SignerNotMember.selector, 0, _recoverAt(d, leaked, 0))
         );
         vault.verifySignatures(d, leaked);
         vault.verifySignatures(d, _bundle(d, _quorumKeys(next)));
         // nothing re-opens the window: a second expiry has nothing to end
         vm.prank(admin);
-        vm.expectRevert(IBridgeBase.PreviousSetNotActive.selector);
+        vm.expectRevert(IBridgeCommon.PreviousSetNotActive.selector);
         vault.expirePreviousSet();
     }
 
     function test_expirePreviousSet_revertsForOthersAndBeforeRotation() public {
         vm.prank(admin);
-        vm.expectRevert(IBridgeBase.PreviousSetNotActive.selector);
+        vm.expectRevert(IBridgeCommon.PreviousSetNotActive.selector);
         vault.expirePreviousSet();
         _rotate();
         address stranger = makeAddr("stranger");
@@ -339,23 +339,23 @@ contract ValidatorSetTest is BridgeFixture {
         vault.expirePreviousSet();
         vm.warp(block.timestamp + 1 days + 1);
         vm.prank(admin);
-        vm.expectRevert(IBridgeBase.PreviousSetNotActive.selector);
+        vm.expectRevert(IBridgeCommon.PreviousSetNotActive.selector);
         vault.expirePreviousSet();
     }
 
     function test_setGracePeriod_longerWaitsForAdminDelay() public {
         vm.prank(admin);
         vm.expectEmit(address(vault));
-        emit IBridgeBase.ParameterChangeScheduled("gracePeriod", 3 days, uint64(block.timestamp) + ADMIN_DELAY);
+        emit IBridgeCommon.ParameterChangeScheduled("gracePeriod", 3 days, uint64(block.timestamp) + ADMIN_DELAY);
         vault.setGracePeriod(3 days);
         assertEq(vault.gracePeriod(), 1 days);
         bytes32 param = vault.GRACE_PERIOD_PARAMETER();
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.NoChangeDue.selector, uint64(block.timestamp) + ADMIN_DELAY));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.NoChangeDue.selector, uint64(block.timestamp) + ADMIN_DELAY));
         vault.applyParameter(param);
         vm.warp(block.timestamp + ADMIN_DELAY);
         vault.applyParameter(param);
         assertEq(vault.gracePeriod(), 3 days);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.NoChangeDue.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.NoChangeDue.selector, 0));
         vault.applyParameter(param);
     }
 
@@ -385,7 +385,7 @@ contract ValidatorSetTest is BridgeFixture {
         _rotate();
         vm.warp(block.timestamp + 1 days + 1);
         // error is the current set's: the first old signer is not a member of set 2
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, set.members[0]));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.SignerNotMember.selector, 0, set.members[0]));
         vault.verifySignatures(d, oldSigs);
         vault.verifySignatures(d, _bundle(d, _quorumKeys(next)));
     }
@@ -399,7 +399,7 @@ contract ValidatorSetTest is BridgeFixture {
             third.members, third.jurisdictions, third.threshold, third.minJurisdictions, ROTATION_DEADLINE, _rotationSigs(vault, next, third, 3)
         );
         // error is the current set's (set 3): the first set-1 signer is not a member
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, set.members[0]));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.SignerNotMember.selector, 0, set.members[0]));
         vault.verifySignatures(d, oldSigs);
         vault.verifySignatures(d, _bundle(d, _quorumKeys(next))); // set 2 in its grace period
     }
@@ -409,7 +409,7 @@ contract ValidatorSetTest is BridgeFixture {
         ValidatorKeys memory third = _makeSet("set3", 4, 2);
         bytes memory sigs = _rotationSigs(vault, set, third, 3);
         // set 1 (now previous) signed the right digest, but rotation only accepts the current set 2
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, set.members[0]));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.SignerNotMember.selector, 0, set.members[0]));
         vault.rotateValidatorSet(third.members, third.jurisdictions, third.threshold, third.minJurisdictions, ROTATION_DEADLINE, sigs);
     }
 
@@ -417,7 +417,7 @@ contract ValidatorSetTest is BridgeFixture {
 
     function test_setGracePeriod_updatesAndEmits() public {
         vm.expectEmit(false, false, false, true, address(vault));
-        emit IBridgeBase.GracePeriodSet(1 hours);
+        emit IBridgeCommon.GracePeriodSet(1 hours);
         vm.prank(admin);
         vault.setGracePeriod(1 hours);
         assertEq(vault.gracePeriod(), 1 hours);
@@ -434,13 +434,13 @@ contract ValidatorSetTest is BridgeFixture {
         _rotate();
         vault.verifySignatures(d, oldSigs); // same second
         vm.warp(block.timestamp + 1);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, set.members[0]));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.SignerNotMember.selector, 0, set.members[0]));
         vault.verifySignatures(d, oldSigs);
     }
 
     function test_setGracePeriod_revertsAboveMax() public {
         vm.prank(admin);
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.GracePeriodTooLong.selector, 7 days + 1, 7 days));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.GracePeriodTooLong.selector, 7 days + 1, 7 days));
         vault.setGracePeriod(7 days + 1);
     }
 
@@ -535,10 +535,10 @@ contract ValidatorSetTest is BridgeFixture {
     function test_pause_revertsWhenAlreadyPaused() public {
         vm.startPrank(admin);
         vault.pause();
-        vm.expectRevert(IBridgeBase.EnforcedPause.selector);
+        vm.expectRevert(IBridgeCommon.EnforcedPause.selector);
         vault.pause();
         vault.unpause();
-        vm.expectRevert(IBridgeBase.ExpectedPause.selector);
+        vm.expectRevert(IBridgeCommon.ExpectedPause.selector);
         vault.unpause();
         vm.stopPrank();
     }
@@ -554,7 +554,7 @@ contract ValidatorSetTest is BridgeFixture {
 
     function test_gateway_sharesRules() public {
         // the gateway runs the same base: one spot check
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.ThresholdTooLow.selector, 4, 5));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.ThresholdTooLow.selector, 4, 5));
         new BridgeGateway(admin, ADMIN_DELAY, set.members, set.jurisdictions, 4, 2);
     }
 }

@@ -286,11 +286,11 @@ class Scenario:
         tid = d.transfer_id(self.chain_id, vault.address, nonce)
         refund_sigs = d.sign_bundle(
             d.refund_typed_data(
-                tid, token.address, me.address, 10**6, self.chain_id, vault.address
+                tid, PEER_ETHEREUM, token.address, me.address, 10**6, self.chain_id, vault.address
             ),
             signers7,
         )
-        refund = (tid, nonce, token.address, me.address, 10**6)
+        refund = (tid, nonce, PEER_ETHEREUM, token.address, me.address, 10**6)
         results["refund_5_of_7"] = self._gas(vault.functions.refund(refund, refund_sigs))
         return results
 

@@ -48,6 +48,7 @@ _RELEASE_TYPE = [
 _CANCEL_TYPE = [{"name": "transferId", "type": "bytes32"}]
 _REFUND_TYPE = [
     {"name": "transferId", "type": "bytes32"},
+    {"name": "dstChainId", "type": "uint64"},
     {"name": "token", "type": "address"},
     {"name": "recipient", "type": "address"},
     {"name": "amount", "type": "uint256"},
@@ -263,7 +264,9 @@ def register_chain(
     w3: Web3, admin: LocalAccount, bridge: Contract, chain_id: int, remote: str
 ) -> TxReceipt:
     """Registers the peer chain ``chain_id`` and its bridge contract on vault or gateway."""
-    return send(w3, admin, bridge.functions.registerChain(chain_id, to_checksum_address(remote)))
+    return send(
+        w3, admin, bridge.functions.registerChain(chain_id, to_checksum_address(remote), False)
+    )
 
 
 def register_vault_token(w3: Web3, admin: LocalAccount, vault: Contract, token: str) -> TxReceipt:
@@ -383,6 +386,7 @@ def cancel_typed_data(transfer_id: bytes, chain_id: int, verifying_contract: str
 
 def refund_typed_data(
     transfer_id: bytes,
+    dst_chain_id: int,
     token: str,
     recipient: str,
     amount: int,
@@ -396,6 +400,7 @@ def refund_typed_data(
         "domain": domain(chain_id, verifying_contract),
         "message": {
             "transferId": transfer_id,
+            "dstChainId": dst_chain_id,
             "token": to_checksum_address(token),
             "recipient": to_checksum_address(recipient),
             "amount": amount,

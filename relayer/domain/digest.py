@@ -29,7 +29,9 @@ VALIDATOR_SET_UPDATE_TYPE = (
     "address[] members,bytes2[] jurisdictions,uint8 threshold,uint8 minJurisdictions)"
 )
 CANCEL_TYPE = "Cancel(bytes32 transferId)"
-REFUND_TYPE = "Refund(bytes32 transferId,address token,address recipient,uint256 amount)"
+REFUND_TYPE = (
+    "Refund(bytes32 transferId,uint64 dstChainId,address token,address recipient,uint256 amount)"
+)
 
 EIP712_DOMAIN_TYPEHASH = Hash32(keccak(text=EIP712_DOMAIN_TYPE))
 CANCEL_TYPEHASH = Hash32(keccak(text=CANCEL_TYPE))  # BridgeBase.CANCEL_TYPEHASH
@@ -90,17 +92,23 @@ def cancel_digest(domain: EvmDomain, transfer_id: Hash32) -> Hash32:
 
 
 def refund_digest(
-    domain: EvmDomain, transfer_id: Hash32, token: Address, recipient: Address, amount: int
+    domain: EvmDomain,
+    transfer_id: Hash32,
+    dst_chain_id: int,
+    token: Address,
+    recipient: Address,
+    amount: int,
 ) -> Hash32:
     """Mirrors ``BridgeBase.hashRefund(Refund)`` (the nonce is not signed).
 
-    Validators sign it only after the destination shows ``transfer_id`` cancelled at its
-    confirmed head; ``domain`` is the contract where the transfer began.
+    Validators sign it only after the destination ``dst_chain_id`` shows ``transfer_id``
+    cancelled at its confirmed head; ``domain`` is the contract where the transfer began, and
+    the vault returns the amount from what is locked towards ``dst_chain_id``.
     """
     struct_hash = keccak(
         encode(
-            ["bytes32", "bytes32", "address", "address", "uint256"],
-            [REFUND_TYPEHASH, transfer_id, token, recipient, amount],
+            ["bytes32", "bytes32", "uint64", "address", "address", "uint256"],
+            [REFUND_TYPEHASH, transfer_id, dst_chain_id, token, recipient, amount],
         )
     )
     return typed_data_digest(domain, struct_hash)

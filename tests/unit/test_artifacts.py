@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -131,3 +132,34 @@ def test_gateway_abi_exposes_the_relayer_interface() -> None:
 def test_load_artifact_unknown_name_raises() -> None:
     with pytest.raises(artifacts.ArtifactError):
         load_artifact("NoSuchContract")
+
+
+def _storage_layout(contract: str) -> list[tuple[str, str, int, str]]:
+    out = subprocess.run(
+        [str(FORGE), "inspect", contract, "storageLayout", "--json"],
+        cwd=CONTRACTS,
+        check=True,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    ).stdout
+    # a struct's type names its AST id, which differs between compilation profiles: drop it
+    return [
+        (e["label"], e["slot"], int(e["offset"]), re.sub(r"\)\d+", ")", e["type"]))
+        for e in json.loads(out)["storage"]
+    ]
+
+
+def test_admin_module_shares_the_bridge_contracts_storage_layout() -> None:
+    """BridgeAdmin runs by delegatecall in the vault's and the gateway's storage: its layout
+    (all of it declared in BridgeStorage) must be exactly the start of theirs."""
+    module = _storage_layout("src/BridgeAdmin.sol:BridgeAdmin")
+    assert [label for label, *_ in module][-3:] == [
+        "_buckets",
+        "_pendingGovernors",
+        "_pendingParameters",
+    ]
+    for bridge in ("src/BridgeVault.sol:BridgeVault", "src/BridgeGateway.sol:BridgeGateway"):
+        layout = _storage_layout(bridge)
+        assert layout[: len(module)] == module, bridge
+        assert len(layout) > len(module), f"{bridge} appends its own state after the shared one"

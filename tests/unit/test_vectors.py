@@ -125,6 +125,7 @@ def test_refund_case(case: dict[str, Any]) -> None:
     digest = refund_digest(
         _domain(case["domain"]),
         parse_hash32(raw["transferId"]),
+        int(raw["dstChainId"]),
         parse_address(raw["token"]),
         parse_address(raw["recipient"]),
         int(raw["amount"]),

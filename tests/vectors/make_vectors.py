@@ -56,8 +56,12 @@ RELEASE_FIELDS = [
     {"name": "amount", "type": "uint256"},
 ]
 CANCEL_FIELDS = [{"name": "transferId", "type": "bytes32"}]
+REFUND_TYPE = (
+    "Refund(bytes32 transferId,uint64 dstChainId,address token,address recipient,uint256 amount)"
+)
 REFUND_FIELDS = [
     {"name": "transferId", "type": "bytes32"},
+    {"name": "dstChainId", "type": "uint64"},
     {"name": "token", "type": "address"},
     {"name": "recipient", "type": "address"},
     {"name": "amount", "type": "uint256"},
@@ -147,12 +151,23 @@ CANCELS: tuple[tuple[str, int, str, str, int], ...] = (
     ("cancel_extremes", 11155111, MAX_ADDR, "0x" + "ff" * 32, 2),
 )
 
-# (name, chainId, verifyingContract (where the transfer began), transferId, token, recipient,
-#  amount, key index)
-REFUNDS: tuple[tuple[str, int, str, str, str, str, int, int], ...] = (
-    ("refund_lock_on_conflux", 1030, VAULT, _tid("lock-1"), USDT, ALICE, 10**6, 3),
-    ("refund_native_lock", 71, VAULT, _tid("lock-2"), ZERO, BOB, 1, 4),
-    ("refund_burn_on_ethereum", 1, GATEWAY, _tid("burn-1"), USDT, ALICE, U256_MAX, 5),
+# (name, chainId, verifyingContract (where the transfer began), transferId, dstChainId, token,
+#  recipient, amount, key index)
+REFUNDS: tuple[tuple[str, int, str, str, int, str, str, int, int], ...] = (
+    ("refund_lock_on_conflux", 1030, VAULT, _tid("lock-1"), 1, USDT, ALICE, 10**6, 3),
+    ("refund_native_lock", 71, VAULT, _tid("lock-2"), 11155111, ZERO, BOB, 1, 4),
+    ("refund_burn_on_ethereum", 1, GATEWAY, _tid("burn-1"), 1030, USDT, ALICE, U256_MAX, 5),
+    (
+        "refund_extremes",
+        11155111,
+        MAX_ADDR,
+        "0x" + "ff" * 32,
+        2**64 - 1,
+        MAX_ADDR,
+        MAX_ADDR,
+        U256_MAX,
+        6,
+    ),
 )
 
 
@@ -262,9 +277,15 @@ def cancel_case(spec: tuple[str, int, str, str, int]) -> dict[str, Any]:
     return {"name": name, "cancel": message, **case}
 
 
-def refund_case(spec: tuple[str, int, str, str, str, str, int, int]) -> dict[str, Any]:
-    name, chain_id, contract, tid, token, recipient, amount, key_ix = spec
-    message = {"transferId": tid, "token": token, "recipient": recipient, "amount": amount}
+def refund_case(spec: tuple[str, int, str, str, int, str, str, int, int]) -> dict[str, Any]:
+    name, chain_id, contract, tid, dst_chain_id, token, recipient, amount, key_ix = spec
+    message = {
+        "transferId": tid,
+        "dstChainId": dst_chain_id,
+        "token": token,
+        "recipient": recipient,
+        "amount": amount,
+    }
     case = _signed_case("Refund", REFUND_FIELDS, _domain(chain_id, contract), message, key_ix)
     return {"name": name, "refund": {**message, "amount": str(amount)}, **case}
 
@@ -273,10 +294,7 @@ def build() -> dict[str, Any]:
     return {
         "typehash": "0x" + keccak(text=RELEASE_TYPE).hex(),
         "cancelTypehash": "0x" + keccak(text="Cancel(bytes32 transferId)").hex(),
-        "refundTypehash": "0x"
-        + keccak(
-            text="Refund(bytes32 transferId,address token,address recipient,uint256 amount)"
-        ).hex(),
+        "refundTypehash": "0x" + keccak(text=REFUND_TYPE).hex(),
         "cases": [release_case(spec) for spec in RELEASES],
         "rotation_cases": [rotation_case(spec) for spec in ROTATIONS],
         "cancel_cases": [cancel_case(spec) for spec in CANCELS],

@@ -15,23 +15,25 @@ struct Release {
 
 /// @notice What a full quorum signs to return a transfer that the destination cancelled to its
 /// original sender, on the contract where the transfer began.
-/// @dev EIP-712 type: `Refund(bytes32 transferId,address token,address recipient,uint256 amount)`.
-/// `nonce` is NOT part of the signed message: the contract checks
+/// @dev EIP-712 type: `Refund(bytes32 transferId,uint64 dstChainId,address token,address recipient,uint256 amount)`.
+/// `dstChainId` is the chain the transfer was sent to (the vault keeps its locked balance per token
+/// and destination chain, so the refund must say whose backing it returns). `nonce` is NOT part of
+/// the signed message: the contract checks
 /// `transferId == keccak256(abi.encode(uint256 chainid, address this, uint256 nonce))` and
 /// `nonce < nextNonce()`, so the signed transferId already commits to it and proves that this
 /// contract issued the transfer.
 struct Refund {
     bytes32 transferId;
     uint64 nonce;
+    uint64 dstChainId;
     address token;
     address recipient;
     uint256 amount;
 }
 
-/// @title IBridgeBase
-/// @notice What the Conflux eSpace vault and the Ethereum gateway share: the validator set and its
-/// rotation, signature bundles, replay protection, chain registry, pausing.
-interface IBridgeBase {
+/// @title IBridgeCommon
+/// @notice The events and errors the vault, the gateway and their admin module share.
+interface IBridgeCommon {
     // ----------------------------------------------------------------- events
     /// @notice A validator set became current (emitted by the constructor for set 1 and by every rotation).
     event ValidatorSetRotated(
@@ -39,8 +41,17 @@ interface IBridgeBase {
     );
     /// @notice The time a rotated-out set stays valid changed (applies to later rotations).
     event GracePeriodSet(uint64 gracePeriod);
-    /// @notice `chainId` is now a peer chain whose bridge contract is `remoteContract`.
-    event ChainRegistered(uint64 indexed chainId, address indexed remoteContract);
+    /// @notice `chainId` is now a peer chain whose bridge contract is `remoteContract`; it replaced
+    /// `previousRemote` (address(0) for a new chain).
+    event ChainRegistered(uint64 indexed chainId, address indexed remoteContract, address previousRemote);
+    /// @notice Ids issued by `remoteContract`, the replaced bridge contract of `chainId`, are still accepted.
+    event RemoteKept(uint64 indexed chainId, address indexed remoteContract);
+    /// @notice Ids issued by the kept `remoteContract` of `chainId` are no longer accepted.
+    event KeptRemoteDropped(uint64 indexed chainId, address indexed remoteContract);
+    /// @notice Everything that moves `token` here stopped (`paused`) or resumed.
+    event TokenPauseSet(address indexed token, bool paused);
+    /// @notice Everything to and from `chainId` stopped (`paused`) or resumed.
+    event RoutePauseSet(uint64 indexed chainId, bool paused);
     /// @notice The window of the rotated-out set was closed early by `account` (admin or pauser).
     event PreviousSetExpired(uint64 indexed setId, address account);
     /// @notice A verified release (or unlock) was recorded and may be executed from `executableAt`.
@@ -114,8 +125,16 @@ interface IBridgeBase {
     error NothingToClaim(address token, address account);
     /// @dev A payout failed for lack of gas (the submitter's gas limit), not by the recipient: nothing changed.
     error PayoutOutOfGas();
-    /// @dev The claim payout to `to` failed; the credit is kept.
+    /// @dev A pull payout (claim, sweep) to `to` failed; nothing changed.
     error ClaimFailed(address token, address to, uint256 amount);
+    /// @dev `token` is paused on its own (setTokenPaused).
+    error TokenPaused(address token);
+    /// @dev The route to and from `chainId` is paused on its own (setRoutePaused).
+    error RoutePaused(uint64 chainId);
+    /// @dev dropKeptRemote on a chain that keeps no replaced remote.
+    error NoKeptRemote(uint64 chainId);
+    /// @dev The admin module was called directly instead of through its bridge contract.
+    error NotDelegated();
 
     // ----------------------------------------------------------- bundle errors
     /// @dev The bundle's length is zero or not a multiple of 65.
@@ -143,7 +162,13 @@ interface IBridgeBase {
     error InvalidMinJurisdictions(uint8 minJurisdictions, uint256 distinctJurisdictions);
     error WrongSetId(uint64 setId, uint64 expected);
 
-    // --------------------------------------------------------------- functions
+}
+
+/// @title IBridgeAdmin
+/// @notice The governance functions of the vault and the gateway, implemented once by the admin
+/// module (BridgeAdmin) that both call by delegatecall: the rotation of the validator set, the
+/// governor and delay settings, the chain registry, pausing and the guardian's veto.
+interface IBridgeAdmin is IBridgeCommon {
     function rotateValidatorSet(
         address[] calldata members,
         bytes2[] calldata jurisdictions,
@@ -153,6 +178,36 @@ interface IBridgeBase {
         bytes calldata signatures
     ) external;
 
+    function setGovernor(address token, uint256 capacity, uint256 refillPerSecond, uint256 largeTransferThreshold)
+        external;
+
+    function applyGovernor(address token) external;
+
+    function applyParameter(bytes32 parameter) external;
+
+    function setDelay(uint64 newDelay) external;
+
+    function expirePreviousSet() external;
+
+    function registerChain(uint64 chainId, address remoteContract, bool keepPrevious) external;
+
+    function setGracePeriod(uint64 gracePeriod) external;
+
+    function pause() external;
+
+    function unpause() external;
+
+    function dropKeptRemote(uint64 chainId) external;
+
+    function setTokenPaused(address token, bool paused_) external;
+
+    function setRoutePaused(uint64 chainId, bool paused_) external;
+}
+
+/// @title IBridgeBase
+/// @notice What the Conflux eSpace vault and the Ethereum gateway share: the validator set and its
+/// rotation, signature bundles, replay protection, governor, veto, refunds, chain registry, pausing.
+interface IBridgeBase is IBridgeAdmin {
     function validatorSetHash() external view returns (bytes32);
 
     function validatorSet()
@@ -216,32 +271,23 @@ interface IBridgeBase {
         view
         returns (uint256 capacity, uint256 available, uint256 refillPerSecond, uint256 largeTransferThreshold);
 
-    function setGovernor(address token, uint256 capacity, uint256 refillPerSecond, uint256 largeTransferThreshold)
-        external;
-
-    function applyGovernor(address token) external;
-
     function delay() external view returns (uint64);
-
-    function applyParameter(bytes32 parameter) external;
-
-    function setDelay(uint64 newDelay) external;
-
-    function expirePreviousSet() external;
-
-    function registerChain(uint64 chainId, address remoteContract) external;
 
     function remoteContractOf(uint64 chainId) external view returns (address);
 
-    function setGracePeriod(uint64 gracePeriod) external;
-
     function gracePeriod() external view returns (uint64);
 
-    function pause() external;
-
-    function unpause() external;
-
     function paused() external view returns (bool);
+
+    function keptRemoteOf(uint64 chainId) external view returns (address);
+
+    function isTokenPaused(address token) external view returns (bool);
+
+    function isRoutePaused(uint64 chainId) external view returns (bool);
+
+    function hashCancel(bytes32 transferId) external view returns (bytes32);
+
+    function hashRefund(Refund calldata refund_) external view returns (bytes32);
 }
 
 /// @title IBridgeVault
@@ -259,8 +305,12 @@ interface IBridgeVault is IBridgeBase {
     event Unlocked(bytes32 indexed transferId, address indexed token, address indexed recipient, uint256 amount);
     event TokenRegistered(address indexed token);
     event TokenUnregistered(address indexed token);
+    /// @notice The admin moved `amount` of `token` that the vault held above what it owes to `to`.
+    event Swept(address indexed token, address indexed to, uint256 amount);
 
     error TokenAlreadyRegistered(address token);
+    /// @dev The vault holds no more of `token` than it owes (locked, delayed and claimable amounts).
+    error NothingToSweep(address token);
     error InsufficientLockedBalance(address token, uint256 requested, uint256 locked);
     /// @dev lock() was given address(0): use lockNative() for CFX.
     error UseLockNative();
@@ -286,6 +336,10 @@ interface IBridgeVault is IBridgeBase {
     function isTokenRegistered(address token) external view returns (bool);
 
     function lockedBalance(address token) external view returns (uint256);
+
+    function lockedBalanceOf(address token, uint64 dstChainId) external view returns (uint256);
+
+    function sweep(address token, address to) external returns (uint256 amount);
 
     function nextNonce() external view returns (uint64);
 }

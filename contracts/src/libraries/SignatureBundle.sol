@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IBridgeBase} from "../interfaces/IBridge.sol";
+import {IBridgeCommon} from "../interfaces/IBridge.sol";
 
 /// @title SignatureBundle
 /// @notice Checks a bundle of 65-byte (r, s, v) signatures, ordered by strictly ascending signer
@@ -115,21 +115,21 @@ library SignatureBundle {
     /// @notice The selector of the custom error matching a non-OK `code` from {check}, and how
     /// many of (a, b) it takes.
     function errorOf(uint256 code) internal pure returns (bytes4 selector, uint256 argc) {
-        if (code == ERR_LENGTH) return (IBridgeBase.InvalidSignaturesLength.selector, 1);
-        if (code == ERR_SIGNATURE) return (IBridgeBase.InvalidSignature.selector, 1);
-        if (code == ERR_NOT_ASCENDING) return (IBridgeBase.SignersNotAscending.selector, 1);
-        if (code == ERR_NOT_MEMBER) return (IBridgeBase.SignerNotMember.selector, 2);
-        if (code == ERR_THRESHOLD) return (IBridgeBase.BelowThreshold.selector, 2);
-        return (IBridgeBase.TooFewJurisdictions.selector, 2);
+        if (code == ERR_LENGTH) return (IBridgeCommon.InvalidSignaturesLength.selector, 1);
+        if (code == ERR_SIGNATURE) return (IBridgeCommon.InvalidSignature.selector, 1);
+        if (code == ERR_NOT_ASCENDING) return (IBridgeCommon.SignersNotAscending.selector, 1);
+        if (code == ERR_NOT_MEMBER) return (IBridgeCommon.SignerNotMember.selector, 2);
+        if (code == ERR_THRESHOLD) return (IBridgeCommon.BelowThreshold.selector, 2);
+        return (IBridgeCommon.TooFewJurisdictions.selector, 2);
     }
 
     /// @notice Reverts with the custom error matching a non-OK `code` from {check}.
     function revertWith(uint256 code, uint256 a, uint256 b) internal pure {
-        if (code == ERR_LENGTH) revert IBridgeBase.InvalidSignaturesLength(a);
-        if (code == ERR_SIGNATURE) revert IBridgeBase.InvalidSignature(a);
-        if (code == ERR_NOT_ASCENDING) revert IBridgeBase.SignersNotAscending(a);
-        if (code == ERR_NOT_MEMBER) revert IBridgeBase.SignerNotMember(a, address(uint160(b)));
-        if (code == ERR_THRESHOLD) revert IBridgeBase.BelowThreshold(a, b);
-        revert IBridgeBase.TooFewJurisdictions(a, b);
+        if (code == ERR_LENGTH) revert IBridgeCommon.InvalidSignaturesLength(a);
+        if (code == ERR_SIGNATURE) revert IBridgeCommon.InvalidSignature(a);
+        if (code == ERR_NOT_ASCENDING) revert IBridgeCommon.SignersNotAscending(a);
+        if (code == ERR_NOT_MEMBER) revert IBridgeCommon.SignerNotMember(a, address(uint160(b)));
+        if (code == ERR_THRESHOLD) revert IBridgeCommon.BelowThreshold(a, b);
+        revert IBridgeCommon.TooFewJurisdictions(a, b);
     }
 }

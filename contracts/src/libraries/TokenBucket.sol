@@ -12,7 +12,8 @@ pragma solidity ^0.8.24;
 ///   128..159  capacity       compact amount (see below); 0 = no governor for this token
 ///   160..191  refillPerSecond compact amount
 ///   192..223  threshold      compact amount; transfers of at least this are delayed (0 = none)
-///   224..255  tag            32 bits the owning contract uses (the gateway: the mirror's source chain)
+///   224..254  tag            31 bits the owning contract uses (the gateway: the mirror's source chain)
+///   255       paused         the token is paused on its own (setTokenPaused)
 /// A compact amount is `mantissa << 8 | exponent`, worth mantissa * 10^exponent, with a 24-bit
 /// mantissa: limits such as 1,500,000 HKD (1.5e12 base units) are exact; a value that is not
 /// exactly representable is refused by `encode` (never rounded).
@@ -50,12 +51,21 @@ library TokenBucket {
     }
 
     function tagOf(uint256 word) internal pure returns (uint32) {
-        return uint32(word >> 224);
+        return uint32(word >> 224) & 0x7fffffff;
     }
 
-    /// @notice The word with `tag` replaced.
+    /// @notice The word with `tag` (below 2^31) replaced; the paused bit is kept.
     function withTag(uint256 word, uint32 tag) internal pure returns (uint256) {
-        return (word & ((1 << 224) - 1)) | (uint256(tag) << 224);
+        return (word & ~(uint256(0x7fffffff) << 224)) | (uint256(tag & 0x7fffffff) << 224);
+    }
+
+    function isPaused(uint256 word) internal pure returns (bool) {
+        return word >> 255 != 0;
+    }
+
+    /// @notice The word with the paused bit set or cleared.
+    function withPaused(uint256 word, bool paused) internal pure returns (uint256) {
+        return paused ? word | (1 << 255) : word & ~uint256(1 << 255);
     }
 
     /// @notice What is available at `now`: min(capacity, available + elapsed * refill).
@@ -85,7 +95,7 @@ library TokenBucket {
 
     /// @notice The word with a new configuration (compact values) from `now`: the old rule refills
     /// up to now first, a token that had no governor starts full, and available never exceeds
-    /// the new capacity. The tag is kept.
+    /// the new capacity. The tag and the paused bit are kept.
     function configure(uint256 word, uint32 capacity, uint32 refill, uint32 threshold, uint256 now_)
         internal
         pure
@@ -95,6 +105,6 @@ library TokenBucket {
         uint256 available = uint32(word >> 128) == 0 ? newCapacity : availableAt(word, now_);
         if (available > newCapacity) available = newCapacity;
         return available | (uint256(uint32(now_)) << 96) | (uint256(capacity) << 128) | (uint256(refill) << 160)
-            | (uint256(threshold) << 192) | (uint256(tagOf(word)) << 224);
+            | (uint256(threshold) << 192) | ((word >> 224) << 224);
     }
 }

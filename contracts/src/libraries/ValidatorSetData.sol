@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IBridgeBase} from "../interfaces/IBridge.sol";
+import {IBridgeCommon} from "../interfaces/IBridge.sol";
 
 /// @title ValidatorSetData
 /// @notice Stores a validator set as the code of a data contract (the SSTORE2 pattern) so that a
@@ -27,7 +27,7 @@ library ValidatorSetData {
         assembly ("memory-safe") {
             data := create(0, add(initcode, 0x20), mload(initcode))
         }
-        if (data == address(0)) revert IBridgeBase.InvalidValidatorSet();
+        if (data == address(0)) revert IBridgeCommon.InvalidValidatorSet();
     }
 
     /// @notice Checks the set rules and returns the data contract's code.
@@ -37,21 +37,21 @@ library ValidatorSetData {
         returns (bytes memory runtime)
     {
         uint256 n = members.length;
-        if (n == 0 || n > MAX_MEMBERS) revert IBridgeBase.InvalidValidatorSetSize(n);
-        if (jurisdictions.length != n) revert IBridgeBase.JurisdictionsLengthMismatch(n, jurisdictions.length);
+        if (n == 0 || n > MAX_MEMBERS) revert IBridgeCommon.InvalidValidatorSetSize(n);
+        if (jurisdictions.length != n) revert IBridgeCommon.JurisdictionsLengthMismatch(n, jurisdictions.length);
         runtime = new bytes(1 + 32 * n);
         bytes2[] memory distinct = new bytes2[](n);
         uint256 distinctCount;
         address previous;
         for (uint256 i; i < n; ++i) {
             address member = members[i];
-            if (member == address(0)) revert IBridgeBase.ZeroMember(i);
+            if (member == address(0)) revert IBridgeCommon.ZeroMember(i);
             if (i != 0) {
-                if (member == previous) revert IBridgeBase.DuplicateMember(i, member);
-                if (member < previous) revert IBridgeBase.MembersNotAscending(i);
+                if (member == previous) revert IBridgeCommon.DuplicateMember(i, member);
+                if (member < previous) revert IBridgeCommon.MembersNotAscending(i);
             }
             bytes2 code = jurisdictions[i];
-            if (!_isJurisdictionCode(code)) revert IBridgeBase.InvalidJurisdictionCode(i, code);
+            if (!_isJurisdictionCode(code)) revert IBridgeCommon.InvalidJurisdictionCode(i, code);
             uint256 index;
             while (index < distinctCount && distinct[index] != code) ++index;
             if (index == distinctCount) distinct[distinctCount++] = code;
@@ -62,10 +62,10 @@ library ValidatorSetData {
             previous = member;
         }
         uint256 minimum = (2 * n) / 3 + 1;
-        if (threshold < minimum) revert IBridgeBase.ThresholdTooLow(threshold, minimum);
-        if (threshold > n) revert IBridgeBase.ThresholdTooHigh(threshold, n);
+        if (threshold < minimum) revert IBridgeCommon.ThresholdTooLow(threshold, minimum);
+        if (threshold > n) revert IBridgeCommon.ThresholdTooHigh(threshold, n);
         if (minJurisdictions == 0 || minJurisdictions > distinctCount) {
-            revert IBridgeBase.InvalidMinJurisdictions(minJurisdictions, distinctCount);
+            revert IBridgeCommon.InvalidMinJurisdictions(minJurisdictions, distinctCount);
         }
     }
 

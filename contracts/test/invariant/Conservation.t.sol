@@ -62,11 +62,11 @@ contract BridgeHandler is BridgeFixture {
         vault = new BridgeVault(address(this), 0, set.members, set.jurisdictions, set.threshold, set.minJurisdictions);
         vm.chainId(ETHEREUM_CHAIN);
         gateway = new BridgeGateway(address(this), 0, set.members, set.jurisdictions, set.threshold, set.minJurisdictions);
-        gateway.registerChain(CONFLUX_CHAIN, address(vault));
+        gateway.registerChain(CONFLUX_CHAIN, address(vault), false);
         gateway.setDelay(1 hours);
         gateway.applyParameter("delay");
         vm.chainId(CONFLUX_CHAIN);
-        vault.registerChain(ETHEREUM_CHAIN, address(gateway));
+        vault.registerChain(ETHEREUM_CHAIN, address(gateway), false);
         vault.setDelay(1 hours);
         vault.applyParameter("delay");
 
@@ -242,7 +242,7 @@ contract BridgeHandler is BridgeFixture {
         // validators sign the refund only now that the destination shows the id cancelled
         vm.chainId(CONFLUX_CHAIN);
         address token = _sourceOf(r.token);
-        Refund memory f = Refund(r.transferId, r.nonce, token, p.sender, r.amount);
+        Refund memory f = Refund(r.transferId, r.nonce, ETHEREUM_CHAIN, token, p.sender, r.amount);
         try vault.refund(f, _bundle(vault.hashRefund(f), _quorumKeys(set))) {
             ++refunds;
             wasRefunded[r.transferId] = true;

@@ -5,7 +5,7 @@ import {Test} from "forge-std/Test.sol";
 
 import {BridgeGateway} from "../../src/BridgeGateway.sol";
 import {BridgeVault} from "../../src/BridgeVault.sol";
-import {IBridgeBase, Release} from "../../src/interfaces/IBridge.sol";
+import {IBridgeBase, IBridgeCommon, Release} from "../../src/interfaces/IBridge.sol";
 
 /// @notice Validator keys, sorted signature bundles and deployment helpers shared by the tests.
 abstract contract BridgeFixture is Test {
@@ -149,7 +149,7 @@ abstract contract BridgeFixture is Test {
     function _expectStrangerSigner(bytes32 d, bytes memory sigs) internal {
         address recovered = _recoverAt(d, sigs, 0);
         assertTrue(recovered != address(0));
-        vm.expectRevert(abi.encodeWithSelector(IBridgeBase.SignerNotMember.selector, 0, recovered));
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.SignerNotMember.selector, 0, recovered));
     }
 
     /// @dev The address ecrecover returns for signature `i` of `sigs` over `d` (what the bridge sees).

@@ -155,9 +155,14 @@ def test_cancel_digest_matches_eth_account(domain: EvmDomain, transfer: Hash32) 
     assert cancel_digest(domain, transfer) == _eth_account_digest(signable.header, signable.body)
 
 
-@given(domains, hashes, addresses, addresses, uint256s)
+@given(domains, hashes, uint64s, addresses, addresses, uint256s)
 def test_refund_digest_matches_eth_account(
-    domain: EvmDomain, transfer: Hash32, token: Address, recipient: Address, amount: int
+    domain: EvmDomain,
+    transfer: Hash32,
+    dst_chain_id: int,
+    token: Address,
+    recipient: Address,
+    amount: int,
 ) -> None:
     signable = encode_typed_data(
         full_message={
@@ -165,6 +170,7 @@ def test_refund_digest_matches_eth_account(
                 "EIP712Domain": DOMAIN_FIELDS,
                 "Refund": [
                     {"name": "transferId", "type": "bytes32"},
+                    {"name": "dstChainId", "type": "uint64"},
                     {"name": "token", "type": "address"},
                     {"name": "recipient", "type": "address"},
                     {"name": "amount", "type": "uint256"},
@@ -174,13 +180,14 @@ def test_refund_digest_matches_eth_account(
             "domain": _domain_data(domain),
             "message": {
                 "transferId": transfer,
+                "dstChainId": dst_chain_id,
                 "token": checksum(token),
                 "recipient": checksum(recipient),
                 "amount": amount,
             },
         }
     )
-    digest = refund_digest(domain, transfer, token, recipient, amount)
+    digest = refund_digest(domain, transfer, dst_chain_id, token, recipient, amount)
     assert digest == _eth_account_digest(signable.header, signable.body)
 
 
@@ -188,5 +195,5 @@ def test_refund_digest_matches_eth_account(
 def test_cancel_and_refund_digests_differ(domain: EvmDomain, transfer: Hash32) -> None:
     """A veto signature can never serve as a refund signature for the same id (other type)."""
     assert cancel_digest(domain, transfer) != refund_digest(
-        domain, transfer, Address(bytes(20)), Address(bytes(20)), 0
+        domain, transfer, 0, Address(bytes(20)), Address(bytes(20)), 0
     )
