@@ -24,6 +24,7 @@ from relayer.chain.confirmation import ConfirmationRule
 from relayer.chain.crosscheck import CrossChecker
 from relayer.chain.events import BridgeEvent, EventDecoder
 from relayer.chain.fees import FeePolicy
+from relayer.chain.kind import ChainKind
 from relayer.chain.rpc import NO_RETRY, RpcClient
 from relayer.chain.submitter import Submitter, SubmitterConfig
 from relayer.chain.watcher import EventWatcher, ReorgPolicy, WatcherConfig
@@ -50,7 +51,7 @@ from relayer.service.settle import Settler
 from relayer.service.sink import StoreSink
 from relayer.service.status import NodeStatus
 from relayer.service.submit import Destination, StoreNonceSource, SubmitRunner
-from relayer.settings import ChainSettings, Settings
+from relayer.settings import ChainSettings, ConfluxSettings, Settings
 from relayer.store import Store
 
 log = get_logger("node")
@@ -436,6 +437,7 @@ class Relayer:
                 max_fee_cap=int(chain.max_fee_gwei * GWEI),
                 tip=int(chain.priority_fee_gwei * GWEI),
             ),
+            kind=ChainKind.CONFLUX if isinstance(chain, ConfluxSettings) else ChainKind.ETHEREUM,
             confirmations=chain.receipt_confirmations,
             rule=ConfirmationRule.parse(chain.confirmation),
             poll_interval=min(1.0, chain.poll_interval_s),

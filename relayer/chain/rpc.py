@@ -38,7 +38,6 @@ from web3.types import RPCEndpoint
 from relayer.chain.rpc_types import (
     BlockId,
     BlockRef,
-    FeeHistory,
     LogEntry,
     Receipt,
     as_bytes,
@@ -46,7 +45,6 @@ from relayer.chain.rpc_types import (
     as_int,
     block_param,
     parse_block,
-    parse_fee_history,
     parse_log,
     parse_receipt,
 )
@@ -308,28 +306,27 @@ class RpcClient:
         raw = await self.request("eth_getBalance", [checksum(address), block_param(block)])
         return as_int(raw, "balance")
 
-    async def fee_history(
-        self, blocks: int, newest: BlockId = "latest", percentiles: Sequence[float] = ()
-    ) -> FeeHistory:
-        """``eth_feeHistory`` (block count sent as hex: Conflux rejects a JSON integer)."""
-        raw = await self.request(
-            "eth_feeHistory", [hex(blocks), block_param(newest), list(percentiles)]
-        )
-        return parse_fee_history(raw)
-
     async def base_fee(self) -> int:
         """The latest block's base fee (``baseFeePerGas``).
 
-        Read from the block, not ``eth_feeHistory``: the Conflux dev node was seen to
-        stop answering after feeHistory calls under transaction load.
+        Read from the block: this client has no ``eth_feeHistory``, which hangs
+        conflux-rust (see ``relayer.chain.fees``).
         """
         block = await self.get_block("latest")
         if block is None or block.base_fee is None:
             raise RpcResponseError("latest block has no baseFeePerGas")
         return block.base_fee
 
+    async def gas_price(self) -> int:
+        """``eth_gasPrice``: the node's legacy gas price (base fee plus a tip)."""
+        return as_int(await self.request("eth_gasPrice"), "gasPrice")
+
     async def max_priority_fee(self) -> int:
-        """``eth_maxPriorityFeePerGas``: the node's tip suggestion."""
+        """``eth_maxPriorityFeePerGas``: the node's tip suggestion.
+
+        Never on Conflux (it hangs conflux-rust): called only where
+        ``relayer.chain.fees.tip_source`` says ``TipFromNode``.
+        """
         return as_int(await self.request("eth_maxPriorityFeePerGas"), "maxPriorityFeePerGas")
 
 

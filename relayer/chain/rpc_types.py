@@ -54,16 +54,6 @@ class Receipt:
     logs: tuple[LogEntry, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class FeeHistory:
-    """``eth_feeHistory``: base fees include the next block's (one more than blocks)."""
-
-    oldest_block: int
-    base_fees: tuple[int, ...]
-    gas_used_ratio: tuple[float, ...]
-    rewards: tuple[tuple[int, ...], ...]
-
-
 def block_param(block: BlockId) -> str:
     """A block number or tag as a JSON-RPC parameter."""
     if isinstance(block, bool):
@@ -162,23 +152,4 @@ def parse_receipt(raw: Any) -> Receipt:
         gas_used=as_int(field(raw, "gasUsed"), "receipt.gasUsed"),
         effective_gas_price=None if price is None else as_int(price, "receipt.effectiveGasPrice"),
         logs=tuple(parse_log(entry) for entry in logs),
-    )
-
-
-def parse_fee_history(raw: Any) -> FeeHistory:
-    """An ``eth_feeHistory`` answer as ``FeeHistory``."""
-    base_fees = field(raw, "baseFeePerGas")
-    ratios = field(raw, "gasUsedRatio")
-    rewards = raw.get("reward") or []
-    if not isinstance(base_fees, list) or not isinstance(ratios, list):
-        raise RpcResponseError("feeHistory: baseFeePerGas and gasUsedRatio must be lists")
-    if not isinstance(rewards, list) or not all(isinstance(r, list) for r in rewards):
-        raise RpcResponseError("feeHistory: reward must be a list of lists")
-    if not all(isinstance(r, int | float) and not isinstance(r, bool) for r in ratios):
-        raise RpcResponseError("feeHistory: gasUsedRatio must hold numbers")
-    return FeeHistory(
-        oldest_block=as_int(field(raw, "oldestBlock"), "feeHistory.oldestBlock"),
-        base_fees=tuple(as_int(b, "feeHistory.baseFeePerGas") for b in base_fees),
-        gas_used_ratio=tuple(float(r) for r in ratios),
-        rewards=tuple(tuple(as_int(x, "feeHistory.reward") for x in r) for r in rewards),
     )

@@ -30,6 +30,7 @@ from eth_utils.address import to_canonical_address
 from relayer import crashpoints
 from relayer.chain.confirmation import ConfirmationRule, confirmed_head
 from relayer.chain.fees import FeeAboveCap, FeePolicy, Fees, bump_fees, current_fees
+from relayer.chain.kind import ChainKind, chain_kind
 from relayer.chain.rpc import RpcClient, RpcNodeError
 from relayer.chain.rpc_types import BlockId, Receipt
 from relayer.chain.submission import (
@@ -64,6 +65,7 @@ class SubmitterConfig:
 
     chain_id: int
     fees: FeePolicy
+    kind: ChainKind | None = None  # None: from chain_id (relayer.chain.kind.chain_kind)
     confirmations: int = 1
     rule: ConfirmationRule = LATEST  # when an execution is final
     poll_interval: float = 1.0
@@ -88,6 +90,7 @@ class Submitter:
     ) -> None:
         self.rpc = rpc
         self.config = config
+        self.kind = chain_kind(config.chain_id, config.kind)  # decides the fee RPCs (fees.py)
         self.nonces = nonces
         self._account = Account.from_key(private_key)
         self.sender = Address(to_canonical_address(self._account.address))
@@ -114,7 +117,7 @@ class Submitter:
         for _ in range(self.config.max_sends):
             result = await self._send(req, gas, fees, nonce)
             if result == "underpriced":
-                bumped = bump_fees(fees, await current_fees(self.rpc, self.config.fees), self._cap)
+                bumped = bump_fees(fees, await self._fees_now(), self._cap)
                 if isinstance(bumped, FeeAboveCap):
                     if not self.sent:
                         return bumped
@@ -137,7 +140,7 @@ class Submitter:
                     return outcome
                 nonce = await self._fresh_nonce()
             elif followed == "stuck":
-                bumped = bump_fees(fees, await current_fees(self.rpc, self.config.fees), self._cap)
+                bumped = bump_fees(fees, await self._fees_now(), self._cap)
                 if isinstance(bumped, FeeAboveCap):
                     log.warning("stuck tx, replacement would exceed the fee cap", nonce=nonce)
                     can_replace = False
@@ -200,10 +203,13 @@ class Submitter:
             return OutOfFunds(self.sender, err.message)
         return Failed(f"{step}: {err.message}")
 
+    async def _fees_now(self) -> Fees | FeeAboveCap:
+        return await current_fees(self.rpc, self.config.fees, self.kind)
+
     async def _fees_within_cap(self) -> Fees | FeeAboveCap:
         give_up = time.monotonic() + self.config.fee_wait
         while True:
-            fees = await current_fees(self.rpc, self.config.fees)
+            fees = await self._fees_now()
             if isinstance(fees, Fees) or time.monotonic() >= give_up:
                 return fees
             log.info("fee above cap, waiting", required=fees.required, cap=fees.cap)

@@ -24,6 +24,7 @@ from typing import Any
 
 from eth_utils.crypto import keccak
 
+from relayer.chain.kind import CONFLUX_DEVNET_CHAIN_ID
 from relayer.devnet.processes import (
     REPO_ROOT,
     DevnetError,
@@ -113,7 +114,7 @@ class ConfluxDevNode:
     def launch(
         cls,
         *,
-        chain_id: int = 2030,
+        chain_id: int = CONFLUX_DEVNET_CHAIN_ID,
         core_chain_id: int = 2029,
         dev_block_interval_ms: int = 250,
         evm_accounts: int = 10,

@@ -1,10 +1,12 @@
-"""The submitter on anvil (and a smoke run on conflux): every typed outcome, for real."""
+"""The submitter on anvil (and on conflux: a release, and fees without the fee RPCs
+that hang conflux-rust): every typed outcome, for real."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -12,7 +14,9 @@ from eth_account import Account
 from eth_utils.crypto import keccak
 
 from relayer.chain.confirmation import ConfirmationRule
-from relayer.chain.fees import FeeAboveCap, FeePolicy
+from relayer.chain.fees import NEVER_ON_CONFLUX as NEVER
+from relayer.chain.fees import FeeAboveCap, FeePolicy, tip_from_gas_price
+from relayer.chain.kind import ChainKind
 from relayer.chain.rpc import RpcClient
 from relayer.chain.submission import (
     AlreadyProcessed,
@@ -26,6 +30,7 @@ from relayer.chain.submitter import Submitter, SubmitterConfig
 from relayer.devnet.anvil import AnvilNode
 from relayer.devnet.conflux import ConfluxDevNode
 from relayer.devnet.emitter import DevSender
+from relayer.devnet.faultproxy import Fault, FaultProxy
 from relayer.devnet.mockbridge import MOCK_BRIDGE_INITCODE, release_calldata
 from relayer.devnet.waiting import eventually
 from relayer.domain.types import Address, Hash32
@@ -218,22 +223,79 @@ async def test_out_of_funds_is_an_outcome(
     assert "insufficient funds" in outcome.detail.lower()
 
 
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def conflux_bridge(conflux_node: ConfluxDevNode, conflux_rpc: RpcClient) -> Address:
+    sender = DevSender(conflux_rpc, conflux_node.funded_keys[2], conflux_node.chain_id)
+    return await _deploy(conflux_rpc, sender)
+
+
+@contextlib.asynccontextmanager
+async def _guarded(conflux_node: ConfluxDevNode) -> AsyncIterator[tuple[FaultProxy, RpcClient]]:
+    """A client on the session's Conflux node through a proxy that counts every method
+    sent and answers the fee methods that hang conflux-rust itself, so a regression
+    fails this test instead of freezing the node under the whole session."""
+
+    def refuse(method: str, _params: list[Any]) -> Fault | None:
+        return (
+            Fault.rpc_error(-32601, f"{method}: refused by the test") if method in NEVER else None
+        )
+
+    async with FaultProxy.running(conflux_node.rpc_url) as proxy:
+        proxy.add(refuse)
+        async with RpcClient(proxy.url, timeout=5) as rpc:
+            yield proxy, rpc
+
+
 async def test_conflux_release_mines_with_cip130_gas(
-    conflux_node: ConfluxDevNode, conflux_rpc: RpcClient
+    conflux_node: ConfluxDevNode, conflux_bridge: Address
 ) -> None:
-    bridge = await _deploy(
-        conflux_rpc, DevSender(conflux_rpc, conflux_node.funded_keys[2], conflux_node.chain_id)
-    )
     config = _config(
         chain_id=conflux_node.chain_id, poll_interval=0.1, replace_after=30.0, deadline=40.0
     )
-    submitter = Submitter(conflux_rpc, conflux_node.funded_keys[3], InMemoryNonceSource(), config)
-    request = _request(bridge, "conflux")
-    outcome = await submitter.submit(request)
-    assert isinstance(outcome, Mined)
-    tx = await conflux_rpc.request("eth_getTransactionByHash", ["0x" + outcome.tx_hash.hex()])
-    assert int(tx["gas"], 16) >= 100 * len(request.data)
-    assert isinstance(await submitter.submit(request), AlreadyProcessed)
+    async with _guarded(conflux_node) as (proxy, rpc):
+        submitter = Submitter(rpc, conflux_node.funded_keys[3], InMemoryNonceSource(), config)
+        assert submitter.kind is ChainKind.CONFLUX  # from the dev node's chain id alone
+        request = _request(conflux_bridge, "conflux")
+        outcome = await submitter.submit(request)
+        assert isinstance(outcome, Mined)
+        tx = await rpc.request("eth_getTransactionByHash", ["0x" + outcome.tx_hash.hex()])
+        assert int(tx["gas"], 16) >= 100 * len(request.data)
+        assert int(tx["maxPriorityFeePerGas"], 16) == GWEI  # the configured tip
+        assert isinstance(await submitter.submit(request), AlreadyProcessed)
+    assert {m: proxy.calls[m] for m in NEVER} == dict.fromkeys(NEVER, 0)
+    assert proxy.calls["eth_gasPrice"] == 0  # a configured tip needs no fee RPC
+    assert proxy.calls["eth_sendRawTransaction"] == 1
+
+
+async def test_conflux_unconfigured_tip_is_gas_price_minus_base_fee(
+    conflux_node: ConfluxDevNode, conflux_bridge: Address
+) -> None:
+    """With no tip in the settings the tip is ``eth_gasPrice`` minus the latest base fee,
+    on the real conflux-rust node, and neither hanging method is sent. The dev node's
+    own gas price is its base fee (1 wei: a tip of 0), so the proxy quotes half a gwei
+    more to make the derived tip visible."""
+    policy = FeePolicy(max_fee_cap=200 * GWEI, tip=None, tip_cap=2 * GWEI)
+    config = _config(
+        chain_id=conflux_node.chain_id,
+        fees=policy,
+        kind=ChainKind.CONFLUX,
+        poll_interval=0.1,
+        replace_after=30.0,
+        deadline=40.0,
+    )
+    async with _guarded(conflux_node) as (proxy, rpc):
+        node_price, base_fee = await rpc.gas_price(), await rpc.base_fee()
+        assert tip_from_gas_price(node_price, base_fee, policy.tip_cap) == 0
+        quoted = Fault.replace_result(hex(base_fee + GWEI // 2))
+        proxy.add(lambda method, _params: quoted if method == "eth_gasPrice" else None)
+        submitter = Submitter(rpc, conflux_node.funded_keys[4], InMemoryNonceSource(), config)
+        outcome = await submitter.submit(_request(conflux_bridge, "conflux derived tip"))
+        assert isinstance(outcome, Mined)
+        tx = await rpc.request("eth_getTransactionByHash", ["0x" + outcome.tx_hash.hex()])
+    assert int(tx["maxPriorityFeePerGas"], 16) == GWEI // 2
+    assert int(tx["maxFeePerGas"], 16) == 2 * base_fee + GWEI // 2
+    assert {m: proxy.calls[m] for m in NEVER} == dict.fromkeys(NEVER, 0)
+    assert proxy.faults["eth_gasPrice"] >= 1  # the submitter asked for the gas price
 
 
 async def test_execution_evidence_needs_a_log_or_age(
@@ -264,8 +326,6 @@ async def test_replacement_underpriced_bumps_the_fees_and_sends_again(
 ) -> None:
     """The node answers geth's "replacement transaction underpriced" once: the
     submitter raises its fees by at least 12.5 % and the next send goes through."""
-    from relayer.devnet.faultproxy import Fault, FaultProxy
-
     async with FaultProxy.running(anvil_node.rpc_url) as proxy:
         proxy.fail_next(
             "eth_sendRawTransaction",

@@ -16,7 +16,7 @@ from relayer.chain.rpc import (
     classify_error,
     is_range_error,
 )
-from relayer.chain.rpc_types import LogEntry, parse_block, parse_fee_history, parse_log
+from relayer.chain.rpc_types import LogEntry, parse_block, parse_log
 from relayer.domain.types import Address, Hash32, SourceEvent
 from relayer.errors import ConfigError, RpcResponseError
 
@@ -142,21 +142,9 @@ def test_parse_block_and_malformed_answers() -> None:
             parse_block(broken)
 
 
-def test_parse_log_and_fee_history_reject_wrong_types() -> None:
+def test_parse_log_rejects_wrong_types() -> None:
     with pytest.raises(RpcResponseError):
         parse_log({"address": "0x" + "aa" * 20, "topics": "nope"})
-    with pytest.raises(RpcResponseError):
-        parse_fee_history({"oldestBlock": "0x1", "baseFeePerGas": ["0x1"], "gasUsedRatio": ["x"]})
-    history = parse_fee_history(
-        {
-            "oldestBlock": "0x1",
-            "baseFeePerGas": ["0x1", "0x2"],
-            "gasUsedRatio": [0.5],
-            "reward": [["0x3"]],
-        }
-    )
-    assert history.base_fees == (1, 2)
-    assert history.rewards == ((3,),)
 
 
 @pytest.mark.parametrize(
