@@ -10,8 +10,8 @@ import {ValidatorSetFactory} from "./ValidatorSetFactory.sol";
 /// @notice The governance functions of a bridge contract (vault or gateway): rotation of the
 /// validator set, the previous set's window, the governor, the delay and the grace period, the
 /// chain registry with kept remotes, and pausing of the whole contract, one token or one route.
-/// @dev A module, not a contract of its own: each bridge contract deploys one in its constructor
-/// and forwards these functions to it by DELEGATECALL (BridgeBase), so the code runs in the
+/// @dev A module, not a contract of its own: it is deployed first, each bridge contract names it
+/// in its constructor and forwards these functions to it by DELEGATECALL (BridgeBase), so the code runs in the
 /// bridge contract's storage (declared once, in BridgeStorage), with its roles, its events and
 /// msg.sender unchanged. This keeps the vault under the 24,576-byte limit of EIP-170. Calling the
 /// module directly reverts (`NotDelegated`): its own storage is never used.

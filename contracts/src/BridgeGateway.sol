@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {BridgeAdmin} from "./BridgeAdmin.sol";
 import {BridgeBase} from "./base/BridgeBase.sol";
 import {IBridgeGateway, Release} from "./interfaces/IBridge.sol";
 import {TokenBucket} from "./libraries/TokenBucket.sol";
@@ -28,15 +29,17 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE and PAUSER_ROLE.
     /// @param adminDelay Admin transfer delay, also the wait of loosening changes.
+    /// @param module The admin module (BridgeAdmin) the governance functions run in.
     /// @param members Validator set 1 (see rotateValidatorSet for the rules).
     constructor(
         address admin,
         uint48 adminDelay,
+        BridgeAdmin module,
         address[] memory members,
         bytes2[] memory jurisdictions,
         uint8 threshold,
         uint8 minJurisdictions
-    ) BridgeBase(admin, adminDelay, members, jurisdictions, threshold, minJurisdictions) {
+    ) BridgeBase(admin, adminDelay, module, members, jurisdictions, threshold, minJurisdictions) {
         mirrorFactory = new MirrorFactory();
     }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {BridgeAdmin} from "../src/BridgeAdmin.sol";
 import {BridgeVault} from "../src/BridgeVault.sol";
 import {Refund, Release} from "../src/interfaces/IBridge.sol";
 import {BridgeFixture} from "./utils/BridgeFixture.sol";
@@ -21,7 +22,11 @@ contract Eip712VectorsTest is BridgeFixture {
         members[0] = member;
         bytes2[] memory codes = new bytes2[](1);
         codes[0] = "HK";
-        deployCodeTo("BridgeVault.sol:BridgeVault", abi.encode(admin, uint48(0), members, codes, uint8(1), uint8(1)), where);
+        deployCodeTo(
+            "BridgeVault.sol:BridgeVault",
+            abi.encode(admin, uint48(0), new BridgeAdmin(), members, codes, uint8(1), uint8(1)),
+            where
+        );
         vault = BridgeVault(payable(where));
     }
 

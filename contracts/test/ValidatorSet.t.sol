@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 import {BridgeBase} from "../src/base/BridgeBase.sol";
+import {BridgeAdmin} from "../src/BridgeAdmin.sol";
 import {BridgeGateway} from "../src/BridgeGateway.sol";
 import {BridgeVault} from "../src/BridgeVault.sol";
 import {IBridgeCommon} from "../src/interfaces/IBridge.sol";
@@ -14,15 +15,19 @@ contract ValidatorSetTest is BridgeFixture {
     BridgeVault internal vault;
     ValidatorKeys internal set;
     ValidatorKeys internal next;
+    /// @dev Deployed in setUp, so that `new BridgeAdmin()` is never the call an expectRevert watches.
+    BridgeAdmin internal module;
+    address internal alice = makeAddr("alice");
 
     function setUp() public {
         set = _makeSet("set1", 7, 3);
         next = _makeSet("set2", 4, 2);
         vault = _deployVault(set);
+        module = new BridgeAdmin();
     }
 
     function _deployRaw(address[] memory m, bytes2[] memory j, uint8 t, uint8 mj) internal returns (BridgeVault) {
-        return new BridgeVault(admin, ADMIN_DELAY, m, j, t, mj);
+        return new BridgeVault(admin, ADMIN_DELAY, module, m, j, t, mj);
     }
 
     // -------------------------------------------------------------- constructor
@@ -555,6 +560,11 @@ contract ValidatorSetTest is BridgeFixture {
     function test_gateway_sharesRules() public {
         // the gateway runs the same base: one spot check
         vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.ThresholdTooLow.selector, 4, 5));
-        new BridgeGateway(admin, ADMIN_DELAY, set.members, set.jurisdictions, 4, 2);
+        new BridgeGateway(admin, ADMIN_DELAY, module, set.members, set.jurisdictions, 4, 2);
+    }
+
+    function test_constructor_needsAModuleWithCode() public {
+        vm.expectRevert(abi.encodeWithSelector(IBridgeCommon.NotAContract.selector, alice));
+        new BridgeVault(admin, ADMIN_DELAY, BridgeAdmin(alice), set.members, set.jurisdictions, 5, 2);
     }
 }

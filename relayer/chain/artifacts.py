@@ -24,6 +24,7 @@ ABI_DIR = Path(__file__).resolve().parent / "abi"
 
 #: Contracts exported for the relayer, the devnet, the benchmarks and the tests.
 ARTIFACT_NAMES: tuple[str, ...] = (
+    "BridgeAdmin",
     "BridgeVault",
     "BridgeGateway",
     "MirroredToken",

@@ -173,7 +173,10 @@ def deploy_vault(
     ``admin_delay`` (seconds) is the wait of an admin transfer and of every loosening change
     (governor, delay, grace period); 0 suits a devnet only.
     """
-    return deploy(w3, account, "BridgeVault", admin, admin_delay, *vset.constructor_args())
+    module = deploy_admin_module(w3, account)
+    return deploy(
+        w3, account, "BridgeVault", admin, admin_delay, module.address, *vset.constructor_args()
+    )
 
 
 def deploy_gateway(
@@ -183,7 +186,19 @@ def deploy_gateway(
 
     ``admin_delay``: as for deploy_vault.
     """
-    return deploy(w3, account, "BridgeGateway", admin, admin_delay, *vset.constructor_args())
+    module = deploy_admin_module(w3, account)
+    return deploy(
+        w3, account, "BridgeGateway", admin, admin_delay, module.address, *vset.constructor_args()
+    )
+
+
+def deploy_admin_module(w3: Web3, account: LocalAccount) -> Contract:
+    """Deploys a BridgeAdmin, the governance module a vault or gateway runs by delegatecall.
+
+    A separate transaction: the vault with the module inside would need more than the
+    15,000,000 gas a Conflux transaction may use.
+    """
+    return deploy(w3, account, "BridgeAdmin")
 
 
 def set_governor(

@@ -36,6 +36,8 @@ def fresh_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
             str(out),
             "--cache-path",
             str(base / "cache"),
+            "--extra-output",
+            "storageLayout",
         ],
         cwd=CONTRACTS,
         check=True,
@@ -134,32 +136,28 @@ def test_load_artifact_unknown_name_raises() -> None:
         load_artifact("NoSuchContract")
 
 
-def _storage_layout(contract: str) -> list[tuple[str, str, int, str]]:
-    out = subprocess.run(
-        [str(FORGE), "inspect", contract, "storageLayout", "--json"],
-        cwd=CONTRACTS,
-        check=True,
-        timeout=300,
-        capture_output=True,
-        text=True,
-    ).stdout
+def _storage_layout(out: Path, source: str, contract: str) -> list[tuple[str, str, int, str]]:
+    data = json.loads((out / source / f"{contract}.json").read_text())
     # a struct's type names its AST id, which differs between compilation profiles: drop it
     return [
         (e["label"], e["slot"], int(e["offset"]), re.sub(r"\)\d+", ")", e["type"]))
-        for e in json.loads(out)["storage"]
+        for e in data["storageLayout"]["storage"]
     ]
 
 
-def test_admin_module_shares_the_bridge_contracts_storage_layout() -> None:
+def test_admin_module_shares_the_bridge_contracts_storage_layout(fresh_out: Path) -> None:
     """BridgeAdmin runs by delegatecall in the vault's and the gateway's storage: its layout
     (all of it declared in BridgeStorage) must be exactly the start of theirs."""
-    module = _storage_layout("src/BridgeAdmin.sol:BridgeAdmin")
+    module = _storage_layout(fresh_out, "BridgeAdmin.sol", "BridgeAdmin")
     assert [label for label, *_ in module][-3:] == [
         "_buckets",
         "_pendingGovernors",
         "_pendingParameters",
     ]
-    for bridge in ("src/BridgeVault.sol:BridgeVault", "src/BridgeGateway.sol:BridgeGateway"):
-        layout = _storage_layout(bridge)
-        assert layout[: len(module)] == module, bridge
-        assert len(layout) > len(module), f"{bridge} appends its own state after the shared one"
+    for source, name in (
+        ("BridgeVault.sol", "BridgeVault"),
+        ("BridgeGateway.sol", "BridgeGateway"),
+    ):
+        layout = _storage_layout(fresh_out, source, name)
+        assert layout[: len(module)] == module, name
+        assert len(layout) > len(module), f"{name} appends its own state after the shared one"

@@ -26,7 +26,8 @@ abstract contract BridgeBase is BridgeStorage, IBridgeBase {
         "Refund(bytes32 transferId,uint64 dstChainId,address token,address recipient,uint256 amount)"
     );
 
-    /// @notice The admin module the governance functions are forwarded to (created by the constructor).
+    /// @notice The admin module the governance functions are forwarded to (set at deployment,
+    /// immutable; its code is the published BridgeAdmin build, which auditors compare).
     address public immutable adminModule;
 
     /// @notice Checks and deploys the data contracts of this contract's validator sets (the admin module's).
@@ -49,15 +50,18 @@ abstract contract BridgeBase is BridgeStorage, IBridgeBase {
     /// and PAUSER_ROLE.
     /// @param adminDelay Seconds an admin transfer waits, and a loosening change (governor, delay,
     /// grace period) waits before it can be applied.
+    /// @param module The admin module (a BridgeAdmin deployed beforehand: the bridge contract does
+    /// not create it, so that its deployment fits the 15,000,000 gas a Conflux transaction may use).
     constructor(
         address admin,
         uint48 adminDelay,
+        BridgeAdmin module,
         address[] memory members,
         bytes2[] memory jurisdictions,
         uint8 threshold,
         uint8 minJurisdictions
     ) BridgeStorage(adminDelay, admin) {
-        BridgeAdmin module = new BridgeAdmin();
+        if (address(module).code.length == 0) revert NotAContract(address(module));
         adminModule = address(module);
         ValidatorSetFactory factory = module.validatorSetFactory();
         validatorSetFactory = factory;

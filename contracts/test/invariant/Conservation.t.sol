@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {BridgeAdmin} from "../../src/BridgeAdmin.sol";
 import {BridgeGateway} from "../../src/BridgeGateway.sol";
 import {BridgeVault} from "../../src/BridgeVault.sol";
 import {Refund, Release} from "../../src/interfaces/IBridge.sol";
@@ -59,9 +60,9 @@ contract BridgeHandler is BridgeFixture {
     constructor() {
         set = _makeSet("invariant", 7, 3);
         vm.chainId(CONFLUX_CHAIN);
-        vault = new BridgeVault(address(this), 0, set.members, set.jurisdictions, set.threshold, set.minJurisdictions);
+        vault = new BridgeVault(address(this), 0, new BridgeAdmin(), set.members, set.jurisdictions, set.threshold, set.minJurisdictions);
         vm.chainId(ETHEREUM_CHAIN);
-        gateway = new BridgeGateway(address(this), 0, set.members, set.jurisdictions, set.threshold, set.minJurisdictions);
+        gateway = new BridgeGateway(address(this), 0, new BridgeAdmin(), set.members, set.jurisdictions, set.threshold, set.minJurisdictions);
         gateway.registerChain(CONFLUX_CHAIN, address(vault), false);
         gateway.setDelay(1 hours);
         gateway.applyParameter("delay");

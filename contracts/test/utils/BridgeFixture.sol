@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {Test} from "forge-std/Test.sol";
 
+import {BridgeAdmin} from "../../src/BridgeAdmin.sol";
 import {BridgeGateway} from "../../src/BridgeGateway.sol";
 import {BridgeVault} from "../../src/BridgeVault.sol";
 import {IBridgeBase, IBridgeCommon, Release} from "../../src/interfaces/IBridge.sol";
@@ -96,11 +97,11 @@ abstract contract BridgeFixture is Test {
     }
 
     function _deployVault(ValidatorKeys memory v) internal returns (BridgeVault) {
-        return new BridgeVault(admin, ADMIN_DELAY, v.members, v.jurisdictions, v.threshold, v.minJurisdictions);
+        return new BridgeVault(admin, ADMIN_DELAY, new BridgeAdmin(), v.members, v.jurisdictions, v.threshold, v.minJurisdictions);
     }
 
     function _deployGateway(ValidatorKeys memory v) internal returns (BridgeGateway) {
-        return new BridgeGateway(admin, ADMIN_DELAY, v.members, v.jurisdictions, v.threshold, v.minJurisdictions);
+        return new BridgeGateway(admin, ADMIN_DELAY, new BridgeAdmin(), v.members, v.jurisdictions, v.threshold, v.minJurisdictions);
     }
 
     function _release(bytes32 id, uint64 srcChainId, uint64 nonce, address token, address recipient, uint256 amount)
