@@ -52,6 +52,9 @@ contract BridgeHandler is BridgeFixture {
     uint256 public expiries;
     uint256 public pauses;
     uint256 public nativeLocks;
+    uint256 public sweeps;
+    uint256 public sweptBeyondExcess;
+    uint256 public tokenPauses;
 
     uint256 internal constant CAPACITY = 5e23;
     uint256 internal constant REFILL = 1e18;
@@ -183,7 +186,7 @@ contract BridgeHandler is BridgeFixture {
         uint256[] memory ix = new uint256[](n);
         vm.chainId(ETHEREUM_CHAIN);
         for (uint256 k; k < n; ++k) {
-            ix[k] = (start + k) % toEthereum.length;
+            ix[k] = (start % toEthereum.length + k) % toEthereum.length;
             rs[k] = toEthereum[ix[k]].release;
             sigs[k] = _bundle(gateway.hashRelease(rs[k]), _quorumKeys(set));
         }
@@ -310,6 +313,33 @@ contract BridgeHandler is BridgeFixture {
         }
     }
 
+    /// Someone sends the vault tokens outside a lock (an airdrop, a mistake, a forced CFX
+    /// transfer); the admin sweeps what the vault holds above what it owes.
+    function donateAndSweep(uint256 tokenSeed, uint256 amount) external {
+        vm.chainId(CONFLUX_CHAIN);
+        address token = tokens[tokenSeed % tokens.length];
+        amount = bound(amount, 1, 1e24);
+        if (token == address(0)) vm.deal(address(vault), address(vault).balance + amount);
+        else TestToken(token).mint(address(vault), amount);
+        try vault.sweep(token, address(this)) returns (uint256 swept) {
+            if (swept > amount) ++sweptBeyondExcess;
+            ++sweeps;
+        } catch {}
+    }
+
+    /// The pauser stops one token on both sides, or the admin resumes it.
+    function toggleTokenPause(uint256 tokenSeed) external {
+        address token = tokens[tokenSeed % tokens.length];
+        vm.chainId(CONFLUX_CHAIN);
+        bool pause = !vault.isTokenPaused(token);
+        vault.setTokenPaused(token, pause);
+        vm.chainId(ETHEREUM_CHAIN);
+        gateway.setTokenPaused(mirrorFor[token], pause);
+        if (pause) ++tokenPauses;
+    }
+
+    receive() external payable {}
+
     function vault_setId() internal view returns (uint64 id) {
         (id,,,,) = vault.validatorSet();
     }
@@ -375,6 +405,13 @@ contract ConservationInvariantTest is BridgeFixture {
         handler.relayToEthereum(5, false); // signed by the new set
         handler.togglePause();
         handler.togglePause();
+        handler.donateAndSweep(0, 7e18);
+        handler.donateAndSweep(2, 1e18);
+        handler.toggleTokenPause(1);
+        handler.lock(1, 0, 1e18); // refused: paused
+        handler.toggleTokenPause(1);
+        assertEq(handler.sweeps(), 2);
+        assertEq(handler.tokenPauses(), 1);
         assertEq(handler.releases(), 5);
         assertEq(handler.unlocks(), 1);
         assertEq(handler.delays(), 1);
@@ -400,6 +437,7 @@ contract ConservationInvariantTest is BridgeFixture {
             address token = handler.tokens(i);
             uint256 supply = MirroredToken(handler.mirrorFor(token)).totalSupply();
             uint256 locked = vault.lockedBalance(token);
+            assertEq(vault.lockedBalanceOf(token, ETHEREUM_CHAIN), locked, "one destination holds it all");
             assertLe(supply + handler.delayedOnGateway(token), locked, "mirror supply + delayed exceeds locked");
             uint256 held = token == address(0) ? address(vault).balance : TestToken(token).balanceOf(address(vault));
             assertLe(locked, held, "locked exceeds vault balance");
@@ -407,12 +445,13 @@ contract ConservationInvariantTest is BridgeFixture {
     }
 
     /// No transfer id executes twice, none is executed and refunded, nothing executes from a
-    /// cancelled id, forged bundles never execute.
+    /// cancelled id, forged bundles never execute, a sweep takes only what came outside a lock.
     function invariant_noDoubleExecution() public view {
         assertLe(handler.maxExecutions(), 1);
         assertEq(handler.forgedSuccesses(), 0);
         assertEq(handler.executedAfterCancel(), 0);
         assertEq(handler.executedAndRefunded(), 0);
+        assertEq(handler.sweptBeyondExcess(), 0, "a sweep took more than what was sent outside a lock");
     }
 
     /// No bucket is ever above its capacity.
