@@ -110,7 +110,9 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
             return _fail(strict, transferId, WrongSourceChain.selector, 2, srcChainId, mirrorChain, 0);
         }
         if (!_admit(release_, signatures, core, strict)) return false;
-        if (_govern(transferId, srcChainId, token, recipient, amount)) _deliver(transferId, token, recipient, amount);
+        if (_govern(transferId, srcChainId, token, recipient, amount, word)) {
+            _deliver(transferId, token, recipient, amount);
+        }
         return true;
     }
 

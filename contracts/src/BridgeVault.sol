@@ -164,9 +164,8 @@ contract BridgeVault is BridgeBase, IBridgeVault {
             return _fail(strict, transferId, ZeroRecipient.selector, 0, 0, 0, 0);
         }
         if (amount == 0) return _fail(strict, transferId, ZeroAmount.selector, 0, 0, 0, 0);
-        if (TokenBucket.isPaused(_buckets[token])) {
-            return _fail(strict, transferId, TokenPaused.selector, 1, uint160(token), 0, 0);
-        }
+        uint256 word = _buckets[token];
+        if (TokenBucket.isPaused(word)) return _fail(strict, transferId, TokenPaused.selector, 1, uint160(token), 0, 0);
         if (!_admit(release, signatures, core, strict)) return false;
         uint64 srcChainId = release.srcChainId;
         uint256 locked = _locked[token][srcChainId];
@@ -176,7 +175,9 @@ contract BridgeVault is BridgeBase, IBridgeVault {
         unchecked {
             _locked[token][srcChainId] = locked - amount;
         }
-        if (_govern(transferId, srcChainId, token, recipient, amount)) _deliver(transferId, token, recipient, amount);
+        if (_govern(transferId, srcChainId, token, recipient, amount, word)) {
+            _deliver(transferId, token, recipient, amount);
+        }
         return true;
     }
 

@@ -28,8 +28,10 @@ contract MirroredToken is ERC20, ERC20Permit {
     }
 
     /// @notice Mints `amount` to `to`; gateway only.
-    function mint(address to, uint256 amount) external onlyGateway {
+    /// @return Always true (a call that expects return data skips the caller's EXTCODESIZE check).
+    function mint(address to, uint256 amount) external onlyGateway returns (bool) {
         _mint(to, amount);
+        return true;
     }
 
     /// @notice Burns `amount` from `from` without allowance; gateway only (the gateway burns only

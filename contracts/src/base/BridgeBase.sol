@@ -275,7 +275,7 @@ abstract contract BridgeBase is BridgeStorage, IBridgeBase {
     /// Signed (`Cancel(bytes32 transferId)`) by a blocking minority of the current set: at least
     /// n - threshold + 1 distinct members, ascending as in a release bundle. Allowed while paused.
     function cancel(bytes32 transferId, bytes calldata signatures) external {
-        uint8 status = _status[transferId];
+        uint8 status = uint8(_status[transferId]);
         if (status != STATUS_UNKNOWN && status != STATUS_DELAYED) revert NotCancellable(transferId, status);
         Core memory core = _core;
         uint256 members = (core.setData.code.length - 1) / 32;
@@ -396,13 +396,13 @@ abstract contract BridgeBase is BridgeStorage, IBridgeBase {
 
     /// @notice Whether a transfer id was executed, delayed or cancelled here (it can never be released again).
     function isProcessed(bytes32 transferId) external view returns (bool) {
-        uint8 status = _status[transferId];
+        uint256 status = _status[transferId];
         return status != STATUS_UNKNOWN && status != STATUS_REFUNDED;
     }
 
     /// @notice 0 unknown, 1 executed, 2 delayed, 3 cancelled, 4 refunded (on the contract where it began).
     function statusOf(bytes32 transferId) external view returns (uint8) {
-        return _status[transferId];
+        return uint8(_status[transferId]);
     }
 
     // ---------------------------------------------------------- chain registry
@@ -533,7 +533,7 @@ abstract contract BridgeBase is BridgeStorage, IBridgeBase {
                 }
             }
         }
-        uint8 status = _status[transferId];
+        uint256 status = _status[transferId];
         if (status == STATUS_CANCELLED) {
             return _fail(strict, transferId, TransferCancelled.selector, 1, uint256(transferId), 0, 0);
         }
@@ -548,11 +548,18 @@ abstract contract BridgeBase is BridgeStorage, IBridgeBase {
 
     /// @dev For an admitted transfer: executes at once when the governor allows it (consuming the
     /// bucket), otherwise records it as delayed. Returns whether it executes now (the caller delivers).
-    function _govern(bytes32 transferId, uint64 srcChainId, address token, address recipient, uint256 amount)
-        internal
-        returns (bool)
-    {
-        if (_takeFromBucket(token, amount)) {
+    /// `word` is `_buckets[token]` as the caller read it.
+    function _govern(
+        bytes32 transferId,
+        uint64 srcChainId,
+        address token,
+        address recipient,
+        uint256 amount,
+        uint256 word
+    ) internal returns (bool) {
+        (bool now_, uint256 next) = TokenBucket.take(word, amount, block.timestamp);
+        if (next != word) _buckets[token] = next;
+        if (now_) {
             _status[transferId] = STATUS_EXECUTED;
             return true;
         }
@@ -562,14 +569,6 @@ abstract contract BridgeBase is BridgeStorage, IBridgeBase {
         _onDelayed(srcChainId, token, amount);
         emit ReleaseDelayed(transferId, executableAt);
         return false;
-    }
-
-    /// @dev Consumes `amount` from `token`'s bucket when it fits and is below the threshold.
-    function _takeFromBucket(address token, uint256 amount) private returns (bool) {
-        uint256 word = _buckets[token];
-        (bool ok, uint256 next) = TokenBucket.take(word, amount, block.timestamp);
-        if (next != word) _buckets[token] = next;
-        return ok;
     }
 
     function _cancel(bytes32 transferId, uint8 status, bool byGuardian) private {

@@ -93,7 +93,8 @@ abstract contract BridgeStorage is IBridgeCommon, AccessControlDefaultAdminRules
     uint64 internal _previousValidUntil;
     uint64 internal _gracePeriod;
     uint64 internal _delay;
-    mapping(bytes32 transferId => uint8) internal _status;
+    /// @dev A full word per id (a STATUS_* value): writing it needs no read-modify-write.
+    mapping(bytes32 transferId => uint256) internal _status;
     mapping(bytes32 transferId => Delayed) internal _delayed;
     /// @dev chainId => remote contract (bits 0..159) | ROUTE_PAUSED; 0 = not registered.
     mapping(uint64 chainId => uint256) internal _routes;
