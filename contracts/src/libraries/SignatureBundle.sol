@@ -25,90 +25,96 @@ library SignatureBundle {
         returns (uint256 code, uint256 a, uint256 b)
     {
         assembly ("memory-safe") {
-            // Walks the signatures [p, end) and the ascending members [mp, mEnd) together.
-            // buf holds the ecrecover input (digest already stored at buf).
-            function walk(mp, mEnd, buf, p, end) -> c, x, y, mask {
+            // One flat loop (no Yul functions: their stack shuffling cost ~100 gas a signature).
+            // Memory past the free pointer, never allocated: [members][sentinel][ecrecover input].
+            // Members and signers are both ascending, so membership is one merge walk; the
+            // sentinel (all ones) stops that walk without a bounds check in its inner loop.
+            let len := signatures.length
+            for {} 1 {} {
+                if or(iszero(len), mod(len, 65)) {
+                    code := 1
+                    a := len
+                    break
+                }
+                let off := signatures.offset
+                let members := mload(0x40)
+                let size := sub(extcodesize(data), 1)
+                extcodecopy(data, members, 1, size)
+                let mEnd := add(members, size)
+                mstore(mEnd, not(0))
+                let buf := add(mEnd, 0x20)
+                mstore(buf, digest)
+                let mp := members
                 let previous := 0
-                for { let i := 0 } lt(p, end) {
-                    p := add(p, 65)
-                    i := add(i, 1)
-                } {
-                    {
-                        let s := calldataload(add(p, 32))
-                        let v := byte(0, calldataload(add(p, 64)))
-                        // s <= secp256k1n / 2 and v in {27, 28}
-                        if or(
-                            gt(s, 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0),
-                            iszero(or(eq(v, 27), eq(v, 28)))
-                        ) {
-                            c := 2
-                            x := i
-                            leave
-                        }
-                        mstore(add(buf, 0x20), v)
-                        mstore(add(buf, 0x40), calldataload(p))
-                        mstore(add(buf, 0x60), s)
+                let mask := 0
+                for {
+                    let p := off
+                    let end := add(off, len)
+                } lt(p, end) { p := add(p, 65) } {
+                    let s := calldataload(add(p, 32))
+                    let v := byte(0, calldataload(add(p, 64)))
+                    // s <= secp256k1n / 2 and v in {27, 28}
+                    if or(
+                        gt(s, 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0),
+                        iszero(or(eq(v, 27), eq(v, 28)))
+                    ) {
+                        code := 2
+                        a := div(sub(p, off), 65)
+                        break
                     }
+                    mstore(add(buf, 0x20), v)
+                    mstore(add(buf, 0x40), calldataload(p))
+                    mstore(add(buf, 0x60), s)
                     mstore(0x00, 0)
                     // A failed call to the precompile means out of gas, not a bad signature:
                     // revert, so that a short gas limit can never make a batch skip valid items.
                     if iszero(staticcall(gas(), 1, buf, 0x80, 0x00, 0x20)) { revert(0, 0) }
                     let signer := mload(0x00)
                     if iszero(signer) {
-                        c := 2
-                        x := i
-                        leave
+                        code := 2
+                        a := div(sub(p, off), 65)
+                        break
                     }
                     if iszero(gt(signer, previous)) {
-                        c := 3
-                        x := i
-                        leave
+                        code := 3
+                        a := div(sub(p, off), 65)
+                        break
                     }
                     previous := signer
-                    let w := 0
-                    for {} lt(mp, mEnd) { mp := add(mp, 0x20) } {
+                    // member words hold the address in bits 0..159: shifted left by 96 they
+                    // compare as addresses, with the jurisdiction bits shifted out
+                    let key := shl(96, signer)
+                    let w := mload(mp)
+                    for {} lt(shl(96, w), key) {} {
+                        mp := add(mp, 0x20)
                         w := mload(mp)
-                        if iszero(lt(and(w, 0xffffffffffffffffffffffffffffffffffffffff), signer)) { break }
                     }
-                    if or(eq(mp, mEnd), iszero(eq(and(w, 0xffffffffffffffffffffffffffffffffffffffff), signer))) {
-                        c := 4
-                        x := i
-                        y := signer
-                        leave
+                    if or(iszero(lt(mp, mEnd)), iszero(eq(shl(96, w), key))) {
+                        code := 4
+                        a := div(sub(p, off), 65)
+                        b := signer
+                        break
                     }
                     mask := or(mask, shl(and(shr(160, w), 0xff), 1))
                     mp := add(mp, 0x20)
                 }
-            }
-            function run(setData, thr, minJ, dig, off, len) -> c, x, y {
-                if or(iszero(len), mod(len, 65)) {
-                    c := 1
-                    x := len
-                    leave
-                }
-                let members := mload(0x40)
-                let mEnd := add(members, sub(extcodesize(setData), 1))
-                extcodecopy(setData, members, 1, sub(mEnd, members))
-                mstore(mEnd, dig)
-                let mask := 0
-                c, x, y, mask := walk(members, mEnd, mEnd, off, add(off, len))
-                if c { leave }
+                if code { break }
                 let count := div(len, 65)
-                if lt(count, thr) {
-                    c := 5
-                    x := count
-                    y := thr
-                    leave
+                if lt(count, threshold) {
+                    code := 5
+                    a := count
+                    b := threshold
+                    break
                 }
                 let k := 0
                 for {} mask { k := add(k, 1) } { mask := and(mask, sub(mask, 1)) }
-                if lt(k, minJ) {
-                    c := 6
-                    x := k
-                    y := minJ
+                if lt(k, minJurisdictions) {
+                    code := 6
+                    a := k
+                    b := minJurisdictions
                 }
+                break
             }
-            code, a, b := run(data, threshold, minJurisdictions, digest, signatures.offset, signatures.length)
         }
     }
 
