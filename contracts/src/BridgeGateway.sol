@@ -72,8 +72,8 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
     /// @dev release.token is the mirror; release.srcChainId must be the mirror's source chain and
     /// release.transferId the id the remote contract registered for that chain gave release.nonce.
     function release(Release calldata release_, bytes calldata signatures) external {
-        Core memory core = _coreSlot();
-        if (core.paused) revert EnforcedPause();
+        uint256 core = _coreWord();
+        if (_pausedIn(core)) revert EnforcedPause();
         _releaseOne(release_, signatures, core, true);
     }
 
@@ -81,20 +81,17 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
     /// `ReleaseSkipped(transferId, selector of the error release() would revert with)`, the others
     /// execute or are delayed. Reverts only when paused, empty, or the arrays differ in length.
     function releaseBatch(Release[] calldata releases, bytes[] calldata signatures) external {
-        Core memory core = _batchCore(releases.length, signatures.length);
+        uint256 core = _batchCore(releases.length, signatures.length);
         for (uint256 i; i < releases.length; ++i) {
             _releaseOne(releases[i], signatures[i], core, false);
         }
     }
 
-    function _releaseOne(Release calldata release_, bytes calldata signatures, Core memory core, bool strict)
+    function _releaseOne(Release calldata release_, bytes calldata signatures, uint256 core, bool strict)
         private
         returns (bool)
     {
-        bytes32 transferId = release_.transferId;
-        address recipient = release_.recipient;
-        uint256 amount = release_.amount;
-        address token = release_.token;
+        (bytes32 transferId, address token, address recipient, uint256 amount) = _fieldsOf(release_);
         if (recipient == address(0) || recipient == address(this)) {
             return _fail(strict, transferId, ZeroRecipient.selector, 0, 0, 0, 0);
         }
@@ -105,7 +102,7 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
             return _fail(strict, transferId, TokenNotRegistered.selector, 1, uint160(token), 0, 0);
         }
         if (TokenBucket.isPaused(word)) return _fail(strict, transferId, TokenPaused.selector, 1, uint160(token), 0, 0);
-        uint64 srcChainId = release_.srcChainId;
+        (uint64 srcChainId,) = _originOf(release_);
         if (mirrorChain != srcChainId) {
             return _fail(strict, transferId, WrongSourceChain.selector, 2, srcChainId, mirrorChain, 0);
         }

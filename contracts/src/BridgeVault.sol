@@ -126,8 +126,8 @@ contract BridgeVault is BridgeBase, IBridgeVault {
     /// the transfer still counts as executed. Unlocking does not require the token to be still
     /// registered, only enough locked balance.
     function unlock(Release calldata release, bytes calldata signatures) external nonReentrant {
-        Core memory core = _coreSlot();
-        if (core.paused) revert EnforcedPause();
+        uint256 core = _coreWord();
+        if (_pausedIn(core)) revert EnforcedPause();
         _unlockOne(release, signatures, core, true);
     }
 
@@ -135,7 +135,7 @@ contract BridgeVault is BridgeBase, IBridgeVault {
     /// `ReleaseSkipped(transferId, selector of the error unlock() would revert with)`, the others
     /// execute or are delayed. Reverts only when paused, empty, or the arrays differ in length.
     function unlockBatch(Release[] calldata releases, bytes[] calldata signatures) external nonReentrant {
-        Core memory core = _batchCore(releases.length, signatures.length);
+        uint256 core = _batchCore(releases.length, signatures.length);
         for (uint256 i; i < releases.length; ++i) {
             _unlockOne(releases[i], signatures[i], core, false);
         }
@@ -152,14 +152,11 @@ contract BridgeVault is BridgeBase, IBridgeVault {
         if (!_send(token, to, amount, false)) revert ClaimFailed(token, to, amount);
     }
 
-    function _unlockOne(Release calldata release, bytes calldata signatures, Core memory core, bool strict)
+    function _unlockOne(Release calldata release, bytes calldata signatures, uint256 core, bool strict)
         private
         returns (bool)
     {
-        bytes32 transferId = release.transferId;
-        address recipient = release.recipient;
-        uint256 amount = release.amount;
-        address token = release.token;
+        (bytes32 transferId, address token, address recipient, uint256 amount) = _fieldsOf(release);
         if (recipient == address(0) || recipient == address(this)) {
             return _fail(strict, transferId, ZeroRecipient.selector, 0, 0, 0, 0);
         }
@@ -167,7 +164,7 @@ contract BridgeVault is BridgeBase, IBridgeVault {
         uint256 word = _buckets[token];
         if (TokenBucket.isPaused(word)) return _fail(strict, transferId, TokenPaused.selector, 1, uint160(token), 0, 0);
         if (!_admit(release, signatures, core, strict)) return false;
-        uint64 srcChainId = release.srcChainId;
+        (uint64 srcChainId,) = _originOf(release);
         uint256 locked = _locked[token][srcChainId];
         if (amount > locked) {
             return _fail(strict, transferId, InsufficientLockedBalance.selector, 3, uint160(token), amount, locked);

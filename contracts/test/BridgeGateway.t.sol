@@ -121,6 +121,32 @@ contract BridgeGatewayTest is BridgeFixture {
         assertTrue(gateway.isProcessed(r.transferId));
     }
 
+    /// The release path reads the struct's words directly: a dirty high bit in an address field
+    /// is masked for use but stays in the digest, so the quorum never matches and nothing mints.
+    function test_release_withDirtyAddressBitsNeverExecutes() public {
+        (Release memory r, bytes memory sigs) = _signedRelease(keccak256("dirty"), alice, 1_000);
+        bytes memory data = abi.encodeCall(gateway.release, (r, sigs));
+        data[4 + 4 * 32] = 0x01; // the top byte of the recipient word
+        (bool ok, bytes memory err) = address(gateway).call(data);
+        assertFalse(ok);
+        assertEq(bytes4(err), IBridgeCommon.SignerNotMember.selector);
+        // the same in a batch: the item is skipped, not executed, and the batch goes on
+        Release[] memory rs = new Release[](1);
+        bytes[] memory ss = new bytes[](1);
+        (rs[0], ss[0]) = (r, sigs);
+        data = abi.encodeCall(gateway.releaseBatch, (rs, ss));
+        // head: selector, 2 offsets, then releases: length word, then the item's six words
+        data[4 + 3 * 32 + 4 * 32] = 0x01;
+        vm.expectEmit(address(gateway));
+        emit IBridgeCommon.ReleaseSkipped(r.transferId, IBridgeCommon.SignerNotMember.selector);
+        (ok,) = address(gateway).call(data);
+        assertTrue(ok);
+        assertEq(mirror.balanceOf(alice), 0);
+        assertEq(gateway.statusOf(r.transferId), 0);
+        gateway.release(r, sigs);
+        assertEq(mirror.balanceOf(alice), 1_000);
+    }
+
     function test_release_anyoneMaySubmit() public {
         (Release memory r, bytes memory sigs) = _signedRelease(keccak256("t1"), alice, 5);
         vm.prank(bob);

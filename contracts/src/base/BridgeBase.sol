@@ -307,7 +307,7 @@ abstract contract BridgeBase is BridgeStorage, IBridgeBase {
         if (amount == 0) revert ZeroAmount();
         if (_status[transferId] == STATUS_REFUNDED) revert AlreadyRefunded(transferId);
         _requireOpen(refund_.token, refund_.dstChainId);
-        (uint256 code, uint256 a, uint256 b) = _quorum(_core, hashRefund(refund_), signatures);
+        (uint256 code, uint256 a, uint256 b) = _quorum(_coreWord(), hashRefund(refund_), signatures);
         if (code != SignatureBundle.OK) SignatureBundle.revertWith(code, a, b);
         _status[transferId] = STATUS_REFUNDED;
         _payRefund(transferId, refund_.dstChainId, refund_.token, recipient, amount);
@@ -388,7 +388,7 @@ abstract contract BridgeBase is BridgeStorage, IBridgeBase {
     /// @notice Reverts with the bundle error unless `signatures` is a valid quorum over `digest`
     /// for the current set (or the previous set within its grace period).
     function verifySignatures(bytes32 digest, bytes calldata signatures) external view {
-        (uint256 code, uint256 a, uint256 b) = _quorum(_core, digest, signatures);
+        (uint256 code, uint256 a, uint256 b) = _quorum(_coreWord(), digest, signatures);
         if (code != SignatureBundle.OK) SignatureBundle.revertWith(code, a, b);
     }
 
@@ -477,15 +477,49 @@ abstract contract BridgeBase is BridgeStorage, IBridgeBase {
     /// @dev The last nonce this contract issued.
     function _lastNonce() internal view virtual returns (uint64);
 
-    function _coreSlot() internal view returns (Core memory) {
-        return _core;
+    /// @dev The core slot as one word, read without building a memory struct (the release
+    /// path's first read). Core's packing: setData bits 0..159, setId 160..223, threshold
+    /// 224..231, minJurisdictions 232..239, paused 240..247, entered 248..255.
+    function _coreWord() internal view returns (uint256 word) {
+        assembly ("memory-safe") {
+            word := sload(_core.slot)
+        }
     }
 
-    /// @dev The core slot for a batch of `n` releases and `m` bundles; reverts only when paused,
+    /// @dev Whether the core word says paused.
+    function _pausedIn(uint256 core) internal pure returns (bool) {
+        return uint8(core >> 240) != 0;
+    }
+
+    /// @dev The static fields of a Release in calldata, read directly (no per-field decoder
+    /// checks) and masked to their types. A dirty high bit is dropped here but stays in the
+    /// digest (`_hashRelease` hashes the raw words), so such an item never carries a quorum.
+    function _fieldsOf(Release calldata release)
+        internal
+        pure
+        returns (bytes32 transferId, address token, address recipient, uint256 amount)
+    {
+        assembly ("memory-safe") {
+            transferId := calldataload(release)
+            token := and(calldataload(add(release, 0x60)), 0xffffffffffffffffffffffffffffffffffffffff)
+            recipient := and(calldataload(add(release, 0x80)), 0xffffffffffffffffffffffffffffffffffffffff)
+            amount := calldataload(add(release, 0xa0))
+        }
+    }
+
+    /// @dev The source chain and nonce of a Release in calldata (as `_fieldsOf`).
+    function _originOf(Release calldata release) internal pure returns (uint64 srcChainId, uint64 nonce) {
+        assembly ("memory-safe") {
+            srcChainId := and(calldataload(add(release, 0x20)), 0xffffffffffffffff)
+            nonce := and(calldataload(add(release, 0x40)), 0xffffffffffffffff)
+        }
+    }
+
+    /// @dev The core word for a batch of `n` releases and `m` bundles; reverts only when paused,
     /// empty or mismatched (every other failure skips one item).
-    function _batchCore(uint256 n, uint256 m) internal view returns (Core memory core) {
-        core = _core;
-        if (core.paused) revert EnforcedPause();
+    function _batchCore(uint256 n, uint256 m) internal view returns (uint256 core) {
+        core = _coreWord();
+        if (_pausedIn(core)) revert EnforcedPause();
         if (n == 0) revert EmptyBatch();
         if (n != m) revert BatchLengthMismatch(n, m);
     }
@@ -515,20 +549,20 @@ abstract contract BridgeBase is BridgeStorage, IBridgeBase {
     /// is registered and open, the id is bound to its remote contract (or to the kept replaced
     /// one), it is new, and the bundle is a quorum. Returns false (after _fail) when an item must
     /// be skipped.
-    function _admit(Release calldata release, bytes calldata signatures, Core memory core, bool strict)
+    function _admit(Release calldata release, bytes calldata signatures, uint256 core, bool strict)
         internal
         returns (bool)
     {
         bytes32 transferId = release.transferId;
         {
-            uint64 srcChainId = release.srcChainId;
+            (uint64 srcChainId, uint64 nonce) = _originOf(release);
             uint256 route = _routes[srcChainId];
             if (route == 0) return _fail(strict, transferId, ChainNotRegistered.selector, 1, srcChainId, 0, 0);
             if (route & ROUTE_PAUSED != 0) return _fail(strict, transferId, RoutePaused.selector, 1, srcChainId, 0, 0);
-            bytes32 expected = _boundId(srcChainId, address(uint160(route)), release.nonce);
+            bytes32 expected = _boundId(srcChainId, address(uint160(route)), nonce);
             if (transferId != expected) {
                 address kept = _keptRemotes[srcChainId];
-                if (kept == address(0) || transferId != _boundId(srcChainId, kept, release.nonce)) {
+                if (kept == address(0) || transferId != _boundId(srcChainId, kept, nonce)) {
                     return _fail(strict, transferId, WrongTransferId.selector, 2, uint256(transferId), uint256(expected), 0);
                 }
             }
@@ -597,12 +631,14 @@ abstract contract BridgeBase is BridgeStorage, IBridgeBase {
 
     /// @dev Checks the bundle against the current set, or the previous set while its grace period
     /// lasts. On failure the error is the current set's.
-    function _quorum(Core memory core, bytes32 digest, bytes calldata signatures)
+    function _quorum(uint256 core, bytes32 digest, bytes calldata signatures)
         internal
         view
         returns (uint256 code, uint256 a, uint256 b)
     {
-        (code, a, b) = SignatureBundle.check(core.setData, core.threshold, core.minJurisdictions, digest, signatures);
+        (code, a, b) = SignatureBundle.check(
+            address(uint160(core)), uint8(core >> 224), uint8(core >> 232), digest, signatures
+        );
         if (code == SignatureBundle.OK || block.timestamp > _previousValidUntil) return (code, a, b);
         PreviousSet memory prev = _previous;
         if (prev.setData == address(0)) return (code, a, b);
