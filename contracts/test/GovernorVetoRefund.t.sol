@@ -530,7 +530,8 @@ contract GovernorVetoRefundTest is BridgeFixture {
     /// metadata, never executed.
     function test_deployedBytecode_hasNoPostParisOpcodes() public {
         // (the factories are left out: their code carries the child's creation code as data)
-        address[3] memory deployed = [address(gateway), address(vault), address(mirror)];
+        address[5] memory deployed =
+            [address(gateway), address(vault), address(mirror), vault.adminModule(), gateway.adminModule()];
         for (uint256 k; k < deployed.length; ++k) {
             bytes memory code = deployed[k].code;
             uint256 i;
