@@ -143,16 +143,21 @@ def gossip_config(settings: Settings, signer: Signer) -> GossipConfig:
     )
 
 
-async def _forever(period_s: float, action: Callable[[], Awaitable[object]], what: str) -> None:
-    """Run ``action`` every ``period_s``; transient failures are logged and retried."""
-    while True:
+async def _forever(
+    period_s: float, action: Callable[[], Awaitable[object]], what: str, *, first_now: bool = False
+) -> None:
+    """Run ``action`` every ``period_s`` (``first_now``: also once at the start); transient
+    failures are logged and retried."""
+    if not first_now:
         await asyncio.sleep(period_s)
+    while True:
         try:
             await action()
         except FatalError:  # bad configuration, safety halt: stop the process
             raise
         except RelayerError as err:
             log.warning(f"{what} failed; will retry", error=str(err))
+        await asyncio.sleep(period_s)
 
 
 class Relayer:
@@ -374,6 +379,7 @@ class Relayer:
                 stall_after_s=max(
                     60.0, 20 * max(s.conflux.poll_interval_s, s.ethereum.poll_interval_s)
                 ),
+                probe_timeout_s=s.api.probe_timeout_s,
             )
             await processor.sweep()  # finish what a crash left undone
             api = ApiServer(build_app(status, self.metrics), s.api.host, s.api.port)
@@ -396,6 +402,15 @@ class Relayer:
                     group.create_task(runner.run(), name="submit")
                     group.create_task(settler.run(), name="settle")
                     group.create_task(_forever(SET_REFRESH_S, sets.refresh, "set refresh"))
+                    group.create_task(
+                        _forever(
+                            s.api.balance_refresh_s,
+                            status.refresh_balances,
+                            "balance refresh",
+                            first_now=True,
+                        ),
+                        name="balances",
+                    )
                     retry_s = min(s.conflux.poll_interval_s, s.ethereum.poll_interval_s)
                     group.create_task(
                         processor.confirm_loop(SET_REFRESH_S, retry_s), name="confirm"

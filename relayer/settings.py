@@ -217,6 +217,19 @@ class ApiSettings(_Section):
 
     host: str = Field("127.0.0.1", description="Address the HTTP API listens on.")
     port: int = Field(8080, ge=0, le=65535, description="Port of the HTTP API (0: any free).")
+    probe_timeout_s: float = Field(
+        0.5,
+        gt=0,
+        le=5,
+        description="Each /readyz probe (a node's block number, the database) gives up after "
+        "this, all probes at once: /readyz answers within about this, whatever the chains do.",
+    )
+    balance_refresh_s: float = Field(
+        30.0,
+        ge=1,
+        description="How often the submitter balances shown in /metrics are read from the "
+        "chains (in the background: /metrics itself never calls a chain).",
+    )
 
 
 class LogSettings(_Section):

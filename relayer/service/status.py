@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,13 +11,17 @@ from typing import Any
 from relayer.api.metrics import Metrics
 from relayer.api.server import Check
 from relayer.chain.rpc import RpcClient
+from relayer.chain.rpc_types import as_int
 from relayer.chain.watcher import EventWatcher
 from relayer.domain.transfer import TransferStatus
 from relayer.domain.types import Address, checksum, hex32, parse_hash32
 from relayer.errors import RelayerError
 from relayer.gossip.transport import MqttGossip
+from relayer.log import get_logger
 from relayer.service.books import SetBook
 from relayer.store import Alert, Store, TransferView
+
+log = get_logger("status")
 
 
 def alert_to_json(alert: Alert) -> dict[str, Any]:
@@ -102,23 +107,20 @@ class NodeStatus:
     gossip: MqttGossip
     submitter_accounts: Mapping[str, tuple[RpcClient, Address]]
     stall_after_s: float
+    probe_timeout_s: float = 0.5  # settings.api.probe_timeout_s
     _progress: dict[str, tuple[int | None, float]] = field(default_factory=dict)
 
     async def readiness(self) -> Mapping[str, Check]:
-        checks: dict[str, Check] = {}
-        for name, rpc in self.rpcs.items():
-            try:
-                number = await rpc.block_number()
-                checks[f"rpc:{name}"] = Check(True, f"head {number}")
-            except RelayerError as err:
-                checks[f"rpc:{name}"] = Check(False, str(err))
+        """Every check at once, each probe bounded by ``probe_timeout_s`` and tried once: a
+        node that hangs is reported as such, it never holds up the answer."""
+        probes: dict[str, asyncio.Task[Check]] = {}
+        async with asyncio.TaskGroup() as group:
+            for name, rpc in self.rpcs.items():
+                probes[f"rpc:{name}"] = group.create_task(self._probe_rpc(rpc))
+            probes["database"] = group.create_task(self._probe_database())
+        checks = {name: task.result() for name, task in probes.items()}
         connected = self.gossip.connected.is_set()
         checks["broker"] = Check(connected, "connected" if connected else "disconnected")
-        try:
-            await self.store.ping()
-            checks["database"] = Check(True, self.store.dialect)
-        except RelayerError as err:
-            checks["database"] = Check(False, str(err))
         now = time.monotonic()
         for name, watcher in self.watchers.items():
             next_block = watcher.stats.next_block
@@ -132,6 +134,26 @@ class NodeStatus:
             detail = f"next block {next_block}, confirmed head {head}"
             checks[f"cursor:{name}"] = Check(next_block is not None and not stalled, detail)
         return checks
+
+    async def _probe_rpc(self, rpc: RpcClient) -> Check:
+        try:
+            async with asyncio.timeout(self.probe_timeout_s):
+                head = as_int(await rpc.request_once("eth_blockNumber", []), "blockNumber")
+        except TimeoutError:
+            return Check(False, f"no answer within {self.probe_timeout_s}s")
+        except RelayerError as err:
+            return Check(False, str(err))
+        return Check(True, f"head {head}")
+
+    async def _probe_database(self) -> Check:
+        try:
+            async with asyncio.timeout(self.probe_timeout_s):
+                await self.store.ping()
+        except TimeoutError:
+            return Check(False, f"no answer within {self.probe_timeout_s}s")
+        except RelayerError as err:
+            return Check(False, str(err))
+        return Check(True, self.store.dialect)
 
     async def transfer_status(self, key: str) -> Mapping[str, Any] | None:
         async with self.store.reader() as tx:
@@ -170,8 +192,12 @@ class NodeStatus:
         self.metrics.gossip_resyncs.set(stats.resyncs)
         for reason, count in stats.dropped_by_reason.items():
             self.metrics.gossip_dropped.labels(reason.value).set(count)
+
+    async def refresh_balances(self) -> None:
+        """Reads the submitter balances into their gauge (a background task: ``/metrics``
+        shows the last values read and never waits for a chain)."""
         for name, (rpc, account) in self.submitter_accounts.items():
             try:
                 self.metrics.balance.labels(name).set(await rpc.get_balance(account))
-            except RelayerError:
-                continue
+            except RelayerError as err:
+                log.info("submitter balance not read", chain=name, error=str(err))
