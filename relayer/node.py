@@ -175,10 +175,16 @@ class Relayer:
         count = self._count_rpc_errors
         async with (
             RpcClient(
-                s.conflux.rpc_url, timeout=s.conflux.rpc_timeout_s, on_error=count("conflux")
+                s.conflux.rpc_url,
+                timeout=s.conflux.rpc_timeout_s,
+                on_error=count("conflux"),
+                max_connections=s.conflux.rpc_max_connections,
             ) as conflux,
             RpcClient(
-                s.ethereum.rpc_url, timeout=s.ethereum.rpc_timeout_s, on_error=count("ethereum")
+                s.ethereum.rpc_url,
+                timeout=s.ethereum.rpc_timeout_s,
+                on_error=count("ethereum"),
+                max_connections=s.ethereum.rpc_max_connections,
             ) as ethereum,
         ):
             yield conflux, ethereum
@@ -242,6 +248,7 @@ class Relayer:
                         chain.cross_check_rpc_url,
                         timeout=chain.rpc_timeout_s,
                         retry=NO_RETRY,
+                        max_connections=chain.rpc_max_connections,
                         on_error=self._count_rpc_errors(f"{name}:cross_check"),
                     )
                     clients[name] = await stack.enter_async_context(client)

@@ -80,6 +80,13 @@ class ChainSettings(_Section):
     start_block: int = Field(0, ge=0, description="First block to scan when no cursor is stored.")
     poll_interval_s: float = Field(2.0, gt=0, description="Pause between scans of the head.")
     rpc_timeout_s: float = Field(10.0, gt=0, description="Timeout of one JSON-RPC call.")
+    rpc_max_connections: int = Field(
+        8,
+        ge=1,
+        le=256,
+        description="Most TCP connections open to the node at once (kept alive and reused; "
+        "more requests wait for a free one within their timeout).",
+    )
     max_fee_gwei: float = Field(
         200.0, gt=0, description="Cap on maxFeePerGas for releases sent here; above it we wait."
     )

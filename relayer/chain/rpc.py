@@ -12,6 +12,13 @@ Every call runs under ``asyncio.timeout``. Failures are sorted into two kinds:
 
 The client answers raw JSON-RPC through ``provider.make_request`` and parses it with
 ``rpc_types``: web3's own formatters are skipped so nothing half-parsed slips through.
+
+Connections: one pooled HTTP session per client with keep-alive and at most
+``max_connections`` connections to the node (requests beyond that wait for a free one,
+within their timeout). web3 8's default session sets ``force_close``: a new TCP connection
+per request, which under a burst left hundreds of sockets in TIME-WAIT / CLOSE-WAIT on the
+node; the client installs its own session instead (``tests/integration/chain/test_chain_rpc.py``
+counts the connections).
 ``RetryPolicy`` retries ``RpcError`` with exponential backoff and jitter (tenacity).
 """
 
@@ -54,6 +61,8 @@ from relayer.errors import RpcError, RpcResponseError
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
+DEFAULT_MAX_CONNECTIONS = 8  # per client (one node): a burst queues here, not on the node
+KEEPALIVE_SECONDS = 30.0  # an idle pooled connection is closed after this
 RATE_LIMIT_CODES = frozenset({-32005, -32029})
 INTERNAL_ERROR_CODES = frozenset({-32603})
 RATE_LIMIT_WORDS = ("rate limit", "too many requests", "exceeded the quota", "rate exceeded")
@@ -175,9 +184,15 @@ class RpcClient:
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         retry: RetryPolicy | None = None,
         on_error: Callable[[str, RpcError | RpcResponseError], None] | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
+        if max_connections < 1:
+            raise ValueError("max_connections must be at least 1")
         self.url = url
         self.timeout = timeout
+        self.max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+        self._session_loop: asyncio.AbstractEventLoop | None = None
         self.retry = retry or RetryPolicy()
         self.on_error = on_error  # told of every failed call (metrics), retried or not
         self._provider = AsyncHTTPProvider(
@@ -202,6 +217,23 @@ class RpcClient:
         """Close the HTTP sessions."""
         async with asyncio.timeout(self.timeout):
             await self._provider.disconnect()
+            if self._session is not None and not self._session.closed:
+                await self._session.close()
+        self._session = None
+
+    async def _pooled_session(self) -> None:
+        """Installs this client's keep-alive session in the provider (once per event loop)."""
+        loop = asyncio.get_running_loop()
+        if self._session is not None and self._session_loop is loop and not self._session.closed:
+            return
+        self._session = aiohttp.ClientSession(
+            raise_for_status=True,
+            connector=aiohttp.TCPConnector(
+                limit=self.max_connections, keepalive_timeout=KEEPALIVE_SECONDS
+            ),
+        )
+        self._session_loop = loop
+        await self._provider.cache_async_session(self._session)
 
     async def request_once(self, method: str, params: Sequence[Any]) -> Any:
         """One JSON-RPC call, no retry: the ``result`` or a classified exception."""
@@ -213,6 +245,7 @@ class RpcClient:
             raise
 
     async def _request_once(self, method: str, params: Sequence[Any]) -> Any:
+        await self._pooled_session()
         try:
             async with asyncio.timeout(self.timeout):
                 answer = await self._provider.make_request(RPCEndpoint(method), list(params))

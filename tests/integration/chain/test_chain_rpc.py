@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from relayer.chain.rpc import (
@@ -83,3 +85,43 @@ async def test_typed_calls_on_anvil(anvil_node: AnvilNode, anvil_rpc: RpcClient)
     assert await anvil_rpc.base_fee() > 0
     assert await anvil_rpc.get_balance(b"\x00" * 20) >= 0
     assert await anvil_rpc.get_code(b"\x00" * 20) == b""
+
+
+async def test_requests_share_a_bounded_pool_of_kept_alive_connections(
+    anvil_node: AnvilNode,
+) -> None:
+    """100 requests (50 one after the other, 50 at once) open at most `max_connections`
+    TCP connections to the node: kept alive and reused, never one per request."""
+    accepted = 0
+    host, port = anvil_node.rpc_url.removeprefix("http://").rsplit(":", 1)
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    async def forward(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        nonlocal accepted
+        accepted += 1
+        node_r, node_w = await asyncio.open_connection(host, int(port))
+        async with asyncio.TaskGroup() as group:
+            group.create_task(pipe(client_r, node_w))
+            group.create_task(pipe(node_r, client_w))
+
+    server = await asyncio.start_server(forward, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    try:
+        async with RpcClient(url, timeout=10, retry=NO_RETRY, max_connections=4) as rpc:
+            for _ in range(50):
+                assert await rpc.block_number() >= 0
+            heads = await asyncio.gather(*(rpc.block_number() for _ in range(50)))
+            assert len(heads) == 50
+        assert 1 <= accepted <= 4
+    finally:
+        server.close()
+        await server.wait_closed()
