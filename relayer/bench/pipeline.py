@@ -5,16 +5,23 @@ processes: threshold 4, two jurisdictions at least), sends a burst of lock
 transactions from several users at once, waits until every one is released on
 Ethereum, and prints ONE JSON object on its last line: transfers, seconds,
 transfers_per_second and p50/p95/max of the time from a lock being confirmed (as
-validator 0 recorded it) to its release being seen mined (by the same validator).
+validator 0 recorded it) to its release being seen mined (by the same validator), the load
+generator's own send rate (``generator_bound`` is true when it was below twice the measured
+throughput: then the figure measures the generator), the relayers' CPU (idle over 10 s
+before the burst, and per transfer during it, all relayers together), their peak RSS, and
+the releases per destination transaction and gas per transfer from the gateway's receipts.
 
-Options: ``--transfers N`` (default 200), ``--validators N`` (default 5),
-``--timeout S`` (default 900).
+Options: ``--transfers N`` (default 1000), ``--validators N`` (default 5),
+``--eth-block-time S`` (anvil's block time; default 2 x the Conflux dev block interval),
+``--timeout S`` (default 900). The governors are off: the bench measures the relayers, not
+the contracts' rate limits (the e2e tests cover those).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -71,13 +78,41 @@ def _send_burst(stack: Stack, count: int) -> list[bytes]:
     return transfer_ids
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+IDLE_WINDOW_S = 10.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for {pid}")
+
+
+def _gateway_receipts(stack: Stack, from_block: int) -> tuple[int, int]:
+    """(release transactions, their total gas) on the gateway since ``from_block``."""
+    assert stack.gateway is not None and stack.w3e is not None
+    logs = stack.gateway.events.Released().get_logs(from_block=from_block)
+    txs = {log["transactionHash"] for log in logs}
+    gas = sum(int(stack.w3e.eth.get_transaction_receipt(tx)["gasUsed"]) for tx in txs)
+    return len(txs), gas
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
     return ordered[index]
 
 
-def run(transfers: int, validators: int, timeout: float) -> dict[str, Any]:
+def run(
+    transfers: int, validators: int, timeout: float, eth_block_time_s: float | None
+) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     options = StackOptions(
         validators=validators,
@@ -86,10 +121,18 @@ def run(transfers: int, validators: int, timeout: float) -> dict[str, Any]:
         users=4,
         log_format="json",
         topic_prefix="bench",
+        eth_block_time_s=eth_block_time_s,
+        governors=False,
     )
     stack = Stack.up(options, workdir)
     try:
-        assert stack.gateway is not None
+        assert stack.gateway is not None and stack.w3e is not None
+        pids = [p.pid for p in stack.relayers.values()]
+        idle_start = {pid: _cpu_seconds(pid) for pid in pids}
+        time.sleep(IDLE_WINDOW_S)  # the idle window being measured, not a wait for an event
+        idle_percent = [100 * (_cpu_seconds(pid) - idle_start[pid]) / IDLE_WINDOW_S for pid in pids]
+        first_eth_block = int(stack.w3e.eth.block_number) + 1
+        burst_cpu = sum(_cpu_seconds(pid) for pid in pids)
         started = time.monotonic()
         ids = _send_burst(stack, transfers)
         sent_s = time.monotonic() - started
@@ -103,6 +146,8 @@ def run(transfers: int, validators: int, timeout: float) -> dict[str, Any]:
                     pending.discard(tid)
             time.sleep(0.5)
         seconds = time.monotonic() - started
+        burst_cpu = sum(_cpu_seconds(pid) for pid in pids) - burst_cpu
+        release_txs, release_gas = _gateway_receipts(stack, first_eth_block)
         latencies = []
         for tid in ids:
             view: Any = None
@@ -112,16 +157,27 @@ def run(transfers: int, validators: int, timeout: float) -> dict[str, Any]:
             confirmed = datetime.fromisoformat(view["confirmed_at"])
             released = datetime.fromisoformat(view["released_at"])
             latencies.append((released - confirmed).total_seconds())
+        throughput = transfers / seconds
+        send_rate = transfers / sent_s
         return {
             "transfers": transfers,
             "validators": validators,
             "seconds": round(seconds, 2),
             "send_seconds": round(sent_s, 2),
-            "transfers_per_second": round(transfers / seconds, 3),
+            "send_rate": round(send_rate, 2),
+            "generator_bound": send_rate < 2 * throughput,
+            "transfers_per_second": round(throughput, 3),
+            "cpu_seconds_per_transfer": round(burst_cpu / transfers, 4),
+            "idle_cpu_percent_per_relayer": round(max(idle_percent), 2),
+            "idle_cpu_percent_each": [round(p, 2) for p in idle_percent],
+            "rss_mb_max": round(max(_peak_rss_mb(pid) for pid in pids), 1),
+            "releases_per_destination_tx": round(transfers / max(1, release_txs), 2),
+            "gas_per_transfer": round(release_gas / transfers),
             "latency_p50_s": round(statistics.median(latencies), 3),
             "latency_p95_s": round(_percentile(latencies, 0.95), 3),
             "latency_max_s": round(max(latencies), 3),
             "conflux_block_interval_ms": options.block_time_ms,
+            "eth_block_time_s": eth_block_time_s,
             "conflux_confirmation": options.conflux_confirmation,
         }
     finally:
@@ -130,11 +186,16 @@ def run(transfers: int, validators: int, timeout: float) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench-pipeline", description=__doc__)
-    parser.add_argument("--transfers", type=int, default=200)
+    parser.add_argument("--transfers", type=int, default=1000)
     parser.add_argument("--validators", type=int, default=5)
+    parser.add_argument("--eth-block-time", type=float, default=None)
     parser.add_argument("--timeout", type=float, default=900.0)
     args = parser.parse_args(argv)
-    result = run(args.transfers, args.validators, args.timeout)
+    if args.transfers < 1 or args.validators < 1 or args.timeout <= 0:
+        parser.error("--transfers and --validators must be positive, --timeout above 0")
+    if args.eth_block_time is not None and args.eth_block_time <= 0:
+        parser.error("--eth-block-time must be above 0")
+    result = run(args.transfers, args.validators, args.timeout, args.eth_block_time)
     print(json.dumps(result), flush=True)
     return 0
 

@@ -44,6 +44,7 @@ class StackOptions:
     jurisdictions: tuple[str, ...] = ("HK", "SG", "AE")
     users: int = 3
     block_time_ms: int = 250  # Conflux devBlockIntervalMs; anvil mines every 2x this
+    eth_block_time_s: float | None = None  # anvil's block time; None: 2 x block_time_ms
     conflux_confirmation: str = "depth:5"
     ethereum_confirmation: str = "depth:2"
     poll_interval_s: float = 0.25
@@ -145,7 +146,8 @@ class Stack:
         self.conflux = ConfluxDevNode.launch(
             dev_block_interval_ms=o.block_time_ms, evm_accounts=accounts
         )
-        self.anvil = AnvilNode.launch(block_time=max(0.1, 2 * o.block_time_ms / 1000), accounts=2)
+        eth_block_time = o.eth_block_time_s or max(0.1, 2 * o.block_time_ms / 1000)
+        self.anvil = AnvilNode.launch(block_time=eth_block_time, accounts=2)
         self.w3c = Web3(Web3.HTTPProvider(self.conflux.rpc_url, request_kwargs={"timeout": 30}))
         self.w3e = Web3(Web3.HTTPProvider(self.anvil.rpc_url, request_kwargs={"timeout": 30}))
 
