@@ -179,12 +179,14 @@ class Relayer:
                 timeout=s.conflux.rpc_timeout_s,
                 on_error=count("conflux"),
                 max_connections=s.conflux.rpc_max_connections,
+                fallback_urls=s.conflux.rpc_urls,
             ) as conflux,
             RpcClient(
                 s.ethereum.rpc_url,
                 timeout=s.ethereum.rpc_timeout_s,
                 on_error=count("ethereum"),
                 max_connections=s.ethereum.rpc_max_connections,
+                fallback_urls=s.ethereum.rpc_urls,
             ) as ethereum,
         ):
             yield conflux, ethereum

@@ -61,6 +61,11 @@ class ChainSettings(_Section):
     """One chain the relayer watches and submits to."""
 
     rpc_url: str = Field(description="JSON-RPC HTTP endpoint of a node of this chain.")
+    rpc_urls: list[str] = Field(
+        default_factory=list,
+        description="Fallback endpoints (other nodes of this chain), used in order when the one "
+        "in use stops answering (refused, timed out, HTTP 429/5xx); never the cross-check node.",
+    )
     cross_check_rpc_url: str | None = Field(
         None,
         description=(
@@ -103,8 +108,14 @@ class ChainSettings(_Section):
     @model_validator(mode="after")
     def _independent_witness(self) -> ChainSettings:
         witness = self.cross_check_rpc_url
-        if witness is not None and witness.rstrip("/") == self.rpc_url.rstrip("/"):
-            raise ValueError("cross_check_rpc_url must be another node than rpc_url")
+        endpoints = [u.rstrip("/") for u in (self.rpc_url, *self.rpc_urls)]
+        if len(set(endpoints)) != len(endpoints):
+            raise ValueError("rpc_urls must differ from rpc_url and from each other")
+        if witness is not None and witness.rstrip("/") in endpoints:
+            raise ValueError(
+                "cross_check_rpc_url must be another node than rpc_url and rpc_urls "
+                "(it is the independent witness)"
+            )
         return self
 
 

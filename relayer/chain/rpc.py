@@ -39,7 +39,7 @@ from tenacity import (
     stop_after_delay,
     wait_exponential_jitter,
 )
-from web3 import AsyncHTTPProvider, AsyncWeb3
+from web3 import AsyncHTTPProvider
 from web3.types import RPCEndpoint
 
 from relayer.chain.rpc_types import (
@@ -57,8 +57,10 @@ from relayer.chain.rpc_types import (
 )
 from relayer.domain.types import Hash32, checksum, hex32
 from relayer.errors import RpcError, RpcResponseError
+from relayer.log import get_logger
 
 T = TypeVar("T")
+log = get_logger("rpc")
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_CONNECTIONS = 8  # per client (one node): a burst queues here, not on the node
@@ -174,8 +176,44 @@ def classify_error(method: str, error: Any) -> Exception:
     return RpcNodeError(method, code, message, error.get("data"))
 
 
+class _Endpoint:
+    """One node's URL, its web3 provider and its pooled keep-alive session."""
+
+    def __init__(self, url: str, timeout: float, max_connections: int) -> None:
+        self.url = url
+        self.max_connections = max_connections
+        self.provider = AsyncHTTPProvider(
+            url,
+            exception_retry_configuration=None,
+            request_kwargs={"timeout": aiohttp.ClientTimeout(total=timeout)},
+        )
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def pooled(self) -> AsyncHTTPProvider:
+        """The provider, with this endpoint's session installed (once per event loop)."""
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._loop is not loop or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                raise_for_status=True,
+                connector=aiohttp.TCPConnector(
+                    limit=self.max_connections, keepalive_timeout=KEEPALIVE_SECONDS
+                ),
+            )
+            self._loop = loop
+            await self.provider.cache_async_session(self._session)
+        return self.provider
+
+    async def close(self) -> None:
+        await self.provider.disconnect()
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+
 class RpcClient:
-    """One chain endpoint. Use as ``async with RpcClient(url) as rpc:`` or call ``close``."""
+    """One chain's endpoint (and its fallbacks). Use as ``async with RpcClient(url) as rpc:``
+    or call ``close``."""
 
     def __init__(
         self,
@@ -185,22 +223,24 @@ class RpcClient:
         retry: RetryPolicy | None = None,
         on_error: Callable[[str, RpcError | RpcResponseError], None] | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        fallback_urls: Sequence[str] = (),
     ) -> None:
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
-        self.url = url
+        urls = [url, *fallback_urls]
+        if len({u.rstrip("/") for u in urls}) != len(urls):
+            raise ValueError("the RPC endpoints of one client must differ")
         self.timeout = timeout
         self.max_connections = max_connections
-        self._session: aiohttp.ClientSession | None = None
-        self._session_loop: asyncio.AbstractEventLoop | None = None
         self.retry = retry or RetryPolicy()
         self.on_error = on_error  # told of every failed call (metrics), retried or not
-        self._provider = AsyncHTTPProvider(
-            url,
-            exception_retry_configuration=None,
-            request_kwargs={"timeout": aiohttp.ClientTimeout(total=timeout)},
-        )
-        self.w3 = AsyncWeb3(self._provider)
+        self._endpoints = [_Endpoint(u, timeout, max_connections) for u in urls]
+        self._current = 0  # the endpoint in use; moves on when it stops answering
+
+    @property
+    def url(self) -> str:
+        """The endpoint in use (``url``, or a fallback after it stopped answering)."""
+        return self._endpoints[self._current].url
 
     async def __aenter__(self) -> RpcClient:
         return self
@@ -216,39 +256,36 @@ class RpcClient:
     async def close(self) -> None:
         """Close the HTTP sessions."""
         async with asyncio.timeout(self.timeout):
-            await self._provider.disconnect()
-            if self._session is not None and not self._session.closed:
-                await self._session.close()
-        self._session = None
-
-    async def _pooled_session(self) -> None:
-        """Installs this client's keep-alive session in the provider (once per event loop)."""
-        loop = asyncio.get_running_loop()
-        if self._session is not None and self._session_loop is loop and not self._session.closed:
-            return
-        self._session = aiohttp.ClientSession(
-            raise_for_status=True,
-            connector=aiohttp.TCPConnector(
-                limit=self.max_connections, keepalive_timeout=KEEPALIVE_SECONDS
-            ),
-        )
-        self._session_loop = loop
-        await self._provider.cache_async_session(self._session)
+            for endpoint in self._endpoints:
+                await endpoint.close()
 
     async def request_once(self, method: str, params: Sequence[Any]) -> Any:
-        """One JSON-RPC call, no retry: the ``result`` or a classified exception."""
+        """One JSON-RPC call, no retry: the ``result`` or a classified exception. When the
+        endpoint in use is unavailable (refused, timed out, HTTP 429/5xx) the next call goes
+        to the next endpoint (fallbacks in order, then round again)."""
+        index = self._current
         try:
-            return await self._request_once(method, params)
+            return await self._request_once(self._endpoints[index], method, params)
         except (RpcError, RpcResponseError) as err:
+            # concurrent failures of the same endpoint move on once
+            if isinstance(err, RpcUnavailableError) and self._current == index:
+                self._current = (index + 1) % len(self._endpoints)
+                if self._current != index:
+                    log.warning(
+                        "rpc endpoint unavailable; switching",
+                        failed=self._endpoints[index].url,
+                        now=self.url,
+                        error=str(err),
+                    )
             if self.on_error is not None:
                 self.on_error(method, err)
             raise
 
-    async def _request_once(self, method: str, params: Sequence[Any]) -> Any:
-        await self._pooled_session()
+    async def _request_once(self, endpoint: _Endpoint, method: str, params: Sequence[Any]) -> Any:
+        provider = await endpoint.pooled()
         try:
             async with asyncio.timeout(self.timeout):
-                answer = await self._provider.make_request(RPCEndpoint(method), list(params))
+                answer = await provider.make_request(RPCEndpoint(method), list(params))
         except TimeoutError as err:
             raise RpcUnavailableError(f"{method}: timed out after {self.timeout}s") from err
         except aiohttp.ClientResponseError as err:

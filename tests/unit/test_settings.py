@@ -76,6 +76,21 @@ def test_environment_overrides_nested_setting(
             "cross_check_rpc_url must be another node than rpc_url",
         ),
         (
+            lambda t: t.replace(
+                'rpc_url = "http://127.0.0.1:8546"',
+                'rpc_url = "http://127.0.0.1:8546"\nrpc_urls = ["http://127.0.0.1:8546/"]',
+            ),
+            "rpc_urls must differ from rpc_url",
+        ),
+        (
+            lambda t: t.replace(
+                'rpc_url = "http://127.0.0.1:8546"',
+                'rpc_url = "http://127.0.0.1:8546"\nrpc_urls = ["http://127.0.0.1:9999"]\n'
+                'cross_check_rpc_url = "http://127.0.0.1:9999"',
+            ),
+            "cross_check_rpc_url must be another node than rpc_url and rpc_urls",
+        ),
+        (
             lambda t: t.replace('name = "hk-1"', 'name = "hk-1"\nkeystore = "k.json"'),
             "password_file",
         ),

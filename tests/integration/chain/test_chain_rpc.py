@@ -125,3 +125,26 @@ async def test_requests_share_a_bounded_pool_of_kept_alive_connections(
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_an_unavailable_endpoint_hands_over_to_the_fallback(anvil_node: AnvilNode) -> None:
+    """A primary that refuses connections: the retried call lands on the fallback, which
+    stays in use; the same when the primary stops answering (times out)."""
+    (dead_port,) = free_ports(1)
+    dead = f"http://127.0.0.1:{dead_port}"
+    async with RpcClient(dead, timeout=2, retry=FAST, fallback_urls=[anvil_node.rpc_url]) as rpc:
+        assert await rpc.chain_id() == anvil_node.chain_id
+        assert rpc.url == anvil_node.rpc_url
+        assert await rpc.block_number() >= 0  # no second failure: it stayed there
+    async with FaultProxy.running(anvil_node.rpc_url) as proxy:
+        proxy.fail_next("eth_chainId", Fault.delay(1.0))
+        async with RpcClient(
+            proxy.url, timeout=0.3, retry=FAST, fallback_urls=[anvil_node.rpc_url]
+        ) as rpc:
+            assert await rpc.chain_id() == anvil_node.chain_id
+            assert rpc.url == anvil_node.rpc_url
+
+
+async def test_a_client_refuses_repeated_endpoints() -> None:
+    with pytest.raises(ValueError, match="must differ"):
+        RpcClient("http://127.0.0.1:1", fallback_urls=["http://127.0.0.1:1/"])
