@@ -19,6 +19,12 @@ STATUS_OF_SELECTOR = keccak(text="statusOf(bytes32)")[:4]
 ALREADY_PROCESSED_SELECTOR = keccak(text="AlreadyProcessed(bytes32)")[:4]
 TRANSFER_CANCELLED_SELECTOR = keccak(text="TransferCancelled(bytes32)")[:4]
 NOT_DELAYED_SELECTOR = keccak(text="NotDelayed(bytes32)")[:4]
+# Reverts that mean "not now": the destination contract, the token or the route is paused.
+HELD_ERRORS: dict[bytes, str] = {
+    keccak(text="EnforcedPause()")[:4]: "the destination contract is paused",
+    keccak(text="TokenPaused(address)")[:4]: "the token is paused at the destination",
+    keccak(text="RoutePaused(uint64)")[:4]: "the route is paused at the destination",
+}
 STATUS_DELAYED = 2  # statusOf
 
 
@@ -28,7 +34,8 @@ class SubmitRequest:
     default, or (``execute_delayed_request``) an ``executeDelayed``.
 
     The work is still to do while the view ``pending_check(transferId)`` answers
-    ``pending_answer``; a revert whose selector is in ``done_errors`` means it was done.
+    ``pending_answer``; a revert whose selector is in ``done_errors`` means it was done, one
+    in ``HELD_ERRORS`` that it must wait (``Held``).
     """
 
     transfer_id: Hash32
@@ -91,6 +98,15 @@ class OutOfFunds:
 
 
 @dataclass(frozen=True, slots=True)
+class Held:
+    """Not sent: the destination refuses it for now (the contract, the token or the route is
+    paused there, ``HELD_ERRORS``). Nothing is recorded; it is tried again next round."""
+
+    transfer_id: Hash32
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Failed:
     """The transaction reverts (other than AlreadyProcessed) or the node refused it."""
 
@@ -107,7 +123,7 @@ class Pending:
 
 
 SubmitOutcome = (
-    Mined | AlreadyProcessed | AwaitingFinality | FeeAboveCap | OutOfFunds | Failed | Pending
+    Mined | AlreadyProcessed | AwaitingFinality | FeeAboveCap | OutOfFunds | Held | Failed | Pending
 )
 
 

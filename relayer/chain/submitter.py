@@ -34,9 +34,11 @@ from relayer.chain.kind import ChainKind, chain_kind
 from relayer.chain.rpc import RpcClient, RpcNodeError
 from relayer.chain.rpc_types import BlockId, Receipt
 from relayer.chain.submission import (
+    HELD_ERRORS,
     AlreadyProcessed,
     AwaitingFinality,
     Failed,
+    Held,
     Mined,
     NonceSource,
     OutOfFunds,
@@ -199,6 +201,8 @@ class Submitter:
         revert = err.revert_data()
         if revert is not None and revert[:4] in req.done_errors:
             return AlreadyProcessed(req.transfer_id)
+        if revert is not None and revert[:4] in HELD_ERRORS:
+            return Held(req.transfer_id, HELD_ERRORS[revert[:4]])
         if _says(err, NO_FUNDS):
             return OutOfFunds(self.sender, err.message)
         return Failed(f"{step}: {err.message}")

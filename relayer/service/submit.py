@@ -34,6 +34,7 @@ from relayer.chain.submission import (
     AlreadyProcessed,
     AwaitingFinality,
     Failed,
+    Held,
     Mined,
     OutOfFunds,
     Pending,
@@ -156,6 +157,7 @@ class SubmitRunner:
         self.recheck_s = max(poll_interval_s, FINALITY_RECHECK_S)
         self._locks = {chain: asyncio.Lock() for chain in destinations}
         self._paused: set[int] = set()  # destinations seen paused at the last round
+        self._held: set[int] = set()  # effects the destination refused for now (Held)
 
     def _is_primary(self, effect: Effect, dst_chain_id: int) -> bool:
         vset = self.processor.sets.current.get(dst_chain_id)
@@ -296,6 +298,15 @@ class SubmitRunner:
             stage="executing" if effect.kind is EffectKind.EXECUTE else "submitting",
         )
         outcome = await dst.submitter.submit(self.request_for(dst, effect))
+        if isinstance(outcome, Held):  # a token or route pause: nothing sent, nothing stored
+            if effect.id not in self._held:
+                self._held.add(effect.id)
+                tlog.warning("destination refuses it for now; waiting", reason=outcome.reason)
+            self.metrics.submissions.labels("held").inc()
+            return outcome
+        if effect.id in self._held:
+            self._held.discard(effect.id)
+            tlog.info("destination accepts it again")
         final: DestinationOutcome | None = None
         if isinstance(outcome, AlreadyProcessed):  # what the destination did, consistently
             final = await self._final_outcome(dst, effect.transfer_id, outcome.confirmed_at)
