@@ -51,3 +51,38 @@ def test_nothing_is_sent_to_a_paused_destination_and_it_completes_once_unpaused(
         wait_status(bridge, v, held, "released")
     # the primary saw the unpause when it sent the release
     assert any(metric(bridge, v, "relayer_destination_paused", eth) == 0 for v in range(n))
+
+
+HELD = 'outcome="held"'
+
+
+def test_a_paused_mirror_holds_its_releases_and_they_complete_once_resumed(
+    bridge: Stack,
+) -> None:
+    """The guardian pauses one token (the AxHKD mirror) on the gateway: its releases are
+    held — tried, not sent, nothing failed — while the gateway itself runs; after the admin
+    resumes the token each executes once."""
+    assert bridge.w3e and bridge.gateway and bridge.deployer_e
+    user = bridge.users[2]
+    gateway, n = bridge.gateway, len(bridge.validators)
+    mirror = next(t for t in bridge.tokens if t.symbol == "AxHKD").ethereum
+    failed_before = [metric(bridge, v, "relayer_submissions_total", FAILED) for v in range(n)]
+    d.send(bridge.w3e, bridge.deployer_e, gateway.functions.setTokenPaused(mirror, True))
+    try:
+        held = lock(bridge, user, "AxHKD", 1_500_000, user.address)
+        for v in range(n):
+            wait_status(bridge, v, held, "quorum")
+        # the primary tried it and the gateway refused it for now (TokenPaused)
+        wait_until(
+            lambda: any(metric(bridge, v, "relayer_submissions_total", HELD) > 0 for v in range(n))
+        )
+        assert not gateway.functions.paused().call()
+        assert gateway.functions.statusOf(held.transfer_id).call() == 0
+        assert executions(bridge, held) == []
+        failed = [metric(bridge, v, "relayer_submissions_total", FAILED) for v in range(n)]
+        assert failed == failed_before, "a held release was counted as failed"
+    finally:
+        d.send(bridge.w3e, bridge.deployer_e, gateway.functions.setTokenPaused(mirror, False))
+    assert_exactly_once(bridge, held)
+    for v in range(n):
+        wait_status(bridge, v, held, "released")
