@@ -112,9 +112,8 @@ class ValidatorSetSpec:
 
 def explicit_fees(w3: Web3, tip: int = 10**9) -> TxParams:
     """EIP-1559 fees from the latest block's base fee, so web3 never falls back to
-    ``eth_feeHistory``: the conflux-rust dev node stops answering RPC after some
-    ``eth_feeHistory`` calls under load (seen here several times), and it does not
-    implement ``eth_maxPriorityFeePerGas``."""
+    ``eth_maxPriorityFeePerGas`` or ``eth_feeHistory``: the conflux-rust dev node stops
+    answering every RPC after a few dozen of those calls (docs/chain.md, "Fees on Conflux")."""
     base = w3.eth.get_block("latest").get("baseFeePerGas")
     if base is None:
         return {"gasPrice": w3.eth.gas_price}
