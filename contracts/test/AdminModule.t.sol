@@ -5,20 +5,21 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 
 import {BridgeAdmin} from "../src/BridgeAdmin.sol";
 import {BridgeGateway} from "../src/BridgeGateway.sol";
-import {BridgeVault} from "../src/BridgeVault.sol";
+import {IVault} from "./utils/IVault.sol";
 import {IBridgeCommon, IBridgeGateway, IBridgeVault, Refund, Release} from "../src/interfaces/IBridge.sol";
 import {MirroredToken} from "../src/MirroredToken.sol";
 import {TestToken} from "../src/test-tokens/TestToken.sol";
 import {BridgeFixture} from "./utils/BridgeFixture.sol";
+import {RevertingReceiver} from "./utils/Mocks.sol";
 
 /// @notice The admin module (delegatecall), the locked balance per destination chain (L-3), the
 /// sweep (L-2), a token or a route paused on its own and registration events (L-5), and kept
 /// remotes (M-2).
-contract AdminModuleTest is BridgeFixture {
+abstract contract AdminFixture is BridgeFixture {
     uint64 internal constant SEPOLIA_CHAIN = 11155111;
 
     BridgeGateway internal gateway;
-    BridgeVault internal vault;
+    IVault internal vault;
     ValidatorKeys internal set;
     MirroredToken internal mirror;
     TestToken internal token;
@@ -78,9 +79,10 @@ contract AdminModuleTest is BridgeFixture {
         f = Refund({transferId: id, nonce: nonce, dstChainId: dst, token: address(token), recipient: alice, amount: amount});
         sigs = _bundle(vault.hashRefund(f), _quorumKeys(set));
     }
+}
 
-    // ------------------------------------------------------------------ module
-
+/// @notice The admin module and the locked balance per destination (L-3).
+contract AdminModuleTest is AdminFixture {
     function test_module_refusesDirectCalls() public {
         BridgeAdmin module = BridgeAdmin(vault.adminModule());
         assertGt(address(module).code.length, 0);
@@ -112,8 +114,6 @@ contract AdminModuleTest is BridgeFixture {
         vm.expectRevert(IBridgeCommon.NotDelegated.selector);
         module.unpause();
     }
-
-    // --------------------------------------------------- L-3: per destination
 
     function test_locks_areKeptPerDestinationChain() public {
         _lock(700, ETHEREUM_CHAIN);
@@ -185,9 +185,10 @@ contract AdminModuleTest is BridgeFixture {
         gateway.refund(f, _bundle(gateway.hashRefund(f), _quorumKeys(set)));
         assertEq(mirror.balanceOf(alice), 100);
     }
+}
 
-    // ------------------------------------------------------------- L-2: sweep
-
+/// @notice The sweep of what the vault holds above what it owes (L-2).
+contract SweepTest is AdminFixture {
     function test_sweep_takesOnlyWhatIsAboveWhatTheVaultOwes() public {
         vm.prank(admin);
         vault.setGovernor(address(token), 1_000, 1, 100);
@@ -215,7 +216,7 @@ contract AdminModuleTest is BridgeFixture {
         vm.prank(alice);
         vault.lockNative{value: 5 ether}(bob, ETHEREUM_CHAIN);
         // a recipient that rejects CFX gets a claim; the claim is owed, not sweepable
-        address rejecter = address(new RejectsCfx());
+        address rejecter = address(new RevertingReceiver()); // refuses CFX until told otherwise
         Release memory r = _boundRelease(ETHEREUM_CHAIN, gatewayRemote, "c", address(0), rejecter, 1 ether);
         vault.unlock(r, _bundle(vault.hashRelease(r), _quorumKeys(set)));
         assertEq(vault.claimable(address(0), rejecter), 1 ether);
@@ -241,9 +242,10 @@ contract AdminModuleTest is BridgeFixture {
         vm.prank(admin);
         vault.sweep(address(token), address(0));
     }
+}
 
-    // -------------------------------------------------------- L-5: token pause
-
+/// @notice A token or a route paused on its own (L-5).
+contract TokenAndRoutePauseTest is AdminFixture {
     function test_tokenPause_stopsLocksUnlocksDelayedAndRefundsOfThatTokenOnly() public {
         vm.prank(admin);
         vault.setGovernor(address(token), 1_000, 1, 100);
@@ -335,8 +337,6 @@ contract AdminModuleTest is BridgeFixture {
         vault.setTokenPaused(address(0), true);
     }
 
-    // -------------------------------------------------------- L-5: route pause
-
     function test_routePause_stopsThatRouteOnly() public {
         _lock(700, ETHEREUM_CHAIN);
         (bytes32 id, uint64 nonce) = _lock(300, SEPOLIA_CHAIN);
@@ -393,9 +393,10 @@ contract AdminModuleTest is BridgeFixture {
         vm.prank(pauser);
         vault.setRoutePaused(5, true);
     }
+}
 
-    // ------------------------------------------- L-5, M-2: registry and remotes
-
+/// @notice Registration events with the replaced value (L-5) and kept remotes (M-2).
+contract ChainRegistryTest is AdminFixture {
     function test_registerChain_namesTheReplacedRemote() public {
         address next = makeAddr("gateway-v2");
         vm.expectEmit(address(vault));
@@ -464,12 +465,5 @@ contract AdminModuleTest is BridgeFixture {
         vm.prank(admin);
         vault.registerChain(ETHEREUM_CHAIN, makeAddr("gateway-v3"), false);
         assertEq(vault.keptRemoteOf(ETHEREUM_CHAIN), address(0));
-    }
-}
-
-/// @dev Rejects every CFX payment (a payout to it becomes a claim).
-contract RejectsCfx {
-    receive() external payable {
-        revert("no");
     }
 }

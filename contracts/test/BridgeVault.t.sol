@@ -5,7 +5,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
-import {BridgeVault} from "../src/BridgeVault.sol";
+import {IVault} from "./utils/IVault.sol";
 import {IBridgeCommon, IBridgeVault, Release} from "../src/interfaces/IBridge.sol";
 import {FeeOnTransferToken} from "../src/test-tokens/FeeOnTransferToken.sol";
 import {TestToken} from "../src/test-tokens/TestToken.sol";
@@ -13,7 +13,7 @@ import {BridgeFixture} from "./utils/BridgeFixture.sol";
 import {FalseReturningToken, ReentrantReceiver, ReentrantToken, RevertingReceiver} from "./utils/Mocks.sol";
 
 contract BridgeVaultTest is BridgeFixture {
-    BridgeVault internal vault;
+    IVault internal vault;
     ValidatorKeys internal set;
     TestToken internal token;
     address internal gatewayRemote = makeAddr("gateway");

@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 import {BridgeGateway} from "../src/BridgeGateway.sol";
-import {BridgeVault} from "../src/BridgeVault.sol";
+import {IVault} from "./utils/IVault.sol";
 import {IBridgeCommon, IBridgeGateway, IBridgeVault, Refund, Release} from "../src/interfaces/IBridge.sol";
 import {MirroredToken} from "../src/MirroredToken.sol";
 import {TestToken} from "../src/test-tokens/TestToken.sol";
@@ -14,7 +14,7 @@ import {BridgeFixture} from "./utils/BridgeFixture.sol";
 /// (releases) and the vault (unlocks, refunds of locks).
 contract GovernorVetoRefundTest is BridgeFixture {
     BridgeGateway internal gateway;
-    BridgeVault internal vault;
+    IVault internal vault;
     ValidatorKeys internal set;
     MirroredToken internal mirror;
     TestToken internal token;

@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {BridgeAdmin} from "../../src/BridgeAdmin.sol";
 import {BridgeGateway} from "../../src/BridgeGateway.sol";
-import {BridgeVault} from "../../src/BridgeVault.sol";
+import {IVault} from "../utils/IVault.sol";
 import {Refund, Release} from "../../src/interfaces/IBridge.sol";
 import {MirroredToken} from "../../src/MirroredToken.sol";
 import {FeeOnTransferToken} from "../../src/test-tokens/FeeOnTransferToken.sol";
@@ -15,7 +15,7 @@ import {BridgeFixture} from "../utils/BridgeFixture.sol";
 /// governor that delays, a minority that vetoes (then the source refunds), rotations with
 /// expiry of the previous set, and pauses. Native CFX and a fee-on-transfer token take part.
 contract BridgeHandler is BridgeFixture {
-    BridgeVault public vault;
+    IVault public vault;
     BridgeGateway public gateway;
     address[] public tokens; // source tokens on the vault side (address(0) = CFX)
     mapping(address => address) public mirrorFor;
@@ -63,9 +63,9 @@ contract BridgeHandler is BridgeFixture {
     constructor() {
         set = _makeSet("invariant", 7, 3);
         vm.chainId(CONFLUX_CHAIN);
-        vault = new BridgeVault(address(this), 0, new BridgeAdmin(), set.members, set.jurisdictions, set.threshold, set.minJurisdictions);
+        vault = _newVault(address(this), 0, _newModule(), set.members, set.jurisdictions, set.threshold, set.minJurisdictions);
         vm.chainId(ETHEREUM_CHAIN);
-        gateway = new BridgeGateway(address(this), 0, new BridgeAdmin(), set.members, set.jurisdictions, set.threshold, set.minJurisdictions);
+        gateway = _newGateway(address(this), 0, _newModule(), set.members, set.jurisdictions, set.threshold, set.minJurisdictions);
         gateway.registerChain(CONFLUX_CHAIN, address(vault), false);
         gateway.setDelay(1 hours);
         gateway.applyParameter("delay");
@@ -432,7 +432,7 @@ contract ConservationInvariantTest is BridgeFixture {
     /// Mirrored supply plus what is delayed on the gateway never exceeds what the vault holds
     /// locked for the token, nor what it actually holds (minus credited claims).
     function invariant_mirrorSupplyPlusDelayedBackedByVault() public view {
-        BridgeVault vault = handler.vault();
+        IVault vault = handler.vault();
         for (uint256 i; i < handler.tokenCount(); ++i) {
             address token = handler.tokens(i);
             uint256 supply = MirroredToken(handler.mirrorFor(token)).totalSupply();

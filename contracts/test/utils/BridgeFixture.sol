@@ -5,7 +5,7 @@ import {Test} from "forge-std/Test.sol";
 
 import {BridgeAdmin} from "../../src/BridgeAdmin.sol";
 import {BridgeGateway} from "../../src/BridgeGateway.sol";
-import {BridgeVault} from "../../src/BridgeVault.sol";
+import {IVault} from "./IVault.sol";
 import {IBridgeBase, IBridgeCommon, Release} from "../../src/interfaces/IBridge.sol";
 
 /// @notice Validator keys, sorted signature bundles and deployment helpers shared by the tests.
@@ -96,12 +96,61 @@ abstract contract BridgeFixture is Test {
         return _firstKeys(v, v.threshold);
     }
 
-    function _deployVault(ValidatorKeys memory v) internal returns (BridgeVault) {
-        return new BridgeVault(admin, ADMIN_DELAY, new BridgeAdmin(), v.members, v.jurisdictions, v.threshold, v.minJurisdictions);
+    function _deployVault(ValidatorKeys memory v) internal returns (IVault) {
+        return _newVault(admin, ADMIN_DELAY, _newModule(), v.members, v.jurisdictions, v.threshold, v.minJurisdictions);
     }
 
     function _deployGateway(ValidatorKeys memory v) internal returns (BridgeGateway) {
-        return new BridgeGateway(admin, ADMIN_DELAY, new BridgeAdmin(), v.members, v.jurisdictions, v.threshold, v.minJurisdictions);
+        return _newGateway(admin, ADMIN_DELAY, _newModule(), v.members, v.jurisdictions, v.threshold, v.minJurisdictions);
+    }
+
+    // The bridges are deployed from the build's artifacts (vm.getCode), never with `new`: a test
+    // contract using `new BridgeVault` embeds the creation code of the vault, its module and
+    // their factories (~100 KB), and with one copy per test contract the suite no longer fit
+    // solcjs's memory in one compilation (it crashed with "memory access out of bounds").
+
+    function _newModule() internal returns (BridgeAdmin) {
+        return BridgeAdmin(_deployed(_create("BridgeAdmin.sol:BridgeAdmin", "")));
+    }
+
+    function _newVault(
+        address admin_,
+        uint48 delay,
+        BridgeAdmin module,
+        address[] memory members,
+        bytes2[] memory jurisdictions,
+        uint8 threshold,
+        uint8 minJurisdictions
+    ) internal returns (IVault) {
+        bytes memory args = abi.encode(admin_, delay, module, members, jurisdictions, threshold, minJurisdictions);
+        return IVault(_deployed(_create("BridgeVault.sol:BridgeVault", args)));
+    }
+
+    function _newGateway(
+        address admin_,
+        uint48 delay,
+        BridgeAdmin module,
+        address[] memory members,
+        bytes2[] memory jurisdictions,
+        uint8 threshold,
+        uint8 minJurisdictions
+    ) internal returns (BridgeGateway) {
+        bytes memory args = abi.encode(admin_, delay, module, members, jurisdictions, threshold, minJurisdictions);
+        return BridgeGateway(_deployed(_create("BridgeGateway.sol:BridgeGateway", args)));
+    }
+
+    /// @dev CREATE of an artifact with constructor `args`; address(0) when the constructor
+    /// reverts (so that a test can expect that revert: vm.expectRevert, then this).
+    function _create(string memory artifact, bytes memory args) internal returns (address addr) {
+        bytes memory code = abi.encodePacked(vm.getCode(artifact), args);
+        assembly {
+            addr := create(0, add(code, 0x20), mload(code))
+        }
+    }
+
+    function _deployed(address addr) internal pure returns (address) {
+        require(addr != address(0), "deployment reverted");
+        return addr;
     }
 
     function _release(bytes32 id, uint64 srcChainId, uint64 nonce, address token, address recipient, uint256 amount)

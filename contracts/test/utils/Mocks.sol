@@ -3,12 +3,12 @@ pragma solidity ^0.8.24;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 
-import {BridgeVault} from "../../src/BridgeVault.sol";
+import {IVault} from "./IVault.sol";
 import {Release} from "../../src/interfaces/IBridge.sol";
 
 /// @notice ERC-20 whose transfer hooks call back into the vault (lock or unlock) once armed.
 contract ReentrantToken is ERC20 {
-    BridgeVault public vault;
+    IVault public vault;
     bytes public payload;
     bool public armed;
     bytes public lastRevert;
@@ -19,7 +19,7 @@ contract ReentrantToken is ERC20 {
         _mint(to, amount);
     }
 
-    function arm(BridgeVault vault_, bytes calldata payload_) external {
+    function arm(IVault vault_, bytes calldata payload_) external {
         vault = vault_;
         payload = payload_;
         armed = true;
@@ -55,13 +55,13 @@ contract RevertingReceiver {
 
 /// @notice Native recipient that tries to unlock again from its receive hook.
 contract ReentrantReceiver {
-    BridgeVault public vault;
+    IVault public vault;
     Release public pending;
     bytes public sigs;
     bool public tried;
     bytes public reentryError;
 
-    function arm(BridgeVault vault_, Release calldata r, bytes calldata s) external {
+    function arm(IVault vault_, Release calldata r, bytes calldata s) external {
         vault = vault_;
         pending = r;
         sigs = s;
