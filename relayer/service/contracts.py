@@ -149,7 +149,14 @@ class BridgeContract:
         the lifecycle input to apply; ``None`` while nothing (or nothing consistent) is
         there. An execution needs its log (see ``executed_at``); a delay needs its
         ``executableAt``."""
-        status = await self.status_of(transfer_id, head)
+        return await self.outcome_for(
+            transfer_id, await self.status_of(transfer_id, head), head, lookback
+        )
+
+    async def outcome_for(
+        self, transfer_id: Hash32, status: int, head: int, lookback: int
+    ) -> DestinationOutcome | None:
+        """``outcome_at`` for a ``status`` already read at ``head`` (no second ``statusOf``)."""
         if status == STATUS_EXECUTED:
             execution = await self.executed_at(transfer_id, head, lookback)
             if execution is None:

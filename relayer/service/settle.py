@@ -145,8 +145,8 @@ class Settler:
                 status = await contract.status_of(rec.transfer_id, head)
                 if status == 0:
                     continue
-                outcome = await contract.outcome_at(
-                    rec.transfer_id, head, self.max_window[rec.dst_chain_id]
+                outcome = await contract.outcome_for(
+                    rec.transfer_id, status, head, self.max_window[rec.dst_chain_id]
                 )
             except RpcResponseError as err:
                 log.warning(
