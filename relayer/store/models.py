@@ -169,12 +169,14 @@ class RefusalRow(Base):
 
 
 class SubmissionRow(Base):
-    """A release transaction this relayer sent."""
+    """A release transaction this relayer sent, one row per transfer it carries (a batch
+    transaction has one row for each of its releases)."""
 
     __tablename__ = "submissions"
     __table_args__ = (
         Index(None, "transfer_id"),
         Index(None, "chain_id", "sender", "tx_nonce"),
+        UniqueConstraint("tx_hash", "transfer_id"),
     )
 
     id: Mapped[int] = mapped_column(SerialKey, primary_key=True, autoincrement=True)
@@ -182,7 +184,7 @@ class SubmissionRow(Base):
     chain_id: Mapped[int] = mapped_column(BigInteger)
     sender: Mapped[bytes] = mapped_column(LargeBinary)
     tx_nonce: Mapped[int] = mapped_column(BigInteger)
-    tx_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    tx_hash: Mapped[bytes] = mapped_column(LargeBinary)
     max_fee_per_gas: Mapped[int] = mapped_column(Uint())
     max_priority_fee_per_gas: Mapped[int] = mapped_column(Uint())
     status: Mapped[str] = mapped_column(String(24))

@@ -219,7 +219,7 @@ class SubmissionRecorded:
 
 @dataclass(frozen=True, slots=True)
 class SubmissionDuplicate:
-    """A submission with this tx hash was already recorded (returned unchanged)."""
+    """This transaction was already recorded for this transfer (returned unchanged)."""
 
     submission: Submission
 

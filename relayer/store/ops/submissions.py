@@ -76,7 +76,8 @@ class SubmissionOps(TxBase):
         max_fee_per_gas: int,
         max_priority_fee_per_gas: int,
     ) -> SubmissionOutcome:
-        """Record a signed release transaction before broadcasting it (``pending``)."""
+        """Record a signed release transaction before broadcasting it (``pending``): one row
+        per transfer it carries (a batch is recorded once for each of its releases)."""
         if await self._get(Transfer, bytes(transfer_id)) is None:
             raise UnknownTransferError(f"transfer 0x{transfer_id.hex()} was never observed")
         inserted = await self._insert_ignore(
@@ -94,7 +95,7 @@ class SubmissionOps(TxBase):
                 "mined_block": None,
             },
         )
-        stored = await self._by_hash(tx_hash)
+        stored = await self._by_hash(tx_hash, transfer_id)
         assert stored is not None
         if not inserted:
             return SubmissionDuplicate(stored)
@@ -105,23 +106,33 @@ class SubmissionOps(TxBase):
         )
         return SubmissionRecorded(stored)
 
-    async def _by_hash(self, tx_hash: Hash32) -> Submission | None:
+    async def _by_hash(self, tx_hash: Hash32, transfer_id: Hash32) -> Submission | None:
         result = await self._exec(
             select(SubmissionRow)
-            .where(SubmissionRow.tx_hash == bytes(tx_hash))
+            .where(
+                SubmissionRow.tx_hash == bytes(tx_hash),
+                SubmissionRow.transfer_id == bytes(transfer_id),
+            )
             .execution_options(populate_existing=True)
         )
         row = result.scalar_one_or_none()
         return None if row is None else convert.submission(row)
 
     async def update_submission(
-        self, tx_hash: Hash32, status: SubmissionStatus | str, mined_block: int | None = None
+        self,
+        transfer_id: Hash32,
+        tx_hash: Hash32,
+        status: SubmissionStatus | str,
+        mined_block: int | None = None,
     ) -> SubmissionUpdateOutcome:
-        """Record what became of a sent transaction."""
+        """Record what became of a sent transaction for one transfer it carries."""
         new = SubmissionStatus(status)
         result = await self._exec(
             select(SubmissionRow)
-            .where(SubmissionRow.tx_hash == bytes(tx_hash))
+            .where(
+                SubmissionRow.tx_hash == bytes(tx_hash),
+                SubmissionRow.transfer_id == bytes(transfer_id),
+            )
             .with_for_update()
             .execution_options(populate_existing=True)
         )

@@ -91,8 +91,8 @@ async def test_record_submission_lifecycle(store: Store, nonce: int) -> None:
         recorded = await tx.record_submission(tid, ETHEREUM, sender, 0, tx_hash, big_fee, 10**9)
         duplicate = await tx.record_submission(tid, ETHEREUM, sender, 0, tx_hash, big_fee, 10**9)
         pending = await tx.pending_submissions(ETHEREUM)
-        updated = await tx.update_submission(tx_hash, SubmissionStatus.MINED, mined_block=42)
-        missing = await tx.update_submission(rand_hash(), "failed")
+        updated = await tx.update_submission(tid, tx_hash, SubmissionStatus.MINED, mined_block=42)
+        missing = await tx.update_submission(tid, rand_hash(), "failed")
         listed = await tx.submissions_for(tid)
     assert isinstance(recorded, SubmissionRecorded)
     assert recorded.submission.max_fee_per_gas == big_fee
@@ -103,6 +103,29 @@ async def test_record_submission_lifecycle(store: Store, nonce: int) -> None:
     assert updated.submission.mined_block == 42
     assert isinstance(missing, SubmissionNotFound)
     assert len(listed) == 1
+
+
+async def test_a_batch_transaction_is_recorded_once_per_transfer_it_carries(
+    store: Store, nonce: int
+) -> None:
+    first, second = await _observed(store, nonce), await _observed(store, nonce + 1)
+    sender, batch = rand_address(), rand_hash()
+    async with store.transaction() as tx:
+        recorded = [
+            await tx.record_submission(tid, ETHEREUM, sender, 3, batch, 10**9, 10**9)
+            for tid in (first, second)
+        ]
+        again = await tx.record_submission(second, ETHEREUM, sender, 3, batch, 10**9, 10**9)
+        updated = await tx.update_submission(first, batch, SubmissionStatus.MINED, mined_block=7)
+        other = await tx.update_submission(second, batch, SubmissionStatus.FAILED)
+        rows = [await tx.submissions_for(tid) for tid in (first, second)]
+    assert all(isinstance(r, SubmissionRecorded) for r in recorded)
+    assert isinstance(again, SubmissionDuplicate)
+    assert isinstance(updated, SubmissionUpdated) and isinstance(other, SubmissionUpdated)
+    assert [(s.tx_hash, s.status, s.mined_block) for s in rows[0]] == [
+        (batch, SubmissionStatus.MINED, 7)
+    ]
+    assert [(s.tx_hash, s.status) for s in rows[1]] == [(batch, SubmissionStatus.FAILED)]
 
 
 async def test_alerts_halt_until_acknowledged(store: Store) -> None:
