@@ -12,6 +12,7 @@ from typing import Protocol
 from eth_utils.crypto import keccak
 
 from relayer.chain.fees import FeeAboveCap
+from relayer.chain.rpc_types import LogEntry
 from relayer.domain.types import Address, Hash32
 
 IS_PROCESSED_SELECTOR = keccak(text="isProcessed(bytes32)")[:4]
@@ -45,6 +46,11 @@ class SubmitRequest:
     pending_check: bytes = IS_PROCESSED_SELECTOR
     pending_answer: int = 0
     done_errors: tuple[bytes, ...] = (ALREADY_PROCESSED_SELECTOR, TRANSFER_CANCELLED_SELECTOR)
+    # A batch (``releaseBatch``/``unlockBatch``): the transfers it carries, ``transfer_id``
+    # being the first. The caller checked each was still to do; the contract skips an item
+    # done meanwhile (``ReleaseSkipped``), so there is no pre-flight and a revert is Failed.
+    batch: tuple[Hash32, ...] = ()
+    gas_budget: int | None = None  # an estimate above it is ``OverBudget``, nothing is sent
 
 
 def execute_delayed_request(transfer_id: Hash32, to: Address, data: bytes) -> SubmitRequest:
@@ -67,6 +73,15 @@ class Mined:
     tx_hash: Hash32
     block_number: int
     gas_used: int
+    logs: tuple[LogEntry, ...] = field(default=(), compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class OverBudget:
+    """Not sent: the request's gas estimate is above its ``gas_budget`` (a batch to split)."""
+
+    gas: int
+    budget: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +138,15 @@ class Pending:
 
 
 SubmitOutcome = (
-    Mined | AlreadyProcessed | AwaitingFinality | FeeAboveCap | OutOfFunds | Held | Failed | Pending
+    Mined
+    | AlreadyProcessed
+    | AwaitingFinality
+    | FeeAboveCap
+    | OutOfFunds
+    | Held
+    | OverBudget
+    | Failed
+    | Pending
 )
 
 

@@ -13,6 +13,10 @@ replaced (same nonce, fees +12.5%, never above the cap). Node answers: "nonce to
 re-syncs the nonce and checks whether our earlier transaction mined; "replacement
 underpriced" bumps; "insufficient funds" is ``OutOfFunds``; a revert with
 ``AlreadyProcessed(bytes32)`` is ``AlreadyProcessed``. Never a bare boolean.
+
+A batch request (``SubmitRequest.batch``) skips the pre-flight (the caller checked each
+item, and the contract skips one done meanwhile); an estimate above its ``gas_budget`` is
+``OverBudget`` (nothing sent) and any revert is ``Failed``, for the caller to split.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from relayer.chain.submission import (
     Mined,
     NonceSource,
     OutOfFunds,
+    OverBudget,
     Pending,
     SubmitOutcome,
     SubmitRequest,
@@ -105,7 +110,7 @@ class Submitter:
             return await self._submit(request, time.monotonic())
 
     async def _submit(self, req: SubmitRequest, started: float) -> SubmitOutcome:
-        executed = await self._executed(req)
+        executed = None if req.batch else await self._executed(req)
         if executed is not None:
             return executed
         gas = await self._gas_limit(req)
@@ -195,11 +200,14 @@ class Submitter:
         except RpcNodeError as err:
             return self._rejection(req, err, "estimateGas")
         floor = self.config.min_gas_per_calldata_byte * len(req.data)
-        return max(math.ceil(estimate * self.config.gas_margin), floor, 21_000)
+        gas = max(math.ceil(estimate * self.config.gas_margin), floor, 21_000)
+        if req.gas_budget is not None and gas > req.gas_budget:
+            return OverBudget(gas, req.gas_budget)
+        return gas
 
     def _rejection(self, req: SubmitRequest, err: RpcNodeError, step: str) -> SubmitOutcome:
         revert = err.revert_data()
-        if revert is not None and revert[:4] in req.done_errors:
+        if revert is not None and not req.batch and revert[:4] in req.done_errors:
             return AlreadyProcessed(req.transfer_id)
         if revert is not None and revert[:4] in HELD_ERRORS:
             return Held(req.transfer_id, HELD_ERRORS[revert[:4]])
@@ -266,7 +274,8 @@ class Submitter:
             receipt = await self.rpc.get_transaction_receipt(tx_hash)
             if receipt is not None:
                 return await self._settle(req, receipt)
-        return await self._executed(req)
+        # a batch has no pre-flight: sent again with a fresh nonce, it skips what is done
+        return None if req.batch else await self._executed(req)
 
     async def _follow(
         self, req: SubmitRequest, nonce: int, started: float, can_replace: bool
@@ -293,7 +302,7 @@ class Submitter:
     async def _settle(self, req: SubmitRequest, receipt: Receipt) -> SubmitOutcome | None:
         """Outcome of a mined receipt after N confirmations; ``None`` if it was reorged out."""
         if receipt.status == 0:
-            executed = await self._executed(req, receipt.tx_hash)
+            executed = None if req.batch else await self._executed(req, receipt.tx_hash)
             if executed is not None:
                 return executed
             return Failed(f"reverted in block {receipt.block_number}", receipt.tx_hash)
@@ -305,4 +314,4 @@ class Submitter:
         again = await self.rpc.get_transaction_receipt(receipt.tx_hash)
         if again is None or again.block_hash != receipt.block_hash:
             return None
-        return Mined(receipt.tx_hash, receipt.block_number, receipt.gas_used)
+        return Mined(receipt.tx_hash, receipt.block_number, receipt.gas_used, receipt.logs)

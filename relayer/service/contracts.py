@@ -15,7 +15,7 @@ from eth_abi.exceptions import DecodingError
 from eth_utils.crypto import keccak
 
 from relayer.chain.rpc import RpcClient, RpcNodeError
-from relayer.chain.rpc_types import BlockId
+from relayer.chain.rpc_types import BlockId, LogEntry
 from relayer.domain.transfer import (
     AlreadyReleased,
     CancelledOnDestination,
@@ -39,6 +39,8 @@ RELEASED_TOPIC = Hash32(keccak(text="Released(bytes32,address,address,uint256)")
 UNLOCKED_TOPIC = Hash32(keccak(text="Unlocked(bytes32,address,address,uint256)"))
 RELEASE_DELAYED_TOPIC = Hash32(keccak(text="ReleaseDelayed(bytes32,uint64)"))
 RELEASE_CANCELLED_TOPIC = Hash32(keccak(text="ReleaseCancelled(bytes32,bool)"))
+RELEASE_SKIPPED_TOPIC = Hash32(keccak(text="ReleaseSkipped(bytes32,bytes4)"))
+BATCH_FUNCTIONS = {"release": "releaseBatch", "unlock": "unlockBatch"}
 
 # ``statusOf(transferId)`` on either contract
 STATUS_UNKNOWN, STATUS_EXECUTED, STATUS_DELAYED, STATUS_CANCELLED, STATUS_REFUNDED = range(5)
@@ -236,11 +238,8 @@ def execute_delayed_calldata(transfer_id: Hash32) -> bytes:
     return selector("executeDelayed(bytes32)") + bytes(transfer_id)
 
 
-def release_calldata(function: str, release: Release, bundle: bytes) -> bytes:
-    """Calldata of ``release(Release, bytes)`` (gateway) or ``unlock(Release, bytes)`` (vault)."""
-    if function not in ("release", "unlock"):
-        raise ValueError(f"unknown bridge function {function!r}")
-    args = (
+def _release_args(release: Release) -> tuple[Any, ...]:
+    return (
         release.transfer_id,
         release.src_chain_id,
         release.nonce,
@@ -248,6 +247,37 @@ def release_calldata(function: str, release: Release, bundle: bytes) -> bytes:
         release.recipient,
         release.amount,
     )
+
+
+def release_calldata(function: str, release: Release, bundle: bytes) -> bytes:
+    """Calldata of ``release(Release, bytes)`` (gateway) or ``unlock(Release, bytes)`` (vault)."""
+    if function not in BATCH_FUNCTIONS:
+        raise ValueError(f"unknown bridge function {function!r}")
     return selector(f"{function}({_RELEASE_TUPLE},bytes)") + encode(
-        [_RELEASE_TUPLE, "bytes"], [args, bundle]
+        [_RELEASE_TUPLE, "bytes"], [_release_args(release), bundle]
     )
+
+
+def release_batch_calldata(function: str, items: list[tuple[Release, bytes]]) -> bytes:
+    """Calldata of ``releaseBatch(Release[], bytes[])`` (``function`` "release") or
+    ``unlockBatch`` ("unlock"): each item is processed on its own by the contract."""
+    if function not in BATCH_FUNCTIONS:
+        raise ValueError(f"unknown bridge function {function!r}")
+    if not items:
+        raise ValueError("a batch needs at least one release")
+    name = BATCH_FUNCTIONS[function]
+    return selector(f"{name}({_RELEASE_TUPLE}[],bytes[])") + encode(
+        [f"{_RELEASE_TUPLE}[]", "bytes[]"],
+        [[_release_args(r) for r, _ in items], [bundle for _, bundle in items]],
+    )
+
+
+def skipped_in(logs: tuple[LogEntry, ...], contract: Address) -> dict[Hash32, bytes]:
+    """The items a batch skipped (``ReleaseSkipped`` logs of ``contract``): transfer id ->
+    the selector of the error a single call would have reverted with."""
+    skipped: dict[Hash32, bytes] = {}
+    for entry in logs:
+        ours = entry.address == contract and entry.topics[:1] == (RELEASE_SKIPPED_TOPIC,)
+        if ours and len(entry.topics) >= 2 and len(entry.data) >= 4:
+            skipped[Hash32(entry.topics[1])] = bytes(entry.data[:4])
+    return skipped
