@@ -41,6 +41,7 @@ from relayer.gossip.config import GossipConfig, TlsFiles, client_id_for
 from relayer.gossip.transport import MqttGossip
 from relayer.keys import Signer, load_keystore, signer_from_hex
 from relayer.log import get_logger
+from relayer.service.batching import BatchPolicy
 from relayer.service.books import PolicyBook, RouteBook, SetBook
 from relayer.service.contracts import BridgeContract
 from relayer.service.corroboration import Corroboration
@@ -348,6 +349,11 @@ class Relayer:
             self.metrics,
             grace_period_s=s.submitter.grace_period_s,
             poll_interval_s=min(s.conflux.poll_interval_s, s.ethereum.poll_interval_s),
+            batch=BatchPolicy(
+                s.pipeline.batch_max_releases,
+                s.pipeline.batch_gas_budget,
+                s.pipeline.batch_linger_s,
+            ),
             enabled=s.submitter.enabled,
         )
         del submit_key

@@ -230,6 +230,31 @@ class SubmitterSettings(_Section):
     enabled: bool = Field(True, description="Whether this relayer submits releases at all.")
 
 
+class PipelineSettings(_Section):
+    """How work moves through a relayer: batch sizes and waits (tests shrink them)."""
+
+    batch_max_releases: int = Field(
+        64,
+        ge=1,
+        le=500,
+        description="Most releases (or unlocks) sent in one releaseBatch/unlockBatch "
+        "transaction; 1 sends each on its own.",
+    )
+    batch_gas_budget: int = Field(
+        10_000_000,
+        ge=300_000,
+        description="Most gas one batch transaction may take (its estimate with the margin): "
+        "a bigger batch is split in proportion.",
+    )
+    batch_linger_s: float = Field(
+        0.2,
+        ge=0,
+        le=5,
+        description="After new work arrives, the submitter waits this long for more before "
+        "it packs the due releases into batches.",
+    )
+
+
 class ApiSettings(_Section):
     """The HTTP API: /healthz, /readyz, /metrics, /transfers, /alerts (open alerts, read-only)."""
 
@@ -285,6 +310,7 @@ class Settings(BaseSettings):
     broker: BrokerSettings = Field(default_factory=lambda: BrokerSettings())
     policy: PolicySettings = Field(default_factory=lambda: PolicySettings())
     submitter: SubmitterSettings = Field(default_factory=lambda: SubmitterSettings())
+    pipeline: PipelineSettings = Field(default_factory=lambda: PipelineSettings())
     api: ApiSettings = Field(default_factory=lambda: ApiSettings())
     log: LogSettings = Field(default_factory=lambda: LogSettings())
     testing: TestingSettings = Field(default_factory=lambda: TestingSettings())

@@ -53,8 +53,17 @@ class Metrics:
         self.submissions = Counter(
             "relayer_submissions_total",
             "Release submissions by outcome: mined (our transaction), alreadyprocessed "
-            "(executed by another relayer), pending, failed, feeabovecap, outoffunds.",
+            "(executed by another relayer), pending, failed, feeabovecap, outoffunds, held "
+            "(the destination refuses it for now), skipped (left out by a batch that mined; "
+            "looked at again on its own); a batch counts once per release it carries.",
             ["outcome"],
+            registry=r,
+        )
+        self.batch_size = Histogram(
+            "relayer_batch_releases",
+            "Releases (or unlocks) carried by each batch transaction this relayer sent.",
+            ["chain_id"],
+            buckets=(2, 4, 8, 16, 32, 64, 128, 256),
             registry=r,
         )
         self.cross_checks = Counter(

@@ -19,6 +19,14 @@ Outcomes are recorded; a fee above the cap or an empty account leaves the effect
 (and alerts), to be retried. While a destination contract is paused nothing is sent to it
 (every send would revert): its effects wait, with one warning when the pause is first
 seen and one line when it ends.
+
+Batches: a destination's due releases that this relayer has never sent (the transfer is
+still at ``quorum``) go out together in ``releaseBatch``/``unlockBatch`` transactions of at
+most ``[pipeline] batch_max_releases``. A batch over the gas budget is cut in proportion,
+one that reverts is halved (down to single releases), one the destination refuses as a
+whole (paused) waits. Once a batch mined, what it skipped (``ReleaseSkipped``: done by
+another relayer meanwhile, a token paused, ...) and what it carried are looked at again on
+the single path, which reads what the destination did and when it is final.
 """
 
 from __future__ import annotations
@@ -31,12 +39,14 @@ from relayer.api.metrics import Metrics
 from relayer.chain.confirmation import confirmed_head
 from relayer.chain.fees import FeeAboveCap
 from relayer.chain.submission import (
+    ALREADY_PROCESSED_SELECTOR,
     AlreadyProcessed,
     AwaitingFinality,
     Failed,
     Held,
     Mined,
     OutOfFunds,
+    OverBudget,
     Pending,
     SubmitOutcome,
     SubmitRequest,
@@ -53,11 +63,14 @@ from relayer.domain.transfer import (
 from relayer.domain.types import Address, Hash32, hex32
 from relayer.errors import RetryableError, RpcResponseError
 from relayer.log import get_logger
+from relayer.service.batching import BatchPolicy, chunks, halves, split_for_budget
 from relayer.service.contracts import (
     BridgeContract,
     DestinationOutcome,
     execute_delayed_calldata,
+    release_batch_calldata,
     release_calldata,
+    skipped_in,
 )
 from relayer.service.payloads import release_from_json
 from relayer.service.processor import Processor
@@ -81,6 +94,8 @@ SETTLED = {
     EffectKind.EXECUTE: (S.RELEASED, S.CANCELLED),
 }
 FINALITY_RECHECK_S = 2.0  # an execution awaiting finality is looked at again after this
+PREFLIGHT_CONCURRENCY = 8  # isProcessed reads in flight per destination before a batch
+RETRIED = (RetryableError, RpcResponseError, TimeoutError)  # logged; the next round retries
 
 
 class StoreNonceSource:
@@ -144,6 +159,7 @@ class SubmitRunner:
         *,
         grace_period_s: float,
         poll_interval_s: float,
+        batch: BatchPolicy | None = None,
         enabled: bool = True,
     ) -> None:
         self.processor = processor
@@ -151,6 +167,7 @@ class SubmitRunner:
         self.metrics = metrics
         self.grace_period_s = grace_period_s
         self.poll_interval_s = poll_interval_s
+        self.batch = batch or BatchPolicy()
         self.enabled = enabled
         self._first_seen: dict[int, float] = {}
         self._recheck_at: dict[int, float] = {}  # effect id -> when to look again
@@ -158,6 +175,7 @@ class SubmitRunner:
         self._locks = {chain: asyncio.Lock() for chain in destinations}
         self._paused: set[int] = set()  # destinations seen paused at the last round
         self._held: set[int] = set()  # effects the destination refused for now (Held)
+        self._solo: set[int] = set()  # effects a batch carried or skipped: single path now
 
     def _is_primary(self, effect: Effect, dst_chain_id: int) -> bool:
         vset = self.processor.sets.current.get(dst_chain_id)
@@ -194,6 +212,7 @@ class SubmitRunner:
             try:
                 async with asyncio.timeout(self.poll_interval_s):
                     await ready.wait()
+                await asyncio.sleep(self.batch.linger_s)  # let more work arrive: fuller batches
             except TimeoutError:
                 pass
             ready.clear()
@@ -207,7 +226,11 @@ class SubmitRunner:
             )
             # those awaiting finality are looked at again only every ``recheck_s``
             looked_at = [e for e in effects if now >= self._recheck_at.get(e.id, 0.0)]
-            settled = {e.id for e in looked_at if await self._settled(tx, e)}
+            statuses = {e.id: await self._status(tx, e) for e in looked_at}
+        settled = {e.id for e in looked_at if statuses[e.id] in SETTLED.get(e.kind, ())}
+        pending_ids = {e.id for e in effects}
+        self._solo &= pending_ids
+        self._held &= pending_ids
         if settled:  # the settler saw them final: nothing left to send or to check
             async with self.processor.lock, self.processor.store.transaction() as tx:
                 for effect_id in settled:
@@ -225,7 +248,8 @@ class SubmitRunner:
                 by_chain.setdefault(dst, []).append(effect)
         async with asyncio.TaskGroup() as group:
             for chain_id, chain_effects in by_chain.items():
-                group.create_task(self._run_chain(chain_id, chain_effects))
+                unsent = {e.id for e in chain_effects if statuses[e.id] is S.QUORUM}
+                group.create_task(self._run_chain(chain_id, chain_effects, unsent))
 
     async def _chain_time(self, chain_id: int) -> int | None:
         """The timestamp of the destination's latest block (None if it has none)."""
@@ -233,33 +257,171 @@ class SubmitRunner:
         return None if block is None else block.timestamp
 
     @staticmethod
-    async def _settled(tx: Transaction, effect: Effect) -> bool:
+    async def _status(tx: Transaction, effect: Effect) -> TransferStatus | None:
         rec = await tx.get_transfer(effect.transfer_id)
-        return rec is not None and rec.status in SETTLED.get(effect.kind, ())
+        return None if rec is None else rec.status
 
-    async def _run_chain(self, chain_id: int, effects: list[Effect]) -> None:
-        """One effect at a time; a failed one is logged and retried on a later round
-        without stopping the others (nor the other chain's round)."""
+    async def _run_chain(self, chain_id: int, effects: list[Effect], unsent: set[int]) -> None:
+        """Batches of what was never sent (``unsent``: effect ids), then the rest one at a
+        time; a failure is logged and retried on a later round without stopping the
+        others (nor the other chain's round)."""
+        dst = self.destinations[chain_id]
         async with self._locks[chain_id]:
             try:
                 if await self._destination_paused(chain_id, len(effects)):
                     return
-            except (RetryableError, RpcResponseError, TimeoutError) as err:
+            except RETRIED as err:
                 log.warning(
                     "paused() read failed; sending anyway",
                     dst_chain_id=chain_id,
                     error=f"{type(err).__name__}: {err}",
                 )
+            batched = await self._batchable(dst, effects, unsent)
+            for chunk in chunks(batched, self.batch.max_releases):
+                await self._submit_batch(dst, chunk)
+            in_batches = {e.id for e in batched}
             for effect in effects:
+                if effect.id not in in_batches:
+                    await self._submit_one(dst, effect)
+
+    async def _batchable(
+        self, dst: Destination, effects: list[Effect], unsent: set[int]
+    ) -> list[Effect]:
+        """The releases to pack into batches: never sent by us, not set aside for the single
+        path, and (when another relayer is primary) still not done at the latest block."""
+        if self.batch.max_releases < 2:
+            return []
+        candidates = [
+            e
+            for e in effects
+            if e.kind is EffectKind.SUBMIT
+            and e.id in unsent
+            and e.id not in self._solo
+            and e.id not in self._held
+        ]
+        if len(candidates) < 2:
+            return []
+        gate = asyncio.Semaphore(PREFLIGHT_CONCURRENCY)
+
+        async def done(effect: Effect) -> bool:
+            if self._is_primary(effect, dst.chain_id):
+                return False  # the first to send: nobody else did it yet
+            async with gate:
                 try:
-                    await self.submit(self.destinations[chain_id], effect)
-                except (RetryableError, RpcResponseError, TimeoutError) as err:
-                    log.warning(
-                        "submission failed; will retry",
-                        transfer_id=hex32(effect.transfer_id),
-                        dst_chain_id=chain_id,
-                        error=f"{type(err).__name__}: {err}",
+                    return await dst.submitter.is_done(self.request_for(dst, effect))
+                except RETRIED:
+                    return True  # unknown: leave it to the single path's own checks
+
+        flags = await asyncio.gather(*(done(e) for e in candidates))
+        batched = [e for e, is_done in zip(candidates, flags, strict=True) if not is_done]
+        return batched if len(batched) >= 2 else []
+
+    async def _submit_one(self, dst: Destination, effect: Effect) -> None:
+        try:
+            await self.submit(dst, effect)
+        except RETRIED as err:
+            log.warning(
+                "submission failed; will retry",
+                transfer_id=hex32(effect.transfer_id),
+                dst_chain_id=dst.chain_id,
+                error=f"{type(err).__name__}: {err}",
+            )
+
+    async def _submit_batch(self, dst: Destination, effects: list[Effect]) -> None:
+        """Send ``effects`` in one batch transaction, or split them until each part goes."""
+        if len(effects) == 1:
+            await self._submit_one(dst, effects[0])
+            return
+        tids = tuple(e.transfer_id for e in effects)
+        blog = log.bind(dst_chain_id=dst.chain_id, releases=len(effects), first=hex32(tids[0]))
+        items = [(release_from_json(e.payload["release"]), _bundle(e)) for e in effects]
+        request = SubmitRequest(
+            transfer_id=tids[0],
+            to=dst.contract,
+            data=release_batch_calldata(dst.function, items),
+            batch=tids,
+            gas_budget=self.batch.gas_budget,
+        )
+        try:
+            outcome = await dst.submitter.submit(request)
+        except RETRIED as err:
+            blog.warning(
+                "batch submission failed; will retry", error=f"{type(err).__name__}: {err}"
+            )
+            return
+        match outcome:
+            case OverBudget(gas=gas, budget=budget):
+                blog.info("batch above the gas budget; splitting", gas=gas, budget=budget)
+                for part in split_for_budget(effects, gas, budget):
+                    await self._submit_batch(dst, part)
+                return
+            case Held(reason=reason):  # refused as a whole (the contract is paused)
+                blog.warning("destination refuses the batch for now; waiting", reason=reason)
+                self._held.update(e.id for e in effects)
+                self.metrics.submissions.labels("held").inc(len(effects))
+                return
+        await self._record_batch(dst, effects, outcome)
+        blog.info("batch outcome", outcome=type(outcome).__name__, detail=repr(outcome))
+        if isinstance(outcome, Failed):  # one bad item may sink it: halve, down to singles
+            for part in halves(effects):
+                await self._submit_batch(dst, part)
+        elif isinstance(outcome, Mined):
+            self.metrics.batch_size.labels(str(dst.chain_id)).observe(len(effects))
+            self.processor.submit_ready.set()  # look again soon at what it carried
+
+    async def _record_batch(
+        self, dst: Destination, effects: list[Effect], outcome: SubmitOutcome
+    ) -> None:
+        """Store a batch's outcome for every transfer it carries, in one transaction."""
+        p = self.processor
+        sender = dst.submitter.sender
+        skipped = skipped_in(outcome.logs, dst.contract) if isinstance(outcome, Mined) else {}
+        async with p.lock, p.store.transaction() as tx:
+            for effect in effects:
+                for tx_hash in dst.submitter.sent:
+                    await tx.record_submission(
+                        effect.transfer_id, dst.chain_id, sender, 0, tx_hash, 0, 0
                     )
+            match outcome:
+                case Mined(tx_hash=tx_hash, block_number=block):
+                    for effect in effects:
+                        tid = effect.transfer_id
+                        reason = skipped.get(tid)
+                        if reason is None:
+                            await tx.update_submission(tid, tx_hash, SubmissionStatus.MINED, block)
+                            await p.apply(tx, tid, SubmissionSent(tid, tx_hash))
+                        elif reason == ALREADY_PROCESSED_SELECTOR:
+                            await tx.update_submission(
+                                tid, tx_hash, SubmissionStatus.ALREADY_PROCESSED
+                            )
+                        else:
+                            await tx.update_submission(tid, tx_hash, SubmissionStatus.FAILED)
+                case Pending(tx_hash=tx_hash):
+                    for effect in effects:
+                        tid = effect.transfer_id
+                        await p.apply(tx, tid, SubmissionSent(tid, tx_hash))
+                case Failed(tx_hash=failed) if failed is not None:
+                    for effect in effects:
+                        await tx.update_submission(
+                            effect.transfer_id, failed, SubmissionStatus.FAILED
+                        )
+                case FeeAboveCap() | OutOfFunds():
+                    await self._alert(tx, dst, outcome)
+        if isinstance(outcome, Mined | Pending):  # what became of each: the single path says
+            self._solo.update(e.id for e in effects)
+        if isinstance(outcome, Mined):
+            for effect in effects:
+                if effect.transfer_id in skipped:
+                    log.info(
+                        "left out of a batch; looked at again on its own",
+                        transfer_id=hex32(effect.transfer_id),
+                        dst_chain_id=dst.chain_id,
+                        reason="0x" + skipped[effect.transfer_id].hex(),
+                    )
+            self.metrics.submissions.labels("skipped").inc(len(skipped))
+            self.metrics.submissions.labels("mined").inc(len(effects) - len(skipped))
+        else:
+            self.metrics.submissions.labels(type(outcome).__name__.lower()).inc(len(effects))
 
     async def _destination_paused(self, chain_id: int, waiting: int) -> bool:
         """Whether the destination is paused now (logged when that changes)."""
@@ -283,11 +445,10 @@ class SubmitRunner:
             calldata = execute_delayed_calldata(effect.transfer_id)
             return execute_delayed_request(effect.transfer_id, dst.contract, calldata)
         release = release_from_json(effect.payload["release"])
-        bundle = bytes.fromhex(str(effect.payload["bundle"]).removeprefix("0x"))
         return SubmitRequest(
             transfer_id=effect.transfer_id,
             to=dst.contract,
-            data=release_calldata(dst.function, release, bundle),
+            data=release_calldata(dst.function, release, _bundle(effect)),
         )
 
     async def submit(self, dst: Destination, effect: Effect) -> SubmitOutcome:
@@ -368,12 +529,14 @@ class SubmitRunner:
                 case Mined(tx_hash=tx_hash, block_number=block):
                     # not done yet: the effect stays open until the execution is final
                     # (the next round sees AlreadyProcessed), or is reorged out (resent)
-                    await tx.update_submission(tx_hash, SubmissionStatus.MINED, block)
+                    await tx.update_submission(tid, tx_hash, SubmissionStatus.MINED, block)
                     if releasing:
                         await p.apply(tx, tid, SubmissionSent(tid, tx_hash))
                 case AlreadyProcessed(tx_hash=reverted):
                     if reverted is not None:
-                        await tx.update_submission(reverted, SubmissionStatus.ALREADY_PROCESSED)
+                        await tx.update_submission(
+                            tid, reverted, SubmissionStatus.ALREADY_PROCESSED
+                        )
                     if isinstance(final, ReleaseConfirmed | AlreadyReleased):
                         released = await tx.get_transfer(tid)
                     if isinstance(final, ReleaseConfirmed):
@@ -385,26 +548,31 @@ class SubmitRunner:
                 case Pending(tx_hash=tx_hash):
                     if releasing:
                         await p.apply(tx, tid, SubmissionSent(tid, tx_hash))
-                case FeeAboveCap(required=required, cap=cap):
-                    await tx.raise_alert(
-                        AlertKind.WARNING,
-                        dst.chain_id,
-                        {"reason": "fee above cap: waiting", "required": required, "cap": cap},
-                    )
-                case OutOfFunds(sender=who, detail=detail):
-                    await tx.raise_alert(
-                        AlertKind.WARNING,
-                        dst.chain_id,
-                        {
-                            "reason": "submitter out of funds",
-                            "sender": hex32(who),
-                            "detail": detail,
-                        },
-                    )
+                case FeeAboveCap() | OutOfFunds():
+                    await self._alert(tx, dst, outcome)
                 case Failed(reason=reason, tx_hash=failed):
                     if failed is not None:
-                        await tx.update_submission(failed, SubmissionStatus.FAILED)
+                        await tx.update_submission(tid, failed, SubmissionStatus.FAILED)
                     log.warning("release failed; will retry", transfer_id=hex32(tid), reason=reason)
         if released is not None:
             p.note_released(released)
         return ours
+
+    @staticmethod
+    async def _alert(tx: Transaction, dst: Destination, outcome: FeeAboveCap | OutOfFunds) -> None:
+        """The alert for a send that waits on the operator (fee cap, funds)."""
+        match outcome:
+            case FeeAboveCap(required=required, cap=cap):
+                detail: dict[str, object] = {
+                    "reason": "fee above cap: waiting",
+                    "required": required,
+                    "cap": cap,
+                }
+            case OutOfFunds(sender=who, detail=why):
+                detail = {"reason": "submitter out of funds", "sender": hex32(who), "detail": why}
+        await tx.raise_alert(AlertKind.WARNING, dst.chain_id, detail)
+
+
+def _bundle(effect: Effect) -> bytes:
+    """The quorum's signature bundle a SUBMIT effect carries."""
+    return bytes.fromhex(str(effect.payload["bundle"]).removeprefix("0x"))

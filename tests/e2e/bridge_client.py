@@ -98,14 +98,22 @@ EXECUTED = {
 
 def executions(stack: Stack, sent: Sent) -> list[dict[str, Any]]:
     """Every Released/Unlocked log of this transfer id on its destination (must be one)."""
+    contract = stack.gateway if sent.direction == "to_ethereum" else stack.vault
+    assert contract is not None
+    event = getattr(contract.events, EXECUTED[sent.direction][0])()
+    return [dict(event.process_log(entry)["args"]) for entry in execution_logs(stack, sent)]
+
+
+def execution_logs(stack: Stack, sent: Sent) -> list[Any]:
+    """The raw Released/Unlocked logs of this transfer id (with their transaction hash)."""
     if sent.direction == "to_ethereum":
         assert stack.gateway and stack.w3e
         contract, w3 = stack.gateway, stack.w3e
     else:
         assert stack.vault and stack.w3c
         contract, w3 = stack.vault, stack.w3c
-    name, signature = EXECUTED[sent.direction]
-    logs = w3.eth.get_logs(
+    signature = EXECUTED[sent.direction][1]
+    return w3.eth.get_logs(
         {
             "address": contract.address,
             "fromBlock": max(0, w3.eth.block_number - 900),  # nodes cap getLogs ranges
@@ -113,8 +121,6 @@ def executions(stack: Stack, sent: Sent) -> list[dict[str, Any]]:
             "topics": [Web3.keccak(text=signature).to_0x_hex(), "0x" + sent.transfer_id.hex()],
         }
     )
-    event = getattr(contract.events, name)()
-    return [dict(event.process_log(entry)["args"]) for entry in logs]
 
 
 def wait_executed(stack: Stack, sent: Sent, timeout: float = 120.0) -> list[dict[str, Any]]:
