@@ -217,6 +217,7 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
 def _cmd_alerts(args: argparse.Namespace) -> int:
     from relayer.service.status import alert_to_json
     from relayer.store import Store
+    from relayer.store.outcomes import AlertNotFound
 
     settings = _settings(args)
 
@@ -227,7 +228,7 @@ def _cmd_alerts(args: argparse.Namespace) -> int:
                 if args.alerts_command == "ack":
                     outcome = await tx.acknowledge_alert(args.id, args.by)
                     print(type(outcome).__name__)
-                    return EXIT_OK if type(outcome).__name__ != "AlertNotFound" else EXIT_FAILURE
+                    return EXIT_FAILURE if isinstance(outcome, AlertNotFound) else EXIT_OK
                 for alert in await tx.open_alerts():
                     print(json.dumps(alert_to_json(alert)))
                 return EXIT_OK

@@ -58,7 +58,6 @@ from relayer.store import Store
 log = get_logger("node")
 
 GWEI = 10**9
-SET_REFRESH_S = 15.0
 STORE_RETRY_S = 120.0  # how long one received attestation waits for the database
 
 
@@ -362,7 +361,7 @@ class Relayer:
             destinations,
             self.metrics,
             poll_interval_s=min(s.conflux.poll_interval_s, s.ethereum.poll_interval_s),
-            sweep_interval_s=SET_REFRESH_S,
+            sweep_interval_s=s.pipeline.settle_sweep_s,
             max_window={cfx_id: s.conflux.max_log_window, eth_id: s.ethereum.max_log_window},
             rules={
                 cfx_id: ConfirmationRule.parse(s.conflux.confirmation),
@@ -374,7 +373,7 @@ class Relayer:
                 processor,
                 gossip,
                 poll_interval_s=min(s.conflux.poll_interval_s, s.ethereum.poll_interval_s),
-                republish_interval_s=60.0,
+                republish_interval_s=s.pipeline.republish_interval_s,
             )
             status = NodeStatus(
                 store=store,
@@ -416,7 +415,9 @@ class Relayer:
                     group.create_task(publisher.run(), name="publish")
                     group.create_task(runner.run(), name="submit")
                     group.create_task(settler.run(), name="settle")
-                    group.create_task(_forever(SET_REFRESH_S, sets.refresh, "set refresh"))
+                    group.create_task(
+                        _forever(s.pipeline.set_refresh_s, sets.refresh, "set refresh")
+                    )
                     group.create_task(
                         _forever(
                             s.api.balance_refresh_s,
@@ -428,7 +429,7 @@ class Relayer:
                     )
                     retry_s = min(s.conflux.poll_interval_s, s.ethereum.poll_interval_s)
                     group.create_task(
-                        processor.confirm_loop(SET_REFRESH_S, retry_s), name="confirm"
+                        processor.confirm_loop(s.pipeline.confirm_sweep_s, retry_s), name="confirm"
                     )
                     group.create_task(
                         _forever(s.policy.reload_interval_s, self._reload(policy), "policy reload")

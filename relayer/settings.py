@@ -253,6 +253,29 @@ class PipelineSettings(_Section):
         description="After new work arrives, the submitter waits this long for more before "
         "it packs the due releases into batches.",
     )
+    set_refresh_s: float = Field(
+        15.0,
+        gt=0,
+        description="How often the validator sets are read again from both contracts.",
+    )
+    settle_sweep_s: float = Field(
+        15.0,
+        gt=0,
+        description="How often the settler asks each destination what became of every "
+        "transfer it has not settled (statusOf at the confirmed head).",
+    )
+    confirm_sweep_s: float = Field(
+        15.0,
+        gt=0,
+        description="Longest wait between two sweeps of observed transfers when no watcher "
+        "signals new work (a signal starts one at once).",
+    )
+    republish_interval_s: float = Field(
+        60.0,
+        gt=0,
+        description="How often our attestations of transfers still short of a quorum are "
+        "published again (for a peer that missed them).",
+    )
 
 
 class ApiSettings(_Section):
