@@ -101,6 +101,13 @@ def _refusal_of(rec: TransferRecord) -> Refused | None:
         return Refused(RefusalReason.NO_ROUTE, rec.status_reason or "")
 
 
+def _quorum_of(rec: TransferRecord, digest: Hash32 | None) -> QuorumMet | None:
+    """The quorum stored with the transfer (over our own signature's digest), if any."""
+    if rec.quorum_bundle is None or digest is None:
+        return None
+    return QuorumMet(digest, rec.quorum_bundle, rec.quorum_signers, rec.quorum_jurisdictions)
+
+
 class Processor:
     """Applies inputs to transfers; see the module docstring."""
 
@@ -154,7 +161,7 @@ class Processor:
             refusal=_refusal_of(rec),
             sign_requested=own is not None,
             attestation=attestation,
-            quorum=None,
+            quorum=_quorum_of(rec, None if own is None else own.digest),
             tx_hash=rec.release_tx_hash,
             executable_at=rec.executable_at,
         )
@@ -246,6 +253,9 @@ class Processor:
                 tid, self.signer.address, after.refusal.reason.value, after.refusal.detail
             )
             self.metrics.refusals.labels(after.refusal.reason.value).inc()
+        if after.quorum is not None and (before is None or before.quorum != after.quorum):
+            q = after.quorum
+            await tx.set_quorum(tid, q.bundle, q.signers, q.jurisdictions)
         if after.release is not None and (before is None or before.release is None):
             await tx.set_dst_token(tid, after.release.token)
 

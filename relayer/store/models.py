@@ -104,6 +104,10 @@ class Transfer(Base):
     release_tx_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
     # delayed by the destination's governor: when ``executeDelayed`` may run (unix seconds)
     executable_at: Mapped[int | None] = mapped_column(BigInteger)
+    # the quorum the SUBMIT effect carries: its bundle, signers (hex) and jurisdictions
+    quorum_bundle: Mapped[bytes | None] = mapped_column(LargeBinary)
+    quorum_signers: Mapped[list[str] | None] = mapped_column(JSON)
+    quorum_jurisdictions: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class OwnSignatureRow(Base):

@@ -80,6 +80,9 @@ class TransferRecord:
     released_at: datetime | None
     release_tx_hash: Hash32 | None
     executable_at: int | None = None  # delayed on the destination until then (unix seconds)
+    quorum_bundle: bytes | None = None  # the signature bundle of the quorum reached, if any
+    quorum_signers: tuple[Address, ...] = ()  # its signers, ascending
+    quorum_jurisdictions: frozenset[str] = frozenset()  # and the jurisdictions they span
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,11 @@ def transfer(row: Transfer) -> TransferRecord:
         released_at=row.released_at,
         release_tx_hash=_opt_hash(row.release_tx_hash),
         executable_at=row.executable_at,
+        quorum_bundle=row.quorum_bundle,
+        quorum_signers=tuple(
+            Address(bytes.fromhex(s.removeprefix("0x"))) for s in row.quorum_signers or ()
+        ),
+        quorum_jurisdictions=frozenset(row.quorum_jurisdictions or ()),
     )
 
 

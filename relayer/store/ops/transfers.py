@@ -86,6 +86,29 @@ class TransferOps(TxBase):
         await self._flush()
         return convert.transfer(row)
 
+    async def set_quorum(
+        self,
+        transfer_id: Hash32,
+        bundle: bytes,
+        signers: Collection[Address],
+        jurisdictions: Collection[str],
+    ) -> TransferRecord | TransferNotFound:
+        """Record the quorum reached for this transfer (the bundle its SUBMIT effect sends),
+        so that a reload knows it (``Processor.load_state``)."""
+        row = await self._get(Transfer, bytes(transfer_id), for_update=True)
+        if row is None:
+            return TransferNotFound(transfer_id)
+        row.quorum_bundle = bytes(bundle)
+        row.quorum_signers = ["0x" + bytes(s).hex() for s in signers]
+        row.quorum_jurisdictions = sorted(jurisdictions)
+        await self._flush()
+        await self._audit(
+            "quorum",
+            transfer_id,
+            {"signers": row.quorum_signers, "jurisdictions": row.quorum_jurisdictions},
+        )
+        return convert.transfer(row)
+
     async def get_transfer(self, transfer_id: Hash32) -> TransferRecord | None:
         row = await self._get(Transfer, bytes(transfer_id))
         return None if row is None else convert.transfer(row)
