@@ -7,39 +7,21 @@ rewritten, so the tests check what operators deploy.
 
 from __future__ import annotations
 
-import getpass
 import secrets
 import shutil
-import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from relayer.devnet.mosquitto import Mosquitto
+from relayer.devnet.processes import DevnetError
 from relayer.domain.types import Address, hex32
 
 REPO = Path(__file__).resolve().parents[3]
 OPS = REPO / "ops"
-READY_TIMEOUT_S = 10.0
-STOP_TIMEOUT_S = 10.0
 SCRIPT_TIMEOUT_S = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
 
 
 def run_script(name: str, *args: str | Path) -> None:
@@ -81,14 +63,13 @@ class OpsBroker:
     def __init__(self, binary: str, workdir: Path, users: list[str]) -> None:
         self.binary = binary
         self.workdir = workdir
-        self.port = free_port()
         self.certs = workdir / "certs"
         self.ca = self.certs / "ca.crt"
-        self.log = workdir / "mosquitto.log"
         self.users = self._make_users(users)
-        self.config = workdir / "mosquitto.conf"
-        self.config.write_text(self._config_text())
-        self._process: subprocess.Popen[bytes] | None = None
+        (workdir / "data").mkdir()
+        self._process = Mosquitto(binary, workdir, self._config_text)
+        self.port = self._process.port
+        self.log = self._process.log
 
     def _make_users(self, names: list[str]) -> dict[str, BrokerUser]:
         # a client certificate for every user and one for an anonymous client
@@ -113,61 +94,37 @@ class OpsBroker:
         clients = self.certs / "clients"
         return clients / "anonymous.crt", clients / "anonymous.key"
 
-    def _config_text(self) -> str:
+    def _config_text(self, port: int, log: Path) -> str:
         text = (OPS / "mosquitto" / "mosquitto.conf").read_text()
         data = self.workdir / "data"
-        data.mkdir()
         rewrites = {
-            "\nlistener 8883\n": f"\nlistener {self.port} 127.0.0.1\n",
+            "\nlistener 8883\n": f"\nlistener {port} 127.0.0.1\n",
             "/mosquitto/data/": f"{data}/",
             "/run/secrets/broker-passwd": str(self.workdir / "passwd"),
             "/mosquitto/config/acl": str(OPS / "mosquitto" / "acl"),
             "/run/secrets/broker-ca.pem": str(self.ca),
             "/run/secrets/broker.crt": str(self.certs / "broker.crt"),
             "/run/secrets/broker.key": str(self.certs / "broker.key"),
-            "\nlog_dest stdout\n": f"\nlog_dest file {self.log}\n",
+            "\nlog_dest stdout\n": f"\nlog_dest file {log}\n",
         }
         for old, new in rewrites.items():
             # the template drifting away from what this test rewrites must fail loudly
             assert text.count(old) == 1, f"ops/mosquitto/mosquitto.conf: expected one {old!r}"
             text = text.replace(old, new)
-        # as root, mosquitto would drop to the user "mosquitto", who cannot read tmp_path
-        return text + f"\nuser {getpass.getuser()}\n"
+        return text  # the launcher adds ``user``: as root, mosquitto would drop privileges
 
     def start(self) -> None:
-        """Start the broker and wait (bounded) until it accepts connections."""
-        assert self._process is None, "broker already running"
-        self._process = subprocess.Popen(
-            [self.binary, "-c", str(self.config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while not port_open(self.port):
-            if self._process.poll() is not None:
-                stderr = self._process.stderr
-                err = stderr.read().decode(errors="replace") if stderr else ""
-                code = self._process.returncode
-                pytest.fail(f"mosquitto exited with {code}:\n{err}\n{self.log_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"mosquitto not listening on {self.port} after {READY_TIMEOUT_S}s")
-            time.sleep(0.02)
+        """Start the broker and wait (bounded) until it runs and listens."""
+        try:
+            self._process.start()
+        except DevnetError as err:
+            pytest.fail(str(err))
 
     def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT_S)
-        if process.stderr is not None:
-            process.stderr.close()
+        self._process.stop()
 
     def log_text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
+        return self._process.log_text()
 
 
 def require_binary(name: str, *fallbacks: str) -> str:
