@@ -126,6 +126,10 @@ class ManagedProcess:
         except OSError:
             return ""
 
+    def send_signal(self, sig: signal.Signals) -> None:
+        """Signal the whole process group (e.g. SIGSTOP / SIGCONT to freeze a node)."""
+        self._signal_group(sig)
+
     def _signal_group(self, sig: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, sig)

@@ -342,6 +342,7 @@ class SubmitRunner:
             batch=tids,
             gas_budget=self.batch.gas_budget,
         )
+        blog.info("sending a batch")
         try:
             outcome = await dst.submitter.submit(request)
         except RETRIED as err:

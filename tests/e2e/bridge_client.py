@@ -67,6 +67,41 @@ def lock(stack: Stack, user: LocalAccount, symbol: str, amount: int, recipient: 
     return Sent(bytes(args["transferId"]), int(args["amount"]), info, recipient, "to_ethereum")
 
 
+def lock_burst(stack: Stack, user: LocalAccount, symbol: str, amounts: list[int]) -> list[Sent]:
+    """Sign and send one lock per amount at once (consecutive nonces, no wait between
+    them), then wait for all: a burst as a busy wallet backend sends it."""
+    assert stack.w3c and stack.vault and stack.anvil
+    w3, vault, info = stack.w3c, stack.vault, token(stack, symbol)
+    erc20 = d.contract_at(w3, "TestToken", info.conflux)
+    d.send(w3, user, erc20.functions.approve(vault.address, sum(amounts)))
+    nonce = int(w3.eth.get_transaction_count(user.address, "pending"))
+    gas_price = int(w3.eth.gas_price)
+    hashes = []
+    for i, amount in enumerate(amounts):
+        call = vault.functions.lock(info.conflux, amount, user.address, stack.anvil.chain_id)
+        tx: Any = call.build_transaction(
+            {
+                "from": user.address,
+                "nonce": nonce + i,
+                "chainId": w3.eth.chain_id,
+                "gas": 300_000,
+                "maxFeePerGas": 2 * gas_price + 10**9,
+                "maxPriorityFeePerGas": 10**9,
+            }
+        )
+        hashes.append(w3.eth.send_raw_transaction(user.sign_transaction(tx).raw_transaction))
+    sent = []
+    for tx_hash in hashes:
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.2)
+        assert receipt["status"] == 1, f"lock {tx_hash.hex()} reverted"
+        (event,) = vault.events.Locked().process_receipt(receipt, errors=_DISCARD)
+        args = event["args"]
+        sent.append(
+            Sent(bytes(args["transferId"]), int(args["amount"]), info, user.address, "to_ethereum")
+        )
+    return sent
+
+
 def burn(stack: Stack, user: LocalAccount, symbol: str, amount: int, recipient: str) -> Sent:
     assert stack.w3e and stack.gateway and stack.conflux
     info = token(stack, symbol)

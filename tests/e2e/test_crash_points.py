@@ -11,12 +11,14 @@ and the restarted relayer reports it ``released``.
 from __future__ import annotations
 
 import signal
+import time
 
 import pytest
-from bridge_client import assert_exactly_once, lock, wait_status, wait_until
+from bridge_client import assert_exactly_once, lock, lock_burst, wait_status, wait_until
 from eth_abi import encode
 from eth_utils.crypto import keccak
 
+from relayer.chain import deploy as d
 from relayer.devnet.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -66,3 +68,48 @@ def test_sigkill_at_a_named_step_then_restart(bridge: Stack, step: str) -> None:
     assert_exactly_once(bridge, sent)
     view = wait_status(bridge, victim, sent, "released", timeout=120)
     assert view["amount"] == str(sent.amount)
+
+
+BATCH = 50
+
+
+def test_sigkill_with_a_batch_of_releases_in_flight_then_restart(bridge: Stack) -> None:
+    """The gateway is paused while 50 transfers gather their quorum; the other relayers are
+    frozen (SIGSTOP), so that on the unpause the armed one sends them all in one batch and
+    is SIGKILLed right after the send, before its receipt. The others run again, the victim
+    restarts: each of the 50 executes once, and the victim reports every one released."""
+    assert bridge.w3e and bridge.gateway and bridge.deployer_e
+    user, gateway, n = bridge.users[0], bridge.gateway, len(bridge.validators)
+    victim = 2
+    others = [v for v in range(n) if v != victim]
+    bridge.stop_relayer(victim)
+    armed = bridge.start_relayer(victim, env={"RELAYER_TESTING__CRASH_AFTER": "sent"})
+    bridge.wait_ready(indexes=[victim])
+    d.send(bridge.w3e, bridge.deployer_e, gateway.functions.pause())
+    try:
+        burst = lock_burst(bridge, user, "CFXT", [2 * 10**16 + i for i in range(BATCH)])
+        for sent in burst:
+            wait_status(bridge, victim, sent, "quorum")
+        # A backup's release falls due grace_period_s after its quorum was stored: a rule
+        # on the clock, so the wait is the condition itself.
+        time.sleep(bridge.options.grace_period_s + 0.5)
+        for v in others:
+            bridge.relayers[v].send_signal(signal.SIGSTOP)
+    finally:
+        d.send(bridge.w3e, bridge.deployer_e, gateway.functions.unpause())
+    try:
+        wait_until(lambda: armed.exit_code() is not None, 120)
+    finally:
+        for v in others:
+            bridge.relayers[v].send_signal(signal.SIGCONT)
+    assert armed.exit_code() == -signal.SIGKILL, armed.log_tail()
+    tail = armed.log_tail(200_000)
+    assert '"point": "sent"' in tail, tail[-3000:]
+    sending = tail[: tail.index("crash point reached")]
+    assert f'"releases": {BATCH}' in sending, "the victim did not send one batch of all of them"
+    bridge.start_relayer(victim)
+    bridge.wait_ready(indexes=[victim])
+    for sent in burst:
+        assert_exactly_once(bridge, sent)
+    for sent in burst:
+        wait_status(bridge, victim, sent, "released", timeout=120)
