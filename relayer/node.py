@@ -353,6 +353,7 @@ class Relayer:
                 s.pipeline.batch_gas_budget,
                 s.pipeline.batch_linger_s,
             ),
+            idle_wakeup_s=s.pipeline.idle_wakeup_s,
             enabled=s.submitter.enabled,
         )
         del submit_key
@@ -374,6 +375,7 @@ class Relayer:
                 gossip,
                 poll_interval_s=min(s.conflux.poll_interval_s, s.ethereum.poll_interval_s),
                 republish_interval_s=s.pipeline.republish_interval_s,
+                idle_wakeup_s=s.pipeline.idle_wakeup_s,
             )
             status = NodeStatus(
                 store=store,

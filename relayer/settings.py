@@ -270,6 +270,13 @@ class PipelineSettings(_Section):
         description="Longest wait between two sweeps of observed transfers when no watcher "
         "signals new work (a signal starts one at once).",
     )
+    idle_wakeup_s: float = Field(
+        15.0,
+        gt=0,
+        description="Longest sleep of the publisher and the submitter with nothing to do; "
+        "new work wakes them at once (while releases are pending the submitter looks every "
+        "poll interval).",
+    )
     republish_interval_s: float = Field(
         60.0,
         gt=0,

@@ -139,6 +139,15 @@ class Processor:
         self.observed_ready = asyncio.Event()  # the watcher stored new events
         self.on_confirmed: Callable[[Hash32], Awaitable[None]] | None = None
 
+    async def committed(self) -> None:
+        """Return once the writer holding the lock (if any) has committed.
+
+        The ready events are set inside the writing transaction, before its commit; a
+        stage woken by one passes this barrier before it reads, so it sees what woke it
+        (every writer holds ``lock`` for its whole transaction, and the lock is fair)."""
+        async with self.lock:
+            pass
+
     # ------------------------------------------------------------------ reading
 
     async def load_state(self, tx: Transaction, transfer_id: Hash32) -> TransferState | None:

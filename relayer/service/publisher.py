@@ -36,10 +36,12 @@ class Publisher:
         *,
         poll_interval_s: float,
         republish_interval_s: float,
+        idle_wakeup_s: float = 15.0,
     ) -> None:
         self.processor = processor
         self.gossip = gossip
-        self.poll_interval_s = poll_interval_s
+        self.poll_interval_s = poll_interval_s  # the wait before a retry after a failure
+        self.idle_wakeup_s = idle_wakeup_s  # the longest sleep with nothing to publish
         self.republish_interval_s = republish_interval_s
         self.published = 0
         self.withdrawn = 0
@@ -67,23 +69,31 @@ class Publisher:
         )
 
     async def run(self) -> None:
-        """Drain PUBLISH effects whenever the processor queues some; republish on a timer."""
+        """Drain PUBLISH effects whenever the processor queues some; republish on a timer.
+
+        With nothing to do it sleeps until the processor signals (or ``idle_wakeup_s``);
+        after a failure it retries every ``poll_interval_s``."""
         last_republish = time.monotonic()
         ready = self.processor.outbox_ready
         while True:
+            ready.clear()
+            await self.processor.committed()  # what signalled is readable now
+            wait_s = self.idle_wakeup_s
             try:
-                await self.drain()
+                if await self.drain():
+                    continue  # a full page may have more behind it
                 if time.monotonic() - last_republish >= self.republish_interval_s:
                     await self.republish()
                     last_republish = time.monotonic()
             except RetryableError as err:  # broker or database briefly away: retry later
                 log.warning("publishing deferred", error=str(err))
+                wait_s = self.poll_interval_s
+            until_republish = self.republish_interval_s - (time.monotonic() - last_republish)
             try:
-                async with asyncio.timeout(self.poll_interval_s):
+                async with asyncio.timeout(max(0.0, min(wait_s, until_republish))):
                     await ready.wait()
             except TimeoutError:
                 pass
-            ready.clear()
 
     async def drain(self) -> int:
         """Run every pending PUBLISH and WITHDRAW effect, in the order they were queued;

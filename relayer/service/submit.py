@@ -160,6 +160,7 @@ class SubmitRunner:
         grace_period_s: float,
         poll_interval_s: float,
         batch: BatchPolicy | None = None,
+        idle_wakeup_s: float = 15.0,
         enabled: bool = True,
     ) -> None:
         self.processor = processor
@@ -168,6 +169,8 @@ class SubmitRunner:
         self.grace_period_s = grace_period_s
         self.poll_interval_s = poll_interval_s
         self.batch = batch or BatchPolicy()
+        self.idle_wakeup_s = idle_wakeup_s  # the longest sleep with no effect pending
+        self.busy = True  # the last round saw effects pending: look again every poll
         self.enabled = enabled
         self._first_seen: dict[int, float] = {}
         self._recheck_at: dict[int, float] = {}  # effect id -> when to look again
@@ -202,20 +205,26 @@ class SubmitRunner:
         return waited >= self.grace_period_s
 
     async def run(self) -> None:
+        """A round whenever the processor queues an effect, every ``poll_interval_s`` while
+        effects are pending (grace periods, finality, pauses are read on the clock), and
+        at least every ``idle_wakeup_s`` otherwise."""
         ready = self.processor.submit_ready
         while True:
+            ready.clear()
+            await self.processor.committed()  # what signalled is readable now
             if self.enabled:
                 try:
                     await self.run_due()
                 except* RetryableError as group:  # RPC or database briefly away
+                    self.busy = True
                     log.warning("submission round failed; retrying", error=str(group.exceptions))
+            wait_s = self.poll_interval_s if self.busy else self.idle_wakeup_s
             try:
-                async with asyncio.timeout(self.poll_interval_s):
+                async with asyncio.timeout(wait_s):
                     await ready.wait()
                 await asyncio.sleep(self.batch.linger_s)  # let more work arrive: fuller batches
             except TimeoutError:
                 pass
-            ready.clear()
 
     async def run_due(self) -> None:
         """Submit every due SUBMIT effect, one chain's submissions at a time per chain."""
@@ -224,6 +233,7 @@ class SubmitRunner:
             effects = await tx.pending_effects(
                 [EffectKind.SUBMIT, EffectKind.EXECUTE], limit=PENDING_LIMIT
             )
+            self.busy = bool(effects)
             # those awaiting finality are looked at again only every ``recheck_s``
             looked_at = [e for e in effects if now >= self._recheck_at.get(e.id, 0.0)]
             statuses = {e.id: await self._status(tx, e) for e in looked_at}
