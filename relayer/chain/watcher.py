@@ -93,6 +93,10 @@ class EventWatcher:
         self.stats = WatcherStats()
         self._window = config.max_window
         self._good_windows = 0
+        # The cursor as last stored by this watcher (the sink's only writer of it), so a
+        # poll does not read it back; None: read it from the sink (at start, after a reorg,
+        # an anomaly or a failed poll).
+        self._cursor: Cursor | None = None
 
     async def run(self) -> None:
         """Poll forever; transient and malformed-answer failures back off and retry."""
@@ -110,16 +114,30 @@ class EventWatcher:
 
     async def poll_once(self) -> int:
         """Check for a reorg, then scan up to the confirmed head; returns events emitted."""
-        async with asyncio.timeout(self.config.sink_timeout):
-            stored = await self.sink.load_cursor()
-        cursor = stored or Cursor(self.config.start_block, None)
+        try:
+            return await self._poll()
+        except BaseException:
+            self._cursor = None  # a write may or may not have landed: read it back
+            raise
+
+    async def _poll(self) -> int:
+        if self._cursor is None:
+            async with asyncio.timeout(self.config.sink_timeout):
+                stored = await self.sink.load_cursor()
+            self._cursor = stored or Cursor(self.config.start_block, None)
+        cursor = self._cursor
         update = await self.tracker.poll()
         if isinstance(update, HeadRegressed):
             self.stats.anomalies += 1
             log.error("confirmed head went backwards", previous=update.previous.number)
             async with asyncio.timeout(self.config.sink_timeout):
                 await self.sink.on_anomaly(update)
-        cursor = await self._check_reorg(cursor)
+        checked = await self._check_reorg(cursor)
+        if checked is not cursor:  # rewound by the sink: take the cursor it stored
+            async with asyncio.timeout(self.config.sink_timeout):
+                stored = await self.sink.load_cursor()
+            checked = stored or checked
+        self._cursor = cursor = checked
         head = self.tracker.highest
         self.stats.confirmed_head = None if head is None else head.number
         emitted = 0
@@ -130,7 +148,7 @@ class EventWatcher:
                 break  # the window changed under us; the next poll re-checks
             async with asyncio.timeout(self.config.sink_timeout):
                 await self.sink.on_batch(batch)
-            cursor = batch.cursor
+            self._cursor = cursor = batch.cursor
             emitted += len(batch.events)
         self.stats.next_block = cursor.next_block
         return emitted

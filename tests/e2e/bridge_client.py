@@ -15,10 +15,15 @@ from typing import Any
 
 import aiomqtt
 from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
 from web3 import Web3
 
 from relayer.chain import deploy as d
 from relayer.devnet.stack import ZERO, Stack, TokenInfo
+
+# recipients the validators' deny lists name (tests/e2e/conftest.py configures them)
+DENIED_BY_ONE = to_checksum_address("0x" + "de" * 19 + "01")
+DENIED_BY_TWO = to_checksum_address("0x" + "de" * 19 + "02")
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from eth_utils.address import to_checksum_address
+from bridge_client import DENIED_BY_ONE, DENIED_BY_TWO
 
 from relayer.devnet.databases import drop_postgres_database, ensure_postgres_database
 from relayer.devnet.postgres import PostgresServer
 from relayer.devnet.stack import Stack, StackOptions
 
 PG_BASE = os.environ.get("RELAYER_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
-DENIED_BY_ONE = to_checksum_address("0x" + "de" * 19 + "01")
-DENIED_BY_TWO = to_checksum_address("0x" + "de" * 19 + "02")
 
 
 @pytest.fixture(scope="package")

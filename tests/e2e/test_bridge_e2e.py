@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from bridge_client import (
+    DENIED_BY_ONE,
+    DENIED_BY_TWO,
     Sent,
     burn,
     executions,
@@ -16,7 +18,6 @@ from bridge_client import (
     wait_status,
     wait_until,
 )
-from conftest import DENIED_BY_ONE, DENIED_BY_TWO
 
 from relayer.chain import deploy as d
 from relayer.devnet.stack import Stack

@@ -5,12 +5,15 @@ from __future__ import annotations
 from eth_utils.crypto import keccak
 
 from relayer.chain.events import BridgeEvent, encode_event_log
-from relayer.chain.rpc import RpcClient
+from relayer.chain.rpc import RetryPolicy, RpcClient
 from relayer.chain.scan import InMemorySink
 from relayer.chain.watcher import EventWatcher
 from relayer.devnet.emitter import DevSender, emit_calldata
 from relayer.devnet.waiting import eventually
 from relayer.domain.types import Address, Hash32, SourceEvent
+
+# quick retries: a test that waits on a dead node fails in seconds
+TEST_RETRY = RetryPolicy(attempts=4, initial_seconds=0.05, max_seconds=0.5, deadline_seconds=10)
 
 
 def sample_event(nonce: int, amount: int = 10**18) -> SourceEvent:

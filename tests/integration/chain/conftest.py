@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
+from chain_helpers import TEST_RETRY
 
-from relayer.chain.rpc import RetryPolicy, RpcClient
+from relayer.chain.rpc import RpcClient
 from relayer.devnet.anvil import AnvilNode
 from relayer.devnet.conflux import ConfluxDevNode
 
 ANVIL_CHAIN_ID = 31337
 CONFLUX_CHAIN_ID = 2030
-TEST_RETRY = RetryPolicy(attempts=4, initial_seconds=0.05, max_seconds=0.5, deadline_seconds=10)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

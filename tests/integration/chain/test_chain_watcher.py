@@ -8,8 +8,7 @@ import itertools
 from typing import Any
 
 import pytest
-from chain_helpers import emit_locked, nonces, scan_until, wait_receipt_block
-from conftest import TEST_RETRY
+from chain_helpers import TEST_RETRY, emit_locked, nonces, scan_until, wait_receipt_block
 
 from relayer.chain.confirmation import ConfirmationRule
 from relayer.chain.events import BridgeEvent
