@@ -506,6 +506,7 @@ class Relayer:
             max_window=chain.max_log_window,
             poll_interval=chain.poll_interval_s,
             reorg_policy=ReorgPolicy.RESCAN,
+            cursor_flush_s=self.settings.pipeline.cursor_flush_s,
         )
         return EventWatcher(rpc, config, sink), sink
 

@@ -253,6 +253,14 @@ class PipelineSettings(_Section):
         description="After new work arrives, the submitter waits this long for more before "
         "it packs the due releases into batches.",
     )
+    cursor_flush_s: float = Field(
+        2.0,
+        ge=0,
+        le=60,
+        description="A scanned window without events is stored (cursor and block hash) at "
+        "most this often; a window with events is stored at once. A restart rescans the "
+        "empty blocks since the last stored one. 0 stores every window.",
+    )
     set_refresh_s: float = Field(
         15.0,
         gt=0,

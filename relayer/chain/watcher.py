@@ -8,12 +8,18 @@ windows shrink); transient errors are retried by the RPC client. Each window bec
 one ``ScanBatch`` (events + new cursor) handed to the sink. Only confirmed blocks are
 scanned, so an unconfirmed event is never emitted; ``pending_events`` peeks at them.
 A log emitted by another contract, or malformed, is rejected and counted.
+
+With ``cursor_flush_s`` set, a window without events or rejected logs is not handed to
+the sink unless that long has passed since the last one was: the watcher keeps the cursor
+and the window's checkpoint in memory (used by the fork search), and a restart rescans
+those empty blocks from the stored cursor. A window with events is always stored at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
+import time
 from dataclasses import dataclass, field
 
 import structlog
@@ -58,10 +64,13 @@ class WatcherConfig:
     reorg_policy: ReorgPolicy = ReorgPolicy.HALT
     checkpoint_history: int = 256
     sink_timeout: float = 30.0
+    cursor_flush_s: float = 0.0  # 0: every window goes to the sink; see the module docstring
 
     def __post_init__(self) -> None:
         if self.max_window < 1 or self.start_block < 0 or self.poll_interval <= 0:
             raise ValueError("max_window >= 1, start_block >= 0, poll_interval > 0")
+        if self.cursor_flush_s < 0:
+            raise ValueError("cursor_flush_s must not be negative")
 
 
 @dataclass
@@ -97,6 +106,8 @@ class EventWatcher:
         # poll does not read it back; None: read it from the sink (at start, after a reorg,
         # an anomaly or a failed poll).
         self._cursor: Cursor | None = None
+        self._unstored: list[Checkpoint] = []  # checkpoints of windows kept in memory only
+        self._stored_at = float("-inf")  # when a window last went to the sink (monotonic)
 
     async def run(self) -> None:
         """Poll forever; transient and malformed-answer failures back off and retry."""
@@ -118,6 +129,7 @@ class EventWatcher:
             return await self._poll()
         except BaseException:
             self._cursor = None  # a write may or may not have landed: read it back
+            self._unstored.clear()
             raise
 
     async def _poll(self) -> int:
@@ -134,6 +146,7 @@ class EventWatcher:
                 await self.sink.on_anomaly(update)
         checked = await self._check_reorg(cursor)
         if checked is not cursor:  # rewound by the sink: take the cursor it stored
+            self._unstored.clear()
             async with asyncio.timeout(self.config.sink_timeout):
                 stored = await self.sink.load_cursor()
             checked = stored or checked
@@ -146,12 +159,25 @@ class EventWatcher:
             batch = await self._scan_window(cursor.next_block, to_block)
             if batch is None:
                 break  # the window changed under us; the next poll re-checks
-            async with asyncio.timeout(self.config.sink_timeout):
-                await self.sink.on_batch(batch)
+            if self._keep_in_memory(batch):
+                if batch.cursor.last is not None:
+                    self._unstored.append(batch.cursor.last)
+                    del self._unstored[: -self.config.checkpoint_history]
+            else:
+                async with asyncio.timeout(self.config.sink_timeout):
+                    await self.sink.on_batch(batch)
+                self._unstored.clear()
+                self._stored_at = time.monotonic()
             self._cursor = cursor = batch.cursor
             emitted += len(batch.events)
         self.stats.next_block = cursor.next_block
         return emitted
+
+    def _keep_in_memory(self, batch: ScanBatch) -> bool:
+        """Whether ``batch`` (no events, nothing rejected) may skip the sink for now."""
+        flush = self.config.cursor_flush_s
+        quiet = not batch.events and not batch.rejected_logs
+        return flush > 0 and quiet and time.monotonic() - self._stored_at < flush
 
     async def pending_events(self) -> list[SourceEvent]:
         """Events seen above the confirmed head (not yet confirmed), for the status display."""
@@ -192,7 +218,8 @@ class EventWatcher:
 
     async def _find_fork(self, stale: Checkpoint, replaced_by: Hash32 | None) -> Reorg:
         async with asyncio.timeout(self.config.sink_timeout):
-            checkpoints = await self.sink.recent_checkpoints(self.config.checkpoint_history)
+            stored = await self.sink.recent_checkpoints(self.config.checkpoint_history)
+        checkpoints = [*reversed(self._unstored), *stored]  # newest first
         fork: Checkpoint | None = None
         for checkpoint in checkpoints:
             if checkpoint.number >= stale.number:

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 from chain_helpers import TEST_RETRY, emit_locked, nonces, scan_until, wait_receipt_block
+from eth_account import Account
 
 from relayer.chain.confirmation import ConfirmationRule
 from relayer.chain.events import BridgeEvent
 from relayer.chain.rpc import RpcClient
 from relayer.chain.scan import InMemorySink
-from relayer.chain.watcher import EventWatcher, WatcherConfig
+from relayer.chain.watcher import EventWatcher, ReorgPolicy, WatcherConfig
 from relayer.devnet.anvil import AnvilNode
 from relayer.devnet.conflux import ConfluxDevNode
 from relayer.devnet.emitter import DevSender, deploy_emitter
@@ -183,3 +184,67 @@ async def test_conflux_small_windows_no_gap_no_duplicate_and_restart(
     resumed = InMemorySink(cursor=middle.cursor, events=list(kept))
     await scan_until(EventWatcher(conflux_rpc, config, resumed), resumed, last, limit=30)
     assert resumed.events == sink.events
+
+
+async def test_quiet_windows_stay_in_memory_and_a_reorg_below_them_is_still_found(
+    anvil_node: AnvilNode, anvil_rpc: RpcClient
+) -> None:
+    """With ``cursor_flush_s``, windows without events do not reach the sink (no write per
+    block), windows with events do at once, and the fork search also walks the in-memory
+    checkpoints: a reorg of blocks only the watcher's memory knows is found there."""
+    sender = DevSender(anvil_rpc, anvil_node.funded_keys[4], anvil_node.chain_id)
+    start = await anvil_rpc.block_number() + 1
+    emitter = await deploy_emitter(sender)
+    for nonce in range(2):
+        await wait_receipt_block(anvil_rpc, await emit_locked(sender, emitter, nonce))
+    await anvil_node.mine(5)
+    config = _config(
+        emitter,
+        anvil_node.chain_id,
+        start,
+        "depth:2",
+        cursor_flush_s=3600.0,
+        reorg_policy=ReorgPolicy.RESCAN,
+    )
+    sink = InMemorySink()
+    watcher = EventWatcher(anvil_rpc, config, sink)
+
+    async def scanned_past(block: int) -> bool:
+        await watcher.poll_once()
+        return watcher.stats.next_block is not None and watcher.stats.next_block > block
+
+    await eventually(lambda: scanned_past(start + 3), 10, 0.1)
+    assert nonces(sink.events) == [0, 1]
+    stored = sink.cursor
+    assert stored is not None
+    batches = len(sink.batches)
+    await anvil_node.mine(30)  # empty blocks
+    head = await anvil_rpc.block_number()
+    await eventually(lambda: scanned_past(head - 2), 10, 0.1)
+    assert len(sink.batches) == batches, "a window without events was written"
+    assert sink.cursor == stored and watcher.stats.next_block > stored.next_block + 20
+
+    # replace blocks only the watcher's memory has seen (a transaction makes them differ)
+    key = anvil_node.funded_keys[4]
+    me = Account.from_key(key).address
+    tx = {
+        "type": 2,
+        "chainId": anvil_node.chain_id,
+        "nonce": await anvil_rpc.get_transaction_count(bytes.fromhex(me[2:]), "latest"),
+        "gas": 21_000,
+        "maxFeePerGas": 100 * 10**9,
+        "maxPriorityFeePerGas": 10**9,
+        "to": me,
+        "value": 1,
+    }
+    raw = "0x" + bytes(Account.sign_transaction(tx, key).raw_transaction).hex()
+    await anvil_node.reorg(6, [(raw, 0)])
+    await anvil_node.mine(3)
+    await watcher.poll_once()
+    (reorg,) = sink.reorgs
+    assert reorg.fork_point is not None
+    assert reorg.fork_point.number > stored.next_block, "the fork came from a stored checkpoint"
+    assert reorg.fork_point.number <= head - 6
+    after = await anvil_rpc.block_number()
+    await eventually(lambda: scanned_past(after - 2), 10, 0.1)  # rescanned from the fork
+    assert nonces(sink.events) == [0, 1]
