@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from eth_account import Account
 from eth_utils.crypto import keccak
 
 from relayer.chain.events import BridgeEvent, encode_event_log
@@ -10,7 +11,7 @@ from relayer.chain.scan import InMemorySink
 from relayer.chain.watcher import EventWatcher
 from relayer.devnet.emitter import DevSender, emit_calldata
 from relayer.devnet.waiting import eventually
-from relayer.domain.types import Address, Hash32, SourceEvent
+from relayer.domain.types import Address, Hash32, SourceEvent, checksum
 
 # quick retries: a test that waits on a dead node fails in seconds
 TEST_RETRY = RetryPolicy(attempts=4, initial_seconds=0.05, max_seconds=0.5, deadline_seconds=10)
@@ -69,3 +70,23 @@ async def scan_until(watcher: EventWatcher, sink: InMemorySink, block: int, limi
 def nonces(events: list[SourceEvent]) -> list[int]:
     """The nonces of ``events`` in order."""
     return [e.nonce for e in events]
+
+
+async def signed_raw_tx(
+    rpc: RpcClient, chain_id: int, key: str, to: Address, data: bytes = b"", gas: int = 200_000
+) -> str:
+    """A signed raw transaction from ``key``'s next nonce, for ``anvil_reorg`` (which puts
+    it on the replacing branch)."""
+    address = Account.from_key(key).address
+    tx = {
+        "type": 2,
+        "chainId": chain_id,
+        "nonce": await rpc.get_transaction_count(bytes.fromhex(address[2:]), "latest"),
+        "gas": gas,
+        "maxFeePerGas": 100 * 10**9,
+        "maxPriorityFeePerGas": 10**9,
+        "to": checksum(to),
+        "data": data,
+        "value": 0,
+    }
+    return "0x" + bytes(Account.sign_transaction(tx, key).raw_transaction).hex()

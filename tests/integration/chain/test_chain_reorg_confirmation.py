@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from chain_helpers import emit_locked, locked_calldata, nonces, scan_until, wait_receipt_block
-from eth_account import Account
+from chain_helpers import (
+    emit_locked,
+    locked_calldata,
+    nonces,
+    scan_until,
+    signed_raw_tx,
+    wait_receipt_block,
+)
 
 from relayer.chain.confirmation import (
     ConfirmationRule,
@@ -21,7 +27,7 @@ from relayer.devnet.anvil import AnvilNode
 from relayer.devnet.conflux import ConfluxDevNode
 from relayer.devnet.emitter import DevSender, deploy_emitter
 from relayer.devnet.waiting import eventually
-from relayer.domain.types import Address, checksum
+from relayer.domain.types import Address
 from relayer.errors import SafetyHaltError
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -31,19 +37,7 @@ async def _raw_emit(
     anvil: AnvilNode, rpc: RpcClient, key: str, emitter: Address, nonce: int
 ) -> str:
     """A signed raw emitter call for anvil_reorg (the sender's next nonce on the new branch)."""
-    address = Account.from_key(key).address
-    tx = {
-        "type": 2,
-        "chainId": anvil.chain_id,
-        "nonce": await rpc.get_transaction_count(bytes.fromhex(address[2:]), "latest"),
-        "gas": 200_000,
-        "maxFeePerGas": 100 * 10**9,
-        "maxPriorityFeePerGas": 10**9,
-        "to": checksum(emitter),
-        "data": locked_calldata(nonce),
-        "value": 0,
-    }
-    return "0x" + bytes(Account.sign_transaction(tx, key).raw_transaction).hex()
+    return await signed_raw_tx(rpc, anvil.chain_id, key, emitter, locked_calldata(nonce))
 
 
 def _config(emitter: Address, start: int, policy: ReorgPolicy) -> WatcherConfig:

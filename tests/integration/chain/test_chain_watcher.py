@@ -8,8 +8,14 @@ import itertools
 from typing import Any
 
 import pytest
-from chain_helpers import TEST_RETRY, emit_locked, nonces, scan_until, wait_receipt_block
-from eth_account import Account
+from chain_helpers import (
+    TEST_RETRY,
+    emit_locked,
+    nonces,
+    scan_until,
+    signed_raw_tx,
+    wait_receipt_block,
+)
 
 from relayer.chain.confirmation import ConfirmationRule
 from relayer.chain.events import BridgeEvent
@@ -225,19 +231,7 @@ async def test_quiet_windows_stay_in_memory_and_a_reorg_below_them_is_still_foun
     assert sink.cursor == stored and watcher.stats.next_block > stored.next_block + 20
 
     # replace blocks only the watcher's memory has seen (a transaction makes them differ)
-    key = anvil_node.funded_keys[4]
-    me = Account.from_key(key).address
-    tx = {
-        "type": 2,
-        "chainId": anvil_node.chain_id,
-        "nonce": await anvil_rpc.get_transaction_count(bytes.fromhex(me[2:]), "latest"),
-        "gas": 21_000,
-        "maxFeePerGas": 100 * 10**9,
-        "maxPriorityFeePerGas": 10**9,
-        "to": me,
-        "value": 1,
-    }
-    raw = "0x" + bytes(Account.sign_transaction(tx, key).raw_transaction).hex()
+    raw = await signed_raw_tx(anvil_rpc, anvil_node.chain_id, anvil_node.funded_keys[4], emitter)
     await anvil_node.reorg(6, [(raw, 0)])
     await anvil_node.mine(3)
     await watcher.poll_once()

@@ -11,10 +11,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import pytest_asyncio
+from lone_validator import CFX, ETH, TOKEN, VAULT, lone_processor
 
 from relayer.api.metrics import Metrics
 from relayer.chain.crosscheck import Contradicted, Corroborated, CrossCheck, NotYetConfirmed
@@ -23,27 +23,15 @@ from relayer.chain.rpc_types import BlockRef
 from relayer.domain.types import (
     Address,
     Direction,
-    EvmDomain,
     Hash32,
     SourceEvent,
-    Validator,
-    ValidatorSet,
 )
-from relayer.keys import signer_from_hex
-from relayer.service.books import PolicyBook, RouteBook, SetBook
 from relayer.service.corroboration import CROSS_CHECK_FAILED, Corroboration
 from relayer.service.processor import Processor
-from relayer.settings import PolicySettings, TokenLimit
 from relayer.store import AlertKind, Store, TransferStatus
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-CFX, ETH = 71, 11155111
-VAULT = Address(b"\x0a" * 20)
-GATEWAY = Address(b"\x0b" * 20)
-TOKEN = Address(b"\x0c" * 20)
-MIRROR = Address(b"\x0d" * 20)
-KEY = "0x" + "46" * 32
 HEAD = BlockRef(1000, Hash32(b"\x01" * 32), Hash32(b"\x02" * 32), 0)
 
 
@@ -79,28 +67,9 @@ class Env:
 @pytest_asyncio.fixture(loop_scope="session")
 async def env(tmp_path: Path) -> AsyncIterator[Env]:
     store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'relayer.db'}", migrate_schema=True)
-    signer = signer_from_hex(KEY)
     metrics = Metrics()
     witness = ScriptedWitness()
-    only_us = ValidatorSet(1, (Validator(signer.address, "HK"),), 1, 1)
-    processor = Processor(
-        store,
-        signer,
-        {ETH: EvmDomain(ETH, GATEWAY), CFX: EvmDomain(CFX, VAULT)},
-        SetBook(contracts={}, current={ETH: only_us}),
-        RouteBook(
-            gateway=SimpleNamespace(chain_id=ETH),  # type: ignore[arg-type]
-            conflux_chain_id=CFX,
-            routes={(CFX, TOKEN): (ETH, MIRROR)},
-        ),
-        PolicyBook(
-            PolicySettings(
-                tokens=[TokenLimit(chain_id=CFX, token="0x" + TOKEN.hex(), max_amount=10**30)]
-            )
-        ),
-        metrics,
-        Corroboration({CFX: witness}, metrics),  # type: ignore[dict-item]
-    )
+    processor = lone_processor(store, metrics, Corroboration({CFX: witness}, metrics))  # type: ignore[dict-item])
     try:
         yield Env(store, processor, witness, metrics)
     finally:

@@ -18,6 +18,7 @@ from types import SimpleNamespace
 import pytest
 import pytest_asyncio
 from eth_abi import encode
+from lone_validator import CFX, ETH, GATEWAY, TOKEN, VAULT, lone_processor
 
 from relayer.api.metrics import Metrics
 from relayer.chain.rpc_types import LogEntry
@@ -33,29 +34,17 @@ from relayer.chain.submission import (
 from relayer.domain.types import (
     Address,
     Direction,
-    EvmDomain,
     Hash32,
     SourceEvent,
-    Validator,
-    ValidatorSet,
 )
-from relayer.keys import signer_from_hex
 from relayer.service.batching import BatchPolicy
-from relayer.service.books import PolicyBook, RouteBook, SetBook
 from relayer.service.contracts import RELEASE_SKIPPED_TOPIC, selector
 from relayer.service.processor import Processor
 from relayer.service.submit import Destination, SubmitRunner
-from relayer.settings import PolicySettings, TokenLimit
 from relayer.store import EffectKind, Store, SubmissionStatus, TransferStatus
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-CFX, ETH = 71, 11155111
-VAULT = Address(b"\x0a" * 20)
-GATEWAY = Address(b"\x0b" * 20)
-TOKEN = Address(b"\x0c" * 20)
-MIRROR = Address(b"\x0d" * 20)
-KEY = "0x" + "46" * 32
 TOKEN_PAUSED = selector("TokenPaused(address)")
 
 Answer = Callable[[SubmitRequest], SubmitOutcome]
@@ -176,26 +165,8 @@ def _event(nonce: int) -> SourceEvent:
 @pytest_asyncio.fixture(loop_scope="session")
 async def env(tmp_path: Path) -> AsyncIterator[Env]:
     store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'relayer.db'}", migrate_schema=True)
-    signer = signer_from_hex(KEY)
     metrics = Metrics()
-    only_us = ValidatorSet(1, (Validator(signer.address, "HK"),), 1, 1)
-    processor = Processor(
-        store,
-        signer,
-        {ETH: EvmDomain(ETH, GATEWAY), CFX: EvmDomain(CFX, VAULT)},
-        SetBook(contracts={}, current={ETH: only_us}),
-        RouteBook(
-            gateway=SimpleNamespace(chain_id=ETH),  # type: ignore[arg-type]
-            conflux_chain_id=CFX,
-            routes={(CFX, TOKEN): (ETH, MIRROR)},
-        ),
-        PolicyBook(
-            PolicySettings(
-                tokens=[TokenLimit(chain_id=CFX, token="0x" + TOKEN.hex(), max_amount=10**30)]
-            )
-        ),
-        metrics,
-    )
+    processor = lone_processor(store, metrics)
     try:
         yield Env(store, processor, ScriptedSubmitter(), metrics)
     finally:

@@ -1,0 +1,49 @@
+"""A processor on a real store where this validator is the whole set (threshold 1): one
+signature is a quorum. Shared by the service tests that drive it without chains."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from relayer.api.metrics import Metrics
+from relayer.domain.types import Address, EvmDomain, Validator, ValidatorSet
+from relayer.keys import signer_from_hex
+from relayer.service.books import PolicyBook, RouteBook, SetBook
+from relayer.service.corroboration import Corroboration
+from relayer.service.processor import Processor
+from relayer.settings import PolicySettings, TokenLimit
+from relayer.store import Store
+
+CFX, ETH = 71, 11155111
+VAULT = Address(b"\x0a" * 20)
+GATEWAY = Address(b"\x0b" * 20)
+TOKEN = Address(b"\x0c" * 20)
+MIRROR = Address(b"\x0d" * 20)
+KEY = "0x" + "46" * 32
+
+
+def lone_processor(
+    store: Store, metrics: Metrics, corroboration: Corroboration | None = None
+) -> Processor:
+    """Conflux (vault) -> Ethereum (gateway) for TOKEN, any amount, no cross-check unless
+    ``corroboration`` is given."""
+    signer = signer_from_hex(KEY)
+    only_us = ValidatorSet(1, (Validator(signer.address, "HK"),), 1, 1)
+    return Processor(
+        store,
+        signer,
+        {ETH: EvmDomain(ETH, GATEWAY), CFX: EvmDomain(CFX, VAULT)},
+        SetBook(contracts={}, current={ETH: only_us}),
+        RouteBook(
+            gateway=SimpleNamespace(chain_id=ETH),  # type: ignore[arg-type]
+            conflux_chain_id=CFX,
+            routes={(CFX, TOKEN): (ETH, MIRROR)},
+        ),
+        PolicyBook(
+            PolicySettings(
+                tokens=[TokenLimit(chain_id=CFX, token="0x" + TOKEN.hex(), max_amount=10**30)]
+            )
+        ),
+        metrics,
+        corroboration,
+    )
