@@ -290,6 +290,9 @@ grace_period_s = {o.grace_period_s}
 [api]
 host = "127.0.0.1"
 port = {ports[i]}
+# loopback nodes answer in milliseconds; a short probe leaves /readyz its 1 s answer
+# budget on a loaded machine (five relayers and both chains on two cores)
+probe_timeout_s = 0.25
 
 [log]
 format = "{o.log_format}"
