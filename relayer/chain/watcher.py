@@ -103,8 +103,8 @@ class EventWatcher:
         self._window = config.max_window
         self._good_windows = 0
         # The cursor as last stored by this watcher (the sink's only writer of it), so a
-        # poll does not read it back; None: read it from the sink (at start, after a reorg,
-        # an anomaly or a failed poll).
+        # poll does not read it back; None: read it from the sink (at start, after a reorg
+        # or a failed poll; an anomaly only raises an alert and leaves the cursor alone).
         self._cursor: Cursor | None = None
         self._unstored: list[Checkpoint] = []  # checkpoints of windows kept in memory only
         self._stored_at = float("-inf")  # when a window last went to the sink (monotonic)

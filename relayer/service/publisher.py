@@ -80,11 +80,12 @@ class Publisher:
             await self.processor.committed()  # what signalled is readable now
             wait_s = self.idle_wakeup_s
             try:
-                if await self.drain():
-                    continue  # a full page may have more behind it
+                drained = await self.drain()
                 if time.monotonic() - last_republish >= self.republish_interval_s:
                     await self.republish()
                     last_republish = time.monotonic()
+                if drained:
+                    continue  # a full page may have more behind it
             except RetryableError as err:  # broker or database briefly away: retry later
                 log.warning("publishing deferred", error=str(err))
                 wait_s = self.poll_interval_s
