@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 from relayer import crashpoints
 from relayer.api.metrics import Metrics
 from relayer.api.server import ApiServer, build_app
-from relayer.chain.confirmation import ConfirmationRule
+from relayer.chain.confirmation import ConfirmationRule, SharedHead
 from relayer.chain.crosscheck import CrossChecker
 from relayer.chain.events import BridgeEvent, EventDecoder
 from relayer.chain.fees import FeePolicy
@@ -301,9 +301,16 @@ class Relayer:
         verifier = InboundVerifier(processor, self.metrics)
         processor.on_confirmed = verifier.replay_buffered
 
+        # one confirmed-head read per chain and poll, shared by its watcher and the settler
+        heads = {
+            chain.chain_id: SharedHead(
+                rpc, ConfirmationRule.parse(chain.confirmation), chain.poll_interval_s / 2
+            )
+            for chain, rpc in ((s.conflux, cfx_rpc), (s.ethereum, eth_rpc))
+        }
         watchers = {
             "conflux": self._watcher(
-                cfx_rpc,
+                heads[cfx_id],
                 s.conflux,
                 vault,
                 BridgeEvent.LOCKED,
@@ -313,7 +320,7 @@ class Relayer:
                 routes,
             ),
             "ethereum": self._watcher(
-                eth_rpc,
+                heads[eth_id],
                 s.ethereum,
                 gateway,
                 BridgeEvent.BURNED,
@@ -364,10 +371,7 @@ class Relayer:
             poll_interval_s=min(s.conflux.poll_interval_s, s.ethereum.poll_interval_s),
             sweep_interval_s=s.pipeline.settle_sweep_s,
             max_window={cfx_id: s.conflux.max_log_window, eth_id: s.ethereum.max_log_window},
-            rules={
-                cfx_id: ConfirmationRule.parse(s.conflux.confirmation),
-                eth_id: ConfirmationRule.parse(s.ethereum.confirmation),
-            },
+            heads=heads,
         )
         async with MqttGossip(gossip_config(s, keys.attester)) as gossip:
             publisher = Publisher(
@@ -479,7 +483,7 @@ class Relayer:
 
     def _watcher(
         self,
-        rpc: RpcClient,
+        head: SharedHead,
         chain: ChainSettings,
         contract: Address,
         event: BridgeEvent,
@@ -501,14 +505,14 @@ class Relayer:
             contract=contract,
             event=event,
             chain_id=chain.chain_id,
-            rule=ConfirmationRule.parse(chain.confirmation),
+            rule=head.rule,
             start_block=chain.start_block,
             max_window=chain.max_log_window,
             poll_interval=chain.poll_interval_s,
             reorg_policy=ReorgPolicy.RESCAN,
             cursor_flush_s=self.settings.pipeline.cursor_flush_s,
         )
-        return EventWatcher(rpc, config, sink), sink
+        return EventWatcher(head.rpc, config, sink, head), sink
 
     async def _inbound(self, gossip: MqttGossip, verifier: InboundVerifier) -> None:
         async for received in gossip.attestations():

@@ -254,7 +254,7 @@ class PipelineSettings(_Section):
         "it packs the due releases into batches.",
     )
     cursor_flush_s: float = Field(
-        2.0,
+        10.0,
         ge=0,
         le=60,
         description="A scanned window without events is stored (cursor and block hash) at "

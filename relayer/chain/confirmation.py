@@ -2,13 +2,19 @@
 
 A rule is a string setting: ``finalized`` (real networks), ``safe`` (Conflux's PoW
 confirmation; anvil: latest-32) or ``depth:N`` (latest minus N blocks; the devnets).
+``SharedHead`` reads it for every reader of one chain (the watcher and the settler poll it
+at the same pace): a read younger than ``max_age_s`` is shared, and readers that arrive
+while a read is in flight wait for it and then share one read between them (never a head
+read before they asked), instead of each asking the node.
 ``ConfirmedHeadTracker`` polls it and never silently accepts a confirmed head that
 went backwards: it returns a typed ``HeadRegressed`` outcome instead.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from dataclasses import dataclass
 from typing import Literal
 
@@ -60,6 +66,43 @@ async def confirmed_head(rpc: RpcClient, rule: ConfirmationRule) -> BlockRef | N
     return block
 
 
+class SharedHead:
+    """One chain's confirmed head, read once for all its readers; see the module docstring.
+
+    With ``max_age_s`` 0 a reader always gets a head read after it asked; the readers that
+    queued behind one read share the next."""
+
+    def __init__(self, rpc: RpcClient, rule: ConfirmationRule, max_age_s: float = 0.0) -> None:
+        if max_age_s < 0:
+            raise ValueError("max_age_s must not be negative")
+        self.rpc = rpc
+        self.rule = rule
+        self.max_age_s = max_age_s
+        self.reads = 0  # reads that went to the node
+        self._head: BlockRef | None = None
+        self._read_at: float | None = None  # when the read that produced _head started
+        self._lock = asyncio.Lock()
+
+    async def read(self) -> BlockRef | None:
+        """The confirmed head, as read by the node at most ``max_age_s`` ago (or by a read
+        that started after this call arrived)."""
+        arrived = time.monotonic()
+        if self._fresh(arrived, arrived):
+            return self._head
+        async with self._lock:
+            if self._fresh(arrived, time.monotonic()):
+                return self._head
+            started = time.monotonic()
+            head = await confirmed_head(self.rpc, self.rule)
+            self.reads += 1
+            self._head, self._read_at = head, started
+            return head
+
+    def _fresh(self, arrived: float, now: float) -> bool:
+        at = self._read_at
+        return at is not None and (at >= arrived or now - at < self.max_age_s)
+
+
 @dataclass(frozen=True, slots=True)
 class HeadAdvanced:
     """The confirmed head moved forward (or is the first one seen)."""
@@ -86,16 +129,15 @@ HeadUpdate = HeadAdvanced | HeadUnchanged | HeadRegressed
 
 
 class ConfirmedHeadTracker:
-    """Polls the confirmed head and classifies each observation."""
+    """Polls the confirmed head (through ``head``) and classifies each observation."""
 
-    def __init__(self, rpc: RpcClient, rule: ConfirmationRule) -> None:
-        self.rpc = rpc
-        self.rule = rule
+    def __init__(self, head: SharedHead) -> None:
+        self.head = head
         self.highest: BlockRef | None = None
 
     async def poll(self) -> HeadUpdate:
         """One observation; a regression is reported once, then the lower head is kept."""
-        current = await confirmed_head(self.rpc, self.rule)
+        current = await self.head.read()
         previous = self.highest
         if previous is None:
             if current is None:

@@ -1,6 +1,7 @@
 """Scan a bridge contract's events from a durable cursor up to the confirmed head.
 
-Each poll: find the confirmed head (``ConfirmationRule``), check that the last scanned
+Each poll: find the confirmed head (``ConfirmationRule``, read through a ``SharedHead``
+the settler of the same chain reads too), check that the last scanned
 block still has the hash stored with the cursor (else walk back over the stored
 checkpoints to the fork point and report a ``Reorg``), then scan windows of at most
 ``max_window`` blocks. A window the node rejects as too wide is bisected (and later
@@ -28,11 +29,12 @@ from relayer.chain.confirmation import (
     ConfirmationRule,
     ConfirmedHeadTracker,
     HeadRegressed,
+    SharedHead,
     confirmed_head,
 )
 from relayer.chain.events import BridgeEvent, EventDecoder, LogRejectedError
 from relayer.chain.rpc import RpcClient, RpcNodeError, is_range_error
-from relayer.chain.rpc_types import LogEntry
+from relayer.chain.rpc_types import BlockRef, LogEntry
 from relayer.chain.scan import Checkpoint, Cursor, Reorg, ScanBatch, ScanSink
 from relayer.domain.types import Address, Hash32, SourceEvent
 from relayer.errors import RetryableError, RpcResponseError, SafetyHaltError
@@ -93,12 +95,20 @@ class WatcherStats:
 class EventWatcher:
     """One contract's event scanner; ``run()`` forever or ``poll_once()`` in tests."""
 
-    def __init__(self, rpc: RpcClient, config: WatcherConfig, sink: ScanSink) -> None:
+    def __init__(
+        self,
+        rpc: RpcClient,
+        config: WatcherConfig,
+        sink: ScanSink,
+        head: SharedHead | None = None,
+    ) -> None:
         self.rpc = rpc
         self.config = config
         self.sink = sink
         self.decoder = EventDecoder(config.event, config.contract, config.chain_id)
-        self.tracker = ConfirmedHeadTracker(rpc, config.rule)
+        if head is not None and (head.rpc is not rpc or head.rule != config.rule):
+            raise ValueError("the shared head must read this watcher's node by its rule")
+        self.tracker = ConfirmedHeadTracker(head or SharedHead(rpc, config.rule))
         self.stats = WatcherStats()
         self._window = config.max_window
         self._good_windows = 0
@@ -144,7 +154,7 @@ class EventWatcher:
             log.error("confirmed head went backwards", previous=update.previous.number)
             async with asyncio.timeout(self.config.sink_timeout):
                 await self.sink.on_anomaly(update)
-        checked = await self._check_reorg(cursor)
+        checked = await self._check_reorg(cursor, self.tracker.highest)
         if checked is not cursor:  # rewound by the sink: take the cursor it stored
             self._unstored.clear()
             async with asyncio.timeout(self.config.sink_timeout):
@@ -156,7 +166,7 @@ class EventWatcher:
         emitted = 0
         while head is not None and cursor.next_block <= head.number:
             to_block = min(head.number, cursor.next_block + self._window - 1)
-            batch = await self._scan_window(cursor.next_block, to_block)
+            batch = await self._scan_window(cursor.next_block, to_block, head)
             if batch is None:
                 break  # the window changed under us; the next poll re-checks
             if self._keep_in_memory(batch):
@@ -197,11 +207,16 @@ class EventWatcher:
 
     # --- reorgs ---------------------------------------------------------------------
 
-    async def _check_reorg(self, cursor: Cursor) -> Cursor:
+    async def _check_reorg(self, cursor: Cursor, head: BlockRef | None) -> Cursor:
+        """``cursor``, or where to resume after the reorg it found. When the cursor is at
+        the confirmed head just read, that read is the check (no second call)."""
         last = cursor.last
         if last is None:
             return cursor
-        block = await self.rpc.get_block(last.number)
+        if head is not None and head.number == last.number:
+            block: BlockRef | None = head
+        else:
+            block = await self.rpc.get_block(last.number)
         if block is not None and block.hash == last.hash:
             return cursor
         reorg = await self._find_fork(last, None if block is None else block.hash)
@@ -241,8 +256,10 @@ class EventWatcher:
 
     # --- windows --------------------------------------------------------------------
 
-    async def _scan_window(self, low: int, high: int) -> ScanBatch | None:
-        before = await self.rpc.get_block(high)
+    async def _scan_window(self, low: int, high: int, head: BlockRef) -> ScanBatch | None:
+        """The window's events, or None when block ``high`` changed while they were read
+        (its hash before and after the logs; "before" is the head read when it is the head)."""
+        before = head if head.number == high else await self.rpc.get_block(high)
         entries = await self._fetch_logs(low, high)
         after = await self.rpc.get_block(high)
         if before is None or after is None or before.hash != after.hash:

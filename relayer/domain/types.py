@@ -8,6 +8,7 @@ Addresses are 20-byte ``bytes`` values (``Address``), hashes 32-byte ``bytes``
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 from typing import NewType
 
@@ -65,8 +66,10 @@ def parse_hash32(value: str | bytes, what: str = "hash") -> Hash32:
     return Hash32(bytes.fromhex(body))
 
 
+@functools.lru_cache(maxsize=4096)
 def checksum(address: bytes) -> str:
-    """EIP-55 form of an address, for logs, the API and web3 calls."""
+    """EIP-55 form of an address, for logs, the API and web3 calls (remembered: the same
+    few contract and signer addresses are spelled on every poll and every message)."""
     return to_checksum_address(address)
 
 

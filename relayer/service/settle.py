@@ -2,12 +2,13 @@
 
 Every poll reads the destination contracts' ``Released`` / ``Unlocked``,
 ``ReleaseDelayed`` and ``ReleaseCancelled`` logs since the last poll, up to the chain's
-confirmed head (its ``confirmation`` rule: an outcome a reorg can still drop does not
-count); every ``sweep_interval_s`` it also asks ``statusOf`` at that confirmed head for
-each open or delayed transfer, so nothing is missed across restarts or log gaps. A
-transfer seen executed becomes ``released`` with the executing transaction's hash (the
-time since its source confirmation feeds the latency histogram); one seen delayed
-becomes ``delayed`` with its ``executableAt``; one seen cancelled becomes ``cancelled``.
+confirmed head (its ``confirmation`` rule, read through the chain's ``SharedHead`` that
+its watcher reads too: an outcome a reorg can still drop does not count); every
+``sweep_interval_s`` it also asks ``statusOf`` at that confirmed head for each open or
+delayed transfer, so nothing is missed across restarts or log gaps. A transfer seen
+executed becomes ``released`` with the executing transaction's hash (the time since its
+source confirmation feeds the latency histogram); one seen delayed becomes ``delayed``
+with its ``executableAt``; one seen cancelled becomes ``cancelled``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from collections.abc import Mapping
 
 from relayer.api.metrics import Metrics
-from relayer.chain.confirmation import ConfirmationRule, confirmed_head
+from relayer.chain.confirmation import SharedHead
 from relayer.chain.rpc_types import LogEntry
 from relayer.domain.transfer import (
     AlreadyReleased,
@@ -78,7 +79,7 @@ class Settler:
         poll_interval_s: float,
         sweep_interval_s: float,
         max_window: Mapping[int, int],
-        rules: Mapping[int, ConfirmationRule],
+        heads: Mapping[int, SharedHead],
     ) -> None:
         self.processor = processor
         self.contracts = contracts
@@ -86,7 +87,7 @@ class Settler:
         self.poll_interval_s = poll_interval_s
         self.sweep_interval_s = sweep_interval_s
         self.max_window = max_window
-        self.rules = rules
+        self.heads = heads
         self._next_block: dict[int, int] = {}
 
     async def run(self) -> None:
@@ -168,7 +169,7 @@ class Settler:
 
     async def confirmed(self, chain_id: int) -> int | None:
         """The number of the chain's confirmed head (None while no block is confirmed)."""
-        block = await confirmed_head(self.contracts[chain_id].rpc, self.rules[chain_id])
+        block = await self.heads[chain_id].read()
         return None if block is None else block.number
 
     async def mark(self, outcome: DestinationOutcome) -> bool:

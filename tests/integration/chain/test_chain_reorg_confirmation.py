@@ -17,6 +17,7 @@ from relayer.chain.confirmation import (
     ConfirmedHeadTracker,
     HeadAdvanced,
     HeadRegressed,
+    SharedHead,
     confirmed_head,
 )
 from relayer.chain.events import BridgeEvent
@@ -133,7 +134,7 @@ async def test_anvil_safe_finalized_and_depth_rules(
 async def test_confirmed_head_going_backwards_is_an_anomaly(
     anvil_node: AnvilNode, anvil_rpc: RpcClient
 ) -> None:
-    tracker = ConfirmedHeadTracker(anvil_rpc, ConfirmationRule.parse("depth:2"))
+    tracker = ConfirmedHeadTracker(SharedHead(anvil_rpc, ConfirmationRule.parse("depth:2")))
     await anvil_node.mine(5)
     assert isinstance(await tracker.poll(), HeadAdvanced)
     await anvil_node.rollback(3)
