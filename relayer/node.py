@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -33,12 +32,10 @@ from relayer.errors import (
     ConfigError,
     FatalError,
     RelayerError,
-    RpcError,
-    RpcResponseError,
-    StoreError,
 )
 from relayer.gossip.config import GossipConfig, TlsFiles, client_id_for
 from relayer.gossip.transport import MqttGossip
+from relayer.gossip.wire import AttestationMessage
 from relayer.keys import Signer, load_keystore, signer_from_hex
 from relayer.log import get_logger
 from relayer.service.batching import BatchPolicy
@@ -58,7 +55,7 @@ from relayer.store import Store
 log = get_logger("node")
 
 GWEI = 10**9
-STORE_RETRY_S = 120.0  # how long one received attestation waits for the database
+STORE_RETRY_S = 120.0  # how long a batch of received attestations waits for the database
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +293,15 @@ class Relayer:
         policy = PolicyBook(s.policy)
         corroboration = Corroboration(cross_checks, self.metrics)
         processor = Processor(
-            store, keys.attester, domains, sets, routes, policy, self.metrics, corroboration
+            store,
+            keys.attester,
+            domains,
+            sets,
+            routes,
+            policy,
+            self.metrics,
+            corroboration,
+            confirm_batch_max=s.pipeline.confirm_batch_max,
         )
         verifier = InboundVerifier(processor, self.metrics)
         processor.on_confirmed = verifier.replay_buffered
@@ -515,25 +520,10 @@ class Relayer:
         return EventWatcher(head.rpc, config, sink, head), sink
 
     async def _inbound(self, gossip: MqttGossip, verifier: InboundVerifier) -> None:
-        async for received in gossip.attestations():
-            # The database briefly away (a restart, a failover): hold this message and
-            # retry it with backoff rather than drop it. After STORE_RETRY_S it is given
-            # up; the signer republishes while the transfer is open.
-            pause, deadline = 0.2, time.monotonic() + STORE_RETRY_S
-            while True:
-                try:
-                    await verifier.handle(received.message)
-                    break
-                except RpcResponseError as err:  # a chain read got a bad answer: skip it
-                    log.warning("attestation not handled; bad node answer", error=str(err))
-                    break
-                except (StoreError, RpcError) as err:
-                    # the database, or a chain read (a route) briefly unavailable
-                    if time.monotonic() > deadline:
-                        log.warning("attestation not handled; giving up", error=str(err))
-                        break
-                    await asyncio.sleep(pause)
-                    pause = min(pause * 2, 5.0)
+        async def receive(limit: int) -> list[AttestationMessage]:
+            return [r.message for r in await gossip.receive_batch(limit)]
+
+        await verifier.consume(receive, self.settings.pipeline.inbound_batch_max, STORE_RETRY_S)
 
 
 async def run_until_signalled(settings: Settings) -> int:

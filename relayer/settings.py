@@ -253,6 +253,20 @@ class PipelineSettings(_Section):
         description="After new work arrives, the submitter waits this long for more before "
         "it packs the due releases into batches.",
     )
+    confirm_batch_max: int = Field(
+        32,
+        ge=1,
+        le=1024,
+        description="Confirmed source events are checked, signed and stored in one "
+        "transaction, at most this many at a time.",
+    )
+    inbound_batch_max: int = Field(
+        64,
+        ge=1,
+        le=1024,
+        description="Received attestations already waiting are verified and stored in one "
+        "transaction, at most this many at a time.",
+    )
     cursor_flush_s: float = Field(
         10.0,
         ge=0,

@@ -212,6 +212,18 @@ class MqttGossip:
             self._drained.set()
         return received
 
+    async def receive_batch(self, limit: int) -> list[Received]:
+        """The next accepted attestation (waits) and those already queued behind it: at
+        most ``limit`` in all."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        batch = [await self.receive()]
+        while len(batch) < limit and not self._accepted.empty():
+            batch.append(self._accepted.get_nowait())
+        if self._accepted.empty():
+            self._drained.set()
+        return batch
+
     async def attestations(self) -> AsyncIterator[Received]:
         """Every accepted attestation, forever, across reconnects."""
         while True:

@@ -7,13 +7,16 @@ out the effects that are pure computation (policy, signing, quorum) or bookkeepi
 (alerts), and queues the effects that touch the outside world (publishing over MQTT,
 submitting a release) in the outbox. Those run only after the commit, each idempotent
 and keyed by transfer id. One asyncio lock serialises all writes of this relayer.
+
+A sweep confirms the events the watchers stored up to ``confirm_batch_max`` at a time in
+one transaction (each is still applied on its own: one's rejection does not touch another).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,7 +124,10 @@ class Processor:
         policy: PolicyBook,
         metrics: Metrics,
         corroboration: Corroboration | None = None,
+        confirm_batch_max: int = 32,
     ) -> None:
+        if confirm_batch_max < 1:
+            raise ValueError("confirm_batch_max must be at least 1")
         self.store = store
         self.signer = signer
         self.domains = domains
@@ -131,13 +137,15 @@ class Processor:
         self.metrics = metrics
         self.corroboration = corroboration or Corroboration({}, metrics)
         self.deferred = False  # the last sweep left an event for the witness to confirm
-        # set only inside the transaction confirming a contradicted event (see `_confirm`)
-        self._contradiction: tuple[Hash32, str] | None = None
+        # filled only inside the transaction confirming contradicted events (`_confirm_all`)
+        self._contradictions: dict[Hash32, str] = {}
         self.lock = asyncio.Lock()
         self.outbox_ready = asyncio.Event()  # a PUBLISH effect was queued (the publisher's)
         self.submit_ready = asyncio.Event()  # a SUBMIT/EXECUTE effect was queued
         self.observed_ready = asyncio.Event()  # the watcher stored new events
-        self.on_confirmed: Callable[[Hash32], Awaitable[None]] | None = None
+        # told of the transfers a sweep just confirmed (attestations may be waiting for them)
+        self.on_confirmed: Callable[[Sequence[Hash32]], Awaitable[None]] | None = None
+        self.confirm_batch_max = confirm_batch_max
 
     async def committed(self) -> None:
         """Return once the writer holding the lock (if any) has committed.
@@ -278,8 +286,8 @@ class Processor:
                         "signing halted on this chain: left confirmed until acknowledged"
                     )
                     return None
-                if self._contradiction and self._contradiction[0] == event.transfer_id:
-                    reason = self._contradiction[1]  # refused, with the operator's evidence
+                reason = self._contradictions.get(event.transfer_id)
+                if reason is not None:  # refused, with the operator's evidence
                     await alert_contradiction(tx, event, reason)
                     refusal = Refused(RefusalReason.UNCORROBORATED, reason)
                     return PolicyDecided(event.transfer_id, refusal)
@@ -355,7 +363,7 @@ class Processor:
             halted = {chain for chain in self.domains if await tx.chain_halted(chain)}
         self.corroboration.new_sweep()
         self.deferred = False
-        moved = 0
+        checked: list[tuple[SourceEvent, str | None]] = []
         for rec in observed:
             event = event_of(rec)
             gate = await self.corroboration.gate(event, "observed")
@@ -363,16 +371,22 @@ class Processor:
                 self.deferred = True
                 continue
             await self.routes.ensure(event)
-            result = await self._confirm(event, gate.contradiction)
-            if isinstance(result, Applied):
+            checked.append((event, gate.contradiction))
+        moved = 0
+        size = self.confirm_batch_max
+        for chunk in (checked[i : i + size] for i in range(0, len(checked), size)):
+            results = await self._confirm_all(chunk)
+            for (event, _), result in zip(chunk, results, strict=True):
+                if not isinstance(result, Applied):
+                    continue
                 moved += 1
-                tid = hex32(rec.transfer_id)
+                tid = hex32(event.transfer_id)
                 if result.status in (TransferStatus.ATTESTED, TransferStatus.QUORUM):
                     crashpoints.reached(CrashPoint.SIGNED, transfer_id=tid)
                 if result.status is TransferStatus.QUORUM:
                     crashpoints.reached(CrashPoint.QUORUM, transfer_id=tid)
             if self.on_confirmed is not None:  # attestations that arrived before we saw it
-                await self.on_confirmed(rec.transfer_id)
+                await self.on_confirmed([event.transfer_id for event, _ in chunk])
         for rec in confirmed:
             if rec.src_chain_id in halted:  # decided once an operator acknowledged the halt
                 continue
@@ -386,21 +400,32 @@ class Processor:
                 moved += 1
         return moved
 
-    async def _confirm(self, event: SourceEvent, contradiction: str | None) -> Applied | Rejected:
+    async def _confirm_all(
+        self, checked: Sequence[tuple[SourceEvent, str | None]]
+    ) -> list[Applied | Rejected]:
+        """Apply ``Confirmed`` to each stored event (with the contradiction the cross-check
+        found, if any), in one transaction; see ``_confirm_in``."""
+        async with self.lock, self.store.transaction() as tx:
+            try:
+                results = []
+                for event, contradiction in checked:
+                    if contradiction is not None:
+                        self._contradictions[event.transfer_id] = contradiction
+                    results.append(await self._confirm_in(tx, event))
+                return results
+            finally:
+                self._contradictions.clear()
+
+    async def _confirm_in(self, tx: Transaction, event: SourceEvent) -> Applied | Rejected:
         """Apply ``Confirmed`` to a stored event, if it is still the one that was checked
         and still ``observed`` (a rescan may have moved or orphaned it meanwhile)."""
         tid = event.transfer_id
-        async with self.lock, self.store.transaction() as tx:
-            current = await tx.get_transfer(tid)
-            if current is None or current.status is not TransferStatus.OBSERVED:
-                return Rejected(None if current is None else current.status, "Confirmed", "moved")
-            if event_of(current) != event:
-                return Rejected(current.status, "Confirmed", "the stored event changed")
-            self._contradiction = None if contradiction is None else (tid, contradiction)
-            try:
-                return await self.apply(tx, tid, Confirmed(event))
-            finally:
-                self._contradiction = None
+        current = await tx.get_transfer(tid)
+        if current is None or current.status is not TransferStatus.OBSERVED:
+            return Rejected(None if current is None else current.status, "Confirmed", "moved")
+        if event_of(current) != event:
+            return Rejected(current.status, "Confirmed", "the stored event changed")
+        return await self.apply(tx, tid, Confirmed(event))
 
     async def _decide(self, event: SourceEvent, contradiction: str | None) -> bool:
         """Run the policy check a halt left undone; True if the transfer moved."""
@@ -411,11 +436,12 @@ class Processor:
                 return False
             if state.sign_requested or state.refusal is not None or state.event != event:
                 return False
-            self._contradiction = None if contradiction is None else (tid, contradiction)
+            if contradiction is not None:
+                self._contradictions[tid] = contradiction
             try:
                 decided = await self._run_effect(tx, state, CheckPolicy(state.event))
             finally:
-                self._contradiction = None
+                self._contradictions.clear()
             if decided is None:
                 return False
             return isinstance(await self.apply(tx, tid, decided), Applied)

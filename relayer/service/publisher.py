@@ -98,12 +98,26 @@ class Publisher:
 
     async def drain(self) -> int:
         """Run every pending PUBLISH and WITHDRAW effect, in the order they were queued;
-        returns how many were done."""
+        returns how many were done. The effects done are marked so in one transaction at
+        the end (also when a publish fails half-way); one that was sent but not marked (a
+        crash) is sent again, which is idempotent."""
         store = self.processor.store
         async with store.reader() as tx:
             effects = await tx.pending_effects([EffectKind.PUBLISH, EffectKind.WITHDRAW], limit=500)
             messages = [(e, await self._message_if_publish(tx, e)) for e in effects]
-        done = 0
+        done: list[int] = []
+        try:
+            await self._run(messages, done)
+        finally:
+            if done:
+                async with self.processor.lock, store.transaction() as tx:
+                    for effect_id in done:
+                        await tx.mark_effect_done(effect_id)
+        return len(done)
+
+    async def _run(
+        self, messages: list[tuple[Effect, AttestationMessage | None]], done: list[int]
+    ) -> None:
         for effect, message in messages:
             if effect.kind is EffectKind.WITHDRAW:
                 dst = int(effect.payload["dst_chain_id"])
@@ -121,10 +135,7 @@ class Publisher:
                     dst_chain_id=message.dst_chain_id,
                     stage="attested",
                 )
-            async with self.processor.lock, store.transaction() as tx:
-                await tx.mark_effect_done(effect.id)
-            done += 1
-        return done
+            done.append(effect.id)
 
     async def republish(self) -> int:
         """Publish again our attestations of every transfer not yet released."""

@@ -8,14 +8,15 @@ its watcher reads too: an outcome a reorg can still drop does not count); every
 delayed transfer, so nothing is missed across restarts or log gaps. A transfer seen
 executed becomes ``released`` with the executing transaction's hash (the time since its
 source confirmation feeds the latency histogram); one seen delayed becomes ``delayed``
-with its ``executableAt``; one seen cancelled becomes ``cancelled``.
+with its ``executableAt``; one seen cancelled becomes ``cancelled``. The outcomes read in
+one window of logs are applied in one writing transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from relayer.api.metrics import Metrics
 from relayer.chain.confirmation import SharedHead
@@ -39,6 +40,7 @@ from relayer.service.contracts import (
     DestinationOutcome,
 )
 from relayer.service.processor import Processor
+from relayer.store import TransferRecord
 
 log = get_logger("settle")
 
@@ -116,10 +118,8 @@ class Settler:
         while start <= head:
             end = min(head, start + self.max_window[chain_id] - 1)
             logs = await contract.rpc.get_logs(contract.address, [TOPICS], start, end)
-            for entry in logs:
-                outcome = outcome_of_log(entry)
-                if outcome is not None and await self.mark(outcome):
-                    found += 1
+            outcomes = [o for o in map(outcome_of_log, logs) if o is not None]
+            found += await self.mark_all(outcomes)
             start = end + 1
         self._next_block[chain_id] = start
         return found
@@ -175,18 +175,35 @@ class Settler:
     async def mark(self, outcome: DestinationOutcome) -> bool:
         """Apply what the destination did to a known, unsettled transfer; False if it is
         unknown, already settled, or the input changed nothing."""
+        return await self.mark_all([outcome]) == 1
+
+    async def mark_all(self, outcomes: Sequence[DestinationOutcome]) -> int:
+        """``mark`` each of ``outcomes``, in order, all in one writing transaction (a poll
+        under load reads dozens of executions at once); returns how many changed a
+        transfer."""
+        if not outcomes:
+            return 0
         p = self.processor
-        tid = outcome.transfer_id
+        released: list[TransferRecord] = []
+        changed = 0
         async with p.lock, p.store.transaction() as tx:
-            rec = await tx.get_transfer(tid)
-            if rec is None or rec.status not in UNSETTLED:
-                return False
-            if isinstance(outcome, DelayedOnDestination) and rec.status is TransferStatus.DELAYED:
-                return False  # already known (a log seen again after a restart)
-            await p.apply(tx, tid, outcome)
-            after = await tx.get_transfer(tid)
-        if after is None or after.status is rec.status:
-            return False
-        if isinstance(outcome, ReleaseConfirmed | AlreadyReleased):
+            for outcome in outcomes:
+                tid = outcome.transfer_id
+                rec = await tx.get_transfer(tid)
+                if rec is None or rec.status not in UNSETTLED:
+                    continue
+                if (
+                    isinstance(outcome, DelayedOnDestination)
+                    and rec.status is TransferStatus.DELAYED
+                ):
+                    continue  # already known (a log seen again after a restart)
+                await p.apply(tx, tid, outcome)
+                after = await tx.get_transfer(tid)
+                if after is None or after.status is rec.status:
+                    continue
+                changed += 1
+                if isinstance(outcome, ReleaseConfirmed | AlreadyReleased):
+                    released.append(rec)
+        for rec in released:  # once committed
             p.note_released(rec)
-        return True
+        return changed

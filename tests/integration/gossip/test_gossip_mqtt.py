@@ -8,6 +8,7 @@ import pytest
 from gossip_broker import MosquittoBroker
 from gossip_it_helpers import WAIT_S, attestation, make_gossip, sync_with
 
+from relayer.devnet.waiting import eventually
 from relayer.errors import BrokerError
 from relayer.gossip.topics import key_of
 
@@ -85,3 +86,26 @@ async def test_publish_without_broker_raises_broker_error(prefix: str) -> None:
             await nowhere.wait_connected(0.3)
         assert nowhere.stats.publish_failures == 1
         assert nowhere.stats.connect_failures >= 1
+
+
+async def test_receive_batch_takes_what_is_queued_up_to_its_limit(
+    broker: MosquittoBroker, prefix: str
+) -> None:
+    messages = [attestation(n) for n in range(1, 7)]
+    async with make_gossip(broker.port, prefix) as alice, make_gossip(broker.port, prefix) as bob:
+        await alice.wait_connected(WAIT_S)
+        await bob.wait_connected(WAIT_S)
+        for message in messages:
+            await alice.publish(message)
+
+        async def all_queued() -> bool:
+            return bob.stats.accepted == len(messages)
+
+        await eventually(all_queued, limit=WAIT_S)
+        async with asyncio.timeout(WAIT_S):
+            first = await bob.receive_batch(4)
+            rest = await bob.receive_batch(4)
+        with pytest.raises(ValueError, match="limit"):
+            await bob.receive_batch(0)
+    assert [r.message for r in first] == messages[:4]
+    assert [r.message for r in rest] == messages[4:]  # what was queued, not a full four

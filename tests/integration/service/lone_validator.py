@@ -1,18 +1,21 @@
 """A processor on a real store where this validator is the whole set (threshold 1): one
-signature is a quorum. Shared by the service tests that drive it without chains."""
+signature is a quorum; or, with ``peers``, one member of a larger set. Shared by the
+service tests that drive it without chains."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from types import SimpleNamespace
 
 from relayer.api.metrics import Metrics
 from relayer.domain.types import Address, EvmDomain, Validator, ValidatorSet
-from relayer.keys import signer_from_hex
+from relayer.keys import Signer, signer_from_hex
 from relayer.service.books import PolicyBook, RouteBook, SetBook
 from relayer.service.corroboration import Corroboration
 from relayer.service.processor import Processor
 from relayer.settings import PolicySettings, TokenLimit
-from relayer.store import Store
+from relayer.store import Store, Transaction
 
 CFX, ETH = 71, 11155111
 VAULT = Address(b"\x0a" * 20)
@@ -23,12 +26,17 @@ KEY = "0x" + "46" * 32
 
 
 def lone_processor(
-    store: Store, metrics: Metrics, corroboration: Corroboration | None = None
+    store: Store,
+    metrics: Metrics,
+    corroboration: Corroboration | None = None,
+    peers: Sequence[Signer] = (),
+    threshold: int = 1,
 ) -> Processor:
     """Conflux (vault) -> Ethereum (gateway) for TOKEN, any amount, no cross-check unless
-    ``corroboration`` is given."""
+    ``corroboration`` is given; the set on Ethereum is us and ``peers`` (set id 1)."""
     signer = signer_from_hex(KEY)
-    only_us = ValidatorSet(1, (Validator(signer.address, "HK"),), 1, 1)
+    members = [Validator(signer.address, "HK"), *(Validator(p.address, "SG") for p in peers)]
+    only_us = ValidatorSet(1, tuple(sorted(members, key=lambda v: v.address)), threshold, 1)
     return Processor(
         store,
         signer,
@@ -47,3 +55,15 @@ def lone_processor(
         metrics,
         corroboration,
     )
+
+
+class CountingStore(Store):
+    """A store that counts its writing transactions."""
+
+    writes = 0
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with super().transaction() as tx:
+            yield tx
+        self.writes += 1
