@@ -335,7 +335,7 @@ class Relayer:
                 routes,
             ),
         }
-        nonces = StoreNonceSource(store, processor.lock)
+        nonces = StoreNonceSource(processor.writer)
         submit_key = "0x" + keys.submitter.private_key_bytes().hex()
         runner = SubmitRunner(
             processor,

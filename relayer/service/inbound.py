@@ -165,7 +165,7 @@ class InboundVerifier:
             if rec is not None:  # after a restart the route may be unread
                 await p.routes.ensure(event_of(rec))
         reached: list[Hash32] = []
-        async with p.lock, p.store.transaction() as tx:
+        async with p.writer.transaction() as tx:
             verdicts = [await self._apply_in(tx, msg, reached) for msg in messages]
         for tid in reached:
             crashpoints.reached(CrashPoint.QUORUM, transfer_id=hex32(tid))

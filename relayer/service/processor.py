@@ -6,7 +6,8 @@ Within the same database transaction the processor stores the new state and carr
 out the effects that are pure computation (policy, signing, quorum) or bookkeeping
 (alerts), and queues the effects that touch the outside world (publishing over MQTT,
 submitting a release) in the outbox. Those run only after the commit, each idempotent
-and keyed by transfer id. One asyncio lock serialises all writes of this relayer.
+and keyed by transfer id. One ``Writer`` (an asyncio lock, then a transaction) serialises
+all writes of this relayer; every stage writes through ``processor.writer``.
 
 A sweep confirms the events the watchers stored up to ``confirm_batch_max`` at a time in
 one transaction (each is still applied on its own: one's rejection does not touch another).
@@ -61,6 +62,7 @@ from relayer.log import get_logger, transfer_logger
 from relayer.service.books import PolicyBook, RouteBook, SetBook
 from relayer.service.corroboration import Corroboration, Wait, alert_contradiction
 from relayer.service.payloads import release_to_json
+from relayer.service.writer import Writer
 from relayer.store import AlertKind, EffectKind, Store, Transaction, TransferRecord
 
 log = get_logger("processor")
@@ -139,7 +141,7 @@ class Processor:
         self.deferred = False  # the last sweep left an event for the witness to confirm
         # filled only inside the transaction confirming contradicted events (`_confirm_all`)
         self._contradictions: dict[Hash32, str] = {}
-        self.lock = asyncio.Lock()
+        self.writer = Writer(store)  # the only way to write (its lock, then a transaction)
         self.outbox_ready = asyncio.Event()  # a PUBLISH effect was queued (the publisher's)
         self.submit_ready = asyncio.Event()  # a SUBMIT/EXECUTE effect was queued
         self.observed_ready = asyncio.Event()  # the watcher stored new events
@@ -152,9 +154,8 @@ class Processor:
 
         The ready events are set inside the writing transaction, before its commit; a
         stage woken by one passes this barrier before it reads, so it sees what woke it
-        (every writer holds ``lock`` for its whole transaction, and the lock is fair)."""
-        async with self.lock:
-            pass
+        (every write goes through ``writer``, whose lock is held for the whole transaction)."""
+        await self.writer.committed()
 
     # ------------------------------------------------------------------ reading
 
@@ -405,7 +406,7 @@ class Processor:
     ) -> list[Applied | Rejected]:
         """Apply ``Confirmed`` to each stored event (with the contradiction the cross-check
         found, if any), in one transaction; see ``_confirm_in``."""
-        async with self.lock, self.store.transaction() as tx:
+        async with self.writer.transaction() as tx:
             try:
                 results = []
                 for event, contradiction in checked:
@@ -430,7 +431,7 @@ class Processor:
     async def _decide(self, event: SourceEvent, contradiction: str | None) -> bool:
         """Run the policy check a halt left undone; True if the transfer moved."""
         tid = event.transfer_id
-        async with self.lock, self.store.transaction() as tx:
+        async with self.writer.transaction() as tx:
             state = await self.load_state(tx, tid)
             if state is None or state.status is not TransferStatus.CONFIRMED:
                 return False

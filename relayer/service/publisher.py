@@ -110,7 +110,7 @@ class Publisher:
             await self._run(messages, done)
         finally:
             if done:
-                async with self.processor.lock, store.transaction() as tx:
+                async with self.processor.writer.transaction() as tx:
                     for effect_id in done:
                         await tx.mark_effect_done(effect_id)
         return len(done)

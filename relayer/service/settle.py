@@ -186,7 +186,7 @@ class Settler:
         p = self.processor
         released: list[TransferRecord] = []
         changed = 0
-        async with p.lock, p.store.transaction() as tx:
+        async with p.writer.transaction() as tx:
             for outcome in outcomes:
                 tid = outcome.transfer_id
                 rec = await tx.get_transfer(tid)

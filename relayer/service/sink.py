@@ -80,7 +80,7 @@ class StoreSink:
             else [(batch.cursor.last.number, batch.cursor.last.hash)]
         )
         new: list[SourceEvent] = []
-        async with self.processor.lock, self.store.transaction() as tx:
+        async with self.processor.writer.transaction() as tx:
             recorded = await tx.record_scan(
                 self.chain_id,
                 self.contract,
@@ -120,7 +120,7 @@ class StoreSink:
         fork_block = (
             reorg.fork_point.number if reorg.fork_point is not None else reorg.orphaned[0] - 1
         )
-        async with self.processor.lock, self.store.transaction() as tx:
+        async with self.processor.writer.transaction() as tx:
             rewound = await tx.rewind(self.chain_id, fork_block)
             signed: list[str] = []
             for tid in rewound.acted_upon:
@@ -158,6 +158,6 @@ class StoreSink:
             if anomaly.current is None
             else {"number": anomaly.current.number, "hash": hex32(anomaly.current.hash)},
         }
-        async with self.processor.lock, self.store.transaction() as tx:
+        async with self.processor.writer.transaction() as tx:
             await tx.raise_alert(AlertKind.WARNING, self.chain_id, detail)
         log.error("confirmed head went backwards", chain_id=self.chain_id, **detail)

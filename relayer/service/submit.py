@@ -74,11 +74,11 @@ from relayer.service.contracts import (
 )
 from relayer.service.payloads import release_from_json
 from relayer.service.processor import Processor
+from relayer.service.writer import Writer
 from relayer.store import (
     AlertKind,
     Effect,
     EffectKind,
-    Store,
     SubmissionStatus,
     Transaction,
     TransferRecord,
@@ -101,9 +101,9 @@ RETRIED = (RetryableError, RpcResponseError, TimeoutError)  # logged; the next r
 class StoreNonceSource:
     """``NonceSource`` on the store: the next nonce after the last one the node accepted."""
 
-    def __init__(self, store: Store, lock: asyncio.Lock) -> None:
-        self.store = store
-        self.lock = lock  # the processor's: one writer at a time
+    def __init__(self, writer: Writer) -> None:
+        self.store = writer.store
+        self.writer = writer  # the processor's: one writer at a time
 
     async def next_nonce(self, chain_id: int, sender: Address, chain_pending: int) -> int:
         async with self.store.reader() as tx:
@@ -120,11 +120,11 @@ class StoreNonceSource:
         return chain_pending
 
     async def commit(self, chain_id: int, sender: Address, nonce: int) -> None:
-        async with self.lock, self.store.transaction() as tx:
+        async with self.writer.transaction() as tx:
             await tx.set_committed_nonce(chain_id, sender, nonce + 1, only_up=True)
 
     async def resync(self, chain_id: int, sender: Address, chain_nonce: int) -> None:
-        async with self.lock, self.store.transaction() as tx:
+        async with self.writer.transaction() as tx:
             await tx.set_committed_nonce(chain_id, sender, chain_nonce, only_up=False)
 
 
@@ -242,7 +242,7 @@ class SubmitRunner:
         self._solo &= pending_ids
         self._held &= pending_ids
         if settled:  # the settler saw them final: nothing left to send or to check
-            async with self.processor.lock, self.processor.store.transaction() as tx:
+            async with self.processor.writer.transaction() as tx:
                 for effect_id in settled:
                     await tx.mark_effect_done(effect_id)
                     self._recheck_at.pop(effect_id, None)
@@ -387,7 +387,7 @@ class SubmitRunner:
         p = self.processor
         sender = dst.submitter.sender
         skipped = skipped_in(outcome.logs, dst.contract) if isinstance(outcome, Mined) else {}
-        async with p.lock, p.store.transaction() as tx:
+        async with p.writer.transaction() as tx:
             for effect in effects:
                 for tx_hash in dst.submitter.sent:
                     await tx.record_submission(
@@ -533,7 +533,7 @@ class SubmitRunner:
         releasing = effect.kind is EffectKind.SUBMIT  # an EXECUTE leaves the state delayed
         released: TransferRecord | None = None
         ours = False
-        async with p.lock, p.store.transaction() as tx:
+        async with p.writer.transaction() as tx:
             for tx_hash in dst.submitter.sent:
                 await tx.record_submission(tid, dst.chain_id, sender, 0, tx_hash, 0, 0)
             match outcome:
