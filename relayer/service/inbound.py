@@ -160,10 +160,9 @@ class InboundVerifier:
     async def _apply_all(self, messages: Sequence[AttestationMessage]) -> list[Verdict]:
         p = self.processor
         async with p.store.reader() as tx:
-            known = [await tx.get_transfer(t) for t in {m.release.transfer_id for m in messages}]
-        for rec in known:
-            if rec is not None:  # after a restart the route may be unread
-                await p.routes.ensure(event_of(rec))
+            known = await tx.get_transfers(m.release.transfer_id for m in messages)
+        for rec in known.values():  # after a restart the route may be unread
+            await p.routes.ensure(event_of(rec))
         reached: list[Hash32] = []
         async with p.writer.transaction() as tx:
             verdicts = [await self._apply_in(tx, msg, reached) for msg in messages]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 from sqlalchemy import func, select
 
@@ -112,6 +112,19 @@ class TransferOps(TxBase):
     async def get_transfer(self, transfer_id: Hash32) -> TransferRecord | None:
         row = await self._get(Transfer, bytes(transfer_id))
         return None if row is None else convert.transfer(row)
+
+    async def get_transfers(self, transfer_ids: Iterable[Hash32]) -> dict[Hash32, TransferRecord]:
+        """The stored transfers among ``transfer_ids`` (one query), by transfer id."""
+        keys = list({bytes(t) for t in transfer_ids})
+        found: dict[Hash32, TransferRecord] = {}
+        for start in range(0, len(keys), 500):  # well under every backend's parameter limit
+            result = await self._exec(
+                select(Transfer).where(Transfer.transfer_id.in_(keys[start : start + 500]))
+            )
+            for row in result.scalars():
+                rec = convert.transfer(row)
+                found[rec.transfer_id] = rec
+        return found
 
     async def transfers_by_tx_hash(self, tx_hash: Hash32) -> tuple[TransferRecord, ...]:
         """Transfers emitted by one source transaction (one tx may hold several)."""

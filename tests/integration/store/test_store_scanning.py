@@ -50,6 +50,21 @@ async def test_record_scan_amounts_keep_exact_values(store: Store) -> None:
     assert [t.amount for t in got if t is not None] == amounts
 
 
+async def test_get_transfers_reads_many_in_one_go_and_omits_unknown_ids(store: Store) -> None:
+    events = [make_event(7000 + i) for i in range(3)]
+    async with store.transaction() as tx:
+        await tx.record_scan(CONFLUX, VAULT, TO_ETH, events, 101)
+    unknown = rand_hash()
+    async with store.reader() as tx:
+        got = await tx.get_transfers(
+            [e.transfer_id for e in events] + [unknown, events[0].transfer_id]
+        )
+        one_by_one = [await tx.get_transfer(e.transfer_id) for e in events]
+        assert await tx.get_transfers([]) == {}
+    assert set(got) == {e.transfer_id for e in events}
+    assert [got[e.transfer_id] for e in events] == one_by_one
+
+
 async def test_record_scan_duplicate_is_idempotent(store: Store, nonce: int) -> None:
     event = make_event(nonce)
     async with store.transaction() as tx:
