@@ -48,6 +48,7 @@ from relayer.domain.transfer import (
     TransferStatus,
 )
 from relayer.domain.types import (
+    Address,
     Attestation,
     Direction,
     EvmDomain,
@@ -56,7 +57,7 @@ from relayer.domain.types import (
     SourceEvent,
     hex32,
 )
-from relayer.errors import RetryableError
+from relayer.errors import FatalError, RetryableError
 from relayer.keys import Signer
 from relayer.log import get_logger, transfer_logger
 from relayer.service.books import PolicyBook, RouteBook, SetBook
@@ -96,14 +97,26 @@ def event_of(rec: TransferRecord) -> SourceEvent:
     )
 
 
-def _refusal_of(rec: TransferRecord) -> Refused | None:
+class UnknownRefusalError(FatalError):
+    """A stored refusal's reason code is not one this version knows (written by a newer
+    relayer, or edited by hand): stop rather than guess what it meant."""
+
+
+async def _refusal_of(tx: Transaction, rec: TransferRecord, validator: Address) -> Refused | None:
+    """Our refusal of ``rec`` as stored (its code and detail, never re-parsed from the
+    status line), if it is refused."""
     if rec.status is not TransferStatus.REFUSED:
         return None
-    code, _, detail = (rec.status_reason or "").partition(": ")
+    stored = await tx.refusal_by(rec.transfer_id, validator)
+    if stored is None:
+        raise UnknownRefusalError(f"transfer {hex32(rec.transfer_id)} is refused with no reason")
     try:
-        return Refused(RefusalReason(code), detail)
-    except ValueError:
-        return Refused(RefusalReason.NO_ROUTE, rec.status_reason or "")
+        reason = RefusalReason(stored.reason_code)
+    except ValueError as err:
+        raise UnknownRefusalError(
+            f"transfer {hex32(rec.transfer_id)}: unknown refusal code {stored.reason_code!r}"
+        ) from err
+    return Refused(reason, stored.detail or "")
 
 
 def _quorum_of(rec: TransferRecord, digest: Hash32 | None) -> QuorumMet | None:
@@ -176,7 +189,7 @@ class Processor:
             event=event,
             release=release,
             digest=None if own is None else own.digest,
-            refusal=_refusal_of(rec),
+            refusal=await _refusal_of(tx, rec, self.signer.address),
             sign_requested=own is not None,
             attestation=attestation,
             quorum=_quorum_of(rec, None if own is None else own.digest),

@@ -27,7 +27,7 @@ from relayer.store.outcomes import (
     RefusalStored,
     Stored,
 )
-from relayer.store.records import OwnSignature, StoredAttestation
+from relayer.store.records import OwnSignature, Refusal, StoredAttestation
 
 
 class SigningOps(TxBase):
@@ -169,6 +169,17 @@ class SigningOps(TxBase):
             .order_by(EquivocationRow.signer)
         )
         return tuple(Address(s) for s in result.scalars())
+
+    async def refusal_by(self, transfer_id: Hash32, validator: Address) -> Refusal | None:
+        """The refusal ``validator`` recorded for ``transfer_id``, if any."""
+        result = await self._exec(
+            select(RefusalRow).where(
+                RefusalRow.transfer_id == bytes(transfer_id),
+                RefusalRow.validator == bytes(validator),
+            )
+        )
+        row = result.scalar_one_or_none()
+        return None if row is None else convert.refusal(row)
 
     async def record_refusal(
         self, transfer_id: Hash32, validator: Address, reason_code: str, detail: str | None = None

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from types import SimpleNamespace
 
 from relayer.api.metrics import Metrics
 from relayer.domain.types import Address, EvmDomain, Validator, ValidatorSet
@@ -23,6 +22,18 @@ GATEWAY = Address(b"\x0b" * 20)
 TOKEN = Address(b"\x0c" * 20)
 MIRROR = Address(b"\x0d" * 20)
 KEY = "0x" + "46" * 32
+
+
+class NoMoreRoutes:
+    """The gateway's route reads: it knows no route beyond the one configured."""
+
+    chain_id = ETH
+
+    async def mirror_of(self, chain_id: int, token: bytes) -> None:
+        return None
+
+    async def source_of(self, token: bytes) -> None:
+        return None
 
 
 def lone_processor(
@@ -43,7 +54,7 @@ def lone_processor(
         {ETH: EvmDomain(ETH, GATEWAY), CFX: EvmDomain(CFX, VAULT)},
         SetBook(contracts={}, current={ETH: only_us}),
         RouteBook(
-            gateway=SimpleNamespace(chain_id=ETH),  # type: ignore[arg-type]
+            gateway=NoMoreRoutes(),  # type: ignore[arg-type]
             conflux_chain_id=CFX,
             routes={(CFX, TOKEN): (ETH, MIRROR)},
         ),
