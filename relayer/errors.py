@@ -1,9 +1,12 @@
-"""The relayer's one exception root, split into "retry" and "stop".
+"""The relayer's one exception root, split into "retry", "skip this input" and "stop".
 
 `RetryableError` means the operation may succeed later (an RPC timeout, a broker
-outage, a database restart): callers retry with backoff. `FatalError` means retrying
-cannot help (bad configuration, a safety halt): the supervisor stops the process with
-a non-zero exit code. Subclasses also inherit the closest builtin where one fits, so
+outage, a database restart): callers retry with backoff. `RejectedInputError` means this
+one input is bad (a malformed node answer, an undecodable gossip message): the loop that
+met it logs it, skips it and goes on with the next; retrying the same input cannot help,
+and it must not stop the others. `FatalError` means retrying cannot help and going on is
+unsafe (bad configuration, a safety halt): the supervisor stops the process with a
+non-zero exit code. Subclasses also inherit the closest builtin where one fits, so
 callers that know nothing of the relayer still catch them sensibly.
 
 Always chain the cause: ``raise RpcUnavailableError(...) from err``.
@@ -36,7 +39,11 @@ class RpcError(RetryableError):
     """A chain node failed to answer, answered an error, or timed out."""
 
 
-class RpcResponseError(RelayerError, ValueError):
+class RejectedInputError(RelayerError, ValueError):
+    """This input is rejected: skip it (see the module docstring)."""
+
+
+class RpcResponseError(RejectedInputError):
     """A chain node answered something malformed or inconsistent (not retried blindly)."""
 
 
@@ -48,5 +55,5 @@ class StoreError(RetryableError):
     """The database is unreachable or a transaction failed for a transient reason."""
 
 
-class WireError(RelayerError, ValueError):
+class WireError(RejectedInputError):
     """A gossip message could not be decoded or failed validation."""

@@ -17,7 +17,7 @@ from eth_utils.crypto import keccak
 
 from relayer.chain.rpc_types import LogEntry
 from relayer.domain.types import UINT64_MAX, Address, Hash32, SourceEvent, checksum
-from relayer.errors import RelayerError
+from relayer.errors import RejectedInputError
 
 EVENT_ARGS = "(bytes32,uint64,address,address,address,uint256,uint64)"
 WORD = 32
@@ -40,7 +40,7 @@ class BridgeEvent(enum.StrEnum):
         return Hash32(keccak(text=self.signature))
 
 
-class LogRejectedError(RelayerError, ValueError):
+class LogRejectedError(RejectedInputError):
     """A log that must not become an event (foreign contract, bad shape)."""
 
     def __init__(self, reason: str, log: LogEntry) -> None:

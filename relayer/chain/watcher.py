@@ -37,7 +37,7 @@ from relayer.chain.rpc import RpcClient, RpcNodeError, is_range_error
 from relayer.chain.rpc_types import BlockRef, LogEntry
 from relayer.chain.scan import Checkpoint, Cursor, Reorg, ScanBatch, ScanSink
 from relayer.domain.types import Address, Hash32, SourceEvent
-from relayer.errors import RetryableError, RpcResponseError, SafetyHaltError
+from relayer.errors import RejectedInputError, RetryableError, SafetyHaltError
 
 log = structlog.get_logger(__name__)
 
@@ -126,7 +126,7 @@ class EventWatcher:
             try:
                 await self.poll_once()
                 failures = 0
-            except (RetryableError, RpcResponseError) as err:  # RPC or store outage
+            except (RetryableError, RejectedInputError) as err:  # outage, or a bad answer
                 failures += 1
                 self.stats.poll_failures += 1
                 log.warning("watcher poll failed", chain_id=self.config.chain_id, error=str(err))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 
-from relayer.errors import RelayerError
+from relayer.errors import RejectedInputError
 
 
 class SignatureFault(enum.StrEnum):
@@ -20,8 +20,8 @@ class SignatureFault(enum.StrEnum):
     UNRECOVERABLE = "unrecoverable"
 
 
-class DomainError(RelayerError, ValueError):
-    """Root of the pure core's input errors."""
+class DomainError(RejectedInputError):
+    """Root of the pure core's input errors (an input that cannot be interpreted: skip it)."""
 
 
 class InvalidSignatureError(DomainError):

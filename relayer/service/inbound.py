@@ -36,7 +36,7 @@ from relayer.domain.errors import InvalidSignatureError
 from relayer.domain.signature import recover_signer
 from relayer.domain.transfer import QuorumReached
 from relayer.domain.types import Hash32, checksum, hex32
-from relayer.errors import RetryableError, RpcResponseError
+from relayer.errors import RejectedInputError, RetryableError
 from relayer.gossip.wire import AttestationMessage
 from relayer.log import get_logger
 from relayer.service.processor import Applied, Processor, event_of
@@ -229,7 +229,7 @@ class InboundVerifier:
         while True:
             try:
                 await self.handle_batch(batch)
-            except RpcResponseError as err:  # a chain read got a bad answer: rejected
+            except RejectedInputError as err:  # e.g. a chain read got a bad answer
                 log.warning("attestations not handled; bad node answer", error=str(err))
                 return BatchOutcome.REJECTED
             except RetryableError as err:  # the database, or a chain read, briefly away

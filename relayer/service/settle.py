@@ -29,7 +29,7 @@ from relayer.domain.transfer import (
     TransferStatus,
 )
 from relayer.domain.types import Hash32, hex32
-from relayer.errors import RetryableError, RpcResponseError
+from relayer.errors import RejectedInputError, RetryableError, RpcResponseError
 from relayer.log import get_logger
 from relayer.service.contracts import (
     RELEASE_CANCELLED_TOPIC,
@@ -101,7 +101,7 @@ class Settler:
                 if time.monotonic() - last_sweep >= self.sweep_interval_s:
                     await self.sweep()
                     last_sweep = time.monotonic()
-            except (RetryableError, RpcResponseError) as err:
+            except (RetryableError, RejectedInputError) as err:
                 log.warning("settlement poll failed; retrying", error=str(err))
             await asyncio.sleep(self.poll_interval_s)
 

@@ -9,7 +9,7 @@ mean "stop": retrying the same call cannot help.
 
 from __future__ import annotations
 
-from relayer.errors import FatalError, RelayerError, SafetyHaltError
+from relayer.errors import FatalError, SafetyHaltError
 
 
 class EquivocationRefused(SafetyHaltError):
@@ -25,12 +25,12 @@ class EquivocationRefused(SafetyHaltError):
         self.new_digest = new_digest
 
 
-class CursorRegressionError(RelayerError, ValueError):
-    """A scan tried to move a cursor backwards; use ``rewind`` for reorgs."""
+class CursorRegressionError(FatalError, ValueError):
+    """A scan tried to move a cursor backwards (a bug); use ``rewind`` for reorgs."""
 
 
-class UnknownTransferError(RelayerError, LookupError):
-    """A write referred to a transfer the store has never observed."""
+class UnknownTransferError(FatalError, LookupError):
+    """A write referred to a transfer the store has never observed (a bug)."""
 
 
 class StoreIntegrityError(FatalError):
