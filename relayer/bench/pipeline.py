@@ -9,8 +9,9 @@ validator 0 recorded it) to its release being seen mined (by the same validator)
 generator's own send rate (``generator_bound`` is true when it was below twice the measured
 throughput: then the figure measures the generator), the relayers' CPU (idle over 10 s
 before the burst, and per transfer during it, all relayers together), their peak RSS, and
-the releases per destination transaction and gas per transfer from the gateway's receipts
-(the gas of every transaction sent to the gateway, also those that released nothing).
+the releases per destination transaction and per destination block (blocks holding at
+least one release) and gas per transfer from the gateway's receipts (the gas of every
+transaction sent to the gateway, also those that released nothing).
 
 Options: ``--transfers N`` (default 1000), ``--validators N`` (default 5),
 ``--eth-block-time S`` (anvil's block time; default 2 x the Conflux dev block interval),
@@ -27,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -97,14 +99,16 @@ def _peak_rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmHWM for {pid}")
 
 
-def _gateway_receipts(stack: Stack, from_block: int) -> tuple[int, int, int]:
+def _gateway_receipts(stack: Stack, from_block: int) -> tuple[int, int, int, Counter[int]]:
     """(transactions that released something, all transactions sent to the gateway, the
-    gas of all of them) since ``from_block``: a batch that only skipped what another relayer
-    had released counts in the gas, not in the releases."""
+    gas of all of them, the releases in each block that held some) since ``from_block``: a
+    batch that only skipped what another relayer had released counts in the gas, not in
+    the releases."""
     assert stack.gateway is not None and stack.w3e is not None
     w3, gateway = stack.w3e, stack.gateway.address
     logs = stack.gateway.events.Released().get_logs(from_block=from_block)
     releasing = {log["transactionHash"] for log in logs}
+    per_block = Counter(int(log["blockNumber"]) for log in logs)
     sent, gas = 0, 0
     for number in range(from_block, int(w3.eth.block_number) + 1):
         block: Any = w3.eth.get_block(number, full_transactions=True)
@@ -112,7 +116,7 @@ def _gateway_receipts(stack: Stack, from_block: int) -> tuple[int, int, int]:
             if tx["to"] == gateway:
                 sent += 1
                 gas += int(w3.eth.get_transaction_receipt(tx["hash"])["gasUsed"])
-    return len(releasing), sent, gas
+    return len(releasing), sent, gas, per_block
 
 
 def _wait_released(stack: Stack, ids: list[bytes], from_block: int, timeout: float) -> None:
@@ -167,7 +171,7 @@ def run(
         _wait_released(stack, ids, first_eth_block, timeout)
         seconds = time.monotonic() - started
         burst_cpu = sum(_cpu_seconds(pid) for pid in pids) - burst_cpu
-        release_txs, gateway_txs, release_gas = _gateway_receipts(stack, first_eth_block)
+        release_txs, gateway_txs, release_gas, per_block = _gateway_receipts(stack, first_eth_block)
         latencies = []
         for tid in ids:
             view: Any = None
@@ -192,6 +196,8 @@ def run(
             "idle_cpu_percent_each": [round(p, 2) for p in idle_percent],
             "rss_mb_max": round(max(_peak_rss_mb(pid) for pid in pids), 1),
             "releases_per_destination_tx": round(transfers / max(1, release_txs), 2),
+            "releases_per_destination_block": round(transfers / max(1, len(per_block)), 2),
+            "releases_max_in_one_block": max(per_block.values(), default=0),
             "destination_txs": gateway_txs,
             "destination_txs_releasing_nothing": gateway_txs - release_txs,
             "gas_per_transfer": round(release_gas / transfers),

@@ -6,7 +6,7 @@ observed ─► confirmed ─► (policy) ─► refused                       (
    │                                                                   │          ▲
    │                              (the destination's governor holds it) └► delayed ┤
    │                                 (vetoed on the destination) cancelled ◄──────┘
-   └─► orphaned (reorged out before confirmation; may be observed again)
+   └─► orphaned (reorged out before a signature; may be observed again)
 ```
 
 The destination decides ``delayed`` and ``cancelled`` (the shell reads them at its
@@ -164,11 +164,17 @@ def _on_source_event(state: TransferState | None, event: Observed | Confirmed) -
 
 
 def _on_orphaned(state: TransferState | None, event: Orphaned) -> Outcome:
+    """The source block left the chain. Before a signature nothing is undone: an observed
+    or confirmed transfer becomes ``orphaned`` (confirmed: a reorg deeper than the
+    confirmation rule, which the shell reports) and may be observed again; a refused one
+    stays refused (it is never signed, even if it reappears). Once signed: halt signing."""
     if state is None:
         return _reject(state, event, "unknown transfer")
-    if state.status is S.OBSERVED:
+    if state.status in _BEFORE_CONFIRMATION:
         return Transition(replace(state, status=S.ORPHANED))
-    if state.status is S.ORPHANED:
+    if state.status is S.CONFIRMED and not state.sign_requested:
+        return Transition(replace(state, status=S.ORPHANED))
+    if state.status is S.REFUSED:
         return Transition(state)
     return _halt(state, f"source event reorged out after confirmation (status {state.status})")
 

@@ -22,7 +22,7 @@ from relayer.api.metrics import Metrics
 from relayer.chain.confirmation import HeadRegressed
 from relayer.chain.scan import Checkpoint, Cursor, Reorg, ScanBatch
 from relayer.crashpoints import CrashPoint
-from relayer.domain.transfer import TransferStatus
+from relayer.domain.transfer import Orphaned
 from relayer.domain.types import Address, Direction, SourceEvent, hex32
 from relayer.log import get_logger
 from relayer.service.books import RouteBook
@@ -117,24 +117,18 @@ class StoreSink:
             self.processor.observed_ready.set()
 
     async def on_reorg(self, reorg: Reorg) -> None:
+        """Rewind the cursor to the fork, report the reorg (a halt if we signed any of its
+        transfers), then apply ``Orphaned`` to each transfer it removed: the lifecycle
+        rule orphans those not signed and halts signing for those signed."""
         fork_block = (
             reorg.fork_point.number if reorg.fork_point is not None else reorg.orphaned[0] - 1
         )
-        async with self.processor.writer.transaction() as tx:
+        p = self.processor
+        async with p.writer.transaction() as tx:
             rewound = await tx.rewind(self.chain_id, fork_block)
-            signed: list[str] = []
-            for tid in rewound.acted_upon:
-                if await tx.own_signature(tid) is not None:
-                    signed.append(hex32(tid))
-                    continue
-                rec = await tx.get_transfer(tid)
-                if rec is not None and rec.status in (
-                    TransferStatus.CONFIRMED,
-                    TransferStatus.REFUSED,
-                ):
-                    await tx.set_status(
-                        tid, TransferStatus.ORPHANED, "reorged out after confirmation"
-                    )
+            signed = [
+                hex32(tid) for tid in rewound.acted_upon if await tx.own_signature(tid) is not None
+            ]
             detail: dict[str, Any] = {
                 "reason": "reorg deeper than the confirmation rule",
                 "fork_block": fork_block,
@@ -144,8 +138,10 @@ class StoreSink:
                 "replaced_by": None if reorg.replaced_by is None else hex32(reorg.replaced_by),
                 "signed_transfers": signed,
             }
-            kind = AlertKind.HALT if signed else AlertKind.WARNING
+            kind = AlertKind.HALT if signed else AlertKind.WARNING  # scanned = confirmed
             await tx.raise_alert(kind, self.chain_id, detail)
+            for tid in (*rewound.orphaned, *rewound.acted_upon):
+                await p.apply(tx, tid, Orphaned(tid))
         (log.error if signed else log.warning)(
             "reorg below the confirmed head", chain_id=self.chain_id, halted=bool(signed), **detail
         )

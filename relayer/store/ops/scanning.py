@@ -212,10 +212,11 @@ class ScanOps(TxBase):
     async def rewind(self, chain_id: int, fork_block: int) -> Rewound:
         """Undo everything above ``fork_block`` (the last block both forks share).
 
-        Forgets block hashes above it, moves the cursor to ``fork_block + 1`` and marks
-        transfers seen above it ``orphaned`` if they were only observed. Transfers
-        confirmed or later are left alone and listed in ``acted_upon``: the node must
-        raise a halt alert for those (a reorg deeper than the confirmation depth).
+        Forgets block hashes above it, moves the cursor to ``fork_block + 1`` and lists
+        the transfers seen above it: ``orphaned`` those only observed, ``acted_upon``
+        those confirmed or later (a reorg deeper than the confirmation depth). Their
+        statuses are left to the caller, which applies ``Orphaned`` to each through the
+        lifecycle rule (``domain.step``) in the same transaction.
         """
         result = await self._exec(
             select(Transfer)
@@ -227,8 +228,6 @@ class ScanOps(TxBase):
         acted_upon: list[Hash32] = []
         for row in result.scalars():
             if row.status == TransferStatus.OBSERVED.value:
-                row.status = TransferStatus.ORPHANED.value
-                row.status_reason = f"reorg below block {row.block_number}"
                 orphaned.append(Hash32(row.transfer_id))
             elif row.status != TransferStatus.ORPHANED.value:
                 acted_upon.append(Hash32(row.transfer_id))

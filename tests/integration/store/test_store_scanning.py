@@ -169,7 +169,9 @@ async def test_record_scan_prunes_old_block_hashes(store: Store) -> None:
     assert recent[0][1] == blocks[-1][1]
 
 
-async def test_rewind_orphans_observed_and_reports_acted_upon(store: Store, nonce: int) -> None:
+async def test_rewind_lists_observed_and_acted_upon_and_changes_no_status(
+    store: Store, nonce: int
+) -> None:
     kept = make_event(nonce, block_number=10)
     shallow = make_event(nonce + 1, block_number=12)
     acted = make_event(nonce + 2, block_number=13)
@@ -188,7 +190,7 @@ async def test_rewind_orphans_observed_and_reports_acted_upon(store: Store, nonc
     assert cursor.next_block == 12
     assert cursor.last_scanned_hash == blocks[1][1]
     assert orphan is not None
-    assert orphan.status is TransferStatus.ORPHANED
+    assert orphan.status is TransferStatus.OBSERVED  # the processor orphans it (domain.step)
 
 
 async def test_set_status_compare_and_set(store: Store, nonce: int) -> None:

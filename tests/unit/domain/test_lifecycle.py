@@ -131,6 +131,22 @@ def test_reorg_before_confirmation_orphans_and_reobservation_revives() -> None:
     assert (revived.status, revived.event) == (S.OBSERVED, moved)
 
 
+def test_reorg_of_a_confirmed_unsigned_transfer_orphans_it() -> None:
+    confirmed = _run([Confirmed(EVENT)])  # e.g. its chain halted before the policy ran
+    outcome = step(confirmed, Orphaned(TID))
+    assert isinstance(outcome, Transition)
+    assert outcome.state.status is S.ORPHANED
+    assert outcome.effects == ()
+
+
+def test_a_refused_transfer_reorged_out_stays_refused_and_is_never_signed() -> None:
+    refused = _run([Confirmed(EVENT), REFUSAL, Orphaned(TID)])
+    assert refused.status is S.REFUSED
+    again = _run([Confirmed(EVENT), REFUSAL, Orphaned(TID), Observed(EVENT), Confirmed(EVENT)])
+    assert again.status is S.REFUSED
+    assert isinstance(step(again, APPROVAL), Rejected)
+
+
 def test_reorg_after_signing_halts_without_changing_state() -> None:
     attested = _run([Confirmed(EVENT), APPROVAL, OwnSignature(OWN)])
     outcome = step(attested, Orphaned(TID))
