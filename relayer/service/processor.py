@@ -73,9 +73,11 @@ _ATTESTATION_USED = (TransferStatus.RELEASED, TransferStatus.DELAYED, TransferSt
 
 @dataclass(frozen=True, slots=True)
 class Applied:
-    """The input changed the transfer (or confirmed what it already was)."""
+    """The input changed the transfer (or confirmed what it already was); ``state`` is the
+    lifecycle state after it and its follow-ups (what ``load_state`` must read back)."""
 
     status: TransferStatus
+    state: TransferState
 
 
 def event_of(rec: TransferRecord) -> SourceEvent:
@@ -102,14 +104,28 @@ class UnknownRefusalError(FatalError):
     relayer, or edited by hand): stop rather than guess what it meant."""
 
 
-async def _refusal_of(tx: Transaction, rec: TransferRecord, validator: Address) -> Refused | None:
+# where a refusal of ours may stand: refused, or refused and then acted on by the destination
+_REFUSAL_KEPT = (
+    TransferStatus.REFUSED,
+    TransferStatus.RELEASED,
+    TransferStatus.DELAYED,
+    TransferStatus.CANCELLED,
+)
+
+
+async def _refusal_of(
+    tx: Transaction, rec: TransferRecord, validator: Address, signed: bool
+) -> Refused | None:
     """Our refusal of ``rec`` as stored (its code and detail, never re-parsed from the
-    status line), if it is refused."""
-    if rec.status is not TransferStatus.REFUSED:
+    status line), if we refused it; it stays with the transfer when the destination
+    executes, delays or cancels it anyway."""
+    if signed or rec.status not in _REFUSAL_KEPT:
         return None
     stored = await tx.refusal_by(rec.transfer_id, validator)
     if stored is None:
-        raise UnknownRefusalError(f"transfer {hex32(rec.transfer_id)} is refused with no reason")
+        if rec.status is TransferStatus.REFUSED:
+            raise UnknownRefusalError(f"transfer {hex32(rec.transfer_id)} is refused, no reason")
+        return None
     try:
         reason = RefusalReason(stored.reason_code)
     except ValueError as err:
@@ -189,7 +205,7 @@ class Processor:
             event=event,
             release=release,
             digest=None if own is None else own.digest,
-            refusal=await _refusal_of(tx, rec, self.signer.address),
+            refusal=await _refusal_of(tx, rec, self.signer.address, own is not None),
             sign_requested=own is not None,
             attestation=attestation,
             quorum=_quorum_of(rec, None if own is None else own.digest),
@@ -225,7 +241,7 @@ class Processor:
                 continue
             await self._persist(tx, state, outcome.state)
             state = outcome.state
-            result = Applied(state.status)
+            result = Applied(state.status, state)
             for effect in outcome.effects:
                 follow_up = await self._run_effect(tx, state, effect)
                 if follow_up is not None:
@@ -289,6 +305,8 @@ class Processor:
             await tx.set_quorum(tid, q.bundle, q.signers, q.jurisdictions)
         if after.release is not None and (before is None or before.release is None):
             await tx.set_dst_token(tid, after.release.token)
+        if after.tx_hash != (None if before is None else before.tx_hash):
+            await tx.set_tx_hash(tid, after.tx_hash)  # ours when submitted, then the executor
 
     async def _run_effect(
         self, tx: Transaction, state: TransferState, effect: Effect

@@ -63,7 +63,10 @@ def view_to_json(view: TransferView, sets: SetBook) -> dict[str, Any]:
         "observed_at": t.observed_at.isoformat(),
         "confirmed_at": None if t.confirmed_at is None else t.confirmed_at.isoformat(),
         "released_at": None if t.released_at is None else t.released_at.isoformat(),
-        "release_tx": None if t.release_tx_hash is None else hex32(t.release_tx_hash),
+        # the executing transaction; before that the store holds our last sent one
+        "release_tx": None
+        if t.release_tx_hash is None or t.status is not TransferStatus.RELEASED
+        else hex32(t.release_tx_hash),
         # delayed by the destination's governor: executeDelayed may run from then on
         "executable_at": t.executable_at,
         "attestations": {

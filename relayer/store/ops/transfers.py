@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from relayer.domain.types import Address, Hash32
 from relayer.store.engine import mapped_errors
+from relayer.store.errors import UnknownTransferError
 from relayer.store.models import (
     AttestationRow,
     OwnSignatureRow,
@@ -74,6 +75,17 @@ class TransferOps(TxBase):
             detail["executable_at"] = str(executable_at)
         await self._audit("status", transfer_id, detail)
         return StatusChanged(transfer_id, old, new)
+
+    async def set_tx_hash(self, transfer_id: Hash32, tx_hash: Hash32 | None) -> None:
+        """The transaction the transfer's state names (``release_tx_hash``): ours while it
+        is ``submitted``, the executing one once ``released``."""
+        row = await self._get(Transfer, bytes(transfer_id), for_update=True)
+        if row is None:
+            raise UnknownTransferError(f"transfer 0x{transfer_id.hex()} was never observed")
+        new = None if tx_hash is None else bytes(tx_hash)
+        if row.release_tx_hash != new:
+            row.release_tx_hash = new
+            await self._flush()
 
     async def set_dst_token(
         self, transfer_id: Hash32, token: Address
