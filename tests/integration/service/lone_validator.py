@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from relayer.api.metrics import Metrics
-from relayer.domain.types import Address, EvmDomain, Validator, ValidatorSet
+from relayer.domain.types import Address, EvmDomain, Hash32, SourceEvent, Validator, ValidatorSet
 from relayer.keys import Signer, signer_from_hex
 from relayer.service.books import PolicyBook, RouteBook, SetBook
 from relayer.service.corroboration import Corroboration
@@ -34,6 +34,26 @@ class NoMoreRoutes:
 
     async def source_of(self, token: bytes) -> None:
         return None
+
+
+def lone_event(nonce: int, token: Address = TOKEN, block: int = 900) -> SourceEvent:
+    """A lock of ``token`` on the vault (Conflux -> Ethereum), ``nonce`` its vault nonce
+    (and its transfer id, as a number), in ``block``."""
+    return SourceEvent(
+        transfer_id=Hash32(nonce.to_bytes(32, "big")),
+        src_chain_id=CFX,
+        src_contract=VAULT,
+        nonce=nonce,
+        src_token=token,
+        sender=Address(b"\x33" * 20),
+        recipient=Address(b"\x44" * 20),
+        amount=10**18 + nonce,
+        dst_chain_id=ETH,
+        block_number=block,
+        block_hash=Hash32(block.to_bytes(32, "big")),
+        tx_hash=Hash32(nonce.to_bytes(32, "little")),
+        log_index=0,
+    )
 
 
 def lone_processor(

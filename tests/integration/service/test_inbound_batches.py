@@ -14,7 +14,16 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from lone_validator import CFX, ETH, MIRROR, TOKEN, VAULT, CountingStore, lone_processor
+from lone_validator import (
+    CFX,
+    ETH,
+    MIRROR,
+    TOKEN,
+    VAULT,
+    CountingStore,
+    lone_event,
+    lone_processor,
+)
 
 from relayer.api.metrics import Metrics
 from relayer.domain.digest import release_digest
@@ -57,7 +66,7 @@ class Env:
     async def observed(self, token: Address = TOKEN) -> SourceEvent:
         """A new transfer, observed and (its route known) signed by us."""
         self.nonce += 1
-        event = _event(self.nonce, token)
+        event = lone_event(7 * 10**6 + self.nonce, token)
         async with self.store.transaction() as tx:
             await tx.record_scan(CFX, VAULT, Direction.TO_ETHEREUM, [event], 1000)
         await self.processor.sweep()
@@ -88,24 +97,6 @@ class Env:
             "relayer_attestations_received_total", {"result": verdict.value}
         )
         return value or 0.0
-
-
-def _event(nonce: int, token: Address) -> SourceEvent:
-    return SourceEvent(
-        transfer_id=Hash32((7 * 10**6 + nonce).to_bytes(32, "big")),
-        src_chain_id=CFX,
-        src_contract=VAULT,
-        nonce=nonce,
-        src_token=token,
-        sender=Address(b"\x33" * 20),
-        recipient=Address(b"\x44" * 20),
-        amount=10**18 + nonce,
-        dst_chain_id=ETH,
-        block_number=900,
-        block_hash=Hash32(b"\x09" * 32),
-        tx_hash=Hash32(nonce.to_bytes(32, "little")),
-        log_index=0,
-    )
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -190,7 +181,7 @@ async def test_an_equivocation_within_one_batch_is_caught(env: Env) -> None:
 
 async def test_attestations_before_the_observation_wait_then_count_in_one_go(env: Env) -> None:
     env.nonce += 1
-    event = _event(env.nonce, TOKEN)
+    event = lone_event(7 * 10**6 + env.nonce)
     early = [env.signed(event, PEER_1), env.signed(event, PEER_2)]
     assert await env.verifier.handle_batch(early) == [Verdict.BUFFERED] * 2
     async with env.store.transaction() as tx:
@@ -235,7 +226,7 @@ async def test_a_sweep_confirms_stored_events_in_chunks_of_one_transaction(env: 
     events = []
     for _ in range(40):
         env.nonce += 1
-        events.append(_event(env.nonce, TOKEN))
+        events.append(lone_event(7 * 10**6 + env.nonce))
     early = env.signed(events[-1], PEER_1)  # waits for its transfer, counted once it is seen
     assert await env.verifier.handle(early) is Verdict.BUFFERED
     async with env.store.transaction() as tx:

@@ -9,34 +9,16 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from lone_validator import CFX, ETH, VAULT, lone_processor
+from lone_validator import CFX, VAULT, lone_event, lone_processor
 
 from relayer.api.metrics import Metrics
 from relayer.domain.policy import RefusalReason, Refused
-from relayer.domain.types import Address, Direction, Hash32, SourceEvent
+from relayer.domain.types import Address, Direction, Hash32
 from relayer.service.processor import Processor, UnknownRefusalError
 from relayer.store import Store, TransferStatus
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 UNROUTED = Address(b"\x0f" * 20)  # neither allowed nor routed: the policy refuses it
-
-
-def _event(nonce: int, token: Address) -> SourceEvent:
-    return SourceEvent(
-        transfer_id=Hash32((9 * 10**6 + nonce).to_bytes(32, "big")),
-        src_chain_id=CFX,
-        src_contract=VAULT,
-        nonce=nonce,
-        src_token=token,
-        sender=Address(b"\x33" * 20),
-        recipient=Address(b"\x44" * 20),
-        amount=10**18,
-        dst_chain_id=ETH,
-        block_number=900,
-        block_hash=Hash32(b"\x09" * 32),
-        tx_hash=Hash32(nonce.to_bytes(32, "little")),
-        log_index=0,
-    )
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -50,7 +32,7 @@ async def processor(tmp_path: Path) -> AsyncIterator[Processor]:
 
 async def _stored_refused(processor: Processor, nonce: int, code: str, detail: str) -> Hash32:
     """A transfer stored as refused by us, as the processor's persist writes it."""
-    event = _event(nonce, UNROUTED)
+    event = lone_event(9 * 10**6 + nonce, UNROUTED)
     async with processor.writer.transaction() as tx:
         await tx.record_scan(CFX, VAULT, Direction.TO_ETHEREUM, [event], 1000)
         await tx.set_status(event.transfer_id, TransferStatus.REFUSED, f"{code}: {detail}")
@@ -71,7 +53,7 @@ async def test_every_reason_reads_back_as_stored(
 
 
 async def test_a_decided_refusal_survives_the_reload(processor: Processor) -> None:
-    event = _event(100, UNROUTED)
+    event = lone_event(9 * 10**6 + 100, UNROUTED)
     async with processor.writer.transaction() as tx:
         await tx.record_scan(CFX, VAULT, Direction.TO_ETHEREUM, [event], 1000)
     await processor.sweep()  # confirmed, then refused by the policy

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from lone_validator import CFX, ETH, TOKEN, VAULT, CountingStore, lone_processor
+from lone_validator import CFX, VAULT, CountingStore, lone_event, lone_processor
 
 from relayer.api.metrics import Metrics
 from relayer.domain.transfer import (
@@ -16,30 +16,12 @@ from relayer.domain.transfer import (
     DelayedOnDestination,
     ReleaseConfirmed,
 )
-from relayer.domain.types import Address, Direction, Hash32, SourceEvent
+from relayer.domain.types import Direction, Hash32
 from relayer.service.processor import Processor
 from relayer.service.settle import Settler
 from relayer.store import TransferStatus
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-def _event(nonce: int) -> SourceEvent:
-    return SourceEvent(
-        transfer_id=Hash32((8 * 10**6 + nonce).to_bytes(32, "big")),
-        src_chain_id=CFX,
-        src_contract=VAULT,
-        nonce=nonce,
-        src_token=TOKEN,
-        sender=Address(b"\x33" * 20),
-        recipient=Address(b"\x44" * 20),
-        amount=10**18 + nonce,
-        dst_chain_id=ETH,
-        block_number=900,
-        block_hash=Hash32(b"\x09" * 32),
-        tx_hash=Hash32(nonce.to_bytes(32, "little")),
-        log_index=0,
-    )
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -62,7 +44,7 @@ async def test_one_window_of_outcomes_is_one_transaction(
     settled: tuple[CountingStore, Processor, Settler],
 ) -> None:
     store, processor, settler = settled
-    events = [_event(n) for n in range(1, 6)]
+    events = [lone_event(8 * 10**6 + n) for n in range(1, 6)]
     async with store.transaction() as tx:
         await tx.record_scan(CFX, VAULT, Direction.TO_ETHEREUM, events, 1000)
     await processor.sweep()

@@ -9,35 +9,17 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from lone_validator import CFX, ETH, TOKEN, VAULT, lone_processor
+from lone_validator import CFX, TOKEN, VAULT, lone_event, lone_processor
 
 from relayer.api.metrics import Metrics
 from relayer.chain.scan import Checkpoint, Cursor, Reorg
-from relayer.domain.types import Address, Direction, Hash32, SourceEvent
+from relayer.domain.types import Address, Direction, Hash32
 from relayer.service.processor import Processor
 from relayer.service.sink import StoreSink
 from relayer.store import AlertKind, Store, TransferStatus
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 UNALLOWED = Address(b"\x0f" * 20)  # the policy refuses it
-
-
-def _event(nonce: int, token: Address, block: int) -> SourceEvent:
-    return SourceEvent(
-        transfer_id=Hash32((6 * 10**6 + nonce).to_bytes(32, "big")),
-        src_chain_id=CFX,
-        src_contract=VAULT,
-        nonce=nonce,
-        src_token=token,
-        sender=Address(b"\x33" * 20),
-        recipient=Address(b"\x44" * 20),
-        amount=10**18,
-        dst_chain_id=ETH,
-        block_number=block,
-        block_hash=Hash32(block.to_bytes(32, "big")),
-        tx_hash=Hash32(nonce.to_bytes(32, "little")),
-        log_index=0,
-    )
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -59,10 +41,10 @@ async def _status(processor: Processor, transfer_id: Hash32) -> TransferStatus:
 async def test_a_reorg_orphans_unsigned_keeps_refusals_and_halts_for_signed(
     processor: Processor,
 ) -> None:
-    kept = _event(1, TOKEN, 10)
-    signed = _event(2, TOKEN, 12)
-    refused = _event(3, UNALLOWED, 12)
-    observed = _event(4, TOKEN, 13)
+    kept = lone_event(6 * 10**6 + 1, TOKEN, 10)
+    signed = lone_event(6 * 10**6 + 2, TOKEN, 12)
+    refused = lone_event(6 * 10**6 + 3, UNALLOWED, 12)
+    observed = lone_event(6 * 10**6 + 4, TOKEN, 13)
     sink = StoreSink(
         chain_id=CFX,
         contract=VAULT,

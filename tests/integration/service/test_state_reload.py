@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from lone_validator import CFX, ETH, TOKEN, VAULT, lone_processor
+from lone_validator import CFX, TOKEN, VAULT, lone_event, lone_processor
 
 from relayer.api.metrics import Metrics
 from relayer.domain.transfer import (
@@ -61,22 +61,7 @@ def _input(kind: str, event: SourceEvent) -> Input:
 
 
 def _event(token: Address) -> SourceEvent:
-    nonce = next(NONCES)
-    return SourceEvent(
-        transfer_id=Hash32((5 * 10**6 + nonce).to_bytes(32, "big")),
-        src_chain_id=CFX,
-        src_contract=VAULT,
-        nonce=nonce,
-        src_token=token,
-        sender=Address(b"\x33" * 20),
-        recipient=Address(b"\x44" * 20),
-        amount=10**18 + nonce,
-        dst_chain_id=ETH,
-        block_number=900,
-        block_hash=Hash32(b"\x09" * 32),
-        tx_hash=Hash32(nonce.to_bytes(32, "little")),
-        log_index=0,
-    )
+    return lone_event(5 * 10**6 + next(NONCES), token)
 
 
 @pytest.fixture(scope="module")
