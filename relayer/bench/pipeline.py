@@ -15,7 +15,8 @@ transaction sent to the gateway, also those that released nothing).
 
 Options: ``--transfers N`` (default 1000), ``--validators N`` (default 5),
 ``--eth-block-time S`` (anvil's block time; default 2 x the Conflux dev block interval),
-``--timeout S`` (default 900). The governors are off: the bench measures the relayers, not
+``--timeout S`` (default 900). The backup submitters' grace period is two anvil blocks (at
+least 3 s). The governors are off: the bench measures the relayers, not
 the contracts' rate limits (the e2e tests cover those).
 """
 
@@ -155,6 +156,9 @@ def run(
         topic_prefix="bench",
         eth_block_time_s=eth_block_time_s,
         governors=False,
+        # the backups wait two destination blocks: sooner, they send their own batch while
+        # the primary's is still unmined (it then releases nothing and only costs gas)
+        grace_period_s=max(3.0, 2 * (eth_block_time_s or 0.0)),
     )
     stack = Stack.up(options, workdir)
     try:
@@ -206,6 +210,7 @@ def run(
             "latency_max_s": round(max(latencies), 3),
             "conflux_block_interval_ms": options.block_time_ms,
             "eth_block_time_s": eth_block_time_s,
+            "grace_period_s": options.grace_period_s,
             "conflux_confirmation": options.conflux_confirmation,
         }
     finally:
