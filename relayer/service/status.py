@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,16 +113,31 @@ class NodeStatus:
     stall_after_s: float
     probe_timeout_s: float = 0.5  # settings.api.probe_timeout_s
     _progress: dict[str, tuple[int | None, float]] = field(default_factory=dict)
+    # probes still running from an earlier answer (never more than one per check)
+    _probes: dict[str, asyncio.Task[Check]] = field(default_factory=dict)
 
     async def readiness(self) -> Mapping[str, Check]:
-        """Every check at once, each probe bounded by ``probe_timeout_s`` and tried once: a
-        node that hangs is reported as such, it never holds up the answer."""
-        probes: dict[str, asyncio.Task[Check]] = {}
-        async with asyncio.TaskGroup() as group:
-            for name, rpc in self.rpcs.items():
-                probes[f"rpc:{name}"] = group.create_task(self._probe_rpc(rpc))
-            probes["database"] = group.create_task(self._probe_database())
-        checks = {name: task.result() for name, task in probes.items()}
+        """Every check at once, each probe tried once and waited for ``probe_timeout_s``:
+        a node or a database that hangs is reported as such, it never holds up the answer.
+
+        A probe runs as its own task and is not cancelled when the wait ends: cancelling
+        it would wait for its clean-up (SQLAlchemy shields a connection's close, which
+        queues behind the database's work), and a slow probe is simply still in flight at
+        the next answer, which reports it again instead of starting another."""
+        probes: dict[str, Callable[[], Coroutine[Any, Any, Check]]] = {
+            f"rpc:{name}": functools.partial(self._probe_rpc, rpc)
+            for name, rpc in self.rpcs.items()
+        }
+        probes["database"] = self._probe_database
+        tasks: dict[str, asyncio.Task[Check]] = {}
+        for name, probe in probes.items():
+            task = self._probes.get(name)
+            if task is None or task.done():
+                task = self._probes[name] = asyncio.create_task(probe(), name=f"probe {name}")
+            tasks[name] = task
+        await asyncio.wait(tasks.values(), timeout=self.probe_timeout_s)
+        late = Check(False, f"no answer within {self.probe_timeout_s}s")
+        checks = {name: task.result() if task.done() else late for name, task in tasks.items()}
         connected = self.gossip.connected.is_set()
         checks["broker"] = Check(connected, "connected" if connected else "disconnected")
         now = time.monotonic()
@@ -138,22 +154,27 @@ class NodeStatus:
             checks[f"cursor:{name}"] = Check(next_block is not None and not stalled, detail)
         return checks
 
+    @property
+    def _probe_limit_s(self) -> float:
+        """How long a probe task may run at all (it outlives the answer that started it)."""
+        return max(5.0, 10 * self.probe_timeout_s)
+
     async def _probe_rpc(self, rpc: RpcClient) -> Check:
         try:
-            async with asyncio.timeout(self.probe_timeout_s):
+            async with asyncio.timeout(self._probe_limit_s):
                 head = as_int(await rpc.request_once("eth_blockNumber", []), "blockNumber")
         except TimeoutError:
-            return Check(False, f"no answer within {self.probe_timeout_s}s")
+            return Check(False, f"no answer within {self._probe_limit_s}s")
         except RelayerError as err:
             return Check(False, str(err))
         return Check(True, f"head {head}")
 
     async def _probe_database(self) -> Check:
         try:
-            async with asyncio.timeout(self.probe_timeout_s):
+            async with asyncio.timeout(self._probe_limit_s):
                 await self.store.ping()
         except TimeoutError:
-            return Check(False, f"no answer within {self.probe_timeout_s}s")
+            return Check(False, f"no answer within {self._probe_limit_s}s")
         except RelayerError as err:
             return Check(False, str(err))
         return Check(True, self.store.dialect)
