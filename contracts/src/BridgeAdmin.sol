@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {BridgeStorage} from "./base/BridgeStorage.sol";
 import {IBridgeAdmin} from "./interfaces/IBridge.sol";
+import {SignatureBundle} from "./libraries/SignatureBundle.sol";
 import {TokenBucket} from "./libraries/TokenBucket.sol";
 import {ValidatorSetFactory} from "./ValidatorSetFactory.sol";
 
@@ -60,6 +61,37 @@ contract BridgeAdmin is BridgeStorage, IBridgeAdmin {
         _previous = PreviousSet(core.setData, core.setId, core.threshold, core.minJurisdictions);
         _previousValidUntil = uint64(block.timestamp) + _gracePeriod;
         _installSet(validatorSetFactory, core.setId + 1, members, jurisdictions, threshold, minJurisdictions);
+    }
+
+    /// @notice See BridgeBase: records `root` once a quorum (of the current set, or of the
+    /// previous set within its grace period) has signed `ReleaseRoot`.
+    function commitRoot(bytes32 root, uint64 srcChainId, uint64 firstNonce, uint64 lastNonce, bytes calldata signatures)
+        external
+        onlyDelegated
+    {
+        Core memory core = _core;
+        if (core.paused) revert EnforcedPause();
+        if (root == bytes32(0)) revert ZeroRoot();
+        if (firstNonce == 0 || firstNonce > lastNonce) revert InvalidNonceRange(firstNonce, lastNonce);
+        if (_routes[srcChainId] == 0) revert ChainNotRegistered(srcChainId);
+        if (_roots[root] != 0) revert RootAlreadyCommitted(root);
+        bytes32 digest = _hashReleaseRoot(root, srcChainId, firstNonce, lastNonce);
+        uint64 setId = core.setId;
+        (uint256 code, uint256 a, uint256 b) =
+            SignatureBundle.check(core.setData, core.threshold, core.minJurisdictions, digest, signatures);
+        if (code != SignatureBundle.OK) {
+            PreviousSet memory prev = _previous;
+            if (prev.setData == address(0) || block.timestamp > _previousValidUntil) {
+                SignatureBundle.revertWith(code, a, b);
+            }
+            (uint256 prevCode,,) =
+                SignatureBundle.check(prev.setData, prev.threshold, prev.minJurisdictions, digest, signatures);
+            if (prevCode != SignatureBundle.OK) SignatureBundle.revertWith(code, a, b);
+            setId = prev.setId;
+        }
+        _roots[root] = uint256(srcChainId) | (uint256(firstNonce) << 64) | (uint256(lastNonce) << 128)
+            | (uint256(setId) << 192);
+        emit RootCommitted(root, srcChainId, firstNonce, lastNonce, setId);
     }
 
     /// @notice Ends the rotated-out set's window now (admin or pauser).

@@ -74,7 +74,7 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
     function release(Release calldata release_, bytes calldata signatures) external {
         uint256 core = _coreWord();
         if (_pausedIn(core)) revert EnforcedPause();
-        _releaseOne(release_, signatures, core, true);
+        _releaseOne(release_, signatures, core, 0, true);
     }
 
     /// @notice Processes each release on its own: an invalid item is skipped with
@@ -83,14 +83,43 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
     function releaseBatch(Release[] calldata releases, bytes[] calldata signatures) external {
         uint256 core = _batchCore(releases.length, signatures.length);
         for (uint256 i; i < releases.length; ++i) {
-            _releaseOne(releases[i], signatures[i], core, false);
+            _releaseOne(releases[i], signatures[i], core, 0, false);
         }
     }
 
-    function _releaseOne(Release calldata release_, bytes calldata signatures, uint256 core, bool strict)
-        private
-        returns (bool)
-    {
+    /// @notice `release` without signatures: `proof` shows that it is a leaf of the committed
+    /// `root` (see commitRoot). Reverts as `release` does, and with RootNotCommitted,
+    /// RootSetExpired, InvalidProof or OutsideRoot.
+    function releaseWithProof(Release calldata release_, bytes32 root, bytes32[] calldata proof) external {
+        uint256 core = _coreWord();
+        if (_pausedIn(core)) revert EnforcedPause();
+        _releaseOne(release_, msg.data[:0], core, _provenRoot(release_, root, proof), true);
+    }
+
+    /// @notice `releaseBatch` of leaves of the committed `root`, proven together by one
+    /// OpenZeppelin multiproof (`proof`, `proofFlags`; the releases in tree order). Reverts when
+    /// paused, empty, or when the root is not live or the multiproof fails; otherwise each item
+    /// is executed, delayed or skipped (`ReleaseSkipped`) on its own.
+    function releaseBatchWithProof(
+        bytes32 root,
+        Release[] calldata releases,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags
+    ) external {
+        uint256 core = _batchCore(releases.length, releases.length);
+        uint256 word = _provenRootOfAll(root, releases, proof, proofFlags);
+        for (uint256 i; i < releases.length; ++i) {
+            _releaseOne(releases[i], msg.data[:0], core, word, false);
+        }
+    }
+
+    function _releaseOne(
+        Release calldata release_,
+        bytes calldata signatures,
+        uint256 core,
+        uint256 root,
+        bool strict
+    ) private returns (bool) {
         (bytes32 transferId, address token, address recipient, uint256 amount) = _fieldsOf(release_);
         if (recipient == address(0) || recipient == address(this)) {
             return _fail(strict, transferId, ZeroRecipient.selector, 0, 0, 0, 0);
@@ -106,7 +135,7 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
         if (mirrorChain != srcChainId) {
             return _fail(strict, transferId, WrongSourceChain.selector, 2, srcChainId, mirrorChain, 0);
         }
-        if (!_admit(release_, signatures, core, strict)) return false;
+        if (!_admit(release_, signatures, core, root, strict)) return false;
         if (_govern(transferId, srcChainId, token, recipient, amount, word)) {
             _deliver(transferId, token, recipient, amount);
         }

@@ -128,7 +128,7 @@ contract BridgeVault is BridgeBase, IBridgeVault {
     function unlock(Release calldata release, bytes calldata signatures) external nonReentrant {
         uint256 core = _coreWord();
         if (_pausedIn(core)) revert EnforcedPause();
-        _unlockOne(release, signatures, core, true);
+        _unlockOne(release, signatures, core, 0, true);
     }
 
     /// @notice Processes each unlock on its own: an invalid item is skipped with
@@ -137,7 +137,30 @@ contract BridgeVault is BridgeBase, IBridgeVault {
     function unlockBatch(Release[] calldata releases, bytes[] calldata signatures) external nonReentrant {
         uint256 core = _batchCore(releases.length, signatures.length);
         for (uint256 i; i < releases.length; ++i) {
-            _unlockOne(releases[i], signatures[i], core, false);
+            _unlockOne(releases[i], signatures[i], core, 0, false);
+        }
+    }
+
+    /// @notice `unlock` without signatures: `proof` shows that the release is a leaf of the
+    /// committed `root` (see commitRoot).
+    function unlockWithProof(Release calldata release, bytes32 root, bytes32[] calldata proof) external nonReentrant {
+        uint256 core = _coreWord();
+        if (_pausedIn(core)) revert EnforcedPause();
+        _unlockOne(release, msg.data[:0], core, _provenRoot(release, root, proof), true);
+    }
+
+    /// @notice `unlockBatch` of leaves of the committed `root`, proven by one multiproof (see
+    /// the gateway's releaseBatchWithProof).
+    function unlockBatchWithProof(
+        bytes32 root,
+        Release[] calldata releases,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags
+    ) external nonReentrant {
+        uint256 core = _batchCore(releases.length, releases.length);
+        uint256 word = _provenRootOfAll(root, releases, proof, proofFlags);
+        for (uint256 i; i < releases.length; ++i) {
+            _unlockOne(releases[i], msg.data[:0], core, word, false);
         }
     }
 
@@ -152,10 +175,13 @@ contract BridgeVault is BridgeBase, IBridgeVault {
         if (!_send(token, to, amount, false)) revert ClaimFailed(token, to, amount);
     }
 
-    function _unlockOne(Release calldata release, bytes calldata signatures, uint256 core, bool strict)
-        private
-        returns (bool)
-    {
+    function _unlockOne(
+        Release calldata release,
+        bytes calldata signatures,
+        uint256 core,
+        uint256 root,
+        bool strict
+    ) private returns (bool) {
         (bytes32 transferId, address token, address recipient, uint256 amount) = _fieldsOf(release);
         if (recipient == address(0) || recipient == address(this)) {
             return _fail(strict, transferId, ZeroRecipient.selector, 0, 0, 0, 0);
@@ -163,7 +189,7 @@ contract BridgeVault is BridgeBase, IBridgeVault {
         if (amount == 0) return _fail(strict, transferId, ZeroAmount.selector, 0, 0, 0, 0);
         uint256 word = _buckets[token];
         if (TokenBucket.isPaused(word)) return _fail(strict, transferId, TokenPaused.selector, 1, uint160(token), 0, 0);
-        if (!_admit(release, signatures, core, strict)) return false;
+        if (!_admit(release, signatures, core, root, strict)) return false;
         (uint64 srcChainId,) = _originOf(release);
         uint256 locked = _locked[token][srcChainId];
         if (amount > locked) {

@@ -102,6 +102,29 @@ contract Eip712VectorsTest is BridgeFixture {
         assertEq(vault.REFUND_TYPEHASH(), vm.parseJsonBytes32(json, ".refundTypehash"));
     }
 
+    function test_hashReleaseRoot_matchesVectors() public {
+        uint256 count;
+        for (uint256 i; vm.keyExistsJson(json, string.concat(".root_cases[", vm.toString(i), "]")); ++i) {
+            string memory c = string.concat(".root_cases[", vm.toString(i), "]");
+            uint256 snapshot = vm.snapshotState();
+            IVault vault = _deployAt(string.concat(c, ".domain"), vm.parseJsonAddress(json, string.concat(c, ".signer")));
+            bytes32 digest = vault.hashReleaseRoot(
+                vm.parseJsonBytes32(json, string.concat(c, ".releaseRoot.root")),
+                uint64(vm.parseJsonUint(json, string.concat(c, ".releaseRoot.srcChainId"))),
+                uint64(vm.parseJsonUint(json, string.concat(c, ".releaseRoot.firstNonce"))),
+                uint64(vm.parseJsonUint(json, string.concat(c, ".releaseRoot.lastNonce")))
+            );
+            assertEq(digest, vm.parseJsonBytes32(json, string.concat(c, ".digest")));
+            vault.verifySignatures(digest, vm.parseJsonBytes(json, string.concat(c, ".signature")));
+            vm.revertToState(snapshot);
+            ++count;
+        }
+        assertGt(count, 0, "no root vectors");
+        assertEq(
+            _deployVault(_makeSet("v", 1, 1)).RELEASE_ROOT_TYPEHASH(), vm.parseJsonBytes32(json, ".releaseRootTypehash")
+        );
+    }
+
     function test_hashCancel_matchesVectors() public {
         uint256 count;
         for (uint256 i; vm.keyExistsJson(json, string.concat(".cancel_cases[", vm.toString(i), "]")); ++i) {

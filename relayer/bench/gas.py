@@ -12,6 +12,13 @@ node), deploys the bridge, runs the scenario below and prints one JSON object of
 - ``release_batch20_5_of_7_per_transfer`` / ``release_batch20_13_of_19_per_transfer`` /
   ``unlock_batch20_5_of_7_per_transfer``: one ``releaseBatch`` (``unlockBatch``) of 20 transfers
   of one token to 20 fresh recipients, total gasUsed / 20.
+- ``release_root64_5_of_7_per_transfer`` / ``release_root64_13_of_19_per_transfer`` /
+  ``unlock_root64_5_of_7_per_transfer``: 64 transfers of one token to 64 fresh recipients under
+  one committed root: ``commitRoot`` (the quorum signs ``ReleaseRoot`` once) plus one
+  ``releaseBatchWithProof`` (``unlockBatchWithProof``) with a multiproof of all 64 leaves,
+  total gasUsed / 64.
+- ``release_with_proof_5_of_7_fresh``: one ``releaseWithProof`` (a leaf of a committed root of
+  64, its 6-hash proof) to a fresh recipient.
 - ``execute_delayed``: ``executeDelayed`` of a release above the large-transfer threshold.
 - ``cancel_5_of_7``: veto of a delayed release by a blocking minority (3 of 7).
 - ``refund_5_of_7``: refund of a lock to its sender, signed by a quorum of 5 of 7.
@@ -42,6 +49,8 @@ from web3.contract import Contract
 from relayer.chain import deploy as d
 from relayer.devnet.anvil import AnvilNode
 from relayer.devnet.conflux import ConfluxDevNode
+from relayer.domain.digest import release_struct_hash
+from relayer.domain.merkle import build_tree, multiproof_of, proof_of, root_of
 from relayer.domain.types import Address, Hash32, Release
 
 PEER_ETHEREUM = 1  # stand-in id of the gateway's chain, registered on the vault
@@ -111,6 +120,36 @@ class Scenario:
         tid, nonce = self._bound(src_chain, remote, bridge.address)
         rel = Release(tid, src_chain, nonce, _address(token), _address(recipient), amount)
         return d.release_args(rel), d.sign_release(rel, self.chain_id, bridge.address, signers)
+
+    def _root(
+        self,
+        bridge: Contract,
+        remote: str,
+        src_chain: int,
+        signers: list[LocalAccount],
+        token: str,
+        count: int,
+    ) -> tuple[int, Any, list[tuple[bytes, int, int, str, str, int]], Any]:
+        """Commits a root over ``count`` fresh releases; (commit gas, batch call, args, tree)."""
+        releases = []
+        for _ in range(count):
+            tid, nonce = self._bound(src_chain, remote, bridge.address)
+            releases.append(
+                Release(tid, src_chain, nonce, _address(token), _address(self.fresh()), 10**6)
+            )
+        tree = build_tree([release_struct_hash(r) for r in releases])
+        root = root_of(tree)
+        first, last = releases[0].nonce, releases[-1].nonce
+        sigs = d.sign_bundle(
+            d.release_root_typed_data(root, src_chain, first, last, self.chain_id, bridge.address),
+            signers,
+        )
+        commit = self._gas(bridge.functions.commitRoot(root, src_chain, first, last, sigs))
+        multi = multiproof_of(tree, range(count))
+        args = [d.release_args(r) for r in releases]
+        name = "unlockBatchWithProof" if bridge is self.vault else "releaseBatchWithProof"
+        batch = getattr(bridge.functions, name)(root, args, list(multi.proof), list(multi.flags))
+        return commit, batch, args, tree
 
     def _gas(self, call: Any) -> int:
         # the relayer's margin over eth_estimateGas (SubmitterConfig.gas_margin)
@@ -196,6 +235,24 @@ class Scenario:
             call = gateway.functions.releaseBatch([i[0] for i in items], [i[1] for i in items])
             results[name] = self._gas(call) // 20
 
+        for name, gateway, signers in (
+            ("release_root64_5_of_7_per_transfer", gateway7, signers7),
+            ("release_root64_13_of_19_per_transfer", gateway19, signers19),
+        ):
+            mirror = mirror7 if gateway is gateway7 else mirror19
+            commit, batch, _, _ = self._root(
+                gateway, vault.address, PEER_CONFLUX, signers, mirror.address, 64
+            )
+            results[name] = (commit + self._gas(batch)) // 64
+        # one leaf of another committed root, executed on its own with its proof
+        _, _, leaves, tree = self._root(
+            gateway7, vault.address, PEER_CONFLUX, signers7, mirror7.address, 64
+        )
+        proof = list(proof_of(tree, 17))
+        results["release_with_proof_5_of_7_fresh"] = self._gas(
+            gateway7.functions.releaseWithProof(leaves[17], root_of(tree), proof)
+        )
+
         # burn (the deployer gets mirrors first), then unlock to a fresh recipient
         self._release(gateway7, signers7, mirror7, me.address, 10**6)
         results["burn"] = self._gas(
@@ -266,6 +323,8 @@ class Scenario:
         items = [unlock_args(self.fresh()) for _ in range(20)]
         call = vault.functions.unlockBatch([i[0] for i in items], [i[1] for i in items])
         results["unlock_batch20_5_of_7_per_transfer"] = self._gas(call) // 20
+        commit, batch, _, _ = self._root(vault, remote, PEER_ETHEREUM, signers7, token.address, 64)
+        results["unlock_root64_5_of_7_per_transfer"] = (commit + self._gas(batch)) // 64
 
         # a large unlock is delayed (its amount reserved), then executed once due; another is vetoed
         args, sigs = unlock_args(self.fresh(), vault_large)

@@ -46,6 +46,12 @@ _RELEASE_TYPE = [
     {"name": "amount", "type": "uint256"},
 ]
 _CANCEL_TYPE = [{"name": "transferId", "type": "bytes32"}]
+_RELEASE_ROOT_TYPE = [
+    {"name": "root", "type": "bytes32"},
+    {"name": "srcChainId", "type": "uint64"},
+    {"name": "firstNonce", "type": "uint64"},
+    {"name": "lastNonce", "type": "uint64"},
+]
 _REFUND_TYPE = [
     {"name": "transferId", "type": "bytes32"},
     {"name": "dstChainId", "type": "uint64"},
@@ -395,6 +401,28 @@ def cancel_typed_data(transfer_id: bytes, chain_id: int, verifying_contract: str
         "primaryType": "Cancel",
         "domain": domain(chain_id, verifying_contract),
         "message": {"transferId": transfer_id},
+    }
+
+
+def release_root_typed_data(
+    root: bytes,
+    src_chain_id: int,
+    first_nonce: int,
+    last_nonce: int,
+    chain_id: int,
+    verifying_contract: str,
+) -> dict[str, Any]:
+    """EIP-712 typed data of a ReleaseRoot (``commitRoot``), same domain as a Release."""
+    return {
+        "types": {"EIP712Domain": _EIP712_DOMAIN, "ReleaseRoot": _RELEASE_ROOT_TYPE},
+        "primaryType": "ReleaseRoot",
+        "domain": domain(chain_id, verifying_contract),
+        "message": {
+            "root": bytes(root),
+            "srcChainId": src_chain_id,
+            "firstNonce": first_nonce,
+            "lastNonce": last_nonce,
+        },
     }
 
 

@@ -29,6 +29,7 @@ VALIDATOR_SET_UPDATE_TYPE = (
     "address[] members,bytes2[] jurisdictions,uint8 threshold,uint8 minJurisdictions)"
 )
 CANCEL_TYPE = "Cancel(bytes32 transferId)"
+RELEASE_ROOT_TYPE = "ReleaseRoot(bytes32 root,uint64 srcChainId,uint64 firstNonce,uint64 lastNonce)"
 REFUND_TYPE = (
     "Refund(bytes32 transferId,uint64 dstChainId,address token,address recipient,uint256 amount)"
 )
@@ -37,6 +38,7 @@ EIP712_DOMAIN_TYPEHASH = Hash32(keccak(text=EIP712_DOMAIN_TYPE))
 CANCEL_TYPEHASH = Hash32(keccak(text=CANCEL_TYPE))  # BridgeBase.CANCEL_TYPEHASH
 REFUND_TYPEHASH = Hash32(keccak(text=REFUND_TYPE))  # BridgeBase.REFUND_TYPEHASH
 RELEASE_TYPEHASH = Hash32(keccak(text=RELEASE_TYPE))  # BridgeBase.RELEASE_TYPEHASH
+RELEASE_ROOT_TYPEHASH = Hash32(keccak(text=RELEASE_ROOT_TYPE))  # BridgeStorage
 VALIDATOR_SET_UPDATE_TYPEHASH = Hash32(keccak(text=VALIDATOR_SET_UPDATE_TYPE))
 
 _NAME_HASH = keccak(text=DOMAIN_NAME)
@@ -83,6 +85,21 @@ def release_struct_hash(release: Release) -> Hash32:
 def release_digest(domain: EvmDomain, release: Release) -> Hash32:
     """Mirrors ``BridgeBase.hashRelease(Release)``: the digest validators sign."""
     return typed_data_digest(domain, release_struct_hash(release))
+
+
+def release_root_digest(
+    domain: EvmDomain, root: Hash32, src_chain_id: int, first_nonce: int, last_nonce: int
+) -> Hash32:
+    """Mirrors ``BridgeBase.hashReleaseRoot``: what validators sign to commit ``root`` (the
+    ``relayer.domain.merkle`` root of the releases they approved among the source nonces
+    ``first_nonce..last_nonce`` of ``src_chain_id``)."""
+    struct_hash = keccak(
+        encode(
+            ["bytes32", "bytes32", "uint64", "uint64", "uint64"],
+            [RELEASE_ROOT_TYPEHASH, root, src_chain_id, first_nonce, last_nonce],
+        )
+    )
+    return typed_data_digest(domain, struct_hash)
 
 
 def cancel_digest(domain: EvmDomain, transfer_id: Hash32) -> Hash32:

@@ -13,11 +13,13 @@ import pytest
 from relayer.domain.digest import (
     CANCEL_TYPEHASH,
     REFUND_TYPEHASH,
+    RELEASE_ROOT_TYPEHASH,
     RELEASE_TYPEHASH,
     cancel_digest,
     domain_separator,
     refund_digest,
     release_digest,
+    release_root_digest,
     release_struct_hash,
     validator_set_update_digest,
 )
@@ -129,6 +131,25 @@ def test_refund_case(case: dict[str, Any]) -> None:
         parse_address(raw["token"]),
         parse_address(raw["recipient"]),
         int(raw["amount"]),
+    )
+    assert digest == _hex(case["digest"])
+    assert recover_signer(digest, _hex(case["signature"])) == parse_address(case["signer"])
+    assert sign_digest(_hex(case["privateKey"]), digest) == _hex(case["signature"])
+
+
+def test_release_root_typehash_matches() -> None:
+    assert _hex(VECTORS["releaseRootTypehash"]) == RELEASE_ROOT_TYPEHASH
+
+
+@pytest.mark.parametrize("case", VECTORS["root_cases"], ids=lambda c: c["name"])
+def test_release_root_case(case: dict[str, Any]) -> None:
+    raw = case["releaseRoot"]
+    digest = release_root_digest(
+        _domain(case["domain"]),
+        parse_hash32(raw["root"]),
+        int(raw["srcChainId"]),
+        int(raw["firstNonce"]),
+        int(raw["lastNonce"]),
     )
     assert digest == _hex(case["digest"])
     assert recover_signer(digest, _hex(case["signature"])) == parse_address(case["signer"])

@@ -66,6 +66,13 @@ REFUND_FIELDS = [
     {"name": "recipient", "type": "address"},
     {"name": "amount", "type": "uint256"},
 ]
+RELEASE_ROOT_TYPE = "ReleaseRoot(bytes32 root,uint64 srcChainId,uint64 firstNonce,uint64 lastNonce)"
+RELEASE_ROOT_FIELDS = [
+    {"name": "root", "type": "bytes32"},
+    {"name": "srcChainId", "type": "uint64"},
+    {"name": "firstNonce", "type": "uint64"},
+    {"name": "lastNonce", "type": "uint64"},
+]
 UPDATE_FIELDS = [
     {"name": "setId", "type": "uint64"},
     {"name": "replacedSetHash", "type": "bytes32"},
@@ -168,6 +175,14 @@ REFUNDS: tuple[tuple[str, int, str, str, int, str, str, int, int], ...] = (
         U256_MAX,
         6,
     ),
+)
+
+
+# (name, chainId, verifyingContract, root, srcChainId, firstNonce, lastNonce, key index)
+ROOTS: tuple[tuple[str, int, str, str, int, int, int, int], ...] = (
+    ("root_on_ethereum", 1, GATEWAY, _tid("root-1"), 1030, 1, 64, 0),
+    ("root_of_one_on_conflux", 1030, VAULT, _tid("root-2"), 1, 7, 7, 1),
+    ("root_extremes", 11155111, MAX_ADDR, "0x" + "ff" * 32, U64_MAX, U64_MAX, U64_MAX, 2),
 )
 
 
@@ -290,6 +305,14 @@ def refund_case(spec: tuple[str, int, str, str, int, str, str, int, int]) -> dic
     return {"name": name, "refund": {**message, "amount": str(amount)}, **case}
 
 
+def root_case(spec: tuple[str, int, str, str, int, int, int, int]) -> dict[str, Any]:
+    name, chain_id, contract, root, src_chain, first, last, key_ix = spec
+    message = {"root": root, "srcChainId": src_chain, "firstNonce": first, "lastNonce": last}
+    domain = _domain(chain_id, contract)
+    case = _signed_case("ReleaseRoot", RELEASE_ROOT_FIELDS, domain, message, key_ix)
+    return {"name": name, "releaseRoot": message, **case}
+
+
 def build() -> dict[str, Any]:
     return {
         "typehash": "0x" + keccak(text=RELEASE_TYPE).hex(),
@@ -299,6 +322,8 @@ def build() -> dict[str, Any]:
         "rotation_cases": [rotation_case(spec) for spec in ROTATIONS],
         "cancel_cases": [cancel_case(spec) for spec in CANCELS],
         "refund_cases": [refund_case(spec) for spec in REFUNDS],
+        "releaseRootTypehash": "0x" + keccak(text=RELEASE_ROOT_TYPE).hex(),
+        "root_cases": [root_case(spec) for spec in ROOTS],
     }
 
 

@@ -3,6 +3,8 @@ pragma solidity ^0.8.24;
 
 import {BridgeAdmin} from "../BridgeAdmin.sol";
 import {IBridgeBase, Refund, Release} from "../interfaces/IBridge.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+
 import {SignatureBundle} from "../libraries/SignatureBundle.sol";
 import {TokenBucket} from "../libraries/TokenBucket.sol";
 import {ValidatorSetData} from "../libraries/ValidatorSetData.sol";
@@ -170,6 +172,17 @@ abstract contract BridgeBase is BridgeStorage, IBridgeBase {
         _delegateToAdmin();
     }
 
+    /// @notice Commits `root`: the Merkle root (docs/contracts.md, "Committed roots") of the
+    /// Release struct hashes a quorum approved among the source nonces firstNonce..lastNonce of
+    /// `srcChainId`, signed as `ReleaseRoot(bytes32 root,uint64 srcChainId,uint64 firstNonce,uint64 lastNonce)`
+    /// by a quorum of the current set (or of the previous set within its grace period). Each
+    /// leaf then executes with its proof (`releaseWithProof` / `unlockWithProof` and their batch
+    /// forms) under the same checks as a signed release, while the set that signed the root
+    /// stays valid. Once per root; not while paused; the route must be registered.
+    function commitRoot(bytes32, uint64, uint64, uint64, bytes calldata) external {
+        _delegateToAdmin();
+    }
+
     // ------------------------------------------------------------ validator set
 
     /// @notice The current validator set.
@@ -328,6 +341,27 @@ abstract contract BridgeBase is BridgeStorage, IBridgeBase {
     /// @notice EIP-712 digest of a Release under this contract's domain.
     function hashRelease(Release calldata release) external view returns (bytes32 digest) {
         return _hashRelease(release);
+    }
+
+    /// @notice EIP-712 digest of a ReleaseRoot under this contract's domain.
+    function hashReleaseRoot(bytes32 root, uint64 srcChainId, uint64 firstNonce, uint64 lastNonce)
+        external
+        view
+        returns (bytes32)
+    {
+        return _hashReleaseRoot(root, srcChainId, firstNonce, lastNonce);
+    }
+
+    /// @notice A committed root (zeros when not committed) and whether its leaves can execute now
+    /// (the set that signed it is current, or previous within its grace period).
+    function rootOf(bytes32 root)
+        external
+        view
+        returns (uint64 srcChainId, uint64 firstNonce, uint64 lastNonce, uint64 setId, bool live)
+    {
+        uint256 word = _roots[root];
+        setId = uint64(word >> 192);
+        return (uint64(word), uint64(word >> 64), uint64(word >> 128), setId, word != 0 && _setLive(setId));
     }
 
     /// @notice EIP-712 digest of `Cancel(bytes32 transferId)` under this contract's domain.
@@ -547,9 +581,10 @@ abstract contract BridgeBase is BridgeStorage, IBridgeBase {
 
     /// @dev The checks every release or unlock shares after the token-specific ones: the route
     /// is registered and open, the id is bound to its remote contract (or to the kept replaced
-    /// one), it is new, and the bundle is a quorum. Returns false (after _fail) when an item must
-    /// be skipped.
-    function _admit(Release calldata release, bytes calldata signatures, uint256 core, bool strict)
+    /// one), it is new, and the bundle is a quorum; or, when `root` is a committed root's word
+    /// (not 0) whose proof the caller verified, the release lies in that root's source chain and
+    /// nonce range. Returns false (after _fail) when an item must be skipped.
+    function _admit(Release calldata release, bytes calldata signatures, uint256 core, uint256 root, bool strict)
         internal
         returns (bool)
     {
@@ -573,6 +608,13 @@ abstract contract BridgeBase is BridgeStorage, IBridgeBase {
         }
         if (status != STATUS_UNKNOWN) {
             return _fail(strict, transferId, AlreadyProcessed.selector, 1, uint256(transferId), 0, 0);
+        }
+        if (root != 0) {
+            (uint64 srcChainId, uint64 nonce) = _originOf(release);
+            if (srcChainId == uint64(root) && nonce >= uint64(root >> 64) && nonce <= uint64(root >> 128)) {
+                return true;
+            }
+            return _fail(strict, transferId, OutsideRoot.selector, 1, uint256(transferId), 0, 0);
         }
         (uint256 code, uint256 a, uint256 b) = _quorum(core, _hashRelease(release), signatures);
         if (code == SignatureBundle.OK) return true;
@@ -616,17 +658,63 @@ abstract contract BridgeBase is BridgeStorage, IBridgeBase {
     }
 
     function _hashRelease(Release calldata release) internal view returns (bytes32) {
+        return _hashTypedDataV4(_releaseLeaf(release));
+    }
+
+    /// @dev The Release struct hash: what a validator's signature covers (under the domain) and
+    /// a leaf of a committed root. The six members are static: the calldata words are hashed
+    /// directly. Dirty high bits would only change the hash, so such an item can never carry a
+    /// valid quorum nor be in a signed root.
+    function _releaseLeaf(Release calldata release) internal pure returns (bytes32 structHash) {
         bytes32 typehash = RELEASE_TYPEHASH;
-        bytes32 structHash;
-        // The six members are static: hash the calldata words directly. Dirty high bits would only
-        // change the digest, so such a call can never carry a valid quorum.
         assembly ("memory-safe") {
             let p := mload(0x40)
             mstore(p, typehash)
             calldatacopy(add(p, 0x20), release, 0xc0)
             structHash := keccak256(p, 0xe0)
         }
-        return _hashTypedDataV4(structHash);
+    }
+
+    /// @dev The word of committed `root` if its leaves may execute now; reverts otherwise.
+    function _liveRoot(bytes32 root) internal view returns (uint256 word) {
+        word = _roots[root];
+        if (word == 0) revert RootNotCommitted(root);
+        uint64 setId = uint64(word >> 192);
+        if (!_setLive(setId)) revert RootSetExpired(root, setId);
+    }
+
+    /// @dev Whether signatures of set `setId` are accepted now: it is the current set, or the
+    /// previous one within its grace period (as `_quorum` accepts bundles).
+    function _setLive(uint64 setId) internal view returns (bool) {
+        if (setId == _core.setId) return true;
+        return setId == _previous.setId && block.timestamp <= _previousValidUntil;
+    }
+
+    /// @dev Reverts unless `proof` leads from `release` to the committed, live `root`; returns its word.
+    function _provenRoot(Release calldata release, bytes32 root, bytes32[] calldata proof)
+        internal
+        view
+        returns (uint256 word)
+    {
+        word = _liveRoot(root);
+        if (!MerkleProof.verifyCalldata(proof, root, _releaseLeaf(release))) revert InvalidProof(root);
+    }
+
+    /// @dev Reverts unless the multiproof (OpenZeppelin's format, leaves in tree order) leads
+    /// from every release of `releases` to the committed, live `root`; returns its word.
+    function _provenRootOfAll(
+        bytes32 root,
+        Release[] calldata releases,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags
+    ) internal view returns (uint256 word) {
+        word = _liveRoot(root);
+        uint256 n = releases.length;
+        bytes32[] memory leaves = new bytes32[](n);
+        for (uint256 i; i < n; ++i) {
+            leaves[i] = _releaseLeaf(releases[i]);
+        }
+        if (!MerkleProof.multiProofVerifyCalldata(proof, proofFlags, root, leaves)) revert InvalidProof(root);
     }
 
     /// @dev Checks the bundle against the current set, or the previous set while its grace period

@@ -26,6 +26,11 @@ abstract contract BridgeStorage is IBridgeCommon, AccessControlDefaultAdminRules
         "ValidatorSetUpdate(uint64 setId,bytes32 replacedSetHash,uint64 deadline,address[] members,bytes2[] jurisdictions,uint8 threshold,uint8 minJurisdictions)"
     );
 
+    /// @notice EIP-712 type of a committed root: the Merkle root of the Release struct hashes a
+    /// validator approved among the consecutive source nonces firstNonce..lastNonce of srcChainId.
+    bytes32 public constant RELEASE_ROOT_TYPEHASH =
+        keccak256("ReleaseRoot(bytes32 root,uint64 srcChainId,uint64 firstNonce,uint64 lastNonce)");
+
     uint64 internal constant DEFAULT_GRACE_PERIOD = 1 days;
     uint64 internal constant MAX_GRACE_PERIOD = 7 days;
     uint64 internal constant DEFAULT_DELAY = 24 hours;
@@ -106,6 +111,9 @@ abstract contract BridgeStorage is IBridgeCommon, AccessControlDefaultAdminRules
     mapping(address token => uint256) internal _buckets;
     mapping(address token => PendingGovernor) internal _pendingGovernors;
     mapping(bytes32 parameter => PendingParameter) internal _pendingParameters;
+    /// @dev Committed roots: srcChainId bits 0..63, firstNonce 64..127, lastNonce 128..191, the id
+    /// of the set whose quorum signed it 192..255 (never 0: set ids start at 1). 0 = not committed.
+    mapping(bytes32 root => uint256) internal _roots;
 
     constructor(uint48 adminDelay, address admin)
         AccessControlDefaultAdminRules(adminDelay, admin)
@@ -141,6 +149,15 @@ abstract contract BridgeStorage is IBridgeCommon, AccessControlDefaultAdminRules
 
     /// @dev Reverts with the bundle's error unless `signatures` over `digest` meet `threshold`
     /// and `minJurisdictions` in the set stored at `setData`.
+    /// @dev EIP-712 digest of ReleaseRoot(root, srcChainId, firstNonce, lastNonce).
+    function _hashReleaseRoot(bytes32 root, uint64 srcChainId, uint64 firstNonce, uint64 lastNonce)
+        internal
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(keccak256(abi.encode(RELEASE_ROOT_TYPEHASH, root, srcChainId, firstNonce, lastNonce)));
+    }
+
     function _requireBundle(
         address setData,
         uint256 threshold,

@@ -58,6 +58,11 @@ interface IBridgeCommon {
     event ReleaseDelayed(bytes32 indexed transferId, uint64 executableAt);
     /// @notice `transferId` is cancelled for ever, by a blocking minority or by the guardian (pauser).
     event ReleaseCancelled(bytes32 indexed transferId, bool byGuardian);
+    /// @notice A quorum of set `setId` signed `root` over the source nonces firstNonce..lastNonce
+    /// of `srcChainId`; its leaves can now execute with a Merkle proof.
+    event RootCommitted(
+        bytes32 indexed root, uint64 indexed srcChainId, uint64 firstNonce, uint64 lastNonce, uint64 setId
+    );
     /// @notice A batch item was not executed; `reason` is the selector of the error the single call reverts with.
     event ReleaseSkipped(bytes32 indexed transferId, bytes4 reason);
     /// @notice A cancelled transfer went back to its sender on the chain where it began.
@@ -136,6 +141,20 @@ interface IBridgeCommon {
     /// @dev The admin module was called directly instead of through its bridge contract.
     error NotDelegated();
 
+    // ------------------------------------------------------------- root errors
+    error ZeroRoot();
+    /// @dev A root's nonce range must start at 1 or above and not end before it starts.
+    error InvalidNonceRange(uint64 firstNonce, uint64 lastNonce);
+    error RootAlreadyCommitted(bytes32 root);
+    error RootNotCommitted(bytes32 root);
+    /// @dev The set that signed `root` is neither the current set nor the previous one within
+    /// its grace period.
+    error RootSetExpired(bytes32 root, uint64 setId);
+    /// @dev The Merkle proof (or multiproof) does not lead from the given releases to `root`.
+    error InvalidProof(bytes32 root);
+    /// @dev The release is in the root's tree but outside the root's source chain or nonce range.
+    error OutsideRoot(bytes32 transferId);
+
     // ----------------------------------------------------------- bundle errors
     /// @dev The bundle's length is zero or not a multiple of 65.
     error InvalidSignaturesLength(uint256 length);
@@ -202,6 +221,9 @@ interface IBridgeAdmin is IBridgeCommon {
     function setTokenPaused(address token, bool paused_) external;
 
     function setRoutePaused(uint64 chainId, bool paused_) external;
+
+    function commitRoot(bytes32 root, uint64 srcChainId, uint64 firstNonce, uint64 lastNonce, bytes calldata signatures)
+        external;
 }
 
 /// @title IBridgeBase
@@ -234,6 +256,16 @@ interface IBridgeBase is IBridgeAdmin {
         );
 
     function hashRelease(Release calldata release) external view returns (bytes32 digest);
+
+    function hashReleaseRoot(bytes32 root, uint64 srcChainId, uint64 firstNonce, uint64 lastNonce)
+        external
+        view
+        returns (bytes32 digest);
+
+    function rootOf(bytes32 root)
+        external
+        view
+        returns (uint64 srcChainId, uint64 firstNonce, uint64 lastNonce, uint64 setId, bool live);
 
     function hashValidatorSetUpdate(
         uint64 setId,
@@ -325,6 +357,15 @@ interface IBridgeVault is IBridgeBase {
 
     function unlockBatch(Release[] calldata releases, bytes[] calldata signatures) external;
 
+    function unlockWithProof(Release calldata release, bytes32 root, bytes32[] calldata proof) external;
+
+    function unlockBatchWithProof(
+        bytes32 root,
+        Release[] calldata releases,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags
+    ) external;
+
     function claim(address token, address to) external;
 
     function claimable(address token, address account) external view returns (uint256);
@@ -378,6 +419,15 @@ interface IBridgeGateway is IBridgeBase {
     function release(Release calldata release_, bytes calldata signatures) external;
 
     function releaseBatch(Release[] calldata releases, bytes[] calldata signatures) external;
+
+    function releaseWithProof(Release calldata release_, bytes32 root, bytes32[] calldata proof) external;
+
+    function releaseBatchWithProof(
+        bytes32 root,
+        Release[] calldata releases,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags
+    ) external;
 
     function burn(address token, uint256 amount, address recipient, uint64 dstChainId)
         external

@@ -16,6 +16,7 @@ interface IVault is IBridgeVault, IAccessControlDefaultAdminRules {
     function RELEASE_TYPEHASH() external view returns (bytes32);
     function CANCEL_TYPEHASH() external view returns (bytes32);
     function REFUND_TYPEHASH() external view returns (bytes32);
+    function RELEASE_ROOT_TYPEHASH() external view returns (bytes32);
     function VALIDATOR_SET_UPDATE_TYPEHASH() external view returns (bytes32);
     function DELAY_PARAMETER() external view returns (bytes32);
     function GRACE_PERIOD_PARAMETER() external view returns (bytes32);
