@@ -9,6 +9,7 @@ import {MirroredToken} from "../../src/MirroredToken.sol";
 import {FeeOnTransferToken} from "../../src/test-tokens/FeeOnTransferToken.sol";
 import {TestToken} from "../../src/test-tokens/TestToken.sol";
 import {BridgeFixture} from "../utils/BridgeFixture.sol";
+import {MerkleTrees} from "../utils/MerkleTrees.sol";
 
 /// @notice Plays both chains in one EVM (vm.chainId switches between them) with honest validators
 /// that sign exactly what was locked / burned, a submitter that replays, forges and batches, a
@@ -48,6 +49,7 @@ contract BridgeHandler is BridgeFixture {
     uint256 public cancels;
     uint256 public refunds;
     uint256 public batches;
+    uint256 public rootBatches;
     uint256 public rotations;
     uint256 public expiries;
     uint256 public pauses;
@@ -200,6 +202,75 @@ contract BridgeHandler is BridgeFixture {
                 // the same item may appear several times in one batch: count it once
                 if (before[k] == 0 && !toEthereum[ix[k]].done && gateway.statusOf(rs[k].transferId) != 0) {
                     toEthereum[ix[k]].done = true;
+                    _afterGatewayAdmit(rs[k]);
+                }
+            }
+        } catch {}
+    }
+
+    /// Up to six consecutive pending locks under one committed root, then the leaves chosen by
+    /// `mask` executed with one multiproof; `forgeItem` alters one proven item's amount (the
+    /// batch must then revert). Replays and already committed roots are refused and ignored.
+    function relayRootToEthereum(uint256 start, uint8 count, uint8 mask, bool forgeItem) external {
+        if (toEthereum.length == 0) return;
+        uint256 first = start % toEthereum.length;
+        uint256 n = bound(count, 1, 6);
+        if (n > toEthereum.length - first) n = toEthereum.length - first;
+        vm.chainId(ETHEREUM_CHAIN);
+        bytes32[] memory nodes = _commitRun(first, n);
+        uint256 chosen;
+        for (uint256 k; k < n; ++k) {
+            if ((mask >> k) & 1 == 1) ++chosen;
+        }
+        if (chosen == 0) return;
+        uint256[] memory indices = new uint256[](chosen);
+        uint256 j;
+        for (uint256 k; k < n; ++k) {
+            if ((mask >> k) & 1 == 1) indices[j++] = first + k;
+        }
+        _executeUnderRoot(nodes, first, indices, forgeItem);
+    }
+
+    /// @dev Commits the root of pending locks first..first+n-1 (ignored when already committed).
+    function _commitRun(uint256 first, uint256 n) internal returns (bytes32[] memory nodes) {
+        bytes32[] memory leaves = new bytes32[](n);
+        for (uint256 k; k < n; ++k) {
+            leaves[k] = _leaf(toEthereum[first + k].release);
+        }
+        nodes = MerkleTrees.build(leaves);
+        uint64 lo = toEthereum[first].release.nonce;
+        uint64 hi = toEthereum[first + n - 1].release.nonce;
+        bytes memory sigs = _bundle(gateway.hashReleaseRoot(nodes[0], CONFLUX_CHAIN, lo, hi), _quorumKeys(set));
+        try gateway.commitRoot(nodes[0], CONFLUX_CHAIN, lo, hi, sigs) {} catch {}
+    }
+
+    /// @dev releaseBatchWithProof of the pending locks `pending` (ascending), leaves of `nodes`.
+    function _executeUnderRoot(bytes32[] memory nodes, uint256 first, uint256[] memory pending, bool forgeItem)
+        internal
+    {
+        uint256 m = pending.length;
+        uint256[] memory leafIndices = new uint256[](m);
+        Release[] memory rs = new Release[](m);
+        uint8[] memory before = new uint8[](m);
+        for (uint256 k; k < m; ++k) {
+            leafIndices[k] = pending[k] - first;
+            rs[k] = toEthereum[pending[k]].release;
+            before[k] = gateway.statusOf(rs[k].transferId);
+        }
+        (, bytes32[] memory proof, bool[] memory flags) = MerkleTrees.multiproof(nodes, leafIndices);
+        if (forgeItem) {
+            rs[0].amount += 1;
+            try gateway.releaseBatchWithProof(nodes[0], rs, proof, flags) {
+                ++forgedSuccesses;
+            } catch {}
+            return;
+        }
+        try gateway.releaseBatchWithProof(nodes[0], rs, proof, flags) {
+            ++rootBatches;
+            for (uint256 k; k < m; ++k) {
+                Pending storage p = toEthereum[pending[k]];
+                if (before[k] == 0 && !p.done && gateway.statusOf(rs[k].transferId) != 0) {
+                    p.done = true;
                     _afterGatewayAdmit(rs[k]);
                 }
             }
@@ -359,6 +430,12 @@ contract BridgeHandler is BridgeFixture {
         }
     }
 
+    function _leaf(Release memory r) internal view returns (bytes32) {
+        return keccak256(
+            abi.encode(gateway.RELEASE_TYPEHASH(), r.transferId, r.srcChainId, r.nonce, r.token, r.recipient, r.amount)
+        );
+    }
+
     function _sourceOf(address mirror) internal view returns (address src) {
         (, src) = gateway.sourceOf(mirror);
     }
@@ -410,9 +487,16 @@ contract ConservationInvariantTest is BridgeFixture {
         handler.toggleTokenPause(1);
         handler.lock(1, 0, 1e18); // refused: paused
         handler.toggleTokenPause(1);
+        handler.lock(0, 0, 2e18); // 6
+        handler.lock(1, 1, 1e18); // 7
+        handler.lock(0, 2, 1e18); // 8
+        handler.relayRootToEthereum(6, 3, 7, true); // forged: refused, nothing executes
+        handler.relayRootToEthereum(6, 3, 5, false); // 6 and 8 under one root (signed by the new set)
+        handler.relayRootToEthereum(6, 3, 7, false); // same root: 7 executes, 6 and 8 are skipped
+        assertEq(handler.rootBatches(), 2);
         assertEq(handler.sweeps(), 2);
         assertEq(handler.tokenPauses(), 1);
-        assertEq(handler.releases(), 5);
+        assertEq(handler.releases(), 8);
         assertEq(handler.unlocks(), 1);
         assertEq(handler.delays(), 1);
         assertEq(handler.delayedExecutions(), 1);
