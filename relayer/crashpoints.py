@@ -27,6 +27,7 @@ class CrashPoint(StrEnum):
     SIGNED = "signed"  # signature and its outbox entry committed, not yet published
     PUBLISHED = "published"  # attestation handed to the broker, outbox not yet marked done
     QUORUM = "quorum"  # quorum committed (submission queued), nothing sent yet
+    RECORDED = "recorded"  # release transaction signed and recorded, not yet broadcast
     SENT = "sent"  # release transaction accepted by the node, receipt not yet seen
 
 

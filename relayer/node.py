@@ -48,7 +48,12 @@ from relayer.service.publisher import Publisher
 from relayer.service.settle import Settler
 from relayer.service.sink import StoreSink
 from relayer.service.status import NodeStatus
-from relayer.service.submit import Destination, StoreNonceSource, SubmitRunner
+from relayer.service.submit import (
+    Destination,
+    StoreNonceSource,
+    StoreSendJournal,
+    SubmitRunner,
+)
 from relayer.settings import ChainSettings, ConfluxSettings, Settings
 from relayer.store import Store
 
@@ -336,6 +341,7 @@ class Relayer:
             ),
         }
         nonces = StoreNonceSource(processor.writer)
+        journal = StoreSendJournal(processor.writer)
         submit_key = "0x" + keys.submitter.private_key_bytes().hex()
         runner = SubmitRunner(
             processor,
@@ -344,7 +350,9 @@ class Relayer:
                     eth_id,
                     gateway,
                     "release",
-                    Submitter(eth_rpc, submit_key, nonces, self._submitter_config(s.ethereum)),
+                    Submitter(
+                        eth_rpc, submit_key, nonces, self._submitter_config(s.ethereum), journal
+                    ),
                     gateway_c,
                     s.ethereum.max_log_window,
                 ),
@@ -352,7 +360,9 @@ class Relayer:
                     cfx_id,
                     vault,
                     "unlock",
-                    Submitter(cfx_rpc, submit_key, nonces, self._submitter_config(s.conflux)),
+                    Submitter(
+                        cfx_rpc, submit_key, nonces, self._submitter_config(s.conflux), journal
+                    ),
                     vault_c,
                     s.conflux.max_log_window,
                 ),

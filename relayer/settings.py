@@ -337,10 +337,12 @@ class LogSettings(_Section):
 class TestingSettings(_Section):
     """TEST ONLY switches for crash-recovery tests; leave unset in production."""
 
-    crash_after: Literal["observed", "signed", "published", "quorum", "sent"] | None = Field(
-        None,
-        description="TEST ONLY: SIGKILL this process right after the first transfer "
-        "reaches this step (see relayer/crashpoints.py).",
+    crash_after: Literal["observed", "signed", "published", "quorum", "recorded", "sent"] | None = (
+        Field(
+            None,
+            description="TEST ONLY: SIGKILL this process right after the first transfer "
+            "reaches this step (see relayer/crashpoints.py).",
+        )
     )
 
 

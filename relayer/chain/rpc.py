@@ -51,6 +51,7 @@ from relayer.chain.rpc_types import (
     BlockRef,
     LogEntry,
     Receipt,
+    SentTransaction,
     as_bytes,
     as_hash,
     as_int,
@@ -58,6 +59,7 @@ from relayer.chain.rpc_types import (
     parse_block,
     parse_log,
     parse_receipt,
+    parse_transaction,
 )
 from relayer.domain.types import Hash32, checksum, hex32
 from relayer.errors import RpcError, RpcResponseError
@@ -395,6 +397,12 @@ class RpcClient:
         """The receipt, or ``None`` while the transaction is not mined."""
         raw = await self.request("eth_getTransactionReceipt", [hex32(tx_hash)])
         return None if raw is None else parse_receipt(raw)
+
+    async def get_transaction(self, tx_hash: bytes) -> SentTransaction | None:
+        """The transaction as the node holds it (in its pool or mined), or ``None`` when it
+        does not know it (``eth_getTransactionByHash``)."""
+        raw = await self.request("eth_getTransactionByHash", [hex32(tx_hash)])
+        return None if raw is None else parse_transaction(raw)
 
     async def get_transaction_count(self, address: bytes, block: BlockId = "pending") -> int:
         """The account nonce (``pending`` counts the mempool)."""

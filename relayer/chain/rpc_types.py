@@ -153,3 +153,33 @@ def parse_receipt(raw: Any) -> Receipt:
         effective_gas_price=None if price is None else as_int(price, "receipt.effectiveGasPrice"),
         logs=tuple(parse_log(entry) for entry in logs),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SentTransaction:
+    """What a node says of a transaction it holds (``eth_getTransactionByHash``)."""
+
+    tx_hash: Hash32
+    nonce: int
+    gas: int
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int
+    block_number: int | None  # None while it waits in the pool
+
+
+def parse_transaction(raw: Any) -> SentTransaction:
+    """A transaction object as ``SentTransaction`` (a legacy one: its gas price as both fees)."""
+    if not isinstance(raw, dict):
+        raise RpcResponseError(f"transaction: expected an object, got {type(raw).__name__}")
+    price = raw.get("gasPrice")
+    block = raw.get("blockNumber")
+    return SentTransaction(
+        tx_hash=as_hash(field(raw, "hash"), "transaction.hash"),
+        nonce=as_int(field(raw, "nonce"), "transaction.nonce"),
+        gas=as_int(field(raw, "gas"), "transaction.gas"),
+        max_fee_per_gas=as_int(raw.get("maxFeePerGas", price), "transaction.maxFeePerGas"),
+        max_priority_fee_per_gas=as_int(
+            raw.get("maxPriorityFeePerGas", price), "transaction.maxPriorityFeePerGas"
+        ),
+        block_number=None if block is None else as_int(block, "transaction.blockNumber"),
+    )

@@ -166,6 +166,34 @@ class NonceSource(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class SentTx:
+    """A signed release transaction as recorded before it is broadcast."""
+
+    transfer_ids: tuple[Hash32, ...]  # what it carries (one, or a batch's)
+    nonce: int
+    tx_hash: Hash32
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int
+
+
+class SendJournal(Protocol):
+    """Where a submitter records each transaction before it leaves, and finds again the
+    ones it sent before a restart (``Submitter``: it follows such a transaction while the
+    node still holds it instead of sending another)."""
+
+    async def record(self, chain_id: int, sender: Address, sent: SentTx) -> None:
+        """Durably record ``sent`` (idempotent); called before the broadcast."""
+        ...
+
+    async def in_flight(
+        self, chain_id: int, sender: Address, transfer_ids: tuple[Hash32, ...]
+    ) -> tuple[SentTx, ...]:
+        """Recorded transactions of ``sender`` on ``chain_id`` carrying any of
+        ``transfer_ids`` whose fate is not known yet, by ascending nonce."""
+        ...
+
+
 @dataclass
 class InMemoryNonceSource:
     """``NonceSource`` in a dict, with the store's rule: the node's pending count wins."""

@@ -14,6 +14,12 @@ re-syncs the nonce and checks whether our earlier transaction mined; "replacemen
 underpriced" bumps; "insufficient funds" is ``OutOfFunds``; a revert with
 ``AlreadyProcessed(bytes32)`` is ``AlreadyProcessed``. Never a bare boolean.
 
+With a ``SendJournal``, every signed transaction is recorded (nonce, hash, fees, the
+transfers it carries) before it is broadcast, and a submission first looks there: a
+transaction it sent before a restart that the node still holds is followed (and replaced
+when stuck) instead of a second one being sent; one the node never saw or dropped is
+forgotten and the transfer is sent again.
+
 A batch request (``SubmitRequest.batch``) skips the pre-flight (the caller checked each
 item, and the contract skips one done meanwhile); an estimate above its ``gas_budget`` is
 ``OverBudget`` (nothing sent) and any revert is ``Failed``, for the caller to split.
@@ -36,7 +42,7 @@ from relayer.chain.confirmation import ConfirmationRule, confirmed_head
 from relayer.chain.fees import FeeAboveCap, FeePolicy, Fees, bump_fees, current_fees
 from relayer.chain.kind import ChainKind, chain_kind
 from relayer.chain.rpc import RpcClient, RpcNodeError
-from relayer.chain.rpc_types import BlockId, Receipt
+from relayer.chain.rpc_types import BlockId, Receipt, SentTransaction
 from relayer.chain.submission import (
     HELD_ERRORS,
     AlreadyProcessed,
@@ -48,6 +54,8 @@ from relayer.chain.submission import (
     OutOfFunds,
     OverBudget,
     Pending,
+    SendJournal,
+    SentTx,
     SubmitOutcome,
     SubmitRequest,
 )
@@ -93,10 +101,16 @@ class Submitter:
     """Submits transactions from one key to one chain."""
 
     def __init__(
-        self, rpc: RpcClient, private_key: str, nonces: NonceSource, config: SubmitterConfig
+        self,
+        rpc: RpcClient,
+        private_key: str,
+        nonces: NonceSource,
+        config: SubmitterConfig,
+        journal: SendJournal | None = None,
     ) -> None:
         self.rpc = rpc
         self.config = config
+        self.journal = journal
         self.kind = chain_kind(config.chain_id, config.kind)  # decides the fee RPCs (fees.py)
         self.nonces = nonces
         self._account = Account.from_key(private_key)
@@ -113,16 +127,32 @@ class Submitter:
         executed = None if req.batch else await self._executed(req)
         if executed is not None:
             return executed
-        gas = await self._gas_limit(req)
-        if not isinstance(gas, int):
-            return gas
-        fees = await self._fees_within_cap()
-        if isinstance(fees, FeeAboveCap):
-            return fees
-        nonce = await self._fresh_nonce()
+        # before any estimate: a node may estimate on its pending state, where the
+        # transaction we already sent makes this one revert
+        resumed, earlier = await self._resumable(req)
+        if resumed is not None:
+            # the node's own copy gives its nonce, gas and fees (a replacement bumps them)
+            nonce, gas = resumed.nonce, resumed.gas
+            fees = Fees(resumed.max_fee_per_gas, resumed.max_priority_fee_per_gas)
+            self.sent = [*earlier, resumed.tx_hash]
+            log.info("following a transaction sent before", tx=resumed.tx_hash.hex(), nonce=nonce)
+        else:
+            estimated = await self._gas_limit(req)
+            if not isinstance(estimated, int):
+                return estimated
+            gas = estimated
+            fresh = await self._fees_within_cap()
+            if isinstance(fresh, FeeAboveCap):
+                return fresh
+            fees = fresh
+            nonce = await self._fresh_nonce()
         can_replace = True
         for _ in range(self.config.max_sends):
-            result = await self._send(req, gas, fees, nonce)
+            if resumed is not None:
+                result: Hash32 | Resend | SubmitOutcome = resumed.tx_hash
+                resumed = None
+            else:
+                result = await self._send(req, gas, fees, nonce)
             if result == "underpriced":
                 bumped = bump_fees(fees, await self._fees_now(), self._cap)
                 if isinstance(bumped, FeeAboveCap):
@@ -227,6 +257,29 @@ class Submitter:
             log.info("fee above cap, waiting", required=fees.required, cap=fees.cap)
             await asyncio.sleep(self.config.poll_interval)
 
+    async def _resumable(self, req: SubmitRequest) -> tuple[SentTransaction | None, list[Hash32]]:
+        """The latest recorded transaction for ``req``'s transfers that the node still
+        holds (sent before a restart), as the node holds it, with the hashes recorded for
+        its nonce before it (the ones it replaced: any of them may mine); ``(None, [])``
+        when there is none."""
+        if self.journal is None:
+            return None, []
+        ids = req.batch or (req.transfer_id,)
+        recorded = await self.journal.in_flight(self.config.chain_id, self.sender, ids)
+        for sent in reversed(recorded):
+            # only one that carries all of them: its outcome is then each one's outcome
+            if not set(ids) <= set(sent.transfer_ids):
+                continue
+            held = await self.rpc.get_transaction(sent.tx_hash)
+            if held is not None:
+                earlier = [
+                    r.tx_hash
+                    for r in recorded
+                    if r.nonce == held.nonce and r.tx_hash != sent.tx_hash
+                ]
+                return held, earlier
+        return None, []
+
     async def _fresh_nonce(self) -> int:
         pending = await self.rpc.get_transaction_count(self.sender, "pending")
         return await self.nonces.next_nonce(self.config.chain_id, self.sender, pending)
@@ -247,6 +300,16 @@ class Submitter:
         }
         signed = self._account.sign_transaction(tx)
         tx_hash = Hash32(bytes(signed.hash))
+        if self.journal is not None:
+            sent = SentTx(
+                req.batch or (req.transfer_id,),
+                nonce,
+                tx_hash,
+                fees.max_fee,
+                fees.max_priority_fee,
+            )
+            await self.journal.record(self.config.chain_id, self.sender, sent)
+            crashpoints.reached(CrashPoint.RECORDED, tx=tx_hash.hex())
         try:
             await self.rpc.send_raw_transaction(bytes(signed.raw_transaction))
         except RpcNodeError as err:

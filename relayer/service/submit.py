@@ -48,6 +48,7 @@ from relayer.chain.submission import (
     OutOfFunds,
     OverBudget,
     Pending,
+    SentTx,
     SubmitOutcome,
     SubmitRequest,
     execute_delayed_request,
@@ -79,6 +80,7 @@ from relayer.store import (
     AlertKind,
     Effect,
     EffectKind,
+    Submission,
     SubmissionStatus,
     Transaction,
     TransferRecord,
@@ -126,6 +128,42 @@ class StoreNonceSource:
     async def resync(self, chain_id: int, sender: Address, chain_nonce: int) -> None:
         async with self.writer.transaction() as tx:
             await tx.set_committed_nonce(chain_id, sender, chain_nonce, only_up=False)
+
+
+class StoreSendJournal:
+    """``SendJournal`` on the store: each signed transaction is recorded through the
+    writer before the submitter broadcasts it."""
+
+    def __init__(self, writer: Writer) -> None:
+        self.store = writer.store
+        self.writer = writer
+
+    async def record(self, chain_id: int, sender: Address, sent: SentTx) -> None:
+        async with self.writer.transaction() as tx:
+            await tx.record_sent(
+                sent.transfer_ids,
+                chain_id,
+                sender,
+                sent.nonce,
+                sent.tx_hash,
+                sent.max_fee_per_gas,
+                sent.max_priority_fee_per_gas,
+            )
+
+    async def in_flight(
+        self, chain_id: int, sender: Address, transfer_ids: tuple[Hash32, ...]
+    ) -> tuple[SentTx, ...]:
+        async with self.store.reader() as tx:
+            rows = await tx.in_flight_submissions(chain_id, sender, transfer_ids)
+        carried: dict[Hash32, list[Hash32]] = {}
+        first: dict[Hash32, Submission] = {}
+        for row in rows:  # by nonce, then by id
+            carried.setdefault(row.tx_hash, []).append(row.transfer_id)
+            first.setdefault(row.tx_hash, row)
+        return tuple(
+            SentTx(tuple(carried[h]), r.tx_nonce, h, r.max_fee_per_gas, r.max_priority_fee_per_gas)
+            for h, r in first.items()
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,11 +426,12 @@ class SubmitRunner:
         sender = dst.submitter.sender
         skipped = skipped_in(outcome.logs, dst.contract) if isinstance(outcome, Mined) else {}
         async with p.writer.transaction() as tx:
-            for effect in effects:
-                for tx_hash in dst.submitter.sent:
-                    await tx.record_submission(
-                        effect.transfer_id, dst.chain_id, sender, 0, tx_hash, 0, 0
-                    )
+            if dst.submitter.journal is None:  # otherwise recorded before each send
+                for effect in effects:
+                    for tx_hash in dst.submitter.sent:
+                        await tx.record_submission(
+                            effect.transfer_id, dst.chain_id, sender, 0, tx_hash, 0, 0
+                        )
             match outcome:
                 case Mined(tx_hash=tx_hash, block_number=block):
                     for effect in effects:
@@ -534,8 +573,9 @@ class SubmitRunner:
         released: TransferRecord | None = None
         ours = False
         async with p.writer.transaction() as tx:
-            for tx_hash in dst.submitter.sent:
-                await tx.record_submission(tid, dst.chain_id, sender, 0, tx_hash, 0, 0)
+            if dst.submitter.journal is None:  # otherwise recorded before each send
+                for tx_hash in dst.submitter.sent:
+                    await tx.record_submission(tid, dst.chain_id, sender, 0, tx_hash, 0, 0)
             match outcome:
                 case Mined(tx_hash=tx_hash, block_number=block):
                     # not done yet: the effect stays open until the execution is final

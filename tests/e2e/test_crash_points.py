@@ -5,7 +5,9 @@ The relayer is started with ``testing.crash_after`` set to the step, so it kills
 transfer that reaches it. The steps that only the submitter goes through (quorum, sent)
 crash the transfer's primary submitter; the others crash another validator. Each case
 ends with the usual two facts: the transfer executed exactly once with the exact amount,
-and the restarted relayer reports it ``released``.
+and the restarted relayer reports it ``released``; where the primary was crashed, it also
+sent at most one transaction for the transfer (``sent``: exactly that one, followed after
+the restart instead of a second; ``recorded``: signed and recorded but never broadcast).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from relayer.devnet.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
 
-STEPS = ["observed", "signed", "published", "quorum", "sent"]
+STEPS = ["observed", "signed", "published", "quorum", "recorded", "sent"]
+SUBMITTER_STEPS = ("quorum", "recorded", "sent")  # the primary submitter is crashed
 
 
 def next_lock_id(bridge: Stack) -> bytes:
@@ -52,7 +55,9 @@ def test_sigkill_at_a_named_step_then_restart(bridge: Stack, step: str) -> None:
     user = bridge.users[2]
     transfer_id = next_lock_id(bridge)
     primary = primary_index(bridge, transfer_id)
-    victim = primary if step in ("quorum", "sent") else (primary + 1) % len(bridge.validators)
+    victim = primary if step in SUBMITTER_STEPS else (primary + 1) % len(bridge.validators)
+    assert bridge.w3e is not None
+    first_block = bridge.w3e.eth.block_number
     bridge.stop_relayer(victim)
     armed = bridge.start_relayer(victim, env={"RELAYER_TESTING__CRASH_AFTER": step})
     bridge.wait_ready(indexes=[victim])
@@ -69,6 +74,30 @@ def test_sigkill_at_a_named_step_then_restart(bridge: Stack, step: str) -> None:
     assert_exactly_once(bridge, sent)
     view = wait_status(bridge, victim, sent, "released", timeout=120)
     assert view["amount"] == str(sent.amount)
+    if step in SUBMITTER_STEPS:
+        ours = sent_for(bridge, bridge.validators[victim].address, transfer_id, first_block)
+        assert ours <= 1, f"the primary sent {ours} transactions for one transfer"
+        if step == "sent":
+            assert ours == 1
+
+
+def sent_for(bridge: Stack, sender: str, transfer_id: bytes, first_block: int) -> int:
+    """How many transactions from ``sender`` carrying ``transfer_id`` Ethereum mined or
+    holds since ``first_block``."""
+    assert bridge.w3e is not None
+    w3e, count = bridge.w3e, 0
+    for number in range(first_block, w3e.eth.block_number + 1):
+        block = w3e.eth.get_block(number, full_transactions=True)
+        for tx in block["transactions"]:
+            assert isinstance(tx, dict)
+            if tx["from"].lower() == sender.lower() and transfer_id in bytes(tx["input"]):
+                count += 1
+    pending = w3e.eth.get_block("pending", full_transactions=True)
+    for tx in pending["transactions"]:
+        assert isinstance(tx, dict)
+        if tx["from"].lower() == sender.lower() and transfer_id in bytes(tx["input"]):
+            count += 1
+    return count
 
 
 BATCH = 50

@@ -106,6 +106,67 @@ class SubmissionOps(TxBase):
         )
         return SubmissionRecorded(stored)
 
+    async def record_sent(
+        self,
+        transfer_ids: tuple[Hash32, ...],
+        chain_id: int,
+        sender: Address,
+        tx_nonce: int,
+        tx_hash: Hash32,
+        max_fee_per_gas: int,
+        max_priority_fee_per_gas: int,
+    ) -> int:
+        """Record a signed transaction before it is broadcast (``pending``), one row per
+        transfer it carries, each audited once; a row already there is left as it is.
+        Returns how many rows are new. An unknown transfer fails the foreign key."""
+        new = 0
+        for transfer_id in transfer_ids:
+            inserted = await self._insert_ignore(
+                SubmissionRow,
+                {
+                    "transfer_id": bytes(transfer_id),
+                    "chain_id": chain_id,
+                    "sender": bytes(sender),
+                    "tx_nonce": tx_nonce,
+                    "tx_hash": bytes(tx_hash),
+                    "max_fee_per_gas": max_fee_per_gas,
+                    "max_priority_fee_per_gas": max_priority_fee_per_gas,
+                    "status": SubmissionStatus.PENDING.value,
+                    "sent_at": self._now(),
+                    "mined_block": None,
+                },
+            )
+            if inserted:
+                new += 1
+                await self._audit(
+                    "submitted",
+                    transfer_id,
+                    {"tx_hash": "0x" + tx_hash.hex(), "chain_id": chain_id, "nonce": tx_nonce},
+                )
+        return new
+
+    async def in_flight_submissions(
+        self, chain_id: int, sender: Address, transfer_ids: tuple[Hash32, ...]
+    ) -> tuple[Submission, ...]:
+        """Every row of the ``pending`` transactions of ``sender`` on ``chain_id`` that carry
+        any of ``transfer_ids`` (all the transfers of each such transaction), by nonce."""
+        carrying = (
+            select(SubmissionRow.tx_hash)
+            .where(
+                SubmissionRow.chain_id == chain_id,
+                SubmissionRow.sender == bytes(sender),
+                SubmissionRow.status == SubmissionStatus.PENDING.value,
+                SubmissionRow.transfer_id.in_([bytes(t) for t in transfer_ids]),
+            )
+            .distinct()
+        )
+        result = await self._exec(
+            select(SubmissionRow)
+            .where(SubmissionRow.tx_hash.in_(carrying))
+            .order_by(SubmissionRow.tx_nonce, SubmissionRow.id)
+        )
+        return tuple(convert.submission(r) for r in result.scalars())
+
     async def _by_hash(self, tx_hash: Hash32, transfer_id: Hash32) -> Submission | None:
         result = await self._exec(
             select(SubmissionRow)

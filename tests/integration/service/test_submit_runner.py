@@ -64,6 +64,7 @@ class ScriptedSubmitter:
 
     sender = Address(b"\x55" * 20)
     config = SimpleNamespace(rule=None)
+    journal = None  # the runner records what it is told was sent
 
     def __init__(self) -> None:
         self.requests: list[SubmitRequest] = []

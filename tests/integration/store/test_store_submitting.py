@@ -128,6 +128,38 @@ async def test_a_batch_transaction_is_recorded_once_per_transfer_it_carries(
     assert [(s.tx_hash, s.status) for s in rows[1]] == [(batch, SubmissionStatus.FAILED)]
 
 
+async def test_a_send_is_recorded_before_it_leaves_and_found_again_while_in_flight(
+    store: Store, nonce: int
+) -> None:
+    first, second, alone = [await _observed(store, nonce + i) for i in range(3)]
+    sender, batch, single, other_sender = rand_address(), rand_hash(), rand_hash(), rand_address()
+    async with store.transaction() as tx:
+        new = await tx.record_sent((first, second), ETHEREUM, sender, 5, batch, 3 * 10**9, 10**9)
+        again = await tx.record_sent((first, second), ETHEREUM, sender, 5, batch, 3 * 10**9, 10**9)
+        await tx.record_sent((alone,), ETHEREUM, sender, 6, single, 2 * 10**9, 10**9)
+        await tx.record_sent((alone,), ETHEREUM, other_sender, 0, rand_hash(), 10**9, 10**9)
+        audited = [e for e in await tx.audit_entries(first) if e.event == "submitted"]
+    assert (new, again) == (2, 0)
+    assert len(audited) == 1
+    async with store.reader() as tx:
+        by_second = await tx.in_flight_submissions(ETHEREUM, sender, (second,))
+        by_both = await tx.in_flight_submissions(ETHEREUM, sender, (second, alone))
+        elsewhere = await tx.in_flight_submissions(CONFLUX, sender, (second,))
+    # every transfer the transaction carries, with its real nonce and fees
+    assert [(s.transfer_id, s.tx_nonce, s.max_fee_per_gas) for s in by_second] == [
+        (first, 5, 3 * 10**9),
+        (second, 5, 3 * 10**9),
+    ]
+    assert [s.tx_hash for s in by_both] == [batch, batch, single]
+    assert elsewhere == ()
+    # once its fate is known it is no longer in flight
+    async with store.transaction() as tx:
+        await tx.update_submission(first, batch, SubmissionStatus.MINED, mined_block=9)
+        await tx.update_submission(second, batch, SubmissionStatus.MINED, mined_block=9)
+        rest = await tx.in_flight_submissions(ETHEREUM, sender, (first, second, alone))
+    assert [s.tx_hash for s in rest] == [single]
+
+
 async def test_alerts_halt_until_acknowledged(store: Store) -> None:
     async with store.transaction() as tx:
         assert not await tx.chain_halted(CONFLUX)

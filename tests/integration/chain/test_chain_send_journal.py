@@ -1,0 +1,211 @@
+"""The submitter's send journal on anvil: every transaction is recorded before the node sees
+it, and after a restart one still in the node's pool is followed (and replaced at its
+nonce when stuck) instead of a second one being sent."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+from eth_account import Account
+from eth_utils.crypto import keccak
+
+from relayer.chain.fees import FeePolicy
+from relayer.chain.rpc import RpcClient
+from relayer.chain.submission import InMemoryNonceSource, Mined, SentTx, SubmitRequest
+from relayer.chain.submitter import Submitter, SubmitterConfig
+from relayer.devnet.anvil import AnvilNode
+from relayer.devnet.emitter import DevSender
+from relayer.devnet.mockbridge import MOCK_BRIDGE_INITCODE, release_calldata
+from relayer.devnet.waiting import eventually
+from relayer.domain.types import Address, Hash32
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+GWEI = 10**9
+
+
+class MemoryJournal:
+    """``SendJournal`` in a list; notes whether the node knew each transaction when it
+    was recorded."""
+
+    def __init__(self, rpc: RpcClient) -> None:
+        self.rpc = rpc
+        self.rows: list[tuple[int, Address, SentTx]] = []
+        self.known_when_recorded: list[bool] = []
+
+    async def record(self, chain_id: int, sender: Address, sent: SentTx) -> None:
+        self.known_when_recorded.append(await self.rpc.get_transaction(sent.tx_hash) is not None)
+        self.rows.append((chain_id, sender, sent))
+
+    async def in_flight(
+        self, chain_id: int, sender: Address, transfer_ids: tuple[Hash32, ...]
+    ) -> tuple[SentTx, ...]:
+        return tuple(
+            s
+            for c, a, s in self.rows
+            if c == chain_id and a == sender and set(transfer_ids) & set(s.transfer_ids)
+        )
+
+
+def _config(**overrides: object) -> SubmitterConfig:
+    base: dict[str, object] = {
+        "chain_id": 31337,
+        "fees": FeePolicy(max_fee_cap=200 * GWEI, tip=GWEI),
+        "poll_interval": 0.05,
+        "replace_after": 30.0,
+        "deadline": 20.0,
+    }
+    base.update(overrides)
+    return SubmitterConfig(**base)  # type: ignore[arg-type]
+
+
+async def _fresh_key(rpc: RpcClient, label: str) -> str:
+    """A new funded account, so that no other test's transactions share its nonces."""
+    key = "0x" + keccak(text=f"send-journal-{label}").hex()
+    address = Account.from_key(key).address
+    await rpc.request("anvil_setBalance", [address, hex(10**21)])
+    return key
+
+
+async def _bridge(anvil_node: AnvilNode, rpc: RpcClient) -> Address:
+    from eth_utils.address import to_canonical_address
+
+    sender = DevSender(rpc, await _fresh_key(rpc, "deployer"), anvil_node.chain_id)
+    tx_hash = await sender.send(None, MOCK_BRIDGE_INITCODE)
+
+    async def receipt() -> dict[str, str] | None:
+        return await rpc.request("eth_getTransactionReceipt", ["0x" + tx_hash.hex()])  # type: ignore[no-any-return]
+
+    raw = await eventually(receipt, 30, 0.1)
+    return Address(to_canonical_address(raw["contractAddress"]))
+
+
+def _request(bridge: Address, label: str) -> SubmitRequest:
+    transfer_id = Hash32(keccak(text=label))
+    return SubmitRequest(transfer_id, bridge, release_calldata(transfer_id))
+
+
+@contextlib.asynccontextmanager
+async def _automine_off(anvil: AnvilNode) -> AsyncIterator[None]:
+    await anvil.set_automine(False)
+    try:
+        yield
+    finally:
+        await anvil.set_automine(True)
+
+
+async def _nonce_of(rpc: RpcClient, tx_hash: Hash32) -> int:
+    raw = await rpc.request("eth_getTransactionByHash", ["0x" + tx_hash.hex()])
+    assert isinstance(raw, dict)
+    return int(raw["nonce"], 16)
+
+
+async def test_every_send_is_recorded_before_the_node_sees_it(
+    anvil_node: AnvilNode, anvil_rpc: RpcClient
+) -> None:
+    bridge = await _bridge(anvil_node, anvil_rpc)
+    journal = MemoryJournal(anvil_rpc)
+    key = await _fresh_key(anvil_rpc, "recorded")
+    submitter = Submitter(anvil_rpc, key, InMemoryNonceSource(), _config(), journal)
+    request = _request(bridge, "journal: recorded first")
+    outcome = await submitter.submit(request)
+    assert isinstance(outcome, Mined)
+    assert journal.known_when_recorded == [False]
+    [(chain_id, sender, sent)] = journal.rows
+    assert (chain_id, sender) == (31337, submitter.sender)
+    assert sent.tx_hash == outcome.tx_hash
+    assert sent.transfer_ids == (request.transfer_id,)
+    assert sent.nonce == await _nonce_of(anvil_rpc, outcome.tx_hash)
+    raw = await anvil_rpc.request("eth_getTransactionByHash", ["0x" + outcome.tx_hash.hex()])
+    assert isinstance(raw, dict)
+    assert sent.max_fee_per_gas == int(raw["maxFeePerGas"], 16)
+    assert sent.max_priority_fee_per_gas == int(raw["maxPriorityFeePerGas"], 16)
+
+
+async def test_a_transaction_sent_before_a_restart_is_followed_not_sent_again(
+    anvil_node: AnvilNode, anvil_rpc: RpcClient
+) -> None:
+    bridge = await _bridge(anvil_node, anvil_rpc)
+    journal = MemoryJournal(anvil_rpc)
+    key = await _fresh_key(anvil_rpc, "followed")
+    request = _request(bridge, "journal: followed after a restart")
+    async with _automine_off(anvil_node):
+        first = Submitter(anvil_rpc, key, InMemoryNonceSource(), _config(), journal)
+        task = asyncio.create_task(first.submit(request))
+        await eventually(lambda: _has_sent(first), 10)
+        sent_hash = first.sent[0]
+        task.cancel()  # the relayer dies with its transaction in the node's pool
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        before = await anvil_rpc.get_transaction_count(first.sender, "latest")
+
+        restarted = Submitter(anvil_rpc, key, InMemoryNonceSource(), _config(), journal)
+        resumed = asyncio.create_task(restarted.submit(request))
+        await eventually(lambda: _has_sent(restarted), 10)
+        assert restarted.sent == [sent_hash]
+        await anvil_node.mine(1)
+        outcome = await asyncio.wait_for(resumed, 15)
+    assert isinstance(outcome, Mined)
+    assert outcome.tx_hash == sent_hash
+    assert len(journal.rows) == 1  # nothing else was signed
+    assert await anvil_rpc.get_transaction_count(first.sender, "latest") == before + 1
+
+
+async def test_a_recorded_transaction_the_node_never_saw_is_sent_again(
+    anvil_node: AnvilNode, anvil_rpc: RpcClient
+) -> None:
+    bridge = await _bridge(anvil_node, anvil_rpc)
+    journal = MemoryJournal(anvil_rpc)
+    key = await _fresh_key(anvil_rpc, "never seen")
+    request = _request(bridge, "journal: recorded, then the relayer died")
+    submitter = Submitter(anvil_rpc, key, InMemoryNonceSource(), _config(), journal)
+    never_sent = SentTx((request.transfer_id,), 0, Hash32(keccak(text="never sent")), GWEI, GWEI)
+    journal.rows.append((31337, submitter.sender, never_sent))
+    outcome = await submitter.submit(request)
+    assert isinstance(outcome, Mined)
+    assert outcome.tx_hash != never_sent.tx_hash
+    assert [s.tx_hash for _, _, s in journal.rows] == [never_sent.tx_hash, outcome.tx_hash]
+    assert await _nonce_of(anvil_rpc, outcome.tx_hash) == 0  # the nonce was never used
+
+
+async def test_a_stuck_transaction_from_before_a_restart_is_replaced_at_its_nonce(
+    anvil_node: AnvilNode, anvil_rpc: RpcClient
+) -> None:
+    bridge = await _bridge(anvil_node, anvil_rpc)
+    journal = MemoryJournal(anvil_rpc)
+    key = await _fresh_key(anvil_rpc, "stuck")
+    request = _request(bridge, "journal: stuck, then replaced")
+    async with _automine_off(anvil_node):
+        first = Submitter(anvil_rpc, key, InMemoryNonceSource(), _config(), journal)
+        task = asyncio.create_task(first.submit(request))
+        await eventually(lambda: _has_sent(first), 10)
+        stuck = first.sent[0]
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+        impatient = _config(replace_after=0.3)
+        restarted = Submitter(anvil_rpc, key, InMemoryNonceSource(), impatient, journal)
+        resumed = asyncio.create_task(restarted.submit(request))
+        await eventually(lambda: _sent_twice(restarted), 10)
+        assert restarted.sent[0] == stuck
+        replacement = restarted.sent[1]
+        await anvil_node.mine(1)
+        outcome = await asyncio.wait_for(resumed, 15)
+    assert isinstance(outcome, Mined)
+    assert outcome.tx_hash == replacement
+    [_, (_, _, second)] = journal.rows
+    assert second.tx_hash == replacement
+    assert second.nonce == journal.rows[0][2].nonce  # the same nonce, fees bumped
+    assert second.max_fee_per_gas > journal.rows[0][2].max_fee_per_gas
+    assert await anvil_rpc.get_transaction_receipt(stuck) is None
+
+
+async def _has_sent(submitter: Submitter) -> bool:
+    return bool(submitter.sent)
+
+
+async def _sent_twice(submitter: Submitter) -> bool:
+    return len(submitter.sent) >= 2
