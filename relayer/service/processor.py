@@ -267,15 +267,18 @@ class Processor:
         self, tx: Transaction, before: TransferState | None, after: TransferState
     ) -> None:
         tid = after.transfer_id
+        stored_hash: Hash32 | None = None  # the tx hash set_status already wrote
         if before is None or before.status != after.status:
             reason = None
             if after.refusal is not None:
                 reason = f"{after.refusal.reason.value}: {after.refusal.detail}"
+            if after.status is TransferStatus.RELEASED:
+                stored_hash = after.tx_hash
             await tx.set_status(
                 tid,
                 after.status,
                 reason,
-                release_tx_hash=after.tx_hash if after.status is TransferStatus.RELEASED else None,
+                release_tx_hash=stored_hash,
                 executable_at=after.executable_at,
             )
             e = after.event
@@ -305,7 +308,8 @@ class Processor:
             await tx.set_quorum(tid, q.bundle, q.signers, q.jurisdictions)
         if after.release is not None and (before is None or before.release is None):
             await tx.set_dst_token(tid, after.release.token)
-        if after.tx_hash != (None if before is None else before.tx_hash):
+        changed = after.tx_hash != (None if before is None else before.tx_hash)
+        if changed and stored_hash != after.tx_hash:
             await tx.set_tx_hash(tid, after.tx_hash)  # ours when submitted, then the executor
 
     async def _run_effect(
