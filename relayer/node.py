@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 from relayer import crashpoints
 from relayer.api.metrics import Metrics
 from relayer.api.server import ApiServer, build_app
+from relayer.chain.bridge import BridgeContract
 from relayer.chain.confirmation import ConfirmationRule, SharedHead
 from relayer.chain.crosscheck import CrossChecker
 from relayer.chain.events import BridgeEvent, EventDecoder
@@ -40,7 +41,6 @@ from relayer.keys import Signer, load_keystore, signer_from_hex
 from relayer.log import get_logger
 from relayer.service.batching import BatchPolicy
 from relayer.service.books import PolicyBook, RouteBook, SetBook
-from relayer.service.contracts import BridgeContract
 from relayer.service.corroboration import Corroboration
 from relayer.service.inbound import InboundVerifier
 from relayer.service.processor import Processor

@@ -9,23 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from eth_utils.crypto import keccak
-
+from relayer.chain.bridge import (
+    ALREADY_PROCESSED_SELECTOR,
+    IS_PROCESSED_SELECTOR,
+    NOT_DELAYED_SELECTOR,
+    STATUS_OF_SELECTOR,
+    TRANSFER_CANCELLED_SELECTOR,
+)
 from relayer.chain.fees import FeeAboveCap
 from relayer.chain.rpc_types import LogEntry
 from relayer.domain.types import Address, Hash32
 
-IS_PROCESSED_SELECTOR = keccak(text="isProcessed(bytes32)")[:4]
-STATUS_OF_SELECTOR = keccak(text="statusOf(bytes32)")[:4]
-ALREADY_PROCESSED_SELECTOR = keccak(text="AlreadyProcessed(bytes32)")[:4]
-TRANSFER_CANCELLED_SELECTOR = keccak(text="TransferCancelled(bytes32)")[:4]
-NOT_DELAYED_SELECTOR = keccak(text="NotDelayed(bytes32)")[:4]
-# Reverts that mean "not now": the destination contract, the token or the route is paused.
-HELD_ERRORS: dict[bytes, str] = {
-    keccak(text="EnforcedPause()")[:4]: "the destination contract is paused",
-    keccak(text="TokenPaused(address)")[:4]: "the token is paused at the destination",
-    keccak(text="RoutePaused(uint64)")[:4]: "the route is paused at the destination",
-}
 STATUS_DELAYED = 2  # statusOf
 
 

@@ -38,13 +38,13 @@ from eth_account import Account
 from eth_utils.address import to_canonical_address
 
 from relayer import crashpoints
+from relayer.chain.bridge import HELD_ERRORS
 from relayer.chain.confirmation import ConfirmationRule, confirmed_head
 from relayer.chain.fees import FeeAboveCap, FeePolicy, Fees, bump_fees, current_fees
 from relayer.chain.kind import ChainKind, chain_kind
 from relayer.chain.rpc import RpcClient, RpcNodeError
 from relayer.chain.rpc_types import BlockId, Receipt, SentTransaction
 from relayer.chain.submission import (
-    HELD_ERRORS,
     AlreadyProcessed,
     AwaitingFinality,
     Failed,

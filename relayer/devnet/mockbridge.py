@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from eth_utils.crypto import keccak
 
-from relayer.chain.submission import ALREADY_PROCESSED_SELECTOR, IS_PROCESSED_SELECTOR
+from relayer.chain.bridge import ALREADY_PROCESSED_SELECTOR, IS_PROCESSED_SELECTOR
 
 RELEASE_SELECTOR = keccak(text="release((bytes32,uint64,uint64,address,address,uint256),bytes)")[:4]
 

@@ -18,13 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from relayer.chain.bridge import BridgeContract, PreviousSet
 from relayer.domain.errors import DenyListError
 from relayer.domain.policy import Policy, parse_deny_list
 from relayer.domain.routing import TokenRoute
 from relayer.domain.types import Address, SourceEvent, ValidatorSet, parse_address
 from relayer.errors import ConfigError
 from relayer.log import get_logger
-from relayer.service.contracts import BridgeContract, PreviousSet
 from relayer.settings import PolicySettings
 
 log = get_logger("books")

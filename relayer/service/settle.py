@@ -19,6 +19,14 @@ import time
 from collections.abc import Mapping, Sequence
 
 from relayer.api.metrics import Metrics
+from relayer.chain.bridge import (
+    RELEASE_CANCELLED_TOPIC,
+    RELEASE_DELAYED_TOPIC,
+    RELEASED_TOPIC,
+    UNLOCKED_TOPIC,
+    BridgeContract,
+    DestinationOutcome,
+)
 from relayer.chain.confirmation import SharedHead
 from relayer.chain.rpc_types import LogEntry
 from relayer.domain.transfer import (
@@ -31,14 +39,6 @@ from relayer.domain.transfer import (
 from relayer.domain.types import Hash32, hex32
 from relayer.errors import RejectedInputError, RetryableError, RpcResponseError
 from relayer.log import get_logger
-from relayer.service.contracts import (
-    RELEASE_CANCELLED_TOPIC,
-    RELEASE_DELAYED_TOPIC,
-    RELEASED_TOPIC,
-    UNLOCKED_TOPIC,
-    BridgeContract,
-    DestinationOutcome,
-)
 from relayer.service.processor import Processor
 from relayer.store import TransferRecord
 

@@ -36,10 +36,18 @@ import time
 from dataclasses import dataclass
 
 from relayer.api.metrics import Metrics
+from relayer.chain.bridge import (
+    ALREADY_PROCESSED_SELECTOR,
+    BridgeContract,
+    DestinationOutcome,
+    execute_delayed_calldata,
+    release_batch_calldata,
+    release_calldata,
+    skipped_in,
+)
 from relayer.chain.confirmation import confirmed_head
 from relayer.chain.fees import FeeAboveCap
 from relayer.chain.submission import (
-    ALREADY_PROCESSED_SELECTOR,
     AlreadyProcessed,
     AwaitingFinality,
     Failed,
@@ -65,14 +73,6 @@ from relayer.domain.types import Address, Hash32, hex32
 from relayer.errors import RetryableError, RpcResponseError
 from relayer.log import get_logger
 from relayer.service.batching import BatchPolicy, chunks, halves, split_for_budget
-from relayer.service.contracts import (
-    BridgeContract,
-    DestinationOutcome,
-    execute_delayed_calldata,
-    release_batch_calldata,
-    release_calldata,
-    skipped_in,
-)
 from relayer.service.payloads import release_from_json
 from relayer.service.processor import Processor
 from relayer.service.writer import Writer

@@ -303,7 +303,7 @@ async def test_execution_evidence_needs_a_log_or_age(
 ) -> None:
     """``executed_at`` trusts a state read only when it is old: the mock bridge stores
     the execution but emits no log, like a node answering from a state it is reorging."""
-    from relayer.service.contracts import BridgeContract, Execution
+    from relayer.chain.bridge import BridgeContract, Execution
 
     view = BridgeContract(anvil_rpc, bridge, 31337)
     submitter = Submitter(anvil_rpc, anvil_node.funded_keys[3], InMemoryNonceSource(), _config())

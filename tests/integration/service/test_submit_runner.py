@@ -21,6 +21,7 @@ from eth_abi import encode
 from lone_validator import CFX, ETH, GATEWAY, TOKEN, VAULT, lone_processor
 
 from relayer.api.metrics import Metrics
+from relayer.chain.bridge import RELEASE_SKIPPED_TOPIC, selector
 from relayer.chain.rpc_types import LogEntry
 from relayer.chain.submission import (
     AwaitingFinality,
@@ -38,7 +39,6 @@ from relayer.domain.types import (
     SourceEvent,
 )
 from relayer.service.batching import BatchPolicy
-from relayer.service.contracts import RELEASE_SKIPPED_TOPIC, selector
 from relayer.service.processor import Processor
 from relayer.service.submit import Destination, SubmitRunner
 from relayer.store import EffectKind, Store, SubmissionStatus, TransferStatus

@@ -7,10 +7,10 @@ import pytest
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
+from relayer.chain.bridge import HELD_ERRORS
 from relayer.chain.fees import FeePolicy
 from relayer.chain.rpc import RpcClient, RpcNodeError
 from relayer.chain.submission import (
-    HELD_ERRORS,
     AlreadyProcessed,
     Failed,
     Held,

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from relayer.chain.bridge import (
+    NOT_DELAYED_SELECTOR,
+    RELEASE_CANCELLED_TOPIC,
+    RELEASE_DELAYED_TOPIC,
+    RELEASED_TOPIC,
+    STATUS_OF_SELECTOR,
+    UNLOCKED_TOPIC,
+    execute_delayed_calldata,
+)
 from relayer.chain.rpc_types import LogEntry
 from relayer.chain.submission import (
-    NOT_DELAYED_SELECTOR,
-    STATUS_OF_SELECTOR,
     execute_delayed_request,
 )
 from relayer.domain.transfer import (
@@ -14,13 +21,6 @@ from relayer.domain.transfer import (
     ReleaseConfirmed,
 )
 from relayer.domain.types import Address, Hash32
-from relayer.service.contracts import (
-    RELEASE_CANCELLED_TOPIC,
-    RELEASE_DELAYED_TOPIC,
-    RELEASED_TOPIC,
-    UNLOCKED_TOPIC,
-    execute_delayed_calldata,
-)
 from relayer.service.settle import outcome_of_log
 
 TID = Hash32(b"\x11" * 32)

@@ -1,4 +1,7 @@
-"""Typed reads of the bridge contracts and the calldata of a release or unlock.
+"""The bridge contracts' ABI as the relayer uses it: typed reads of the vault and the
+gateway, the calldata of a release, unlock or batch, the selectors of their errors and the
+topics of their events (one place for this knowledge; ``relayer.chain.deploy`` is the
+devnet's and tests' web3 view of the same ABI files).
 
 Calls go through :class:`relayer.chain.rpc.RpcClient` (timeouts, retries, strict
 answers); encoding and decoding use the contracts' own ABI types via eth-abi. A
@@ -32,6 +35,19 @@ from relayer.domain.types import (
     parse_address,
 )
 from relayer.errors import RpcResponseError
+
+# The contracts' ABI as the relayer uses it, in one place: functions, events and errors.
+IS_PROCESSED_SELECTOR = keccak(text="isProcessed(bytes32)")[:4]
+STATUS_OF_SELECTOR = keccak(text="statusOf(bytes32)")[:4]
+ALREADY_PROCESSED_SELECTOR = keccak(text="AlreadyProcessed(bytes32)")[:4]
+TRANSFER_CANCELLED_SELECTOR = keccak(text="TransferCancelled(bytes32)")[:4]
+NOT_DELAYED_SELECTOR = keccak(text="NotDelayed(bytes32)")[:4]
+# Reverts that mean "not now": the destination contract, the token or the route is paused.
+HELD_ERRORS: dict[bytes, str] = {
+    keccak(text="EnforcedPause()")[:4]: "the destination contract is paused",
+    keccak(text="TokenPaused(address)")[:4]: "the token is paused at the destination",
+    keccak(text="RoutePaused(uint64)")[:4]: "the route is paused at the destination",
+}
 
 _SET_TYPES = ["uint64", "address[]", "bytes2[]", "uint8", "uint8"]
 _RELEASE_TUPLE = "(bytes32,uint64,uint64,address,address,uint256)"
