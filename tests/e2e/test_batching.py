@@ -8,6 +8,7 @@ relayer has all of them due at once: the fullest batches this stack can make.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 
 import pytest
@@ -17,6 +18,7 @@ from bridge_client import (
     executions,
     lock,
     metric,
+    wait_executed,
     wait_status,
     wait_until,
 )
@@ -62,10 +64,16 @@ def test_due_releases_go_out_in_batches_and_a_skipped_one_is_held_until_resumed(
             entry["transactionHash"] for s in free for entry in execution_logs(bridge, s)
         )
         assert max(per_tx.values()) >= 2, f"no batch: {per_tx}"
-        batches, batched = _batches(bridge, eth)
-        assert batches > batches_before[0] and batched >= batches_before[1] + 2 * (
-            batches - batches_before[0]
-        ), "the relayers' batch metric does not show the batches that mined"
+
+        # the sender observes a batch once its receipt has its confirmations: a little
+        # after its executions are visible here
+        def batches_shown() -> bool:
+            batches, batched = _batches(bridge, eth)
+            return batches > batches_before[0] and batched >= batches_before[1] + 2 * (
+                batches - batches_before[0]
+            )
+
+        wait_until(batches_shown, 60)
         # the paused token's releases were left out of the batches, then held on their own
         wait_until(lambda: _grew(bridge, SKIPPED, counts_before[SKIPPED]))
         wait_until(lambda: _grew(bridge, HELD, counts_before[HELD]))
@@ -76,6 +84,11 @@ def test_due_releases_go_out_in_batches_and_a_skipped_one_is_held_until_resumed(
         if gateway.functions.paused().call():
             d.send(bridge.w3e, bridge.deployer_e, gateway.functions.unpause())
         d.send(bridge.w3e, bridge.deployer_e, gateway.functions.setTokenPaused(mirror, False))
+        # whatever failed above, these must not complete inside the next test (which
+        # counts balances): wait for them here, the checks below say if they went wrong
+        for sent in paused:
+            with contextlib.suppress(AssertionError):
+                wait_executed(bridge, sent, timeout=60)
     for sent in paused:
         assert_exactly_once(bridge, sent)
     for sent in [*free, *paused]:

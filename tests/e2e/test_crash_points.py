@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from collections.abc import Mapping
 
 import pytest
 from bridge_client import assert_exactly_once, lock, lock_burst, wait_status, wait_until
@@ -89,12 +90,12 @@ def sent_for(bridge: Stack, sender: str, transfer_id: bytes, first_block: int) -
     for number in range(first_block, w3e.eth.block_number + 1):
         block = w3e.eth.get_block(number, full_transactions=True)
         for tx in block["transactions"]:
-            assert isinstance(tx, dict)
+            assert isinstance(tx, Mapping)
             if tx["from"].lower() == sender.lower() and transfer_id in bytes(tx["input"]):
                 count += 1
     pending = w3e.eth.get_block("pending", full_transactions=True)
     for tx in pending["transactions"]:
-        assert isinstance(tx, dict)
+        assert isinstance(tx, Mapping)
         if tx["from"].lower() == sender.lower() and transfer_id in bytes(tx["input"]):
             count += 1
     return count
