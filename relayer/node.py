@@ -374,6 +374,7 @@ class Relayer:
                 s.pipeline.batch_max_releases,
                 s.pipeline.batch_gas_budget,
                 s.pipeline.batch_linger_s,
+                s.pipeline.max_in_flight,
             ),
             idle_wakeup_s=s.pipeline.idle_wakeup_s,
             enabled=s.submitter.enabled,

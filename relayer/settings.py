@@ -253,6 +253,14 @@ class PipelineSettings(_Section):
         description="After new work arrives, the submitter waits this long for more before "
         "it packs the due releases into batches.",
     )
+    max_in_flight: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="Release transactions (batches or single) this relayer has in flight "
+        "at once per destination chain, each with its own nonce: the next one is sent "
+        "while earlier ones wait for their receipts. 1 sends one at a time.",
+    )
     confirm_batch_max: int = Field(
         32,
         ge=1,

@@ -115,15 +115,30 @@ class Submitter:
         self.nonces = nonces
         self._account = Account.from_key(private_key)
         self.sender = Address(to_canonical_address(self._account.address))
-        self.sent: list[Hash32] = []  # every transaction hash of the last submit, in order
+        self.sent: list[Hash32] = []  # every transaction hash of the latest submit, in order
+        # Held from taking a nonce until the node has the transaction: the next submission's
+        # nonce (the node's pending count) is then always the next one, with several in flight.
+        self._sending = asyncio.Lock()
 
     async def submit(self, request: SubmitRequest) -> SubmitOutcome:
         """Run the whole submission; see the module docstring."""
-        self.sent = []
-        async with asyncio.timeout(self.config.deadline + 60):
-            return await self._submit(request, time.monotonic())
+        outcome, _ = await self.submit_tracked(request)
+        return outcome
 
-    async def _submit(self, req: SubmitRequest, started: float) -> SubmitOutcome:
+    async def submit_tracked(
+        self, request: SubmitRequest
+    ) -> tuple[SubmitOutcome, tuple[Hash32, ...]]:
+        """``submit``, with every transaction hash this call sent or followed, in order.
+        Several calls may run at once (pipelined nonces); ``sent`` is the latest call's."""
+        sent: list[Hash32] = []
+        self.sent = sent
+        async with asyncio.timeout(self.config.deadline + 60):
+            outcome = await self._submit(request, time.monotonic(), sent)
+        return outcome, tuple(sent)
+
+    async def _submit(
+        self, req: SubmitRequest, started: float, sent: list[Hash32]
+    ) -> SubmitOutcome:
         executed = None if req.batch else await self._executed(req)
         if executed is not None:
             return executed
@@ -134,7 +149,7 @@ class Submitter:
             # the node's own copy gives its nonce, gas and fees (a replacement bumps them)
             nonce, gas = resumed.nonce, resumed.gas
             fees = Fees(resumed.max_fee_per_gas, resumed.max_priority_fee_per_gas)
-            self.sent = [*earlier, resumed.tx_hash]
+            sent.extend([*earlier, resumed.tx_hash])
             log.info("following a transaction sent before", tx=resumed.tx_hash.hex(), nonce=nonce)
         else:
             estimated = await self._gas_limit(req)
@@ -145,37 +160,37 @@ class Submitter:
             if isinstance(fresh, FeeAboveCap):
                 return fresh
             fees = fresh
-            nonce = await self._fresh_nonce()
+            nonce = -1  # taken under the send lock, right before the first send
         can_replace = True
         for _ in range(self.config.max_sends):
             if resumed is not None:
                 result: Hash32 | Resend | SubmitOutcome = resumed.tx_hash
                 resumed = None
             else:
-                result = await self._send(req, gas, fees, nonce)
+                result, nonce = await self._send(req, gas, fees, nonce, sent)
             if result == "underpriced":
                 bumped = bump_fees(fees, await self._fees_now(), self._cap)
                 if isinstance(bumped, FeeAboveCap):
-                    if not self.sent:
+                    if not sent:
                         return bumped
                     can_replace = False
                 else:
                     fees = bumped
                     continue
             elif result == "nonce_too_low":
-                outcome = await self._after_nonce_too_low(req)
+                outcome = await self._after_nonce_too_low(req, sent)
                 if outcome is not None:
                     return outcome
-                nonce = await self._fresh_nonce()
+                nonce = -1
                 continue
             elif not isinstance(result, bytes):
                 return result
-            followed = await self._follow(req, nonce, started, can_replace)
+            followed = await self._follow(req, nonce, started, can_replace, sent)
             if followed == "nonce_too_low":
-                outcome = await self._after_nonce_too_low(req)
+                outcome = await self._after_nonce_too_low(req, sent)
                 if outcome is not None:
                     return outcome
-                nonce = await self._fresh_nonce()
+                nonce = -1
             elif followed == "stuck":
                 bumped = bump_fees(fees, await self._fees_now(), self._cap)
                 if isinstance(bumped, FeeAboveCap):
@@ -185,9 +200,7 @@ class Submitter:
                 fees = bumped
             else:
                 return followed
-        return Failed(
-            f"gave up after {self.config.max_sends} sends", self.sent[-1] if self.sent else None
-        )
+        return Failed(f"gave up after {self.config.max_sends} sends", sent[-1] if sent else None)
 
     @property
     def _cap(self) -> int:
@@ -285,7 +298,18 @@ class Submitter:
         return await self.nonces.next_nonce(self.config.chain_id, self.sender, pending)
 
     async def _send(
-        self, req: SubmitRequest, gas: int, fees: Fees, nonce: int
+        self, req: SubmitRequest, gas: int, fees: Fees, nonce: int, sent: list[Hash32]
+    ) -> tuple[Hash32 | Resend | SubmitOutcome, int]:
+        """Sign, record and broadcast at ``nonce`` (a fresh one when negative); returns the
+        result and the nonce used. The send lock is held until the node has answered, so
+        that concurrent submissions take consecutive nonces."""
+        async with self._sending:
+            if nonce < 0:
+                nonce = await self._fresh_nonce()
+            return await self._send_locked(req, gas, fees, nonce, sent), nonce
+
+    async def _send_locked(
+        self, req: SubmitRequest, gas: int, fees: Fees, nonce: int, sent: list[Hash32]
     ) -> Hash32 | Resend | SubmitOutcome:
         tx = {
             "type": 2,
@@ -301,14 +325,10 @@ class Submitter:
         signed = self._account.sign_transaction(tx)
         tx_hash = Hash32(bytes(signed.hash))
         if self.journal is not None:
-            sent = SentTx(
-                req.batch or (req.transfer_id,),
-                nonce,
-                tx_hash,
-                fees.max_fee,
-                fees.max_priority_fee,
+            record = SentTx(
+                req.batch or (req.transfer_id,), nonce, tx_hash, fees.max_fee, fees.max_priority_fee
             )
-            await self.journal.record(self.config.chain_id, self.sender, sent)
+            await self.journal.record(self.config.chain_id, self.sender, record)
             crashpoints.reached(CrashPoint.RECORDED, tx=tx_hash.hex())
         try:
             await self.rpc.send_raw_transaction(bytes(signed.raw_transaction))
@@ -324,16 +344,18 @@ class Submitter:
         except RpcError as err:  # may have reached the node: follow it like a sent tx
             log.warning("send failed transiently, following anyway", error=str(err))
         await self.nonces.commit(self.config.chain_id, self.sender, nonce)
-        if tx_hash not in self.sent:
-            self.sent.append(tx_hash)
+        if tx_hash not in sent:
+            sent.append(tx_hash)
         crashpoints.reached(CrashPoint.SENT, tx=tx_hash.hex())
         log.info("sent", tx=tx_hash.hex(), nonce=nonce, max_fee=fees.max_fee)
         return tx_hash
 
-    async def _after_nonce_too_low(self, req: SubmitRequest) -> SubmitOutcome | None:
+    async def _after_nonce_too_low(
+        self, req: SubmitRequest, sent: list[Hash32]
+    ) -> SubmitOutcome | None:
         chain_nonce = await self.rpc.get_transaction_count(self.sender, "latest")
         await self.nonces.resync(self.config.chain_id, self.sender, chain_nonce)
-        for tx_hash in reversed(self.sent):
+        for tx_hash in reversed(sent):
             receipt = await self.rpc.get_transaction_receipt(tx_hash)
             if receipt is not None:
                 return await self._settle(req, receipt)
@@ -341,11 +363,11 @@ class Submitter:
         return None if req.batch else await self._executed(req)
 
     async def _follow(
-        self, req: SubmitRequest, nonce: int, started: float, can_replace: bool
+        self, req: SubmitRequest, nonce: int, started: float, can_replace: bool, sent: list[Hash32]
     ) -> SubmitOutcome | Literal["stuck", "nonce_too_low"]:
         last_send = time.monotonic()
         while True:
-            for tx_hash in reversed(self.sent):
+            for tx_hash in reversed(sent):
                 receipt = await self.rpc.get_transaction_receipt(tx_hash)
                 if receipt is not None:
                     settled = await self._settle(req, receipt)
@@ -353,9 +375,9 @@ class Submitter:
                         return settled
             now = time.monotonic()
             if now - started > self.config.deadline:
-                return Pending(self.sent[-1], nonce)
+                return Pending(sent[-1], nonce)
             if await self.rpc.get_transaction_count(self.sender, "latest") > nonce:
-                if any([await self.rpc.get_transaction_receipt(h) for h in self.sent]):
+                if any([await self.rpc.get_transaction_receipt(h) for h in sent]):
                     continue  # mined between the two reads: settle on the next pass
                 return "nonce_too_low"  # our nonce was used by another transaction
             if can_replace and now - last_send > self.config.replace_after:

@@ -24,8 +24,11 @@ class BatchPolicy:
     max_releases: int = 64
     gas_budget: int = 10_000_000
     linger_s: float = 0.2
+    max_in_flight: int = 4  # transactions in flight at once per destination (own nonces)
 
     def __post_init__(self) -> None:
+        if self.max_in_flight < 1:
+            raise ValueError(f"max_in_flight must be at least 1, got {self.max_in_flight}")
         if self.max_releases < 1:
             raise ValueError(f"max_releases must be at least 1, got {self.max_releases}")
         if self.gas_budget <= 0:

@@ -20,6 +20,11 @@ Outcomes are recorded; a fee above the cap or an empty account leaves the effect
 (every send would revert): its effects wait, with one warning when the pause is first
 seen and one line when it ends.
 
+Pipelined: a round sends up to ``[pipeline] max_in_flight`` transactions per destination
+before the first receipt; the submitter hands out their nonces in order (each taken and
+broadcast under its send lock), follows their receipts concurrently and replaces a stuck
+one at its own nonce, which also refills a gap the node left by dropping one.
+
 Batches: a destination's due releases that this relayer has never sent (the transfer is
 still at ``quorum``) go out together in ``releaseBatch``/``unlockBatch`` transactions of at
 most ``[pipeline] batch_max_releases``. A batch over the gas budget is cut in proportion,
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from relayer.api.metrics import Metrics
@@ -310,9 +316,10 @@ class SubmitRunner:
         return None if rec is None else rec.status
 
     async def _run_chain(self, chain_id: int, effects: list[Effect], unsent: set[int]) -> None:
-        """Batches of what was never sent (``unsent``: effect ids), then the rest one at a
-        time; a failure is logged and retried on a later round without stopping the
-        others (nor the other chain's round)."""
+        """Batches of what was never sent (``unsent``: effect ids) and the rest on its own,
+        up to ``max_in_flight`` transactions in flight at once, each with its own nonce; a
+        failure is logged and retried on a later round without stopping the others (nor
+        the other chain's round)."""
         dst = self.destinations[chain_id]
         async with self._locks[chain_id]:
             try:
@@ -325,12 +332,21 @@ class SubmitRunner:
                     error=f"{type(err).__name__}: {err}",
                 )
             batched = await self._batchable(dst, effects, unsent)
-            for chunk in chunks(batched, self.batch.max_releases):
-                await self._submit_batch(dst, chunk)
             in_batches = {e.id for e in batched}
-            for effect in effects:
-                if effect.id not in in_batches:
-                    await self._submit_one(dst, effect)
+            # pipelined: up to max_in_flight transactions at once, each with its own nonce
+            # (the submitter takes them in order under its send lock)
+            gate = asyncio.Semaphore(self.batch.max_in_flight)
+
+            async def gated(work: Awaitable[None]) -> None:
+                async with gate:
+                    await work
+
+            async with asyncio.TaskGroup() as group:
+                for chunk in chunks(batched, self.batch.max_releases):
+                    group.create_task(gated(self._submit_batch(dst, chunk)))
+                for effect in effects:
+                    if effect.id not in in_batches:
+                        group.create_task(gated(self._submit_one(dst, effect)))
 
     async def _batchable(
         self, dst: Destination, effects: list[Effect], unsent: set[int]
@@ -392,7 +408,7 @@ class SubmitRunner:
         )
         blog.info("sending a batch")
         try:
-            outcome = await dst.submitter.submit(request)
+            outcome, sent = await dst.submitter.submit_tracked(request)
         except RETRIED as err:
             blog.warning(
                 "batch submission failed; will retry", error=f"{type(err).__name__}: {err}"
@@ -409,7 +425,7 @@ class SubmitRunner:
                 self._held.update(e.id for e in effects)
                 self.metrics.submissions.labels("held").inc(len(effects))
                 return
-        await self._record_batch(dst, effects, outcome)
+        await self._record_batch(dst, effects, outcome, sent)
         blog.info("batch outcome", outcome=type(outcome).__name__, detail=repr(outcome))
         if isinstance(outcome, Failed):  # one bad item may sink it: halve, down to singles
             for part in halves(effects):
@@ -419,7 +435,11 @@ class SubmitRunner:
             self.processor.submit_ready.set()  # look again soon at what it carried
 
     async def _record_batch(
-        self, dst: Destination, effects: list[Effect], outcome: SubmitOutcome
+        self,
+        dst: Destination,
+        effects: list[Effect],
+        outcome: SubmitOutcome,
+        sent: tuple[Hash32, ...],
     ) -> None:
         """Store a batch's outcome for every transfer it carries, in one transaction."""
         p = self.processor
@@ -428,7 +448,7 @@ class SubmitRunner:
         async with p.writer.transaction() as tx:
             if dst.submitter.journal is None:  # otherwise recorded before each send
                 for effect in effects:
-                    for tx_hash in dst.submitter.sent:
+                    for tx_hash in sent:
                         await tx.record_submission(
                             effect.transfer_id, dst.chain_id, sender, 0, tx_hash, 0, 0
                         )
@@ -508,7 +528,7 @@ class SubmitRunner:
             dst_chain_id=dst.chain_id,
             stage="executing" if effect.kind is EffectKind.EXECUTE else "submitting",
         )
-        outcome = await dst.submitter.submit(self.request_for(dst, effect))
+        outcome, sent = await dst.submitter.submit_tracked(self.request_for(dst, effect))
         if isinstance(outcome, Held):  # a token or route pause: nothing sent, nothing stored
             if effect.id not in self._held:
                 self._held.add(effect.id)
@@ -528,11 +548,11 @@ class SubmitRunner:
         if isinstance(outcome, AwaitingFinality):
             tlog.debug("done, awaiting the destination's confirmation rule")
             self._recheck_at[effect.id] = time.monotonic() + self.recheck_s
-            if dst.submitter.sent:  # ours were sent (and reverted): keep them on record
-                await self._record(dst, effect, outcome)
+            if sent:  # ours were sent (and reverted): keep them on record
+                await self._record(dst, effect, outcome, sent)
             return outcome
         self._recheck_at.pop(effect.id, None)
-        ours = await self._record(dst, effect, outcome, final)
+        ours = await self._record(dst, effect, outcome, sent, final)
         if not ours:  # our own release was counted once, as `mined`
             self.metrics.submissions.labels(type(outcome).__name__.lower()).inc()
         tlog.info(
@@ -563,6 +583,7 @@ class SubmitRunner:
         dst: Destination,
         effect: Effect,
         outcome: SubmitOutcome,
+        sent: tuple[Hash32, ...],
         final: DestinationOutcome | None = None,
     ) -> bool:
         """Store the outcome; True when it is the final execution of our own transaction."""
@@ -574,7 +595,7 @@ class SubmitRunner:
         ours = False
         async with p.writer.transaction() as tx:
             if dst.submitter.journal is None:  # otherwise recorded before each send
-                for tx_hash in dst.submitter.sent:
+                for tx_hash in sent:
                     await tx.record_submission(tid, dst.chain_id, sender, 0, tx_hash, 0, 0)
             match outcome:
                 case Mined(tx_hash=tx_hash, block_number=block):

@@ -209,3 +209,48 @@ async def _has_sent(submitter: Submitter) -> bool:
 
 async def _sent_twice(submitter: Submitter) -> bool:
     return len(submitter.sent) >= 2
+
+
+async def test_several_in_flight_take_consecutive_nonces_and_a_dropped_one_is_refilled(
+    anvil_node: AnvilNode, anvil_rpc: RpcClient
+) -> None:
+    """Pipelined nonces: three submissions at once from one key get three consecutive
+    nonces; the node drops the middle one from its pool (the later one cannot mine past the
+    gap); the dropped one is replaced at its own nonce and all three mine, each once."""
+    bridge = await _bridge(anvil_node, anvil_rpc)
+    journal = MemoryJournal(anvil_rpc)
+    key = await _fresh_key(anvil_rpc, "pipelined")
+    submitter = Submitter(
+        anvil_rpc, key, InMemoryNonceSource(), _config(replace_after=0.5), journal
+    )
+    requests = [_request(bridge, f"journal: pipelined {i}") for i in range(3)]
+    base = await anvil_rpc.get_transaction_count(submitter.sender, "latest")
+    async with _automine_off(anvil_node):
+        tasks = [asyncio.create_task(submitter.submit_tracked(r)) for r in requests]
+        await eventually(lambda: _recorded(journal, 3), 10)
+        nonces = sorted(s.nonce for _, _, s in journal.rows)
+        assert nonces == [base, base + 1, base + 2]
+        middle = next(s for _, _, s in journal.rows if s.nonce == base + 1)
+        await anvil_rpc.request("anvil_dropTransaction", ["0x" + middle.tx_hash.hex()])
+        assert await anvil_rpc.get_transaction(middle.tx_hash) is None
+        # the dropped nonce is sent again (fees bumped) once it looks stuck (the others,
+        # unmined here, are replaced at their nonces too)
+        await eventually(lambda: _refilled(journal, middle), 10)
+        await anvil_node.mine(1)
+        results = await asyncio.wait_for(asyncio.gather(*tasks), 20)
+    outcomes = [outcome for outcome, _ in results]
+    assert all(isinstance(o, Mined) for o in outcomes), outcomes
+    mined = {await _nonce_of(anvil_rpc, o.tx_hash) for o in outcomes if isinstance(o, Mined)}
+    assert mined == {base, base + 1, base + 2}
+    assert all(o.tx_hash != middle.tx_hash for o in outcomes if isinstance(o, Mined))
+    assert await anvil_rpc.get_transaction_count(submitter.sender, "latest") == base + 3
+
+
+async def _recorded(journal: MemoryJournal, count: int) -> bool:
+    return len(journal.rows) >= count
+
+
+async def _refilled(journal: MemoryJournal, dropped: SentTx) -> bool:
+    return any(
+        s.nonce == dropped.nonce and s.tx_hash != dropped.tx_hash for _, _, s in journal.rows
+    )

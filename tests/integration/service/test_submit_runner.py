@@ -72,11 +72,15 @@ class ScriptedSubmitter:
         self.answer: Answer = lambda req: Mined(_hash(len(self.requests)), 10, 21_000)
 
     async def submit(self, req: SubmitRequest) -> SubmitOutcome:
+        outcome, _ = await self.submit_tracked(req)
+        return outcome
+
+    async def submit_tracked(self, req: SubmitRequest) -> tuple[SubmitOutcome, tuple[Hash32, ...]]:
         self.requests.append(req)
         outcome = self.answer(req)
         tx_hash = getattr(outcome, "tx_hash", None)
         self.sent = [tx_hash] if isinstance(tx_hash, bytes) else []
-        return outcome
+        return outcome, tuple(self.sent)
 
     async def is_done(self, req: SubmitRequest, block: object = "latest") -> bool:
         return False
