@@ -82,18 +82,15 @@ class SubmissionOps(TxBase):
             raise UnknownTransferError(f"transfer 0x{transfer_id.hex()} was never observed")
         inserted = await self._insert_ignore(
             SubmissionRow,
-            {
-                "transfer_id": bytes(transfer_id),
-                "chain_id": chain_id,
-                "sender": bytes(sender),
-                "tx_nonce": tx_nonce,
-                "tx_hash": bytes(tx_hash),
-                "max_fee_per_gas": max_fee_per_gas,
-                "max_priority_fee_per_gas": max_priority_fee_per_gas,
-                "status": SubmissionStatus.PENDING.value,
-                "sent_at": self._now(),
-                "mined_block": None,
-            },
+            self._pending_row(
+                transfer_id,
+                chain_id,
+                sender,
+                tx_nonce,
+                tx_hash,
+                max_fee_per_gas,
+                max_priority_fee_per_gas,
+            ),
         )
         stored = await self._by_hash(tx_hash, transfer_id)
         assert stored is not None
@@ -123,18 +120,15 @@ class SubmissionOps(TxBase):
         for transfer_id in transfer_ids:
             inserted = await self._insert_ignore(
                 SubmissionRow,
-                {
-                    "transfer_id": bytes(transfer_id),
-                    "chain_id": chain_id,
-                    "sender": bytes(sender),
-                    "tx_nonce": tx_nonce,
-                    "tx_hash": bytes(tx_hash),
-                    "max_fee_per_gas": max_fee_per_gas,
-                    "max_priority_fee_per_gas": max_priority_fee_per_gas,
-                    "status": SubmissionStatus.PENDING.value,
-                    "sent_at": self._now(),
-                    "mined_block": None,
-                },
+                self._pending_row(
+                    transfer_id,
+                    chain_id,
+                    sender,
+                    tx_nonce,
+                    tx_hash,
+                    max_fee_per_gas,
+                    max_priority_fee_per_gas,
+                ),
             )
             if inserted:
                 new += 1
@@ -166,6 +160,30 @@ class SubmissionOps(TxBase):
             .order_by(SubmissionRow.tx_nonce, SubmissionRow.id)
         )
         return tuple(convert.submission(r) for r in result.scalars())
+
+    def _pending_row(
+        self,
+        transfer_id: Hash32,
+        chain_id: int,
+        sender: Address,
+        tx_nonce: int,
+        tx_hash: Hash32,
+        max_fee_per_gas: int,
+        max_priority_fee_per_gas: int,
+    ) -> dict[str, object]:
+        """The ``submissions`` row of a transaction about to be broadcast."""
+        return {
+            "transfer_id": bytes(transfer_id),
+            "chain_id": chain_id,
+            "sender": bytes(sender),
+            "tx_nonce": tx_nonce,
+            "tx_hash": bytes(tx_hash),
+            "max_fee_per_gas": max_fee_per_gas,
+            "max_priority_fee_per_gas": max_priority_fee_per_gas,
+            "status": SubmissionStatus.PENDING.value,
+            "sent_at": self._now(),
+            "mined_block": None,
+        }
 
     async def _by_hash(self, tx_hash: Hash32, transfer_id: Hash32) -> Submission | None:
         result = await self._exec(
