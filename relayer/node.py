@@ -24,6 +24,7 @@ from relayer.chain.confirmation import ConfirmationRule, SharedHead
 from relayer.chain.crosscheck import CrossChecker
 from relayer.chain.events import BridgeEvent, EventDecoder
 from relayer.chain.fees import FeePolicy
+from relayer.chain.heads import HeadFeed
 from relayer.chain.kind import ChainKind
 from relayer.chain.rpc import NO_RETRY, RpcClient
 from relayer.chain.submitter import Submitter, SubmitterConfig
@@ -311,12 +312,26 @@ class Relayer:
         verifier = InboundVerifier(processor, self.metrics)
         processor.on_confirmed = verifier.replay_buffered
 
-        # one confirmed-head read per chain and poll, shared by its watcher and the settler
+        # one confirmed-head read per chain and poll, shared by its watcher and the settler;
+        # with a ws_url, polls follow the heads the node pushes
+        feeds = {
+            name: HeadFeed(
+                chain.ws_url, timeout_s=chain.rpc_timeout_s, stale_after_s=chain.head_stale_s
+            )
+            for name, chain in (("conflux", s.conflux), ("ethereum", s.ethereum))
+            if chain.ws_url is not None
+        }
         heads = {
             chain.chain_id: SharedHead(
-                rpc, ConfirmationRule.parse(chain.confirmation), chain.poll_interval_s / 2
+                rpc,
+                ConfirmationRule.parse(chain.confirmation),
+                chain.poll_interval_s / 2,
+                feeds.get(name),
             )
-            for chain, rpc in ((s.conflux, cfx_rpc), (s.ethereum, eth_rpc))
+            for name, chain, rpc in (
+                ("conflux", s.conflux, cfx_rpc),
+                ("ethereum", s.ethereum, eth_rpc),
+            )
         }
         watchers = {
             "conflux": self._watcher(
@@ -416,6 +431,7 @@ class Relayer:
                     60.0, 20 * max(s.conflux.poll_interval_s, s.ethereum.poll_interval_s)
                 ),
                 probe_timeout_s=s.api.probe_timeout_s,
+                feeds=feeds,
             )
             await processor.sweep()  # finish what a crash left undone
             api = ApiServer(build_app(status, self.metrics), s.api.host, s.api.port)
@@ -431,6 +447,8 @@ class Relayer:
             )
             try:
                 async with asyncio.TaskGroup() as group:
+                    for name, feed in feeds.items():
+                        group.create_task(feed.run(), name=f"heads:{name}")
                     for name, (watcher, _sink) in watchers.items():
                         group.create_task(watcher.run(), name=f"watch:{name}")
                     group.create_task(self._inbound(gossip, verifier), name="inbound")

@@ -83,7 +83,25 @@ class ChainSettings(_Section):
         1000, ge=1, le=100_000, description="Largest block range asked of eth_getLogs at once."
     )
     start_block: int = Field(0, ge=0, description="First block to scan when no cursor is stored.")
-    poll_interval_s: float = Field(2.0, gt=0, description="Pause between scans of the head.")
+    poll_interval_s: float = Field(
+        2.0,
+        gt=0,
+        description="Pause between scans of the head (with ws_url: only while its "
+        "subscription is down).",
+    )
+    ws_url: str | None = Field(
+        None,
+        pattern=r"^wss?://",
+        description="WebSocket JSON-RPC endpoint of the same node as rpc_url. When set, new "
+        "heads are pushed (eth_subscribe newHeads): the watcher and the settler scan once per "
+        "new block instead of every poll_interval_s; they poll again while it is down.",
+    )
+    head_stale_s: float = Field(
+        60.0,
+        gt=0,
+        description="With ws_url: a subscription that pushed no head for this long is "
+        "dropped and opened again (polling meanwhile). Several block times of the chain.",
+    )
     rpc_timeout_s: float = Field(10.0, gt=0, description="Timeout of one JSON-RPC call.")
     rpc_max_connections: int = Field(
         8,

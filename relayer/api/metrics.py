@@ -107,6 +107,19 @@ class Metrics:
             ["chain"],
             registry=r,
         )
+        self.head_feed_live = Gauge(
+            "relayer_chain_head_feed_live",
+            "1 while the chain's new-heads subscription (ws_url) is live, 0 while it is down "
+            "and the chain is polled; absent without ws_url.",
+            ["chain"],
+            registry=r,
+        )
+        self.heads_pushed = Gauge(
+            "relayer_chain_heads_pushed",
+            "New heads the chain's node pushed over its subscription since start.",
+            ["chain"],
+            registry=r,
+        )
         self.gossip_resyncs = Gauge(
             "relayer_gossip_resyncs",
             "Re-subscriptions after the inbound queue shed messages (a flood), since start.",

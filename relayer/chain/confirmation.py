@@ -5,7 +5,8 @@ confirmation; anvil: latest-32) or ``depth:N`` (latest minus N blocks; the devne
 ``SharedHead`` reads it for every reader of one chain (the watcher and the settler poll it
 at the same pace): a read younger than ``max_age_s`` is shared, and readers that arrive
 while a read is in flight wait for it and then share one read between them (never a head
-read before they asked), instead of each asking the node.
+read before they asked), instead of each asking the node. With a ``HeadFeed`` (pushed new
+heads) the depth rule takes the node's newest number from the feed.
 ``ConfirmedHeadTracker`` polls it and never silently accepts a confirmed head that
 went backwards: it returns a typed ``HeadRegressed`` outcome instead.
 """
@@ -18,6 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
+from relayer.chain.heads import HeadFeed
 from relayer.chain.rpc import RpcClient
 from relayer.chain.rpc_types import BlockRef
 from relayer.errors import ConfigError, RpcResponseError
@@ -50,13 +52,23 @@ class ConfirmationRule:
         return f"depth:{self.depth}" if self.kind == "depth" else self.kind
 
 
-async def confirmed_head(rpc: RpcClient, rule: ConfirmationRule) -> BlockRef | None:
-    """The newest block the rule confirms, or ``None`` if none is confirmed yet."""
+async def confirmed_head(
+    rpc: RpcClient, rule: ConfirmationRule, latest: int | None = None
+) -> BlockRef | None:
+    """The newest block the rule confirms, or ``None`` if none is confirmed yet.
+
+    ``latest`` is the node's newest block number if already known (pushed by a
+    ``HeadFeed``): the depth rule then skips ``eth_blockNumber``. If the HTTP node does
+    not have the block that number implies yet, it is asked for its own head instead."""
     if rule.kind != "depth":
         block = await rpc.get_block(rule.kind)
         if block is None:
             raise RpcResponseError(f"node has no {rule.kind!r} block")
         return block
+    if latest is not None and latest - rule.depth >= 0:
+        pushed = await rpc.get_block(latest - rule.depth)
+        if pushed is not None:
+            return pushed
     number = await rpc.block_number() - rule.depth
     if number < 0:
         return None
@@ -72,20 +84,28 @@ class SharedHead:
     With ``max_age_s`` 0 a reader always gets a head read after it asked; the readers that
     queued behind one read share the next."""
 
-    def __init__(self, rpc: RpcClient, rule: ConfirmationRule, max_age_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        rpc: RpcClient,
+        rule: ConfirmationRule,
+        max_age_s: float = 0.0,
+        feed: HeadFeed | None = None,
+    ) -> None:
         if max_age_s < 0:
             raise ValueError("max_age_s must not be negative")
         self.rpc = rpc
         self.rule = rule
         self.max_age_s = max_age_s
+        self.feed = feed  # pushed heads: the newest number, and when to look again
         self.reads = 0  # reads that went to the node
         self._head: BlockRef | None = None
         self._read_at: float | None = None  # when the read that produced _head started
+        self._pushed_at_read = 0  # the feed's head count when that read started
         self._lock = asyncio.Lock()
 
     async def read(self) -> BlockRef | None:
-        """The confirmed head, as read by the node at most ``max_age_s`` ago (or by a read
-        that started after this call arrived)."""
+        """The confirmed head, as read by the node at most ``max_age_s`` ago with no newer
+        head pushed since (or by a read that started after this call arrived)."""
         arrived = time.monotonic()
         if self._fresh(arrived, arrived):
             return self._head
@@ -93,14 +113,25 @@ class SharedHead:
             if self._fresh(arrived, time.monotonic()):
                 return self._head
             started = time.monotonic()
-            head = await confirmed_head(self.rpc, self.rule)
+            pushed = self._pushed()
+            latest = None if self.feed is None else self.feed.latest_number()
+            head = await confirmed_head(self.rpc, self.rule, latest)
+            self._pushed_at_read = pushed
             self.reads += 1
             self._head, self._read_at = head, started
             return head
 
     def _fresh(self, arrived: float, now: float) -> bool:
         at = self._read_at
-        return at is not None and (at >= arrived or now - at < self.max_age_s)
+        if at is None:
+            return False
+        if at >= arrived:
+            return True
+        return now - at < self.max_age_s and self._pushed() == self._pushed_at_read
+
+    def _pushed(self) -> int:
+        """Heads the feed has pushed so far: a read older than the newest is not shared."""
+        return 0 if self.feed is None else self.feed.heads
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from relayer.chain.confirmation import (
     confirmed_head,
 )
 from relayer.chain.events import BridgeEvent, EventDecoder, LogRejectedError
+from relayer.chain.heads import idle_wait_s, wait_for_wake
 from relayer.chain.rpc import RpcClient, RpcNodeError, is_range_error
 from relayer.chain.rpc_types import BlockRef, LogEntry
 from relayer.chain.scan import Checkpoint, Cursor, Reorg, ScanBatch, ScanSink
@@ -120,7 +121,10 @@ class EventWatcher:
         self._stored_at = float("-inf")  # when a window last went to the sink (monotonic)
 
     async def run(self) -> None:
-        """Poll forever; transient and malformed-answer failures back off and retry."""
+        """Poll forever; transient and malformed-answer failures back off and retry. With
+        a head feed, the next poll starts when a new head is pushed (see chain/heads.py)."""
+        feed = self.tracker.head.feed
+        wake = asyncio.Event() if feed is None else feed.listen()
         failures = 0
         while True:
             try:
@@ -130,8 +134,12 @@ class EventWatcher:
                 failures += 1
                 self.stats.poll_failures += 1
                 log.warning("watcher poll failed", chain_id=self.config.chain_id, error=str(err))
-            delay = min(MAX_BACKOFF_SECONDS, self.config.poll_interval * 2 ** min(failures, 8))
-            await asyncio.sleep(delay if failures else self.config.poll_interval)
+            if failures:
+                wake.clear()
+                delay = self.config.poll_interval * 2 ** min(failures, 8)
+                await asyncio.sleep(min(MAX_BACKOFF_SECONDS, delay))
+            else:
+                await wait_for_wake(wake, idle_wait_s(feed, self.config.poll_interval))
 
     async def poll_once(self) -> int:
         """Check for a reorg, then scan up to the confirmed head; returns events emitted."""

@@ -65,6 +65,11 @@ class AnvilNode:
         """HTTP JSON-RPC endpoint."""
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def ws_url(self) -> str:
+        """WebSocket JSON-RPC (anvil serves it on the HTTP port)."""
+        return f"ws://127.0.0.1:{self.port}"
+
     @classmethod
     def _argv(
         cls,

@@ -260,6 +260,8 @@ dev_private_key = "{_key_hex(account)}"
 
 [conflux]
 rpc_url = "{self.conflux.rpc_url}"
+ws_url = "{self.conflux.ws_url}"
+head_stale_s = 10
 chain_id = {cfx_chain}
 vault = "{self.vault.address}"
 confirmation = "{o.conflux_confirmation}"
@@ -270,6 +272,8 @@ max_fee_gwei = 1000
 
 [ethereum]
 rpc_url = "{self.anvil.rpc_url}"
+ws_url = "{self.anvil.ws_url}"
+head_stale_s = 10
 chain_id = {eth_chain}
 gateway = "{self.gateway.address}"
 confirmation = "{o.ethereum_confirmation}"

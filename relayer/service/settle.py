@@ -28,6 +28,7 @@ from relayer.chain.bridge import (
     DestinationOutcome,
 )
 from relayer.chain.confirmation import SharedHead
+from relayer.chain.heads import wait_for_wake
 from relayer.chain.rpc_types import LogEntry
 from relayer.domain.transfer import (
     AlreadyReleased,
@@ -93,6 +94,12 @@ class Settler:
         self._next_block: dict[int, int] = {}
 
     async def run(self) -> None:
+        """Poll each destination's logs, waking when a chain pushes a new head (or every
+        ``poll_interval_s`` where none does), and sweep every ``sweep_interval_s``."""
+        wake = asyncio.Event()
+        feeds = [h.feed for h in self.heads.values() if h.feed is not None]
+        for feed in feeds:
+            feed.listen(wake)
         last_sweep = 0.0
         while True:
             try:
@@ -103,7 +110,9 @@ class Settler:
                     last_sweep = time.monotonic()
             except (RetryableError, RejectedInputError) as err:
                 log.warning("settlement poll failed; retrying", error=str(err))
-            await asyncio.sleep(self.poll_interval_s)
+            every_chain_pushes = len(feeds) == len(self.heads) and all(f.live for f in feeds)
+            wait_s = min(f.stale_after_s for f in feeds) if every_chain_pushes else None
+            await wait_for_wake(wake, min(wait_s or self.poll_interval_s, self.sweep_interval_s))
 
     async def poll_logs(self, chain_id: int) -> int:
         """Apply outcomes logged since the last poll; returns how many changed a transfer."""

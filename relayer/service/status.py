@@ -11,6 +11,7 @@ from typing import Any
 
 from relayer.api.metrics import Metrics
 from relayer.api.server import Check
+from relayer.chain.heads import HeadFeed
 from relayer.chain.rpc import RpcClient
 from relayer.chain.rpc_types import as_int
 from relayer.chain.watcher import EventWatcher
@@ -112,6 +113,7 @@ class NodeStatus:
     submitter_accounts: Mapping[str, tuple[RpcClient, Address]]
     stall_after_s: float
     probe_timeout_s: float = 0.5  # settings.api.probe_timeout_s
+    feeds: Mapping[str, HeadFeed] = field(default_factory=dict)  # chains with a ws_url
     _progress: dict[str, tuple[int | None, float]] = field(default_factory=dict)
     # probes still running from an earlier answer (never more than one per check)
     _probes: dict[str, asyncio.Task[Check]] = field(default_factory=dict)
@@ -211,6 +213,9 @@ class NodeStatus:
             if head is not None and next_block is not None:
                 self.metrics.head_lag.labels(name).set(max(0, head - (next_block - 1)))
             self.metrics.rejected_logs.labels(name).set(watcher.stats.rejected_logs)
+        for name, feed in self.feeds.items():
+            self.metrics.head_feed_live.labels(name).set(1 if feed.live else 0)
+            self.metrics.heads_pushed.labels(name).set(feed.heads)
         stats = self.gossip.stats
         self.metrics.gossip_received.set(stats.received)
         self.metrics.gossip_resyncs.set(stats.resyncs)

@@ -34,6 +34,7 @@ from bridge_client import (
 
 from relayer.chain.events import BridgeEvent
 from relayer.devnet.faultproxy import Fault, ThreadedFaultProxy
+from relayer.devnet.processes import free_ports
 from relayer.devnet.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -53,6 +54,9 @@ def lying_rpc(bridge: Stack) -> Iterator[ThreadedFaultProxy]:
             VICTIM,
             env={
                 "RELAYER_CONFLUX__RPC_URL": proxy.url,
+                # no pushed heads: the head is polled through the proxy (and the relayer
+                # runs with its subscription down, polling, as it must)
+                "RELAYER_CONFLUX__WS_URL": f"ws://127.0.0.1:{free_ports(1)[0]}",
                 "RELAYER_CONFLUX__RPC_TIMEOUT_S": "2",
                 "RELAYER_CONFLUX__CROSS_CHECK_RPC_URL": bridge.conflux.rpc_url,
             },

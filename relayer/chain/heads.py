@@ -1,0 +1,188 @@
+"""New heads pushed by a node: ``eth_subscribe("newHeads")`` over its WebSocket endpoint.
+
+A ``HeadFeed`` keeps one WebSocket open to a chain's node (``ws_url``) and tells the
+chain's readers *when* to look: each pushed head sets the ``asyncio.Event`` of every
+listener (the watcher, the settler), so they scan once per new block instead of polling
+every ``poll_interval_s``, and ``SharedHead`` takes the pushed block number instead of
+asking ``eth_blockNumber``. The feed decides nothing else: every confirmed head, log and
+status is still read over HTTP, so a feed that lies or falls silent can delay a reader
+but never make it accept anything.
+
+``live`` is true while subscribed and a head arrived within ``stale_after_s``. While it is
+false (refused, closed, silent, a malformed subscription answer) readers poll as before,
+and the feed reconnects with exponential backoff; each change of ``live`` wakes every
+listener so that none waits on a dead feed. A malformed notification is counted and
+skipped: one bad message does not cost the connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+import aiohttp
+import structlog
+
+from relayer.chain.rpc_types import BlockRef, parse_block
+from relayer.errors import RpcError, RpcResponseError
+
+log = structlog.get_logger(__name__)
+
+MAX_MESSAGE_BYTES = 1 << 20  # a header is about 2 KB; anything near this is not one
+FIRST_BACKOFF_S = 0.5
+_SUBSCRIBE_ID = 1
+
+
+class HeadFeedClosedError(RpcError):
+    """The subscription ended: the socket closed, or no head came within ``stale_after_s``."""
+
+
+class HeadFeed:
+    """One node's pushed new heads; ``run()`` forever in the relayer's task group."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_s: float,
+        stale_after_s: float,
+        max_backoff_s: float = 30.0,
+    ) -> None:
+        if not url.startswith(("ws://", "wss://")):
+            raise ValueError(f"a head feed needs a ws:// or wss:// URL, got {url!r}")
+        if timeout_s <= 0 or stale_after_s <= 0 or max_backoff_s <= 0:
+            raise ValueError("timeout_s, stale_after_s and max_backoff_s must be positive")
+        self.url = url
+        self.timeout_s = timeout_s
+        self.stale_after_s = stale_after_s
+        self.max_backoff_s = max_backoff_s
+        self.latest: BlockRef | None = None
+        self.live = False
+        self.heads = 0  # notifications accepted
+        self.rejected = 0  # notifications that were not a header of our subscription
+        self.subscriptions = 0  # successful eth_subscribe calls (1 + reconnects)
+        self._listeners: list[asyncio.Event] = []
+
+    def listen(self, event: asyncio.Event | None = None) -> asyncio.Event:
+        """An event set on every new head and on every change of ``live`` (pass one event
+        to several feeds to wake on any of them)."""
+        wake = event if event is not None else asyncio.Event()
+        self._listeners.append(wake)
+        return wake
+
+    def latest_number(self) -> int | None:
+        """The newest pushed block number while the feed is live, else ``None``."""
+        return self.latest.number if self.live and self.latest is not None else None
+
+    async def run(self) -> None:
+        """Subscribe, follow, and reconnect forever; a failure is logged, never raised."""
+        failures = 0
+        while True:
+            heads_before = self.heads
+            try:
+                await self._follow()
+            except (RpcError, RpcResponseError, aiohttp.ClientError, OSError) as err:
+                failures = 1 if self.heads > heads_before else failures + 1
+                log.warning("head subscription lost", url=self.url, error=str(err))
+            self._set_live(False)
+            await asyncio.sleep(min(self.max_backoff_s, FIRST_BACKOFF_S * 2 ** (failures - 1)))
+
+    async def _follow(self) -> None:
+        timeout = aiohttp.ClientTimeout(total=None, connect=self.timeout_s)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            try:
+                async with asyncio.timeout(self.timeout_s):
+                    ws = await session.ws_connect(self.url, max_msg_size=MAX_MESSAGE_BYTES)
+            except TimeoutError as err:
+                raise HeadFeedClosedError(f"no WebSocket within {self.timeout_s}s") from err
+            async with ws:
+                subscription = await self._subscribe(ws)
+                self.subscriptions += 1
+                while True:
+                    text = await self._receive(ws, self.stale_after_s)
+                    self._on_message(text, subscription)
+
+    async def _subscribe(self, ws: aiohttp.ClientWebSocketResponse) -> str:
+        request = {
+            "jsonrpc": "2.0",
+            "id": _SUBSCRIBE_ID,
+            "method": "eth_subscribe",
+            "params": ["newHeads"],
+        }
+        await ws.send_str(json.dumps(request))
+        answer = _json(await self._receive(ws, self.timeout_s))
+        if not isinstance(answer, dict) or answer.get("id") != _SUBSCRIBE_ID:
+            raise RpcResponseError(f"eth_subscribe: unexpected answer {str(answer)[:200]!r}")
+        if "error" in answer:
+            raise RpcResponseError(f"eth_subscribe refused: {answer['error']!r}")
+        subscription = answer.get("result")
+        if not isinstance(subscription, str) or not subscription:
+            raise RpcResponseError(f"eth_subscribe: no subscription id in {answer!r}")
+        return subscription
+
+    @staticmethod
+    async def _receive(ws: aiohttp.ClientWebSocketResponse, within_s: float) -> str:
+        try:
+            async with asyncio.timeout(within_s):
+                message = await ws.receive()
+        except TimeoutError as err:
+            raise HeadFeedClosedError(f"no message within {within_s}s") from err
+        if message.type is aiohttp.WSMsgType.TEXT:
+            return str(message.data)
+        if message.type is aiohttp.WSMsgType.BINARY:
+            return bytes(message.data).decode("utf-8", errors="replace")
+        raise HeadFeedClosedError(f"WebSocket {message.type.name.lower()}: {message.extra!r}")
+
+    def _on_message(self, text: str, subscription: str) -> None:
+        try:
+            head = parse_head(_json(text), subscription)
+        except RpcResponseError as err:
+            self.rejected += 1
+            log.warning("head notification rejected", url=self.url, error=str(err))
+            return
+        self.latest = head
+        self.heads += 1
+        self._set_live(True, wake=True)
+
+    def _set_live(self, live: bool, *, wake: bool = False) -> None:
+        changed = live != self.live
+        self.live = live
+        if changed:
+            log.info("head subscription " + ("live" if live else "down"), url=self.url)
+        if changed or wake:
+            for event in self._listeners:
+                event.set()
+
+
+def parse_head(message: Any, subscription: str) -> BlockRef:
+    """The header an ``eth_subscription`` notification of ``subscription`` carries."""
+    if not isinstance(message, dict) or message.get("method") != "eth_subscription":
+        raise RpcResponseError(f"not a subscription notification: {str(message)[:200]!r}")
+    params = message.get("params")
+    if not isinstance(params, dict) or params.get("subscription") != subscription:
+        raise RpcResponseError(f"notification of another subscription: {str(params)[:200]!r}")
+    return parse_block(params.get("result"))
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as err:
+        raise RpcResponseError(f"not JSON: {text[:200]!r}") from err
+
+
+async def wait_for_wake(event: asyncio.Event, timeout_s: float) -> None:
+    """Wait until ``event`` is set or ``timeout_s`` passed, then clear it."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout_s):
+            await event.wait()
+    event.clear()
+
+
+def idle_wait_s(feed: HeadFeed | None, poll_interval_s: float) -> float:
+    """How long a reader of ``feed``'s chain may wait for a wake-up before it looks anyway:
+    ``stale_after_s`` while the feed is live (a head, or the feed going down, wakes it
+    earlier), ``poll_interval_s`` otherwise."""
+    return feed.stale_after_s if feed is not None and feed.live else poll_interval_s
