@@ -47,6 +47,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from relayer.chain import deploy as d
+from relayer.chain import transactions
 from relayer.devnet.anvil import AnvilNode
 from relayer.devnet.conflux import ConfluxDevNode
 from relayer.domain.digest import release_struct_hash
@@ -154,7 +155,7 @@ class Scenario:
     def _gas(self, call: Any) -> int:
         # the relayer's margin over eth_estimateGas (SubmitterConfig.gas_margin)
         limit = int(call.estimate_gas({"from": self.me.address}) * 1.25)
-        return int(d.send(self.w3, self.me, call, gas=limit)["gasUsed"])
+        return int(transactions.send(self.w3, self.me, call, gas=limit)["gasUsed"])
 
     def _release(
         self, gateway: Contract, signers: list[LocalAccount], mirror: Contract, to: str, amount: int
@@ -180,7 +181,9 @@ class Scenario:
     def _short_delay(self, bridge: Contract) -> None:
         # shortening waits for the admin delay, which is 0 here: schedule, then apply
         d.set_delay(self.w3, self.me, bridge, DELAY_SECONDS)
-        d.send(self.w3, self.me, bridge.functions.applyParameter(b"delay".ljust(32, b"\0")))
+        transactions.send(
+            self.w3, self.me, bridge.functions.applyParameter(b"delay".ljust(32, b"\0"))
+        )
 
     def _wait_past(self, timestamp: int) -> None:
         """Until the head is past ``timestamp``: anvil mines on request, Conflux produces blocks."""
@@ -264,7 +267,7 @@ class Scenario:
         args, sigs = self._signed(
             gateway7, vault.address, PEER_CONFLUX, signers7, mirror7.address, holder, large
         )
-        d.send(w3, me, gateway7.functions.release(args, sigs))
+        transactions.send(w3, me, gateway7.functions.release(args, sigs))
         _, _, _, executable_at = gateway7.functions.delayedOf(args[0]).call()
         self._wait_past(int(executable_at))
         results["execute_delayed"] = self._gas(gateway7.functions.executeDelayed(args[0]))
@@ -273,7 +276,7 @@ class Scenario:
         args, sigs = self._signed(
             gateway7, vault.address, PEER_CONFLUX, signers7, mirror7.address, holder, large
         )
-        d.send(w3, me, gateway7.functions.release(args, sigs))
+        transactions.send(w3, me, gateway7.functions.release(args, sigs))
         minority = d.sign_bundle(
             d.cancel_typed_data(args[0], self.chain_id, gateway7.address), signers7[:3]
         )
@@ -300,18 +303,24 @@ class Scenario:
         self._short_delay(vault)
 
         # lock: the first one makes the vault a holder, the second is measured
-        d.send(w3, me, token.functions.mint(me.address, 10**15))
-        d.send(w3, me, token.functions.approve(vault.address, 2**256 - 1))
-        d.send(w3, me, vault.functions.lock(token.address, 10**9, holder, PEER_ETHEREUM))
-        receipt = d.send(w3, me, vault.functions.lock(token.address, 10**9, holder, PEER_ETHEREUM))
+        transactions.send(w3, me, token.functions.mint(me.address, 10**15))
+        transactions.send(w3, me, token.functions.approve(vault.address, 2**256 - 1))
+        transactions.send(w3, me, vault.functions.lock(token.address, 10**9, holder, PEER_ETHEREUM))
+        receipt = transactions.send(
+            w3, me, vault.functions.lock(token.address, 10**9, holder, PEER_ETHEREUM)
+        )
         results["lock_erc20"] = int(receipt["gasUsed"])
-        receipt = d.send(w3, me, vault.functions.lockNative(holder, PEER_ETHEREUM), value=10**15)
+        receipt = transactions.send(
+            w3, me, vault.functions.lockNative(holder, PEER_ETHEREUM), value=10**15
+        )
         results["lock_native"] = int(receipt["gasUsed"])
 
         if self.gateways:
             self._gateway_side(results, gateway7, mirror7, signers7, gateway19, mirror19, signers19)
         vault_large = GOVERNOR[2]
-        d.send(w3, me, vault.functions.lock(token.address, 3 * vault_large, holder, PEER_ETHEREUM))
+        transactions.send(
+            w3, me, vault.functions.lock(token.address, 3 * vault_large, holder, PEER_ETHEREUM)
+        )
 
         def unlock_args(
             to: str, amount: int = 10**6
@@ -328,19 +337,21 @@ class Scenario:
 
         # a large unlock is delayed (its amount reserved), then executed once due; another is vetoed
         args, sigs = unlock_args(self.fresh(), vault_large)
-        d.send(w3, me, vault.functions.unlock(args, sigs))
+        transactions.send(w3, me, vault.functions.unlock(args, sigs))
         _, _, _, executable_at = vault.functions.delayedOf(args[0]).call()
         self._wait_past(int(executable_at))
         results["execute_delayed_unlock"] = self._gas(vault.functions.executeDelayed(args[0]))
         args, sigs = unlock_args(self.fresh(), vault_large)
-        d.send(w3, me, vault.functions.unlock(args, sigs))
+        transactions.send(w3, me, vault.functions.unlock(args, sigs))
         minority = d.sign_bundle(
             d.cancel_typed_data(args[0], self.chain_id, vault.address), signers7[:3]
         )
         results["cancel_5_of_7_unlock"] = self._gas(vault.functions.cancel(args[0], minority))
 
         # a lock whose release the destination cancelled goes back to its sender
-        receipt = d.send(w3, me, vault.functions.lock(token.address, 10**6, holder, PEER_ETHEREUM))
+        receipt = transactions.send(
+            w3, me, vault.functions.lock(token.address, 10**6, holder, PEER_ETHEREUM)
+        )
         nonce = int(vault.functions.nextNonce().call()) - 1
         tid = d.transfer_id(self.chain_id, vault.address, nonce)
         refund_sigs = d.sign_bundle(

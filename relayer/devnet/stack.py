@@ -25,6 +25,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from relayer.chain import deploy as d
+from relayer.chain import transactions
 from relayer.devnet.anvil import AnvilNode
 from relayer.devnet.broker import Broker, start_broker
 from relayer.devnet.conflux import ConfluxDevNode
@@ -194,7 +195,7 @@ class Stack:
             )
             self.tokens.append(TokenInfo(symbol, decimals, token.address, mirror.address))
             for user in self.users:
-                d.send(w3c, dc, token.functions.mint(user.address, 10**6 * 10**decimals))
+                transactions.send(w3c, dc, token.functions.mint(user.address, 10**6 * 10**decimals))
         d.register_vault_token(w3c, dc, self.vault, ZERO)
         mirror = d.register_gateway_token(
             w3e, de, self.gateway, cfx_chain, ZERO, "Bridged CFX", "bCFX", 18

@@ -24,6 +24,7 @@ from bridge_client import (
 from web3 import Web3
 
 from relayer.chain import deploy as d
+from relayer.chain import transactions
 from relayer.devnet.stack import DEVNET_GOVERNORS, Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -154,7 +155,9 @@ def test_a_vetoed_delayed_transfer_is_cancelled_everywhere_and_never_sent_again(
             wait_status(bridge, v, sent, "delayed")
         executable_at = int(gateway.functions.delayedOf(sent.transfer_id).call()[3])
         # the guardian (the pauser) vetoes it during its delay
-        d.send(bridge.w3e, bridge.deployer_e, gateway.functions.guardianCancel(sent.transfer_id))
+        transactions.send(
+            bridge.w3e, bridge.deployer_e, gateway.functions.guardianCancel(sent.transfer_id)
+        )
         for v in range(len(bridge.validators)):
             assert wait_status(bridge, v, sent, "cancelled")["executable_at"] == executable_at
         # past its time (and every grace period), the relayers still send nothing for it:

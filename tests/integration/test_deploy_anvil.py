@@ -20,6 +20,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from web3.logs import DISCARD
 
 from relayer.chain import deploy as d
+from relayer.chain import transactions
 from relayer.devnet.anvil import AnvilNode
 from relayer.domain.types import Address, Hash32, Release
 
@@ -117,9 +118,9 @@ def test_lock_release_burn_unlock_round_trip(bridge: Bridge) -> None:
     recipient_cfx = Account.from_key(keccak(b"it-recipient-cfx")).address
 
     # lock on "Conflux"
-    d.send(w3c, user, b.token.functions.mint(user.address, 10_000))
-    d.send(w3c, user, b.token.functions.approve(b.vault.address, 10_000))
-    receipt = d.send(
+    transactions.send(w3c, user, b.token.functions.mint(user.address, 10_000))
+    transactions.send(w3c, user, b.token.functions.approve(b.vault.address, 10_000))
+    receipt = transactions.send(
         w3c, user, b.vault.functions.lock(b.token.address, 1_000, recipient_eth, ETHEREUM_ID)
     )
     (locked,) = b.vault.events.Locked().process_receipt(receipt, errors=DISCARD)
@@ -138,7 +139,9 @@ def test_lock_release_burn_unlock_round_trip(bridge: Bridge) -> None:
     )
     sigs = d.sign_release(rel, ETHEREUM_ID, b.gateway.address, b.validators[: b.vset.threshold])
     assert len(sigs) == 65 * b.vset.threshold
-    receipt = d.send(w3e, b.admin_eth, b.gateway.functions.release(d.release_args(rel), sigs))
+    receipt = transactions.send(
+        w3e, b.admin_eth, b.gateway.functions.release(d.release_args(rel), sigs)
+    )
     (released,) = b.gateway.events.Released().process_receipt(receipt, errors=DISCARD)
     assert released.args.recipient == recipient_eth
     assert b.mirror.functions.balanceOf(recipient_eth).call() == 1_000
@@ -149,7 +152,7 @@ def test_lock_release_burn_unlock_round_trip(bridge: Bridge) -> None:
     # burn back from the recipient (fund it with gas first)
     burner = Account.from_key(keccak(b"it-recipient-eth"))
     w3e.provider.make_request("anvil_setBalance", [burner.address, hex(10**18)])  # type: ignore[arg-type]
-    receipt = d.send(
+    receipt = transactions.send(
         w3e, burner, b.gateway.functions.burn(b.mirror.address, 400, recipient_cfx, CONFLUX_ID)
     )
     (burned,) = b.gateway.events.Burned().process_receipt(receipt, errors=DISCARD)
@@ -167,7 +170,7 @@ def test_lock_release_burn_unlock_round_trip(bridge: Bridge) -> None:
         burned.args.amount,
     )
     sigs = d.sign_release(back, CONFLUX_ID, b.vault.address, b.validators[1:])
-    d.send(w3c, b.admin_cfx, b.vault.functions.unlock(d.release_args(back), sigs))
+    transactions.send(w3c, b.admin_cfx, b.vault.functions.unlock(d.release_args(back), sigs))
     assert b.token.functions.balanceOf(recipient_cfx).call() == 400
     assert b.vault.functions.lockedBalance(b.token.address).call() == 600
     assert b.vault.functions.isProcessed(back.transfer_id).call()
@@ -199,7 +202,7 @@ def test_rotation_signed_with_helper(bridge: Bridge) -> None:
     typed = d.set_update_typed_data(2, new_set, CONFLUX_ID, b.vault.address, replaced, deadline)
     sigs = d.sign_bundle(typed, b.validators[:3])
     members, codes, threshold, min_j = new_set.constructor_args()
-    d.send(
+    transactions.send(
         w3 := b.w3_cfx,
         b.admin_cfx,
         b.vault.functions.rotateValidatorSet(members, codes, threshold, min_j, deadline, sigs),
