@@ -23,8 +23,8 @@ from bridge_client import (
 )
 from web3 import Web3
 
-from relayer.chain import deploy as d
 from relayer.chain import transactions
+from relayer.devnet import deploy
 from relayer.devnet.stack import DEVNET_GOVERNORS, Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -39,11 +39,11 @@ def gateway_delay(bridge: Stack, seconds: int) -> Iterator[None]:
     """The gateway's delay set to ``seconds`` (a longer one applies at once), then back."""
     assert bridge.w3e and bridge.deployer_e and bridge.gateway
     before = int(bridge.gateway.functions.delay().call())
-    assert d.configure_delay(bridge.w3e, bridge.deployer_e, bridge.gateway, seconds)
+    assert deploy.configure_delay(bridge.w3e, bridge.deployer_e, bridge.gateway, seconds)
     try:
         yield
     finally:
-        assert d.configure_delay(bridge.w3e, bridge.deployer_e, bridge.gateway, before)
+        assert deploy.configure_delay(bridge.w3e, bridge.deployer_e, bridge.gateway, before)
 
 
 @contextmanager
@@ -52,12 +52,12 @@ def mirror_governor(bridge: Stack, symbol: str, capacity: int, refill: int) -> I
     assert bridge.w3e and bridge.deployer_e and bridge.gateway
     info = token(bridge, symbol)
     w3, admin, gateway = bridge.w3e, bridge.deployer_e, bridge.gateway
-    assert d.configure_governor(w3, admin, gateway, info.ethereum, capacity, refill, 0)
+    assert deploy.configure_governor(w3, admin, gateway, info.ethereum, capacity, refill, 0)
     try:
         yield
     finally:
         default = (v * 10**info.decimals for v in DEVNET_GOVERNORS[symbol])
-        assert d.configure_governor(w3, admin, gateway, info.ethereum, *default)
+        assert deploy.configure_governor(w3, admin, gateway, info.ethereum, *default)
 
 
 def delayed_ids(bridge: Stack, sent: list[Sent]) -> set[bytes]:
