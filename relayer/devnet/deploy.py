@@ -3,8 +3,8 @@
 
 Deploys the vault / gateway (each with its admin module) with a validator set, registers
 chains and tokens on both sides, sets governors and delays, and deploys the test tokens.
-The production relayer never deploys anything: nothing outside the devnet, the benchmarks
-and the tests imports this module.
+The relayer never deploys anything: its layers (chain, service, store, gossip, domain, api,
+node.py) never import relayer.devnet (tests/unit/test_layers.py).
 """
 
 from __future__ import annotations
