@@ -46,7 +46,8 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
 
-from relayer.chain import deploy as d
+from relayer.chain import transactions
+from relayer.devnet import deploy, signing
 from relayer.devnet.anvil import AnvilNode
 from relayer.devnet.conflux import ConfluxDevNode
 from relayer.domain.digest import release_struct_hash
@@ -64,11 +65,15 @@ def validator(index: int) -> LocalAccount:
     return account
 
 
-def make_set(size: int, min_jurisdictions: int) -> tuple[d.ValidatorSetSpec, list[LocalAccount]]:
+def make_set(
+    size: int, min_jurisdictions: int
+) -> tuple[deploy.ValidatorSetSpec, list[LocalAccount]]:
     """A set of ``size`` validators; the signers are the first ``threshold`` members by address."""
     accounts = [validator(i) for i in range(size)]
     codes = [JURISDICTIONS[i % len(JURISDICTIONS)] for i in range(size)]
-    spec = d.ValidatorSetSpec.from_accounts(accounts, codes, min_jurisdictions=min_jurisdictions)
+    spec = deploy.ValidatorSetSpec.from_accounts(
+        accounts, codes, min_jurisdictions=min_jurisdictions
+    )
     by_address: dict[str, LocalAccount] = {a.address: a for a in accounts}
     signers = [by_address[m] for m in spec.members[: spec.threshold]]
     return spec, signers
@@ -99,7 +104,7 @@ class Scenario:
         """A fresh (transfer id, nonce) as the remote contract would issue it."""
         nonce = self._nonces.get(executor, 0) + 1
         self._nonces[executor] = nonce
-        return Hash32(d.transfer_id(src_chain, remote, nonce)), nonce
+        return Hash32(signing.transfer_id(src_chain, remote, nonce)), nonce
 
     def fresh(self) -> str:
         """An address that holds nothing yet."""
@@ -119,7 +124,9 @@ class Scenario:
     ) -> tuple[tuple[bytes, int, int, str, str, int], bytes]:
         tid, nonce = self._bound(src_chain, remote, bridge.address)
         rel = Release(tid, src_chain, nonce, _address(token), _address(recipient), amount)
-        return d.release_args(rel), d.sign_release(rel, self.chain_id, bridge.address, signers)
+        return signing.release_args(rel), signing.sign_release(
+            rel, self.chain_id, bridge.address, signers
+        )
 
     def _root(
         self,
@@ -140,13 +147,15 @@ class Scenario:
         tree = build_tree([release_struct_hash(r) for r in releases])
         root = root_of(tree)
         first, last = releases[0].nonce, releases[-1].nonce
-        sigs = d.sign_bundle(
-            d.release_root_typed_data(root, src_chain, first, last, self.chain_id, bridge.address),
+        sigs = signing.sign_bundle(
+            signing.release_root_typed_data(
+                root, src_chain, first, last, self.chain_id, bridge.address
+            ),
             signers,
         )
         commit = self._gas(bridge.functions.commitRoot(root, src_chain, first, last, sigs))
         multi = multiproof_of(tree, range(count))
-        args = [d.release_args(r) for r in releases]
+        args = [signing.release_args(r) for r in releases]
         name = "unlockBatchWithProof" if bridge is self.vault else "releaseBatchWithProof"
         batch = getattr(bridge.functions, name)(root, args, list(multi.proof), list(multi.flags))
         return commit, batch, args, tree
@@ -154,7 +163,7 @@ class Scenario:
     def _gas(self, call: Any) -> int:
         # the relayer's margin over eth_estimateGas (SubmitterConfig.gas_margin)
         limit = int(call.estimate_gas({"from": self.me.address}) * 1.25)
-        return int(d.send(self.w3, self.me, call, gas=limit)["gasUsed"])
+        return int(transactions.send(self.w3, self.me, call, gas=limit)["gasUsed"])
 
     def _release(
         self, gateway: Contract, signers: list[LocalAccount], mirror: Contract, to: str, amount: int
@@ -168,19 +177,21 @@ class Scenario:
         self, size: int, min_jurisdictions: int, token: str
     ) -> tuple[Contract, Contract, list[LocalAccount]]:
         spec, signers = make_set(size, min_jurisdictions)
-        gateway = d.deploy_gateway(self.w3, self.me, self.me.address, spec)
-        d.register_chain(self.w3, self.me, gateway, PEER_CONFLUX, self.vault.address)
-        mirror = d.register_gateway_token(
+        gateway = deploy.deploy_gateway(self.w3, self.me, self.me.address, spec)
+        deploy.register_chain(self.w3, self.me, gateway, PEER_CONFLUX, self.vault.address)
+        mirror = deploy.register_gateway_token(
             self.w3, self.me, gateway, PEER_CONFLUX, token, "Bridged USDT", "USDT", 6
         )
-        d.set_governor(self.w3, self.me, gateway, mirror.address, *GOVERNOR)
+        deploy.set_governor(self.w3, self.me, gateway, mirror.address, *GOVERNOR)
         self._short_delay(gateway)
         return gateway, mirror, signers
 
     def _short_delay(self, bridge: Contract) -> None:
         # shortening waits for the admin delay, which is 0 here: schedule, then apply
-        d.set_delay(self.w3, self.me, bridge, DELAY_SECONDS)
-        d.send(self.w3, self.me, bridge.functions.applyParameter(b"delay".ljust(32, b"\0")))
+        deploy.set_delay(self.w3, self.me, bridge, DELAY_SECONDS)
+        transactions.send(
+            self.w3, self.me, bridge.functions.applyParameter(b"delay".ljust(32, b"\0"))
+        )
 
     def _wait_past(self, timestamp: int) -> None:
         """Until the head is past ``timestamp``: anvil mines on request, Conflux produces blocks."""
@@ -264,7 +275,7 @@ class Scenario:
         args, sigs = self._signed(
             gateway7, vault.address, PEER_CONFLUX, signers7, mirror7.address, holder, large
         )
-        d.send(w3, me, gateway7.functions.release(args, sigs))
+        transactions.send(w3, me, gateway7.functions.release(args, sigs))
         _, _, _, executable_at = gateway7.functions.delayedOf(args[0]).call()
         self._wait_past(int(executable_at))
         results["execute_delayed"] = self._gas(gateway7.functions.executeDelayed(args[0]))
@@ -273,9 +284,9 @@ class Scenario:
         args, sigs = self._signed(
             gateway7, vault.address, PEER_CONFLUX, signers7, mirror7.address, holder, large
         )
-        d.send(w3, me, gateway7.functions.release(args, sigs))
-        minority = d.sign_bundle(
-            d.cancel_typed_data(args[0], self.chain_id, gateway7.address), signers7[:3]
+        transactions.send(w3, me, gateway7.functions.release(args, sigs))
+        minority = signing.sign_bundle(
+            signing.cancel_typed_data(args[0], self.chain_id, gateway7.address), signers7[:3]
         )
         results["cancel_5_of_7"] = self._gas(gateway7.functions.cancel(args[0], minority))
 
@@ -285,33 +296,39 @@ class Scenario:
         results: dict[str, int] = {}
 
         spec7, signers7 = make_set(7, 2)
-        self.vault = vault = d.deploy_vault(w3, me, me.address, spec7)
-        token = d.deploy_test_token(w3, me, "Tether USD", "USDT", 6)
+        self.vault = vault = deploy.deploy_vault(w3, me, me.address, spec7)
+        token = deploy.deploy_test_token(w3, me, "Tether USD", "USDT", 6)
         if self.gateways:
             gateway7, mirror7, _ = self._gateway(7, 2, token.address)
             gateway19, mirror19, signers19 = self._gateway(19, 3, token.address)
             remote: str = gateway7.address
         else:
             remote = STAND_IN_GATEWAY
-        d.register_chain(w3, me, vault, PEER_ETHEREUM, remote)
-        d.register_vault_token(w3, me, vault, token.address)
-        d.register_vault_token(w3, me, vault, "0x" + "00" * 20)
-        d.set_governor(w3, me, vault, token.address, *GOVERNOR)
+        deploy.register_chain(w3, me, vault, PEER_ETHEREUM, remote)
+        deploy.register_vault_token(w3, me, vault, token.address)
+        deploy.register_vault_token(w3, me, vault, "0x" + "00" * 20)
+        deploy.set_governor(w3, me, vault, token.address, *GOVERNOR)
         self._short_delay(vault)
 
         # lock: the first one makes the vault a holder, the second is measured
-        d.send(w3, me, token.functions.mint(me.address, 10**15))
-        d.send(w3, me, token.functions.approve(vault.address, 2**256 - 1))
-        d.send(w3, me, vault.functions.lock(token.address, 10**9, holder, PEER_ETHEREUM))
-        receipt = d.send(w3, me, vault.functions.lock(token.address, 10**9, holder, PEER_ETHEREUM))
+        transactions.send(w3, me, token.functions.mint(me.address, 10**15))
+        transactions.send(w3, me, token.functions.approve(vault.address, 2**256 - 1))
+        transactions.send(w3, me, vault.functions.lock(token.address, 10**9, holder, PEER_ETHEREUM))
+        receipt = transactions.send(
+            w3, me, vault.functions.lock(token.address, 10**9, holder, PEER_ETHEREUM)
+        )
         results["lock_erc20"] = int(receipt["gasUsed"])
-        receipt = d.send(w3, me, vault.functions.lockNative(holder, PEER_ETHEREUM), value=10**15)
+        receipt = transactions.send(
+            w3, me, vault.functions.lockNative(holder, PEER_ETHEREUM), value=10**15
+        )
         results["lock_native"] = int(receipt["gasUsed"])
 
         if self.gateways:
             self._gateway_side(results, gateway7, mirror7, signers7, gateway19, mirror19, signers19)
         vault_large = GOVERNOR[2]
-        d.send(w3, me, vault.functions.lock(token.address, 3 * vault_large, holder, PEER_ETHEREUM))
+        transactions.send(
+            w3, me, vault.functions.lock(token.address, 3 * vault_large, holder, PEER_ETHEREUM)
+        )
 
         def unlock_args(
             to: str, amount: int = 10**6
@@ -328,23 +345,25 @@ class Scenario:
 
         # a large unlock is delayed (its amount reserved), then executed once due; another is vetoed
         args, sigs = unlock_args(self.fresh(), vault_large)
-        d.send(w3, me, vault.functions.unlock(args, sigs))
+        transactions.send(w3, me, vault.functions.unlock(args, sigs))
         _, _, _, executable_at = vault.functions.delayedOf(args[0]).call()
         self._wait_past(int(executable_at))
         results["execute_delayed_unlock"] = self._gas(vault.functions.executeDelayed(args[0]))
         args, sigs = unlock_args(self.fresh(), vault_large)
-        d.send(w3, me, vault.functions.unlock(args, sigs))
-        minority = d.sign_bundle(
-            d.cancel_typed_data(args[0], self.chain_id, vault.address), signers7[:3]
+        transactions.send(w3, me, vault.functions.unlock(args, sigs))
+        minority = signing.sign_bundle(
+            signing.cancel_typed_data(args[0], self.chain_id, vault.address), signers7[:3]
         )
         results["cancel_5_of_7_unlock"] = self._gas(vault.functions.cancel(args[0], minority))
 
         # a lock whose release the destination cancelled goes back to its sender
-        receipt = d.send(w3, me, vault.functions.lock(token.address, 10**6, holder, PEER_ETHEREUM))
+        receipt = transactions.send(
+            w3, me, vault.functions.lock(token.address, 10**6, holder, PEER_ETHEREUM)
+        )
         nonce = int(vault.functions.nextNonce().call()) - 1
-        tid = d.transfer_id(self.chain_id, vault.address, nonce)
-        refund_sigs = d.sign_bundle(
-            d.refund_typed_data(
+        tid = signing.transfer_id(self.chain_id, vault.address, nonce)
+        refund_sigs = signing.sign_bundle(
+            signing.refund_typed_data(
                 tid, PEER_ETHEREUM, token.address, me.address, 10**6, self.chain_id, vault.address
             ),
             signers7,

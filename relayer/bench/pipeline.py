@@ -37,7 +37,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
 
-from relayer.chain import deploy as d
+from relayer.chain import transactions
 from relayer.devnet.stack import Stack, StackOptions
 
 
@@ -48,9 +48,9 @@ def _send_burst(stack: Stack, count: int) -> list[bytes]:
     assert stack.anvil is not None
     w3 = stack.w3c
     token = next(t for t in stack.tokens if t.symbol == "AxHKD")
-    erc20 = d.contract_at(w3, "TestToken", token.conflux)
+    erc20 = transactions.contract_at(w3, "TestToken", token.conflux)
     for user in stack.users:
-        d.send(w3, user, erc20.functions.approve(stack.vault.address, 2**255))
+        transactions.send(w3, user, erc20.functions.approve(stack.vault.address, 2**255))
     nonces: dict[str, int] = {
         u.address: int(w3.eth.get_transaction_count(u.address, "pending")) for u in stack.users
     }

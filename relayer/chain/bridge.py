@@ -1,7 +1,8 @@
 """The bridge contracts' ABI as the relayer uses it: typed reads of the vault and the
 gateway, the calldata of a release, unlock or batch, the selectors of their errors and the
-topics of their events (one place for this knowledge; ``relayer.chain.deploy`` is the
-devnet's and tests' web3 view of the same ABI files).
+topics of their events (one place for this knowledge; ``relayer.chain.transactions`` and
+``relayer.devnet.deploy`` are the client's, devnet's and tests' web3 view of the same ABI
+files).
 
 Calls go through :class:`relayer.chain.rpc.RpcClient` (timeouts, retries, strict
 answers); encoding and decoding use the contracts' own ABI types via eth-abi. A

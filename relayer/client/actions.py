@@ -17,7 +17,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import is_checksum_address, to_checksum_address
 from web3 import Web3
 
-from relayer.chain import deploy as d
+from relayer.chain import transactions
 from relayer.errors import ConfigError
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -108,15 +108,17 @@ def lock(
     """Approve (if needed) and lock on the Conflux vault."""
     m = manifest.raw
     w3 = Web3(Web3.HTTPProvider(m["conflux"]["rpc_url"], request_kwargs={"timeout": 30}))
-    vault = d.contract_at(w3, "BridgeVault", m["conflux"]["vault"])
+    vault = transactions.contract_at(w3, "BridgeVault", m["conflux"]["vault"])
     dst = int(m["ethereum"]["chain_id"])
     if token["conflux"] == ZERO:
-        receipt = d.send(w3, account, vault.functions.lockNative(recipient, dst), value=amount)
+        receipt = transactions.send(
+            w3, account, vault.functions.lockNative(recipient, dst), value=amount
+        )
     else:
-        erc20 = d.contract_at(w3, "TestToken", token["conflux"])
+        erc20 = transactions.contract_at(w3, "TestToken", token["conflux"])
         if erc20.functions.allowance(account.address, vault.address).call() < amount:
-            d.send(w3, account, erc20.functions.approve(vault.address, amount))
-        receipt = d.send(
+            transactions.send(w3, account, erc20.functions.approve(vault.address, amount))
+        receipt = transactions.send(
             w3, account, vault.functions.lock(token["conflux"], amount, recipient, dst)
         )
     (event,) = vault.events.Locked().process_receipt(receipt, errors=_discard())
@@ -134,9 +136,11 @@ def burn(
     """Burn the mirror on the Ethereum gateway to unlock on Conflux."""
     m = manifest.raw
     w3 = Web3(Web3.HTTPProvider(m["ethereum"]["rpc_url"], request_kwargs={"timeout": 30}))
-    gateway = d.contract_at(w3, "BridgeGateway", m["ethereum"]["gateway"])
+    gateway = transactions.contract_at(w3, "BridgeGateway", m["ethereum"]["gateway"])
     dst = int(m["conflux"]["chain_id"])
-    receipt = d.send(w3, account, gateway.functions.burn(token["ethereum"], amount, recipient, dst))
+    receipt = transactions.send(
+        w3, account, gateway.functions.burn(token["ethereum"], amount, recipient, dst)
+    )
     (event,) = gateway.events.Burned().process_receipt(receipt, errors=_discard())
     return Submitted(
         "0x" + bytes(event["args"]["transferId"]).hex(),
@@ -155,9 +159,11 @@ def balances(manifest: Manifest, token: dict[str, Any], holder: str) -> dict[str
         on_conflux = int(w3c.eth.get_balance(to_checksum_address(holder)))
     else:
         on_conflux = int(
-            d.contract_at(w3c, "TestToken", token["conflux"]).functions.balanceOf(holder).call()
+            transactions.contract_at(w3c, "TestToken", token["conflux"])
+            .functions.balanceOf(holder)
+            .call()
         )
-    mirror = d.contract_at(w3e, "MirroredToken", token["ethereum"])
+    mirror = transactions.contract_at(w3e, "MirroredToken", token["ethereum"])
     return {"conflux": on_conflux, "ethereum": int(mirror.functions.balanceOf(holder).call())}
 
 

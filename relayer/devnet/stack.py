@@ -24,7 +24,8 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 
-from relayer.chain import deploy as d
+from relayer.chain import transactions
+from relayer.devnet import deploy
 from relayer.devnet.anvil import AnvilNode
 from relayer.devnet.broker import Broker, start_broker
 from relayer.devnet.conflux import ConfluxDevNode
@@ -161,13 +162,15 @@ class Stack:
         validator_keys = keys[1 + o.users : 1 + o.users + o.validators]
         accounts = [Account.from_key(k) for k in validator_keys]
         codes = [o.jurisdictions[i % len(o.jurisdictions)] for i in range(o.validators)]
-        vset = d.ValidatorSetSpec.from_accounts(accounts, codes, o.threshold, o.min_jurisdictions)
+        vset = deploy.ValidatorSetSpec.from_accounts(
+            accounts, codes, o.threshold, o.min_jurisdictions
+        )
         for account in [*accounts, *self.users]:  # gas on Ethereum for submitters and users
             self.anvil_rpc("anvil_setBalance", [account.address, hex(10**22)])
         w3c, w3e, dc, de = self.w3c, self.w3e, self.deployer_c, self.deployer_e
-        self.vault = d.deploy_vault(w3c, dc, dc.address, vset)
-        self.gateway = d.deploy_gateway(w3e, de, de.address, vset)
-        d.connect_bridges(
+        self.vault = deploy.deploy_vault(w3c, dc, dc.address, vset)
+        self.gateway = deploy.deploy_gateway(w3e, de, de.address, vset)
+        deploy.connect_bridges(
             w3c, dc, self.vault, w3c.eth.chain_id, w3e, de, self.gateway, w3e.eth.chain_id
         )
         specs = [
@@ -178,11 +181,11 @@ class Stack:
         cfx_chain = w3c.eth.chain_id
         for symbol, name, decimals, fee_bps in specs:
             if fee_bps is None:
-                token = d.deploy_test_token(w3c, dc, name, symbol, decimals)
+                token = deploy.deploy_test_token(w3c, dc, name, symbol, decimals)
             else:
-                token = d.deploy_fee_token(w3c, dc, name, symbol, decimals, fee_bps)
-            d.register_vault_token(w3c, dc, self.vault, token.address)
-            mirror = d.register_gateway_token(
+                token = deploy.deploy_fee_token(w3c, dc, name, symbol, decimals, fee_bps)
+            deploy.register_vault_token(w3c, dc, self.vault, token.address)
+            mirror = deploy.register_gateway_token(
                 w3e,
                 de,
                 self.gateway,
@@ -194,9 +197,9 @@ class Stack:
             )
             self.tokens.append(TokenInfo(symbol, decimals, token.address, mirror.address))
             for user in self.users:
-                d.send(w3c, dc, token.functions.mint(user.address, 10**6 * 10**decimals))
-        d.register_vault_token(w3c, dc, self.vault, ZERO)
-        mirror = d.register_gateway_token(
+                transactions.send(w3c, dc, token.functions.mint(user.address, 10**6 * 10**decimals))
+        deploy.register_vault_token(w3c, dc, self.vault, ZERO)
+        mirror = deploy.register_gateway_token(
             w3e, de, self.gateway, cfx_chain, ZERO, "Bridged CFX", "bCFX", 18
         )
         self.tokens.append(TokenInfo("CFX", 18, ZERO, mirror.address))
@@ -213,7 +216,7 @@ class Stack:
             (self.w3e, self.deployer_e, self.gateway, "ethereum"),
         ]
         for w3, admin, bridge, _ in sides:
-            if not d.configure_delay(w3, admin, bridge, self.options.delay_s):
+            if not deploy.configure_delay(w3, admin, bridge, self.options.delay_s):
                 raise DevnetError(f"delay {self.options.delay_s}s not in force on {bridge.address}")
         if not self.options.governors:
             return
@@ -223,7 +226,9 @@ class Stack:
             )
             for w3, admin, bridge, side in sides:
                 token = info.conflux if side == "conflux" else info.ethereum
-                if not d.configure_governor(w3, admin, bridge, token, capacity, refill, threshold):
+                if not deploy.configure_governor(
+                    w3, admin, bridge, token, capacity, refill, threshold
+                ):
                     raise DevnetError(f"governor of {info.symbol} not in force on {side}")
 
     def anvil_rpc(self, method: str, params: list[Any]) -> Any:

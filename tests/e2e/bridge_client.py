@@ -18,7 +18,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from web3 import Web3
 
-from relayer.chain import deploy as d
+from relayer.chain import transactions
 from relayer.devnet.stack import ZERO, Stack, TokenInfo
 
 # recipients the validators' deny lists name (tests/e2e/conftest.py configures them)
@@ -60,11 +60,13 @@ def lock(stack: Stack, user: LocalAccount, symbol: str, amount: int, recipient: 
     vault = stack.vault
     dst = stack.anvil.chain_id
     if info.conflux == ZERO:
-        receipt = d.send(stack.w3c, user, vault.functions.lockNative(recipient, dst), value=amount)
+        receipt = transactions.send(
+            stack.w3c, user, vault.functions.lockNative(recipient, dst), value=amount
+        )
     else:
-        erc20 = d.contract_at(stack.w3c, "TestToken", info.conflux)
-        d.send(stack.w3c, user, erc20.functions.approve(vault.address, amount))
-        receipt = d.send(
+        erc20 = transactions.contract_at(stack.w3c, "TestToken", info.conflux)
+        transactions.send(stack.w3c, user, erc20.functions.approve(vault.address, amount))
+        receipt = transactions.send(
             stack.w3c, user, vault.functions.lock(info.conflux, amount, recipient, dst)
         )
     (event,) = vault.events.Locked().process_receipt(receipt, errors=_DISCARD)
@@ -77,8 +79,8 @@ def lock_burst(stack: Stack, user: LocalAccount, symbol: str, amounts: list[int]
     them), then wait for all: a burst as a busy wallet backend sends it."""
     assert stack.w3c and stack.vault and stack.anvil
     w3, vault, info = stack.w3c, stack.vault, token(stack, symbol)
-    erc20 = d.contract_at(w3, "TestToken", info.conflux)
-    d.send(w3, user, erc20.functions.approve(vault.address, sum(amounts)))
+    erc20 = transactions.contract_at(w3, "TestToken", info.conflux)
+    transactions.send(w3, user, erc20.functions.approve(vault.address, sum(amounts)))
     nonce = int(w3.eth.get_transaction_count(user.address, "pending"))
     gas_price = int(w3.eth.gas_price)
     hashes = []
@@ -111,7 +113,7 @@ def burn(stack: Stack, user: LocalAccount, symbol: str, amount: int, recipient: 
     assert stack.w3e and stack.gateway and stack.conflux
     info = token(stack, symbol)
     gateway = stack.gateway
-    receipt = d.send(
+    receipt = transactions.send(
         stack.w3e,
         user,
         gateway.functions.burn(info.ethereum, amount, recipient, stack.conflux.chain_id),

@@ -23,7 +23,7 @@ from bridge_client import (
     wait_until,
 )
 
-from relayer.chain import deploy as d
+from relayer.chain import transactions
 from relayer.devnet.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -46,8 +46,8 @@ def test_due_releases_go_out_in_batches_and_a_skipped_one_is_held_until_resumed(
         for label in (FAILED, HELD, SKIPPED)
     }
     batches_before = _batches(bridge, eth)
-    d.send(bridge.w3e, bridge.deployer_e, gateway.functions.pause())
-    d.send(bridge.w3e, bridge.deployer_e, gateway.functions.setTokenPaused(mirror, True))
+    transactions.send(bridge.w3e, bridge.deployer_e, gateway.functions.pause())
+    transactions.send(bridge.w3e, bridge.deployer_e, gateway.functions.setTokenPaused(mirror, True))
     try:
         free = [lock(bridge, user, "CFXT", (i + 1) * 10**17, user.address) for i in range(4)]
         paused = [lock(bridge, user, "AxHKD", 1_000_000 + i, user.address) for i in range(2)]
@@ -56,7 +56,7 @@ def test_due_releases_go_out_in_batches_and_a_skipped_one_is_held_until_resumed(
                 wait_status(bridge, v, sent, "quorum")
         for v in range(n):  # every relayer had them due and found the gateway paused
             wait_until(lambda v=v: metric(bridge, v, "relayer_destination_paused", eth) == 1)
-        d.send(bridge.w3e, bridge.deployer_e, gateway.functions.unpause())
+        transactions.send(bridge.w3e, bridge.deployer_e, gateway.functions.unpause())
         for sent in free:
             assert_exactly_once(bridge, sent)
         # some transaction carried several of them: they were batched
@@ -82,8 +82,10 @@ def test_due_releases_go_out_in_batches_and_a_skipped_one_is_held_until_resumed(
             assert executions(bridge, sent) == []
     finally:
         if gateway.functions.paused().call():
-            d.send(bridge.w3e, bridge.deployer_e, gateway.functions.unpause())
-        d.send(bridge.w3e, bridge.deployer_e, gateway.functions.setTokenPaused(mirror, False))
+            transactions.send(bridge.w3e, bridge.deployer_e, gateway.functions.unpause())
+        transactions.send(
+            bridge.w3e, bridge.deployer_e, gateway.functions.setTokenPaused(mirror, False)
+        )
         # whatever failed above, these must not complete inside the next test (which
         # counts balances): wait for them here, the checks below say if they went wrong
         for sent in paused:

@@ -19,7 +19,7 @@ from bridge_client import (
     wait_until,
 )
 
-from relayer.chain import deploy as d
+from relayer.chain import transactions
 from relayer.devnet.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 def mirror_balance(bridge: Stack, symbol: str, holder: str) -> int:
     assert bridge.w3e is not None
-    mirror = d.contract_at(bridge.w3e, "MirroredToken", token(bridge, symbol).ethereum)
+    mirror = transactions.contract_at(bridge.w3e, "MirroredToken", token(bridge, symbol).ethereum)
     return int(mirror.functions.balanceOf(holder).call())
 
 
@@ -76,7 +76,7 @@ def test_burn_returns_the_exact_amount_on_conflux(bridge: Stack) -> None:
     assert bridge.w3c is not None
     first = lock(bridge, user, "CFXT", 5 * 10**18, user.address)
     assert_executed_once(bridge, first)
-    hkd = d.contract_at(bridge.w3c, "TestToken", token(bridge, "CFXT").conflux)
+    hkd = transactions.contract_at(bridge.w3c, "TestToken", token(bridge, "CFXT").conflux)
     before = int(hkd.functions.balanceOf(user.address).call())
     back = burn(bridge, user, "CFXT", 2 * 10**18 + 1, user.address)
     assert_executed_once(bridge, back)

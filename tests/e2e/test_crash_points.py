@@ -22,7 +22,7 @@ from bridge_client import assert_exactly_once, lock, lock_burst, wait_status, wa
 from eth_abi import encode
 from eth_utils.crypto import keccak
 
-from relayer.chain import deploy as d
+from relayer.chain import transactions
 from relayer.devnet.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -119,7 +119,7 @@ def test_sigkill_with_a_batch_of_releases_in_flight_then_restart(bridge: Stack) 
     armed = bridge.start_relayer(victim, env={"RELAYER_TESTING__CRASH_AFTER": "sent"})
     try:
         bridge.wait_ready(indexes=[victim])
-        d.send(bridge.w3e, bridge.deployer_e, gateway.functions.pause())
+        transactions.send(bridge.w3e, bridge.deployer_e, gateway.functions.pause())
         burst = lock_burst(bridge, user, "CFXT", [2 * 10**16 + i for i in range(BATCH)])
         for sent in burst:
             wait_status(bridge, victim, sent, "quorum")
@@ -128,13 +128,13 @@ def test_sigkill_with_a_batch_of_releases_in_flight_then_restart(bridge: Stack) 
         time.sleep(bridge.options.grace_period_s + 0.5)
         for v in others:
             bridge.relayers[v].send_signal(signal.SIGSTOP)
-        d.send(bridge.w3e, bridge.deployer_e, gateway.functions.unpause())
+        transactions.send(bridge.w3e, bridge.deployer_e, gateway.functions.unpause())
         wait_until(lambda: armed.exit_code() is not None, 120)
     finally:  # whatever failed, the next test finds the stack as it was
         for v in others:
             bridge.relayers[v].send_signal(signal.SIGCONT)
         if gateway.functions.paused().call():
-            d.send(bridge.w3e, bridge.deployer_e, gateway.functions.unpause())
+            transactions.send(bridge.w3e, bridge.deployer_e, gateway.functions.unpause())
         if armed.exit_code() is None:
             bridge.stop_relayer(victim)
         else:

@@ -33,7 +33,7 @@ from bridge_client import (
 from eth_abi import encode
 from eth_utils.crypto import keccak
 
-from relayer.chain import deploy as d
+from relayer.chain import transactions
 from relayer.devnet.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -124,7 +124,7 @@ def test_a_burn_reorged_out_before_confirmation_is_never_signed(
         "from": user.address,
         "nonce": w3.eth.get_transaction_count(user.address, "pending"),
         "chainId": w3.eth.chain_id,
-        **d.explicit_fees(w3),
+        **transactions.explicit_fees(w3),
     }
     signed = user.sign_transaction(call.build_transaction(params))  # type: ignore[arg-type]
     w3.eth.send_raw_transaction(signed.raw_transaction)

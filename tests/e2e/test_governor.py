@@ -23,7 +23,8 @@ from bridge_client import (
 )
 from web3 import Web3
 
-from relayer.chain import deploy as d
+from relayer.chain import transactions
+from relayer.devnet import deploy
 from relayer.devnet.stack import DEVNET_GOVERNORS, Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -38,11 +39,11 @@ def gateway_delay(bridge: Stack, seconds: int) -> Iterator[None]:
     """The gateway's delay set to ``seconds`` (a longer one applies at once), then back."""
     assert bridge.w3e and bridge.deployer_e and bridge.gateway
     before = int(bridge.gateway.functions.delay().call())
-    assert d.configure_delay(bridge.w3e, bridge.deployer_e, bridge.gateway, seconds)
+    assert deploy.configure_delay(bridge.w3e, bridge.deployer_e, bridge.gateway, seconds)
     try:
         yield
     finally:
-        assert d.configure_delay(bridge.w3e, bridge.deployer_e, bridge.gateway, before)
+        assert deploy.configure_delay(bridge.w3e, bridge.deployer_e, bridge.gateway, before)
 
 
 @contextmanager
@@ -51,12 +52,12 @@ def mirror_governor(bridge: Stack, symbol: str, capacity: int, refill: int) -> I
     assert bridge.w3e and bridge.deployer_e and bridge.gateway
     info = token(bridge, symbol)
     w3, admin, gateway = bridge.w3e, bridge.deployer_e, bridge.gateway
-    assert d.configure_governor(w3, admin, gateway, info.ethereum, capacity, refill, 0)
+    assert deploy.configure_governor(w3, admin, gateway, info.ethereum, capacity, refill, 0)
     try:
         yield
     finally:
         default = (v * 10**info.decimals for v in DEVNET_GOVERNORS[symbol])
-        assert d.configure_governor(w3, admin, gateway, info.ethereum, *default)
+        assert deploy.configure_governor(w3, admin, gateway, info.ethereum, *default)
 
 
 def delayed_ids(bridge: Stack, sent: list[Sent]) -> set[bytes]:
@@ -154,7 +155,9 @@ def test_a_vetoed_delayed_transfer_is_cancelled_everywhere_and_never_sent_again(
             wait_status(bridge, v, sent, "delayed")
         executable_at = int(gateway.functions.delayedOf(sent.transfer_id).call()[3])
         # the guardian (the pauser) vetoes it during its delay
-        d.send(bridge.w3e, bridge.deployer_e, gateway.functions.guardianCancel(sent.transfer_id))
+        transactions.send(
+            bridge.w3e, bridge.deployer_e, gateway.functions.guardianCancel(sent.transfer_id)
+        )
         for v in range(len(bridge.validators)):
             assert wait_status(bridge, v, sent, "cancelled")["executable_at"] == executable_at
         # past its time (and every grace period), the relayers still send nothing for it:

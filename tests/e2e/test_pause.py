@@ -14,7 +14,7 @@ from bridge_client import (
     wait_until,
 )
 
-from relayer.chain import deploy as d
+from relayer.chain import transactions
 from relayer.devnet.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -31,7 +31,7 @@ def test_nothing_is_sent_to_a_paused_destination_and_it_completes_once_unpaused(
     gateway, n = bridge.gateway, len(bridge.validators)
     eth = f'chain_id="{bridge.w3e.eth.chain_id}"'
     failed_before = [metric(bridge, v, "relayer_submissions_total", FAILED) for v in range(n)]
-    d.send(bridge.w3e, bridge.deployer_e, gateway.functions.pause())
+    transactions.send(bridge.w3e, bridge.deployer_e, gateway.functions.pause())
     try:
         held = lock(bridge, user, "AxHKD", 2_000_000, user.address)
         for v in range(n):
@@ -45,7 +45,7 @@ def test_nothing_is_sent_to_a_paused_destination_and_it_completes_once_unpaused(
         failed = [metric(bridge, v, "relayer_submissions_total", FAILED) for v in range(n)]
         assert failed == failed_before, "a relayer sent to the paused gateway"
     finally:
-        d.send(bridge.w3e, bridge.deployer_e, gateway.functions.unpause())
+        transactions.send(bridge.w3e, bridge.deployer_e, gateway.functions.unpause())
     assert_exactly_once(bridge, held)
     for v in range(n):
         wait_status(bridge, v, held, "released")
@@ -67,7 +67,7 @@ def test_a_paused_mirror_holds_its_releases_and_they_complete_once_resumed(
     gateway, n = bridge.gateway, len(bridge.validators)
     mirror = next(t for t in bridge.tokens if t.symbol == "AxHKD").ethereum
     failed_before = [metric(bridge, v, "relayer_submissions_total", FAILED) for v in range(n)]
-    d.send(bridge.w3e, bridge.deployer_e, gateway.functions.setTokenPaused(mirror, True))
+    transactions.send(bridge.w3e, bridge.deployer_e, gateway.functions.setTokenPaused(mirror, True))
     try:
         held = lock(bridge, user, "AxHKD", 1_500_000, user.address)
         for v in range(n):
@@ -82,7 +82,9 @@ def test_a_paused_mirror_holds_its_releases_and_they_complete_once_resumed(
         failed = [metric(bridge, v, "relayer_submissions_total", FAILED) for v in range(n)]
         assert failed == failed_before, "a held release was counted as failed"
     finally:
-        d.send(bridge.w3e, bridge.deployer_e, gateway.functions.setTokenPaused(mirror, False))
+        transactions.send(
+            bridge.w3e, bridge.deployer_e, gateway.functions.setTokenPaused(mirror, False)
+        )
     assert_exactly_once(bridge, held)
     for v in range(n):
         wait_status(bridge, v, held, "released")

@@ -19,7 +19,8 @@ from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError
 from web3.logs import DISCARD
 
-from relayer.chain import deploy as d
+from relayer.chain import transactions
+from relayer.devnet import deploy, signing
 from relayer.devnet.anvil import AnvilNode
 from relayer.domain.types import Address, Hash32, Release
 
@@ -39,7 +40,7 @@ class Bridge:
     admin_eth: LocalAccount
     user: LocalAccount
     validators: list[LocalAccount]
-    vset: d.ValidatorSetSpec
+    vset: deploy.ValidatorSetSpec
     vault: Contract
     gateway: Contract
     token: Contract
@@ -58,17 +59,17 @@ def bridge() -> Iterator[Bridge]:
         admin_eth = Account.from_key(eth.funded_keys[0])
         user = Account.from_key(cfx.funded_keys[1])  # same key is funded on both anvils
         validators = [Account.from_key(keccak(f"it-validator-{i}".encode())) for i in range(4)]
-        vset = d.ValidatorSetSpec.from_accounts(
+        vset = deploy.ValidatorSetSpec.from_accounts(
             validators, ["HK", "SG", "CH", "US"], min_jurisdictions=2
         )
-        vault = d.deploy_vault(w3_cfx, admin_cfx, admin_cfx.address, vset)
-        gateway = d.deploy_gateway(w3_eth, admin_eth, admin_eth.address, vset)
-        d.connect_bridges(
+        vault = deploy.deploy_vault(w3_cfx, admin_cfx, admin_cfx.address, vset)
+        gateway = deploy.deploy_gateway(w3_eth, admin_eth, admin_eth.address, vset)
+        deploy.connect_bridges(
             w3_cfx, admin_cfx, vault, CONFLUX_ID, w3_eth, admin_eth, gateway, ETHEREUM_ID
         )
-        token = d.deploy_test_token(w3_cfx, admin_cfx, "Tether USD", "USDT", 6)
-        d.register_vault_token(w3_cfx, admin_cfx, vault, token.address)
-        mirror = d.register_gateway_token(
+        token = deploy.deploy_test_token(w3_cfx, admin_cfx, "Tether USD", "USDT", 6)
+        deploy.register_vault_token(w3_cfx, admin_cfx, vault, token.address)
+        mirror = deploy.register_gateway_token(
             w3_eth, admin_eth, gateway, CONFLUX_ID, token.address, "Bridged USDT", "USDT.cfx", 6
         )
         yield Bridge(
@@ -104,9 +105,9 @@ def test_release_digest_matches_eth_account(bridge: Bridge) -> None:
         _addr(bridge.user.address),
         7,
     )
-    typed = d.release_typed_data(rel, ETHEREUM_ID, bridge.gateway.address)
+    typed = signing.release_typed_data(rel, ETHEREUM_ID, bridge.gateway.address)
     expected = encode_typed_data(full_message=typed)
-    digest = bridge.gateway.functions.hashRelease(d.release_args(rel)).call()
+    digest = bridge.gateway.functions.hashRelease(signing.release_args(rel)).call()
     assert digest == keccak(b"\x19" + expected.version + expected.header + expected.body)
 
 
@@ -117,14 +118,16 @@ def test_lock_release_burn_unlock_round_trip(bridge: Bridge) -> None:
     recipient_cfx = Account.from_key(keccak(b"it-recipient-cfx")).address
 
     # lock on "Conflux"
-    d.send(w3c, user, b.token.functions.mint(user.address, 10_000))
-    d.send(w3c, user, b.token.functions.approve(b.vault.address, 10_000))
-    receipt = d.send(
+    transactions.send(w3c, user, b.token.functions.mint(user.address, 10_000))
+    transactions.send(w3c, user, b.token.functions.approve(b.vault.address, 10_000))
+    receipt = transactions.send(
         w3c, user, b.vault.functions.lock(b.token.address, 1_000, recipient_eth, ETHEREUM_ID)
     )
     (locked,) = b.vault.events.Locked().process_receipt(receipt, errors=DISCARD)
     assert locked.args.amount == 1_000
-    assert locked.args.transferId == d.transfer_id(CONFLUX_ID, b.vault.address, locked.args.nonce)
+    assert locked.args.transferId == signing.transfer_id(
+        CONFLUX_ID, b.vault.address, locked.args.nonce
+    )
     assert b.vault.functions.lockedBalance(b.token.address).call() == 1_000
 
     # validators attest; anyone submits the release on "Ethereum"
@@ -136,20 +139,24 @@ def test_lock_release_burn_unlock_round_trip(bridge: Bridge) -> None:
         _addr(recipient_eth),
         locked.args.amount,
     )
-    sigs = d.sign_release(rel, ETHEREUM_ID, b.gateway.address, b.validators[: b.vset.threshold])
+    sigs = signing.sign_release(
+        rel, ETHEREUM_ID, b.gateway.address, b.validators[: b.vset.threshold]
+    )
     assert len(sigs) == 65 * b.vset.threshold
-    receipt = d.send(w3e, b.admin_eth, b.gateway.functions.release(d.release_args(rel), sigs))
+    receipt = transactions.send(
+        w3e, b.admin_eth, b.gateway.functions.release(signing.release_args(rel), sigs)
+    )
     (released,) = b.gateway.events.Released().process_receipt(receipt, errors=DISCARD)
     assert released.args.recipient == recipient_eth
     assert b.mirror.functions.balanceOf(recipient_eth).call() == 1_000
     assert b.gateway.functions.isProcessed(rel.transfer_id).call()
     with pytest.raises((ContractCustomError, ContractLogicError)):
-        b.gateway.functions.release(d.release_args(rel), sigs).call()
+        b.gateway.functions.release(signing.release_args(rel), sigs).call()
 
     # burn back from the recipient (fund it with gas first)
     burner = Account.from_key(keccak(b"it-recipient-eth"))
     w3e.provider.make_request("anvil_setBalance", [burner.address, hex(10**18)])  # type: ignore[arg-type]
-    receipt = d.send(
+    receipt = transactions.send(
         w3e, burner, b.gateway.functions.burn(b.mirror.address, 400, recipient_cfx, CONFLUX_ID)
     )
     (burned,) = b.gateway.events.Burned().process_receipt(receipt, errors=DISCARD)
@@ -166,8 +173,8 @@ def test_lock_release_burn_unlock_round_trip(bridge: Bridge) -> None:
         _addr(recipient_cfx),
         burned.args.amount,
     )
-    sigs = d.sign_release(back, CONFLUX_ID, b.vault.address, b.validators[1:])
-    d.send(w3c, b.admin_cfx, b.vault.functions.unlock(d.release_args(back), sigs))
+    sigs = signing.sign_release(back, CONFLUX_ID, b.vault.address, b.validators[1:])
+    transactions.send(w3c, b.admin_cfx, b.vault.functions.unlock(signing.release_args(back), sigs))
     assert b.token.functions.balanceOf(recipient_cfx).call() == 400
     assert b.vault.functions.lockedBalance(b.token.address).call() == 600
     assert b.vault.functions.isProcessed(back.transfer_id).call()
@@ -183,23 +190,25 @@ def test_release_with_too_few_signatures_reverts(bridge: Bridge) -> None:
     rel = Release(
         Hash32(b"\x22" * 32), CONFLUX_ID, 99, _addr(b.mirror.address), _addr(b.user.address), 1
     )
-    sigs = d.sign_release(rel, ETHEREUM_ID, b.gateway.address, b.validators[:2])
+    sigs = signing.sign_release(rel, ETHEREUM_ID, b.gateway.address, b.validators[:2])
     with pytest.raises((ContractCustomError, ContractLogicError)):
-        b.gateway.functions.release(d.release_args(rel), sigs).call()
+        b.gateway.functions.release(signing.release_args(rel), sigs).call()
 
 
 def test_rotation_signed_with_helper(bridge: Bridge) -> None:
     b = bridge
     new_validators = [Account.from_key(keccak(f"it-next-{i}".encode())) for i in range(4)]
-    new_set = d.ValidatorSetSpec.from_accounts(
+    new_set = deploy.ValidatorSetSpec.from_accounts(
         new_validators, ["HK", "SG", "JP", "DE"], min_jurisdictions=3
     )
     replaced = b.vault.functions.validatorSetHash().call()
     deadline = b.w3_cfx.eth.get_block("latest")["timestamp"] + 3600
-    typed = d.set_update_typed_data(2, new_set, CONFLUX_ID, b.vault.address, replaced, deadline)
-    sigs = d.sign_bundle(typed, b.validators[:3])
+    typed = signing.set_update_typed_data(
+        2, new_set, CONFLUX_ID, b.vault.address, replaced, deadline
+    )
+    sigs = signing.sign_bundle(typed, b.validators[:3])
     members, codes, threshold, min_j = new_set.constructor_args()
-    d.send(
+    transactions.send(
         w3 := b.w3_cfx,
         b.admin_cfx,
         b.vault.functions.rotateValidatorSet(members, codes, threshold, min_j, deadline, sigs),
