@@ -277,7 +277,7 @@ class Submitter:
         when there is none."""
         if self.journal is None:
             return None, []
-        ids = req.batch or (req.transfer_id,)
+        ids = req.transfer_ids
         recorded = await self.journal.in_flight(self.config.chain_id, self.sender, ids)
         for sent in reversed(recorded):
             # only one that carries all of them: its outcome is then each one's outcome
@@ -325,9 +325,7 @@ class Submitter:
         signed = self._account.sign_transaction(tx)
         tx_hash = Hash32(bytes(signed.hash))
         if self.journal is not None:
-            record = SentTx(
-                req.batch or (req.transfer_id,), nonce, tx_hash, fees.max_fee, fees.max_priority_fee
-            )
+            record = SentTx(req.transfer_ids, nonce, tx_hash, fees.max_fee, fees.max_priority_fee)
             await self.journal.record(self.config.chain_id, self.sender, record)
             crashpoints.reached(CrashPoint.RECORDED, tx=tx_hash.hex())
         try:

@@ -54,11 +54,6 @@ def _hash(n: int) -> Hash32:
     return Hash32(n.to_bytes(32, "big"))
 
 
-def carried(req: SubmitRequest) -> tuple[Hash32, ...]:
-    """The transfers a request carries (one for a single release)."""
-    return req.batch or (req.transfer_id,)
-
-
 class ScriptedSubmitter:
     """Answers each request from ``answer`` and keeps every request it was given."""
 
@@ -193,10 +188,10 @@ def _skipped_log(transfer_id: Hash32, reason: bytes, tx_hash: Hash32) -> LogEntr
 async def test_due_releases_go_out_in_batches_of_the_configured_size(env: Env) -> None:
     tids = await env.at_quorum(5)
     await env.runner(max_releases=2).run_due()
-    sizes = [len(carried(r)) for r in env.submitter.requests]
+    sizes = [len(r.transfer_ids) for r in env.submitter.requests]
     assert sizes == [2, 2, 1]  # the last one alone: a single release, not a batch of one
     assert [bool(r.batch) for r in env.submitter.requests] == [True, True, False]
-    assert [t for r in env.submitter.requests for t in carried(r)] == tids
+    assert [t for r in env.submitter.requests for t in r.transfer_ids] == tids
     assert all(r.gas_budget == 10_000_000 for r in env.submitter.requests if r.batch)
     for n, tid in enumerate(tids):
         assert await env.status(tid) is TransferStatus.SUBMITTED
@@ -216,7 +211,7 @@ async def test_what_a_batch_carried_is_looked_at_again_on_the_single_path(env: E
     tids = await env.at_quorum(3)
     runner = env.runner()
     await runner.run_due()
-    assert [len(carried(r)) for r in env.submitter.requests] == [3]
+    assert [len(r.transfer_ids) for r in env.submitter.requests] == [3]
     env.submitter.answer = lambda req: AwaitingFinality(req.transfer_id)
     await runner.run_due()
     again = env.submitter.requests[1:]
@@ -229,16 +224,16 @@ async def test_a_batch_over_the_gas_budget_is_split_until_each_part_fits(env: En
     per_release = 1_000_000
 
     def answer(req: SubmitRequest) -> SubmitOutcome:
-        gas = per_release * len(carried(req))
+        gas = per_release * len(req.transfer_ids)
         if gas > 2_500_000:
             return OverBudget(gas, 2_500_000)
         return Mined(_hash(100 + len(env.submitter.requests)), 10, gas)
 
     env.submitter.answer = answer
     await env.runner(gas_budget=2_500_000).run_due()
-    sizes = [len(carried(r)) for r in env.submitter.requests]
+    sizes = [len(r.transfer_ids) for r in env.submitter.requests]
     assert sizes == [6, 2, 2, 2]
-    mined = [t for r in env.submitter.requests[1:] for t in carried(r)]
+    mined = [t for r in env.submitter.requests[1:] for t in r.transfer_ids]
     assert mined == tids  # each sent in exactly one transaction that went out
     for tid in tids:
         assert await env.status(tid) is TransferStatus.SUBMITTED
@@ -253,14 +248,14 @@ async def test_a_reverting_batch_is_halved_so_one_bad_release_holds_up_only_itse
 
     def answer(req: SubmitRequest) -> SubmitOutcome:
         n = len(env.submitter.requests)
-        if bad in carried(req):
+        if bad in req.transfer_ids:
             return Failed("reverted", _hash(200 + n))
         return Mined(_hash(200 + n), 10, 21_000)
 
     env.submitter.answer = answer
     failed_before = env.counted("failed")
     await env.runner().run_due()
-    groups = [carried(r) for r in env.submitter.requests]
+    groups = [r.transfer_ids for r in env.submitter.requests]
     assert groups == [tuple(tids), (tids[0], tids[1]), (tids[2], tids[3]), (bad,), (tids[3],)]
     for tid in (tids[0], tids[1], tids[3]):
         assert await env.status(tid) is TransferStatus.SUBMITTED
