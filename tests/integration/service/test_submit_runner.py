@@ -29,6 +29,8 @@ from relayer.chain.submission import (
     Held,
     Mined,
     OverBudget,
+    SendJournal,
+    SentTx,
     SubmitOutcome,
     SubmitRequest,
 )
@@ -38,9 +40,10 @@ from relayer.domain.types import (
     Hash32,
     SourceEvent,
 )
+from relayer.errors import FatalError
 from relayer.service.batching import BatchPolicy
 from relayer.service.processor import Processor
-from relayer.service.submit import Destination, SubmitRunner
+from relayer.service.submit import Destination, StoreSendJournal, SubmitRunner
 from relayer.store import EffectKind, Store, SubmissionStatus, TransferStatus
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -55,27 +58,28 @@ def _hash(n: int) -> Hash32:
 
 
 class ScriptedSubmitter:
-    """Answers each request from ``answer`` and keeps every request it was given."""
+    """Answers each request from ``answer`` and keeps every request it was given; a
+    transaction its answer names is recorded in ``journal`` first, at the next nonce, as
+    ``Submitter`` records each one before it is broadcast."""
 
     sender = Address(b"\x55" * 20)
-    config = SimpleNamespace(rule=None)
-    journal = None  # the runner records what it is told was sent
+    config = SimpleNamespace(rule=None, chain_id=ETH)
 
-    def __init__(self) -> None:
+    def __init__(self, journal: SendJournal) -> None:
+        self.journal = journal
         self.requests: list[SubmitRequest] = []
-        self.sent: list[Hash32] = []
+        self.nonce = 0
         self.answer: Answer = lambda req: Mined(_hash(len(self.requests)), 10, 21_000)
 
     async def submit(self, req: SubmitRequest) -> SubmitOutcome:
-        outcome, _ = await self.submit_tracked(req)
-        return outcome
-
-    async def submit_tracked(self, req: SubmitRequest) -> tuple[SubmitOutcome, tuple[Hash32, ...]]:
         self.requests.append(req)
         outcome = self.answer(req)
         tx_hash = getattr(outcome, "tx_hash", None)
-        self.sent = [tx_hash] if isinstance(tx_hash, bytes) else []
-        return outcome, tuple(self.sent)
+        if isinstance(tx_hash, bytes):
+            sent = SentTx(req.transfer_ids, self.nonce, Hash32(tx_hash), 3 * 10**9, 10**9)
+            self.nonce += 1
+            await self.journal.record(ETH, self.sender, sent)
+        return outcome
 
     async def is_done(self, req: SubmitRequest, block: object = "latest") -> bool:
         return False
@@ -168,7 +172,7 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
     metrics = Metrics()
     processor = lone_processor(store, metrics)
     try:
-        yield Env(store, processor, ScriptedSubmitter(), metrics)
+        yield Env(store, processor, ScriptedSubmitter(StoreSendJournal(processor.writer)), metrics)
     finally:
         await store.close()
 
@@ -197,6 +201,9 @@ async def test_due_releases_go_out_in_batches_of_the_configured_size(env: Env) -
         assert await env.status(tid) is TransferStatus.SUBMITTED
         tx_hash = _hash(n // 2 + 1)
         assert await env.submissions(tid) == [(bytes(tx_hash), SubmissionStatus.MINED)]
+        async with env.store.reader() as tx:
+            (row,) = await tx.submissions_for(tid)
+        assert (row.tx_nonce, row.max_fee_per_gas) == (n // 2, 3 * 10**9)  # the journal's row
     assert env.counted("mined") == 5
     assert (
         env.metrics.registry.get_sample_value(
@@ -312,3 +319,10 @@ async def test_a_reloaded_transfer_keeps_its_quorum_so_a_send_is_recorded(env: E
     assert state.quorum.jurisdictions == frozenset({"HK"})
     await env.runner(max_releases=1).run_due()
     assert await env.status(tid) is TransferStatus.SUBMITTED
+
+
+async def test_a_destination_needs_a_submitter_that_journals_its_sends(env: Env) -> None:
+    """The runner stores no transaction itself: every row comes from the journal."""
+    env.submitter.journal = None  # type: ignore[assignment]
+    with pytest.raises(FatalError, match="no send journal"):
+        env.runner()
