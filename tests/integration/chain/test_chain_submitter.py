@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from chain_helpers import automine_off
 from eth_account import Account
 from eth_utils.crypto import keccak
 
@@ -71,15 +72,6 @@ def _config(**overrides: object) -> SubmitterConfig:
     }
     base.update(overrides)
     return SubmitterConfig(**base)  # type: ignore[arg-type]
-
-
-@contextlib.asynccontextmanager
-async def _automine_off(anvil: AnvilNode) -> AsyncIterator[None]:
-    await anvil.set_automine(False)
-    try:
-        yield
-    finally:
-        await anvil.set_automine(True)
 
 
 async def test_mined_with_confirmations_then_already_processed(
@@ -167,7 +159,7 @@ async def test_stuck_transaction_is_replaced_with_higher_fees(
     submitter = Submitter(
         anvil_rpc, anvil_node.funded_keys[1], InMemoryNonceSource(), _config(replace_after=0.5)
     )
-    async with _automine_off(anvil_node):
+    async with automine_off(anvil_node):
         task = asyncio.create_task(submitter.submit(_request(bridge, "stuck")))
         await eventually(lambda: _async(len(submitter.sent) >= 2), 10)
         await anvil_node.mine(1)
