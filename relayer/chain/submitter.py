@@ -1,7 +1,8 @@
 """Send one release/unlock transaction and follow it to a typed outcome.
 
 ``Submitter.submit(request)``: pre-flight ``isProcessed`` (true: ``AlreadyProcessed``;
-for an ``executeDelayed`` request, ``statusOf`` no longer 2),
+for an ``executeDelayed`` request, ``statusOf`` no longer 2; a revert is no answer:
+``RpcResponseError``, nothing sent),
 estimate gas (x margin, and at least 100 gas per calldata byte for Conflux CIP-130),
 choose EIP-1559 fees under the cap (above it: wait up to ``fee_wait``, then
 ``FeeAboveCap``), take a nonce from the ``NonceSource``, sign and send, then follow the
@@ -38,7 +39,7 @@ from eth_account import Account
 from eth_utils.address import to_canonical_address
 
 from relayer import crashpoints
-from relayer.chain.bridge import HELD_ERRORS
+from relayer.chain.bridge import HELD_ERRORS, Progress, Unanswered, progress_of
 from relayer.chain.confirmation import ConfirmationRule, confirmed_head
 from relayer.chain.fees import FeeAboveCap, FeePolicy, Fees, bump_fees, current_fees
 from relayer.chain.kind import ChainKind, chain_kind
@@ -61,7 +62,7 @@ from relayer.chain.submission import (
 )
 from relayer.crashpoints import CrashPoint
 from relayer.domain.types import Address, Hash32, checksum
-from relayer.errors import RpcError
+from relayer.errors import RpcError, RpcResponseError
 
 log = structlog.get_logger(__name__)
 
@@ -211,23 +212,28 @@ class Submitter:
     async def _executed(
         self, req: SubmitRequest, reverted: Hash32 | None = None
     ) -> AlreadyProcessed | AwaitingFinality | None:
-        """Whether the destination did ``req``: final, not yet final, or not at all."""
-        if not await self.is_done(req):
+        """Whether the destination did ``req``: final, not yet final, or not at all. A view
+        that gives no answer at ``latest`` is none of these: ``RpcResponseError``, nothing
+        is sent (the next round looks again)."""
+        now = await self.progress(req)
+        if isinstance(now, Unanswered):
+            raise RpcResponseError(
+                f"pending check of 0x{req.transfer_id.hex()} unanswered: {now.detail}"
+            )
+        if now is Progress.TO_DO:
             return None
         head = await confirmed_head(self.rpc, self.config.rule)
-        if head is not None and await self.is_done(req, head.number):
+        if head is not None and await self.progress(req, head.number) is Progress.DONE:
             return AlreadyProcessed(req.transfer_id, reverted, confirmed_at=head.number)
         return AwaitingFinality(req.transfer_id)
 
-    async def is_done(self, req: SubmitRequest, block: BlockId = "latest") -> bool:
-        """Whether ``req.pending_check(transferId)`` no longer answers ``pending_answer``
-        (``isProcessed`` true, for a release); a revert or a short answer counts as no."""
-        try:
-            answer = await self.rpc.call(req.to, req.pending_check + req.transfer_id, block)
-        except RpcNodeError as err:
-            log.warning("pending check failed", error=err.message)
-            return False
-        return len(answer) >= 32 and int.from_bytes(answer[:32], "big") != req.pending_answer
+    async def progress(
+        self, req: SubmitRequest, block: BlockId = "latest"
+    ) -> Progress | Unanswered:
+        """What ``req.pending_check(transferId)`` says (``isProcessed``, for a release)."""
+        return await progress_of(
+            self.rpc, req.to, req.pending_check, req.pending_answer, req.transfer_id, block
+        )
 
     def _call_object(self, req: SubmitRequest) -> dict[str, Any]:
         return {

@@ -46,6 +46,7 @@ from relayer.chain.bridge import (
     ALREADY_PROCESSED_SELECTOR,
     BridgeContract,
     DestinationOutcome,
+    Progress,
     execute_delayed_calldata,
     release_batch_calldata,
     release_calldata,
@@ -376,9 +377,10 @@ class SubmitRunner:
                 return False  # the first to send: nobody else did it yet
             async with gate:
                 try:
-                    return await dst.submitter.is_done(self.request_for(dst, effect))
+                    progress = await dst.submitter.progress(self.request_for(dst, effect))
                 except RETRIED:
                     return True  # unknown: leave it to the single path's own checks
+                return progress is not Progress.TO_DO  # Unanswered: the single path's too
 
         flags = await asyncio.gather(*(done(e) for e in candidates))
         batched = [e for e, is_done in zip(candidates, flags, strict=True) if not is_done]

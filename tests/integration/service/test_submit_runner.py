@@ -21,7 +21,7 @@ from eth_abi import encode
 from lone_validator import CFX, ETH, GATEWAY, TOKEN, VAULT, lone_processor
 
 from relayer.api.metrics import Metrics
-from relayer.chain.bridge import RELEASE_SKIPPED_TOPIC, selector
+from relayer.chain.bridge import RELEASE_SKIPPED_TOPIC, Progress, selector
 from relayer.chain.rpc_types import LogEntry
 from relayer.chain.submission import (
     AwaitingFinality,
@@ -81,8 +81,8 @@ class ScriptedSubmitter:
             await self.journal.record(ETH, self.sender, sent)
         return outcome
 
-    async def is_done(self, req: SubmitRequest, block: object = "latest") -> bool:
-        return False
+    async def progress(self, req: SubmitRequest, block: object = "latest") -> Progress:
+        return Progress.TO_DO
 
 
 class OpenGateway:
