@@ -308,11 +308,17 @@ class Submitter:
     ) -> tuple[Hash32 | Resend | SubmitOutcome, int]:
         """Sign, record and broadcast at ``nonce`` (a fresh one when negative); returns the
         result and the nonce used. The send lock is held until the node has answered, so
-        that concurrent submissions take consecutive nonces."""
+        that concurrent submissions take consecutive nonces. The nonce is committed after
+        the lock is released: the next nonce is the node's pending count, so the
+        ``NonceSource``'s record is not needed to choose it (nor for crash safety: the
+        journal row recorded before the broadcast is what a restart reads)."""
         async with self._sending:
             if nonce < 0:
                 nonce = await self._fresh_nonce()
-            return await self._send_locked(req, gas, fees, nonce, sent), nonce
+            result = await self._send_locked(req, gas, fees, nonce, sent)
+        if isinstance(result, bytes):  # the node has it (or may have)
+            await self.nonces.commit(self.config.chain_id, self.sender, nonce)
+        return result, nonce
 
     async def _send_locked(
         self, req: SubmitRequest, gas: int, fees: Fees, nonce: int, sent: list[Hash32]
@@ -347,7 +353,6 @@ class Submitter:
                 return self._rejection(req, err, "sendRawTransaction")
         except RpcError as err:  # may have reached the node: follow it like a sent tx
             log.warning("send failed transiently, following anyway", error=str(err))
-        await self.nonces.commit(self.config.chain_id, self.sender, nonce)
         if tx_hash not in sent:
             sent.append(tx_hash)
         crashpoints.reached(CrashPoint.SENT, tx=tx_hash.hex())
