@@ -12,6 +12,7 @@ malformed answer raises :class:`RpcResponseError` naming the call.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from eth_abi.abi import decode, encode
@@ -72,6 +73,44 @@ def selector(signature: str) -> bytes:
     return keccak(text=signature)[:4]
 
 
+class Progress(Enum):
+    """What a view of the destination contract says of one transfer's work."""
+
+    TO_DO = "to do"
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class Unanswered:
+    """The view reverted, the node refused it or its answer was short: evidence of
+    neither. Nothing may be sent on it (the work may be done) and nothing counts as done
+    on it (it may not be); the caller looks again later."""
+
+    detail: str
+
+
+async def progress_of(
+    rpc: RpcClient,
+    contract: Address,
+    check: bytes,
+    pending_answer: int,
+    transfer_id: Hash32,
+    block: BlockId = "latest",
+) -> Progress | Unanswered:
+    """Whether the view ``check(transferId)`` of ``contract`` still answers
+    ``pending_answer`` as of ``block`` (``isProcessed``: 0, false; ``statusOf`` for an
+    ``executeDelayed``: 2, delayed). The one reader of these views; a transport failure
+    raises (``RpcError``, retryable)."""
+    try:
+        answer = await rpc.call(contract, check + transfer_id, block)
+    except RpcNodeError as err:
+        return Unanswered(err.message)
+    if len(answer) < 32:
+        return Unanswered(f"a {len(answer)}-byte answer")
+    pending = int.from_bytes(answer[:32], "big") == pending_answer
+    return Progress.TO_DO if pending else Progress.DONE
+
+
 @dataclass(frozen=True, slots=True)
 class PreviousSet:
     """The set replaced by the last rotation, valid until ``valid_until`` (unix seconds)."""
@@ -128,12 +167,13 @@ class BridgeContract:
             return None
         return PreviousSet(_to_set(values), int(values[5]))
 
-    async def is_processed(self, transfer_id: Hash32, block: BlockId = "latest") -> bool:
-        """Whether the contract executed ``transfer_id`` as of ``block``."""
-        (done,) = await self._call(
-            "isProcessed(bytes32)", ["bytes32"], [transfer_id], ["bool"], block
+    async def processed(
+        self, transfer_id: Hash32, block: BlockId = "latest"
+    ) -> Progress | Unanswered:
+        """``isProcessed``: whether the contract executed ``transfer_id`` as of ``block``."""
+        return await progress_of(
+            self.rpc, self.address, IS_PROCESSED_SELECTOR, 0, transfer_id, block
         )
-        return bool(done)
 
     async def paused(self) -> bool:
         """``paused()``: while true the contract refuses every release, unlock and
@@ -236,10 +276,9 @@ class BridgeContract:
             if low == 0:
                 return None
             high = low - 1
-        try:
-            return Execution(None) if await self.is_processed(transfer_id, high) else None
-        except RpcNodeError:  # no state that old on this node
-            return None
+        # Unanswered: no state that old on this node
+        done = await self.processed(transfer_id, high) is Progress.DONE
+        return Execution(None) if done else None
 
 
 @dataclass(frozen=True, slots=True)

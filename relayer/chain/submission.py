@@ -46,6 +46,11 @@ class SubmitRequest:
     batch: tuple[Hash32, ...] = ()
     gas_budget: int | None = None  # an estimate above it is ``OverBudget``, nothing is sent
 
+    @property
+    def transfer_ids(self) -> tuple[Hash32, ...]:
+        """The transfers this request carries: a batch's, or the one of a single request."""
+        return self.batch or (self.transfer_id,)
+
 
 def execute_delayed_request(transfer_id: Hash32, to: Address, data: bytes) -> SubmitRequest:
     """``executeDelayed``: to do while ``statusOf`` is 2 (delayed); ``NotDelayed``: done."""

@@ -1,7 +1,8 @@
 """Send one release/unlock transaction and follow it to a typed outcome.
 
 ``Submitter.submit(request)``: pre-flight ``isProcessed`` (true: ``AlreadyProcessed``;
-for an ``executeDelayed`` request, ``statusOf`` no longer 2),
+for an ``executeDelayed`` request, ``statusOf`` no longer 2; a revert is no answer:
+``RpcResponseError``, nothing sent),
 estimate gas (x margin, and at least 100 gas per calldata byte for Conflux CIP-130),
 choose EIP-1559 fees under the cap (above it: wait up to ``fee_wait``, then
 ``FeeAboveCap``), take a nonce from the ``NonceSource``, sign and send, then follow the
@@ -38,7 +39,7 @@ from eth_account import Account
 from eth_utils.address import to_canonical_address
 
 from relayer import crashpoints
-from relayer.chain.bridge import HELD_ERRORS
+from relayer.chain.bridge import HELD_ERRORS, Progress, Unanswered, progress_of
 from relayer.chain.confirmation import ConfirmationRule, confirmed_head
 from relayer.chain.fees import FeeAboveCap, FeePolicy, Fees, bump_fees, current_fees
 from relayer.chain.kind import ChainKind, chain_kind
@@ -61,7 +62,7 @@ from relayer.chain.submission import (
 )
 from relayer.crashpoints import CrashPoint
 from relayer.domain.types import Address, Hash32, checksum
-from relayer.errors import RpcError
+from relayer.errors import RpcError, RpcResponseError
 
 log = structlog.get_logger(__name__)
 
@@ -211,23 +212,28 @@ class Submitter:
     async def _executed(
         self, req: SubmitRequest, reverted: Hash32 | None = None
     ) -> AlreadyProcessed | AwaitingFinality | None:
-        """Whether the destination did ``req``: final, not yet final, or not at all."""
-        if not await self.is_done(req):
+        """Whether the destination did ``req``: final, not yet final, or not at all. A view
+        that gives no answer at ``latest`` is none of these: ``RpcResponseError``, nothing
+        is sent (the next round looks again)."""
+        now = await self.progress(req)
+        if isinstance(now, Unanswered):
+            raise RpcResponseError(
+                f"pending check of 0x{req.transfer_id.hex()} unanswered: {now.detail}"
+            )
+        if now is Progress.TO_DO:
             return None
         head = await confirmed_head(self.rpc, self.config.rule)
-        if head is not None and await self.is_done(req, head.number):
+        if head is not None and await self.progress(req, head.number) is Progress.DONE:
             return AlreadyProcessed(req.transfer_id, reverted, confirmed_at=head.number)
         return AwaitingFinality(req.transfer_id)
 
-    async def is_done(self, req: SubmitRequest, block: BlockId = "latest") -> bool:
-        """Whether ``req.pending_check(transferId)`` no longer answers ``pending_answer``
-        (``isProcessed`` true, for a release); a revert or a short answer counts as no."""
-        try:
-            answer = await self.rpc.call(req.to, req.pending_check + req.transfer_id, block)
-        except RpcNodeError as err:
-            log.warning("pending check failed", error=err.message)
-            return False
-        return len(answer) >= 32 and int.from_bytes(answer[:32], "big") != req.pending_answer
+    async def progress(
+        self, req: SubmitRequest, block: BlockId = "latest"
+    ) -> Progress | Unanswered:
+        """What ``req.pending_check(transferId)`` says (``isProcessed``, for a release)."""
+        return await progress_of(
+            self.rpc, req.to, req.pending_check, req.pending_answer, req.transfer_id, block
+        )
 
     def _call_object(self, req: SubmitRequest) -> dict[str, Any]:
         return {
@@ -277,7 +283,7 @@ class Submitter:
         when there is none."""
         if self.journal is None:
             return None, []
-        ids = req.batch or (req.transfer_id,)
+        ids = req.transfer_ids
         recorded = await self.journal.in_flight(self.config.chain_id, self.sender, ids)
         for sent in reversed(recorded):
             # only one that carries all of them: its outcome is then each one's outcome
@@ -302,11 +308,17 @@ class Submitter:
     ) -> tuple[Hash32 | Resend | SubmitOutcome, int]:
         """Sign, record and broadcast at ``nonce`` (a fresh one when negative); returns the
         result and the nonce used. The send lock is held until the node has answered, so
-        that concurrent submissions take consecutive nonces."""
+        that concurrent submissions take consecutive nonces. The nonce is committed after
+        the lock is released: the next nonce is the node's pending count, so the
+        ``NonceSource``'s record is not needed to choose it (nor for crash safety: the
+        journal row recorded before the broadcast is what a restart reads)."""
         async with self._sending:
             if nonce < 0:
                 nonce = await self._fresh_nonce()
-            return await self._send_locked(req, gas, fees, nonce, sent), nonce
+            result = await self._send_locked(req, gas, fees, nonce, sent)
+        if isinstance(result, bytes):  # the node has it (or may have)
+            await self.nonces.commit(self.config.chain_id, self.sender, nonce)
+        return result, nonce
 
     async def _send_locked(
         self, req: SubmitRequest, gas: int, fees: Fees, nonce: int, sent: list[Hash32]
@@ -325,9 +337,7 @@ class Submitter:
         signed = self._account.sign_transaction(tx)
         tx_hash = Hash32(bytes(signed.hash))
         if self.journal is not None:
-            record = SentTx(
-                req.batch or (req.transfer_id,), nonce, tx_hash, fees.max_fee, fees.max_priority_fee
-            )
+            record = SentTx(req.transfer_ids, nonce, tx_hash, fees.max_fee, fees.max_priority_fee)
             await self.journal.record(self.config.chain_id, self.sender, record)
             crashpoints.reached(CrashPoint.RECORDED, tx=tx_hash.hex())
         try:
@@ -343,7 +353,6 @@ class Submitter:
                 return self._rejection(req, err, "sendRawTransaction")
         except RpcError as err:  # may have reached the node: follow it like a sent tx
             log.warning("send failed transiently, following anyway", error=str(err))
-        await self.nonces.commit(self.config.chain_id, self.sender, nonce)
         if tx_hash not in sent:
             sent.append(tx_hash)
         crashpoints.reached(CrashPoint.SENT, tx=tx_hash.hex())

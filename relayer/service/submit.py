@@ -46,6 +46,7 @@ from relayer.chain.bridge import (
     ALREADY_PROCESSED_SELECTOR,
     BridgeContract,
     DestinationOutcome,
+    Progress,
     execute_delayed_calldata,
     release_batch_calldata,
     release_calldata,
@@ -76,7 +77,7 @@ from relayer.domain.transfer import (
     TransferStatus,
 )
 from relayer.domain.types import Address, Hash32, hex32
-from relayer.errors import RetryableError, RpcResponseError
+from relayer.errors import FatalError, RetryableError, RpcResponseError
 from relayer.log import get_logger
 from relayer.service.batching import BatchPolicy, chunks, halves, split_for_budget
 from relayer.service.payloads import release_from_json
@@ -182,6 +183,10 @@ class Destination:
     submitter: Submitter
     view: BridgeContract  # reads of the same contract (who executed a transfer)
     lookback: int  # blocks searched for an execution's log
+
+    def __post_init__(self) -> None:
+        if self.submitter.journal is None:  # the runner stores no transaction itself
+            raise FatalError(f"chain {self.chain_id}: the submitter has no send journal")
 
 
 def primary_for(transfer_id: Hash32, members: tuple[Address, ...]) -> Address | None:
@@ -372,9 +377,10 @@ class SubmitRunner:
                 return False  # the first to send: nobody else did it yet
             async with gate:
                 try:
-                    return await dst.submitter.is_done(self.request_for(dst, effect))
+                    progress = await dst.submitter.progress(self.request_for(dst, effect))
                 except RETRIED:
                     return True  # unknown: leave it to the single path's own checks
+                return progress is not Progress.TO_DO  # Unanswered: the single path's too
 
         flags = await asyncio.gather(*(done(e) for e in candidates))
         batched = [e for e, is_done in zip(candidates, flags, strict=True) if not is_done]
@@ -408,7 +414,7 @@ class SubmitRunner:
         )
         blog.info("sending a batch")
         try:
-            outcome, sent = await dst.submitter.submit_tracked(request)
+            outcome = await dst.submitter.submit(request)
         except RETRIED as err:
             blog.warning(
                 "batch submission failed; will retry", error=f"{type(err).__name__}: {err}"
@@ -425,7 +431,7 @@ class SubmitRunner:
                 self._held.update(e.id for e in effects)
                 self.metrics.submissions.labels("held").inc(len(effects))
                 return
-        await self._record_batch(dst, effects, outcome, sent)
+        await self._record_batch(dst, effects, outcome)
         blog.info("batch outcome", outcome=type(outcome).__name__, detail=repr(outcome))
         if isinstance(outcome, Failed):  # one bad item may sink it: halve, down to singles
             for part in halves(effects):
@@ -439,19 +445,11 @@ class SubmitRunner:
         dst: Destination,
         effects: list[Effect],
         outcome: SubmitOutcome,
-        sent: tuple[Hash32, ...],
     ) -> None:
         """Store a batch's outcome for every transfer it carries, in one transaction."""
         p = self.processor
-        sender = dst.submitter.sender
         skipped = skipped_in(outcome.logs, dst.contract) if isinstance(outcome, Mined) else {}
-        async with p.writer.transaction() as tx:
-            if dst.submitter.journal is None:  # otherwise recorded before each send
-                for effect in effects:
-                    for tx_hash in sent:
-                        await tx.record_submission(
-                            effect.transfer_id, dst.chain_id, sender, 0, tx_hash, 0, 0
-                        )
+        async with p.writer.transaction() as tx:  # each send's row: the submitter's journal
             match outcome:
                 case Mined(tx_hash=tx_hash, block_number=block):
                     for effect in effects:
@@ -528,7 +526,7 @@ class SubmitRunner:
             dst_chain_id=dst.chain_id,
             stage="executing" if effect.kind is EffectKind.EXECUTE else "submitting",
         )
-        outcome, sent = await dst.submitter.submit_tracked(self.request_for(dst, effect))
+        outcome = await dst.submitter.submit(self.request_for(dst, effect))
         if isinstance(outcome, Held):  # a token or route pause: nothing sent, nothing stored
             if effect.id not in self._held:
                 self._held.add(effect.id)
@@ -548,11 +546,9 @@ class SubmitRunner:
         if isinstance(outcome, AwaitingFinality):
             tlog.debug("done, awaiting the destination's confirmation rule")
             self._recheck_at[effect.id] = time.monotonic() + self.recheck_s
-            if sent:  # ours were sent (and reverted): keep them on record
-                await self._record(dst, effect, outcome, sent)
-            return outcome
+            return outcome  # what we sent (and reverted) is on record: the journal's rows
         self._recheck_at.pop(effect.id, None)
-        ours = await self._record(dst, effect, outcome, sent, final)
+        ours = await self._record(dst, effect, outcome, final)
         if not ours:  # our own release was counted once, as `mined`
             self.metrics.submissions.labels(type(outcome).__name__.lower()).inc()
         tlog.info(
@@ -583,20 +579,15 @@ class SubmitRunner:
         dst: Destination,
         effect: Effect,
         outcome: SubmitOutcome,
-        sent: tuple[Hash32, ...],
         final: DestinationOutcome | None = None,
     ) -> bool:
         """Store the outcome; True when it is the final execution of our own transaction."""
         p = self.processor
         tid = effect.transfer_id
-        sender = dst.submitter.sender
         releasing = effect.kind is EffectKind.SUBMIT  # an EXECUTE leaves the state delayed
         released: TransferRecord | None = None
         ours = False
-        async with p.writer.transaction() as tx:
-            if dst.submitter.journal is None:  # otherwise recorded before each send
-                for tx_hash in sent:
-                    await tx.record_submission(tid, dst.chain_id, sender, 0, tx_hash, 0, 0)
+        async with p.writer.transaction() as tx:  # each send's row: the submitter's journal
             match outcome:
                 case Mined(tx_hash=tx_hash, block_number=block):
                     # not done yet: the effect stays open until the execution is final

@@ -204,7 +204,10 @@ class SubmissionOps(TxBase):
         status: SubmissionStatus | str,
         mined_block: int | None = None,
     ) -> SubmissionUpdateOutcome:
-        """Record what became of a sent transaction for one transfer it carries."""
+        """Record what became of a sent transaction for one transfer it carries. With a
+        ``mined_block`` its nonce is used: every other ``pending`` transaction of the
+        sender at that nonce (a fee bump's other copies, or a dropped one whose nonce was
+        refilled) can never mine and becomes ``replaced``, in this same transaction."""
         new = SubmissionStatus(status)
         result = await self._exec(
             select(SubmissionRow)
@@ -229,7 +232,42 @@ class SubmissionOps(TxBase):
                 row.transfer_id,
                 {"tx_hash": "0x" + tx_hash.hex(), "from": old, "to": new.value},
             )
-        return SubmissionUpdated(convert.submission(row))
+        updated = convert.submission(row)
+        if mined_block is not None:
+            await self._mark_replaced(row)
+        return SubmissionUpdated(updated)
+
+    async def _mark_replaced(self, mined: SubmissionRow) -> None:
+        """``replaced``: the ``pending`` rows of other transactions at ``mined``'s nonce
+        (same chain and sender), each audited. Not done when a replacement is recorded:
+        until one of them is in a block, any of them may still mine (the submitter
+        watches them all)."""
+        result = await self._exec(
+            select(SubmissionRow)
+            .where(
+                SubmissionRow.chain_id == mined.chain_id,
+                SubmissionRow.sender == mined.sender,
+                SubmissionRow.tx_nonce == mined.tx_nonce,
+                SubmissionRow.tx_hash != mined.tx_hash,
+                SubmissionRow.status == SubmissionStatus.PENDING.value,
+            )
+            .order_by(SubmissionRow.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        for row in result.scalars().all():
+            row.status = SubmissionStatus.REPLACED.value
+            await self._flush()
+            await self._audit(
+                "submission",
+                row.transfer_id,
+                {
+                    "tx_hash": "0x" + bytes(row.tx_hash).hex(),
+                    "from": SubmissionStatus.PENDING.value,
+                    "to": SubmissionStatus.REPLACED.value,
+                    "by": "0x" + bytes(mined.tx_hash).hex(),
+                },
+            )
 
     async def submissions_for(self, transfer_id: Hash32) -> tuple[Submission, ...]:
         result = await self._exec(

@@ -1,6 +1,10 @@
-"""Helpers shared by the chain integration tests: Locked-shaped events on demand."""
+"""Helpers shared by the chain integration tests: Locked-shaped events on demand, anvil
+with automining off."""
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
 
 from eth_account import Account
 from eth_utils.crypto import keccak
@@ -9,6 +13,7 @@ from relayer.chain.events import BridgeEvent, encode_event_log
 from relayer.chain.rpc import RetryPolicy, RpcClient
 from relayer.chain.scan import InMemorySink
 from relayer.chain.watcher import EventWatcher
+from relayer.devnet.anvil import AnvilNode
 from relayer.devnet.emitter import DevSender, emit_calldata
 from relayer.devnet.waiting import eventually
 from relayer.domain.types import Address, Hash32, SourceEvent, checksum
@@ -90,3 +95,14 @@ async def signed_raw_tx(
         "value": 0,
     }
     return "0x" + bytes(Account.sign_transaction(tx, key).raw_transaction).hex()
+
+
+@contextlib.asynccontextmanager
+async def automine_off(anvil: AnvilNode) -> AsyncIterator[None]:
+    """Anvil mines only when told to (``anvil.mine``) inside the block: sent transactions
+    wait in its pool. Automining is back on afterwards, even on an error."""
+    await anvil.set_automine(False)
+    try:
+        yield
+    finally:
+        await anvil.set_automine(True)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 
 import pytest
+from chain_helpers import automine_off
 from eth_account import Account
 from eth_utils.crypto import keccak
 
@@ -87,15 +87,6 @@ def _request(bridge: Address, label: str) -> SubmitRequest:
     return SubmitRequest(transfer_id, bridge, release_calldata(transfer_id))
 
 
-@contextlib.asynccontextmanager
-async def _automine_off(anvil: AnvilNode) -> AsyncIterator[None]:
-    await anvil.set_automine(False)
-    try:
-        yield
-    finally:
-        await anvil.set_automine(True)
-
-
 async def _nonce_of(rpc: RpcClient, tx_hash: Hash32) -> int:
     raw = await rpc.request("eth_getTransactionByHash", ["0x" + tx_hash.hex()])
     assert isinstance(raw, dict)
@@ -131,7 +122,7 @@ async def test_a_transaction_sent_before_a_restart_is_followed_not_sent_again(
     journal = MemoryJournal(anvil_rpc)
     key = await _fresh_key(anvil_rpc, "followed")
     request = _request(bridge, "journal: followed after a restart")
-    async with _automine_off(anvil_node):
+    async with automine_off(anvil_node):
         first = Submitter(anvil_rpc, key, InMemoryNonceSource(), _config(), journal)
         task = asyncio.create_task(first.submit(request))
         await eventually(lambda: _has_sent(first), 10)
@@ -177,7 +168,7 @@ async def test_a_stuck_transaction_from_before_a_restart_is_replaced_at_its_nonc
     journal = MemoryJournal(anvil_rpc)
     key = await _fresh_key(anvil_rpc, "stuck")
     request = _request(bridge, "journal: stuck, then replaced")
-    async with _automine_off(anvil_node):
+    async with automine_off(anvil_node):
         first = Submitter(anvil_rpc, key, InMemoryNonceSource(), _config(), journal)
         task = asyncio.create_task(first.submit(request))
         await eventually(lambda: _has_sent(first), 10)
@@ -225,7 +216,7 @@ async def test_several_in_flight_take_consecutive_nonces_and_a_dropped_one_is_re
     )
     requests = [_request(bridge, f"journal: pipelined {i}") for i in range(3)]
     base = await anvil_rpc.get_transaction_count(submitter.sender, "latest")
-    async with _automine_off(anvil_node):
+    async with automine_off(anvil_node):
         tasks = [asyncio.create_task(submitter.submit_tracked(r)) for r in requests]
         await eventually(lambda: _recorded(journal, 3), 10)
         nonces = sorted(s.nonce for _, _, s in journal.rows)

@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from chain_helpers import automine_off
 from eth_account import Account
 from eth_utils.crypto import keccak
 
+from relayer.chain.bridge import IS_PROCESSED_SELECTOR, BridgeContract, Progress, Unanswered
 from relayer.chain.confirmation import ConfirmationRule
 from relayer.chain.fees import NEVER_ON_CONFLUX as NEVER
 from relayer.chain.fees import FeeAboveCap, FeePolicy, tip_from_gas_price
@@ -34,15 +36,18 @@ from relayer.devnet.faultproxy import Fault, FaultProxy
 from relayer.devnet.mockbridge import MOCK_BRIDGE_INITCODE, release_calldata
 from relayer.devnet.waiting import eventually
 from relayer.domain.types import Address, Hash32
+from relayer.errors import RpcResponseError
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 GWEI = 10**9
 
 
-async def _deploy(rpc: RpcClient, sender: DevSender) -> Address:
+async def _deploy(
+    rpc: RpcClient, sender: DevSender, initcode: bytes = MOCK_BRIDGE_INITCODE
+) -> Address:
     from eth_utils.address import to_canonical_address
 
-    tx_hash = await sender.send(None, MOCK_BRIDGE_INITCODE)
+    tx_hash = await sender.send(None, initcode)
 
     async def receipt() -> dict[str, str] | None:
         return await rpc.request("eth_getTransactionReceipt", ["0x" + tx_hash.hex()])  # type: ignore[no-any-return]
@@ -71,15 +76,6 @@ def _config(**overrides: object) -> SubmitterConfig:
     }
     base.update(overrides)
     return SubmitterConfig(**base)  # type: ignore[arg-type]
-
-
-@contextlib.asynccontextmanager
-async def _automine_off(anvil: AnvilNode) -> AsyncIterator[None]:
-    await anvil.set_automine(False)
-    try:
-        yield
-    finally:
-        await anvil.set_automine(True)
 
 
 async def test_mined_with_confirmations_then_already_processed(
@@ -118,7 +114,7 @@ async def test_execution_counts_only_when_final_and_a_reorged_one_is_sent_again(
     await anvil_node.rollback(1)
     await anvil_node.mine(1)
     assert await anvil_rpc.get_transaction_receipt(first.tx_hash) is None
-    assert not await submitter.is_done(request)
+    assert await submitter.progress(request) is Progress.TO_DO
     second = await submitter.submit(request)
     assert isinstance(second, Mined)
     assert len(submitter.sent) == 1
@@ -167,7 +163,7 @@ async def test_stuck_transaction_is_replaced_with_higher_fees(
     submitter = Submitter(
         anvil_rpc, anvil_node.funded_keys[1], InMemoryNonceSource(), _config(replace_after=0.5)
     )
-    async with _automine_off(anvil_node):
+    async with automine_off(anvil_node):
         task = asyncio.create_task(submitter.submit(_request(bridge, "stuck")))
         await eventually(lambda: _async(len(submitter.sent) >= 2), 10)
         await anvil_node.mine(1)
@@ -303,7 +299,7 @@ async def test_execution_evidence_needs_a_log_or_age(
 ) -> None:
     """``executed_at`` trusts a state read only when it is old: the mock bridge stores
     the execution but emits no log, like a node answering from a state it is reorging."""
-    from relayer.chain.bridge import BridgeContract, Execution
+    from relayer.chain.bridge import Execution
 
     view = BridgeContract(anvil_rpc, bridge, 31337)
     submitter = Submitter(anvil_rpc, anvil_node.funded_keys[3], InMemoryNonceSource(), _config())
@@ -311,7 +307,7 @@ async def test_execution_evidence_needs_a_log_or_age(
     mined = await submitter.submit(request)
     assert isinstance(mined, Mined)
     head = await anvil_rpc.block_number()
-    assert await view.is_processed(request.transfer_id, head)
+    assert await view.processed(request.transfer_id, head) is Progress.DONE
     assert await view.executed_at(request.transfer_id, head, 5, max_windows=1) is None
     await anvil_node.mine(6)
     head = await anvil_rpc.block_number()
@@ -319,6 +315,43 @@ async def test_execution_evidence_needs_a_log_or_age(
     # searched further back than the execution: older state says no, so no evidence
     assert await view.executed_at(request.transfer_id, head, 5, max_windows=4) is None
     assert await view.executed_at(Hash32(keccak(text="never")), head, 5, max_windows=1) is None
+
+
+# a destination whose isProcessed reverts while its release goes through: a view that is
+# broken, not upgraded yet, or answered by a node that cannot serve it
+_VIEW_REVERTS_RUNTIME = (
+    bytes.fromhex("60003560e01c")  # PUSH1 0 CALLDATALOAD PUSH1 0xe0 SHR -> selector
+    + b"\x63"
+    + IS_PROCESSED_SELECTOR  # PUSH4 isProcessed
+    + bytes.fromhex("14601057")  # EQ PUSH1 16 JUMPI
+    + bytes.fromhex("00")  # STOP: any other call succeeds (a "release")
+    + bytes.fromhex("5b60006000fd")  # 16: JUMPDEST PUSH1 0 PUSH1 0 REVERT
+)
+
+
+async def test_a_pending_check_that_reverts_is_no_answer_and_nothing_is_sent(
+    anvil_node: AnvilNode, anvil_rpc: RpcClient
+) -> None:
+    """A revert of ``isProcessed`` is not evidence that the release is still to do (it used
+    to count as "not done", and the release was sent): the submitter sends nothing and
+    raises (the runner retries next round), and ``BridgeContract`` reads it the same way."""
+    runtime = _VIEW_REVERTS_RUNTIME
+    initcode = bytes([0x60, len(runtime), 0x60, 12, 0x60, 0, 0x39, 0x60, len(runtime), 0x60, 0])
+    initcode += b"\xf3" + runtime
+    deployer = DevSender(anvil_rpc, anvil_node.funded_keys[9], 31337)
+    contract = await _deploy(anvil_rpc, deployer, initcode)
+    request = _request(contract, "a view that reverts")
+    submitter = Submitter(anvil_rpc, anvil_node.funded_keys[5], InMemoryNonceSource(), _config())
+    before = await anvil_rpc.get_transaction_count(submitter.sender, "pending")
+    assert isinstance(await submitter.progress(request), Unanswered)
+    with pytest.raises(RpcResponseError, match="unanswered"):
+        await submitter.submit(request)
+    assert submitter.sent == []
+    assert await anvil_rpc.get_transaction_count(submitter.sender, "pending") == before
+    view = BridgeContract(anvil_rpc, contract, 31337)
+    assert isinstance(await view.processed(request.transfer_id), Unanswered)
+    head = await anvil_rpc.block_number()
+    assert await view.executed_at(request.transfer_id, head, 5, max_windows=1) is None
 
 
 async def test_replacement_underpriced_bumps_the_fees_and_sends_again(

@@ -21,7 +21,7 @@ from eth_abi import encode
 from lone_validator import CFX, ETH, GATEWAY, TOKEN, VAULT, lone_processor
 
 from relayer.api.metrics import Metrics
-from relayer.chain.bridge import RELEASE_SKIPPED_TOPIC, selector
+from relayer.chain.bridge import RELEASE_SKIPPED_TOPIC, Progress, selector
 from relayer.chain.rpc_types import LogEntry
 from relayer.chain.submission import (
     AwaitingFinality,
@@ -29,6 +29,8 @@ from relayer.chain.submission import (
     Held,
     Mined,
     OverBudget,
+    SendJournal,
+    SentTx,
     SubmitOutcome,
     SubmitRequest,
 )
@@ -38,9 +40,10 @@ from relayer.domain.types import (
     Hash32,
     SourceEvent,
 )
+from relayer.errors import FatalError
 from relayer.service.batching import BatchPolicy
 from relayer.service.processor import Processor
-from relayer.service.submit import Destination, SubmitRunner
+from relayer.service.submit import Destination, StoreSendJournal, SubmitRunner
 from relayer.store import EffectKind, Store, SubmissionStatus, TransferStatus
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -54,36 +57,32 @@ def _hash(n: int) -> Hash32:
     return Hash32(n.to_bytes(32, "big"))
 
 
-def carried(req: SubmitRequest) -> tuple[Hash32, ...]:
-    """The transfers a request carries (one for a single release)."""
-    return req.batch or (req.transfer_id,)
-
-
 class ScriptedSubmitter:
-    """Answers each request from ``answer`` and keeps every request it was given."""
+    """Answers each request from ``answer`` and keeps every request it was given; a
+    transaction its answer names is recorded in ``journal`` first, at the next nonce, as
+    ``Submitter`` records each one before it is broadcast."""
 
     sender = Address(b"\x55" * 20)
-    config = SimpleNamespace(rule=None)
-    journal = None  # the runner records what it is told was sent
+    config = SimpleNamespace(rule=None, chain_id=ETH)
 
-    def __init__(self) -> None:
+    def __init__(self, journal: SendJournal) -> None:
+        self.journal = journal
         self.requests: list[SubmitRequest] = []
-        self.sent: list[Hash32] = []
+        self.nonce = 0
         self.answer: Answer = lambda req: Mined(_hash(len(self.requests)), 10, 21_000)
 
     async def submit(self, req: SubmitRequest) -> SubmitOutcome:
-        outcome, _ = await self.submit_tracked(req)
-        return outcome
-
-    async def submit_tracked(self, req: SubmitRequest) -> tuple[SubmitOutcome, tuple[Hash32, ...]]:
         self.requests.append(req)
         outcome = self.answer(req)
         tx_hash = getattr(outcome, "tx_hash", None)
-        self.sent = [tx_hash] if isinstance(tx_hash, bytes) else []
-        return outcome, tuple(self.sent)
+        if isinstance(tx_hash, bytes):
+            sent = SentTx(req.transfer_ids, self.nonce, Hash32(tx_hash), 3 * 10**9, 10**9)
+            self.nonce += 1
+            await self.journal.record(ETH, self.sender, sent)
+        return outcome
 
-    async def is_done(self, req: SubmitRequest, block: object = "latest") -> bool:
-        return False
+    async def progress(self, req: SubmitRequest, block: object = "latest") -> Progress:
+        return Progress.TO_DO
 
 
 class OpenGateway:
@@ -173,7 +172,7 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
     metrics = Metrics()
     processor = lone_processor(store, metrics)
     try:
-        yield Env(store, processor, ScriptedSubmitter(), metrics)
+        yield Env(store, processor, ScriptedSubmitter(StoreSendJournal(processor.writer)), metrics)
     finally:
         await store.close()
 
@@ -193,15 +192,18 @@ def _skipped_log(transfer_id: Hash32, reason: bytes, tx_hash: Hash32) -> LogEntr
 async def test_due_releases_go_out_in_batches_of_the_configured_size(env: Env) -> None:
     tids = await env.at_quorum(5)
     await env.runner(max_releases=2).run_due()
-    sizes = [len(carried(r)) for r in env.submitter.requests]
+    sizes = [len(r.transfer_ids) for r in env.submitter.requests]
     assert sizes == [2, 2, 1]  # the last one alone: a single release, not a batch of one
     assert [bool(r.batch) for r in env.submitter.requests] == [True, True, False]
-    assert [t for r in env.submitter.requests for t in carried(r)] == tids
+    assert [t for r in env.submitter.requests for t in r.transfer_ids] == tids
     assert all(r.gas_budget == 10_000_000 for r in env.submitter.requests if r.batch)
     for n, tid in enumerate(tids):
         assert await env.status(tid) is TransferStatus.SUBMITTED
         tx_hash = _hash(n // 2 + 1)
         assert await env.submissions(tid) == [(bytes(tx_hash), SubmissionStatus.MINED)]
+        async with env.store.reader() as tx:
+            (row,) = await tx.submissions_for(tid)
+        assert (row.tx_nonce, row.max_fee_per_gas) == (n // 2, 3 * 10**9)  # the journal's row
     assert env.counted("mined") == 5
     assert (
         env.metrics.registry.get_sample_value(
@@ -216,7 +218,7 @@ async def test_what_a_batch_carried_is_looked_at_again_on_the_single_path(env: E
     tids = await env.at_quorum(3)
     runner = env.runner()
     await runner.run_due()
-    assert [len(carried(r)) for r in env.submitter.requests] == [3]
+    assert [len(r.transfer_ids) for r in env.submitter.requests] == [3]
     env.submitter.answer = lambda req: AwaitingFinality(req.transfer_id)
     await runner.run_due()
     again = env.submitter.requests[1:]
@@ -229,16 +231,16 @@ async def test_a_batch_over_the_gas_budget_is_split_until_each_part_fits(env: En
     per_release = 1_000_000
 
     def answer(req: SubmitRequest) -> SubmitOutcome:
-        gas = per_release * len(carried(req))
+        gas = per_release * len(req.transfer_ids)
         if gas > 2_500_000:
             return OverBudget(gas, 2_500_000)
         return Mined(_hash(100 + len(env.submitter.requests)), 10, gas)
 
     env.submitter.answer = answer
     await env.runner(gas_budget=2_500_000).run_due()
-    sizes = [len(carried(r)) for r in env.submitter.requests]
+    sizes = [len(r.transfer_ids) for r in env.submitter.requests]
     assert sizes == [6, 2, 2, 2]
-    mined = [t for r in env.submitter.requests[1:] for t in carried(r)]
+    mined = [t for r in env.submitter.requests[1:] for t in r.transfer_ids]
     assert mined == tids  # each sent in exactly one transaction that went out
     for tid in tids:
         assert await env.status(tid) is TransferStatus.SUBMITTED
@@ -253,14 +255,14 @@ async def test_a_reverting_batch_is_halved_so_one_bad_release_holds_up_only_itse
 
     def answer(req: SubmitRequest) -> SubmitOutcome:
         n = len(env.submitter.requests)
-        if bad in carried(req):
+        if bad in req.transfer_ids:
             return Failed("reverted", _hash(200 + n))
         return Mined(_hash(200 + n), 10, 21_000)
 
     env.submitter.answer = answer
     failed_before = env.counted("failed")
     await env.runner().run_due()
-    groups = [carried(r) for r in env.submitter.requests]
+    groups = [r.transfer_ids for r in env.submitter.requests]
     assert groups == [tuple(tids), (tids[0], tids[1]), (tids[2], tids[3]), (bad,), (tids[3],)]
     for tid in (tids[0], tids[1], tids[3]):
         assert await env.status(tid) is TransferStatus.SUBMITTED
@@ -317,3 +319,10 @@ async def test_a_reloaded_transfer_keeps_its_quorum_so_a_send_is_recorded(env: E
     assert state.quorum.jurisdictions == frozenset({"HK"})
     await env.runner(max_releases=1).run_due()
     assert await env.status(tid) is TransferStatus.SUBMITTED
+
+
+async def test_a_destination_needs_a_submitter_that_journals_its_sends(env: Env) -> None:
+    """The runner stores no transaction itself: every row comes from the journal."""
+    env.submitter.journal = None  # type: ignore[assignment]
+    with pytest.raises(FatalError, match="no send journal"):
+        env.runner()

@@ -128,6 +128,52 @@ async def test_a_batch_transaction_is_recorded_once_per_transfer_it_carries(
     assert [(s.tx_hash, s.status) for s in rows[1]] == [(batch, SubmissionStatus.FAILED)]
 
 
+async def test_a_mined_transaction_marks_the_others_at_its_nonce_replaced(
+    store: Store, nonce: int
+) -> None:
+    """A fee bump records a second transaction at the same nonce; the first stays
+    ``pending`` (either may mine) until one of them is in a block, then the other is
+    ``replaced``, audited, in the same transaction. Other nonces and senders stay."""
+    first, second = await _observed(store, nonce), await _observed(store, nonce + 1)
+    sender, other_sender = rand_address(), rand_address()
+    stuck, bumped, again, later = rand_hash(), rand_hash(), rand_hash(), rand_hash()
+    elsewhere = rand_hash()
+    async with store.transaction() as tx:
+        await tx.record_sent((first, second), ETHEREUM, sender, 4, stuck, 10**9, 10**9)
+        await tx.record_sent((first, second), ETHEREUM, sender, 4, bumped, 2 * 10**9, 10**9)
+        await tx.record_sent((first, second), ETHEREUM, sender, 4, again, 3 * 10**9, 10**9)
+        await tx.record_sent((first,), ETHEREUM, sender, 5, later, 10**9, 10**9)
+        await tx.record_sent((first,), ETHEREUM, other_sender, 4, elsewhere, 10**9, 10**9)
+    async with store.reader() as tx:  # recorded, not mined: every copy is still watched
+        watched = await tx.in_flight_submissions(ETHEREUM, sender, (second,))
+    assert {s.tx_hash for s in watched} == {stuck, bumped, again}
+    async with store.transaction() as tx:
+        await tx.update_submission(first, bumped, SubmissionStatus.MINED, mined_block=9)
+        await tx.update_submission(second, bumped, SubmissionStatus.MINED, mined_block=9)
+        audited = [e for e in await tx.audit_entries(second) if e.event == "submission"]
+    async with store.reader() as tx:
+        rows = {(s.transfer_id, s.tx_hash): s.status for s in await tx.submissions_for(first)}
+        rows |= {(s.transfer_id, s.tx_hash): s.status for s in await tx.submissions_for(second)}
+        in_flight = await tx.in_flight_submissions(ETHEREUM, sender, (first, second))
+        theirs = await tx.in_flight_submissions(ETHEREUM, other_sender, (first,))
+    R, M, P = SubmissionStatus.REPLACED, SubmissionStatus.MINED, SubmissionStatus.PENDING
+    assert rows == {
+        (first, stuck): R,
+        (second, stuck): R,
+        (first, bumped): M,
+        (second, bumped): M,
+        (first, again): R,
+        (second, again): R,
+        (first, later): P,
+        (first, elsewhere): P,
+    }
+    assert [s.tx_hash for s in in_flight] == [later]
+    assert [s.tx_hash for s in theirs] == [elsewhere]
+    replaced = [e.detail for e in audited if e.detail["to"] == "replaced"]
+    assert sorted(d["tx_hash"] for d in replaced) == sorted("0x" + h.hex() for h in (stuck, again))
+    assert all(d["by"] == "0x" + bumped.hex() for d in replaced)
+
+
 async def test_a_send_is_recorded_before_it_leaves_and_found_again_while_in_flight(
     store: Store, nonce: int
 ) -> None:
