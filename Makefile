@@ -14,7 +14,7 @@ FORGE := tools/forge  # run inside $(CONTRACTS); see the script for why not node
 export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install system-tools build test test-contracts test-python lint typecheck check bench-gas bench-pipeline devnet abi clean help
+.PHONY: install system-tools build test test-contracts test-python lint typecheck check bench-gas bench-floor bench-pipeline devnet abi clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -73,6 +73,9 @@ test: build lint  ## everything CI runs
 
 bench-gas: build  ## gas used by lock, release and unlock on anvil (JSON on the last line)
 	$(PY) -m relayer.bench.gas
+
+bench-floor: install  ## CPU per transfer of one relayer, piece by piece (JSON on the last line)
+	$(PY) -m relayer.bench.floor
 
 bench-pipeline: build  ## end-to-end throughput and latency (JSON on the last line)
 	$(PY) -m relayer.bench.pipeline
