@@ -71,7 +71,9 @@ async def test_shared_head_takes_the_pushed_number_and_rereads_after_a_new_head(
         async with following(feed):
             await eventually(lambda: _true(feed.subscriptions == 1), 10)
             await anvil_node.mine(3)
-            await eventually(lambda: _true(feed.live), 10)
+            newest = await anvil_node.request("eth_blockNumber")
+            await eventually(lambda: _true(feed.latest_number() == int(newest, 16)), 10)
+            counted.calls.clear()
             head = SharedHead(rpc, DEPTH_2, max_age_s=3600, feed=feed)
             first = await head.read()
             assert counted.calls == ["eth_getBlockByNumber"]  # no eth_blockNumber
