@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from typing import Any
 
@@ -43,17 +44,20 @@ class EffectOps(TxBase):
         """
         kind = EffectKind(kind)
         body = payload or {}
-        canonical_json(body)  # payloads are plain JSON, never secrets or objects
-        inserted = await self._insert_ignore(
+        stored = json.loads(canonical_json(body))  # plain JSON, never secrets or objects
+        created_at = self._now()
+        effect_id = await self._insert_ignore_key(
             OutboxRow,
             {
                 "transfer_id": bytes(transfer_id),
                 "kind": kind.value,
                 "payload": body,
-                "created_at": self._now(),
+                "created_at": created_at,
                 "done_at": None,
             },
         )
+        if effect_id is not None:  # new: the row is what was just written
+            return EffectEnqueued(Effect(effect_id, transfer_id, kind, stored, created_at, None))
         result = await self._exec(
             select(OutboxRow)
             .where(OutboxRow.transfer_id == bytes(transfer_id), OutboxRow.kind == kind.value)
@@ -61,8 +65,6 @@ class EffectOps(TxBase):
             .execution_options(populate_existing=True)
         )
         row = result.scalar_one()
-        if inserted:
-            return EffectEnqueued(convert.effect(row))
         if row.done_at is None:
             return EffectAlreadyPending(convert.effect(row))
         if not rearm:
