@@ -18,7 +18,6 @@ skipped: one bad message does not cost the connection.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from typing import Any
 
@@ -171,14 +170,6 @@ def _json(text: str) -> Any:
         return json.loads(text)
     except ValueError as err:
         raise RpcResponseError(f"not JSON: {text[:200]!r}") from err
-
-
-async def wait_for_wake(event: asyncio.Event, timeout_s: float) -> None:
-    """Wait until ``event`` is set or ``timeout_s`` passed, then clear it."""
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(timeout_s):
-            await event.wait()
-    event.clear()
 
 
 def idle_wait_s(feed: HeadFeed | None, poll_interval_s: float) -> float:

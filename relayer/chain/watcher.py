@@ -33,12 +33,13 @@ from relayer.chain.confirmation import (
     confirmed_head,
 )
 from relayer.chain.events import BridgeEvent, EventDecoder, LogRejectedError
-from relayer.chain.heads import idle_wait_s, wait_for_wake
+from relayer.chain.heads import idle_wait_s
 from relayer.chain.rpc import RpcClient, RpcNodeError, is_range_error
 from relayer.chain.rpc_types import BlockRef, LogEntry
 from relayer.chain.scan import Checkpoint, Cursor, Reorg, ScanBatch, ScanSink
 from relayer.domain.types import Address, Hash32, SourceEvent
 from relayer.errors import RejectedInputError, RetryableError, SafetyHaltError
+from relayer.wakeup import wait_for_wake
 
 log = structlog.get_logger(__name__)
 

@@ -65,6 +65,7 @@ from relayer.service.corroboration import Corroboration, Wait, alert_contradicti
 from relayer.service.payloads import release_to_json
 from relayer.service.writer import Writer
 from relayer.store import AlertKind, EffectKind, Store, Transaction, TransferRecord
+from relayer.wakeup import wait_for_wake
 
 log = get_logger("processor")
 
@@ -487,12 +488,7 @@ class Processor:
         every ``retry_s`` while the cross-check node has an event left to confirm)."""
         while True:
             wait_s = idle_s if retry_s is None or not self.deferred else min(idle_s, retry_s)
-            try:
-                async with asyncio.timeout(wait_s):
-                    await self.observed_ready.wait()
-            except TimeoutError:
-                pass
-            self.observed_ready.clear()
+            await wait_for_wake(self.observed_ready, wait_s)
             try:
                 await self.sweep()
             except RetryableError as err:  # RPC or database briefly away

@@ -5,7 +5,6 @@ idempotent)."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from relayer import crashpoints
@@ -20,6 +19,7 @@ from relayer.gossip.wire import AttestationMessage
 from relayer.log import get_logger
 from relayer.service.processor import Processor, event_of
 from relayer.store import Effect, EffectKind, Transaction
+from relayer.wakeup import wait_for_wake
 
 log = get_logger("publisher")
 
@@ -90,11 +90,7 @@ class Publisher:
                 log.warning("publishing deferred", error=str(err))
                 wait_s = self.poll_interval_s
             until_republish = self.republish_interval_s - (time.monotonic() - last_republish)
-            try:
-                async with asyncio.timeout(max(0.0, min(wait_s, until_republish))):
-                    await ready.wait()
-            except TimeoutError:
-                pass
+            await wait_for_wake(ready, min(wait_s, until_republish))
 
     async def drain(self) -> int:
         """Run every pending PUBLISH and WITHDRAW effect, in the order they were queued;

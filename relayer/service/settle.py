@@ -28,7 +28,6 @@ from relayer.chain.bridge import (
     DestinationOutcome,
 )
 from relayer.chain.confirmation import SharedHead
-from relayer.chain.heads import wait_for_wake
 from relayer.chain.rpc_types import LogEntry
 from relayer.domain.transfer import (
     AlreadyReleased,
@@ -42,6 +41,7 @@ from relayer.errors import RejectedInputError, RetryableError, RpcResponseError
 from relayer.log import get_logger
 from relayer.service.processor import Processor
 from relayer.store import TransferRecord
+from relayer.wakeup import wait_for_wake
 
 log = get_logger("settle")
 

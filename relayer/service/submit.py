@@ -92,6 +92,7 @@ from relayer.store import (
     Transaction,
     TransferRecord,
 )
+from relayer.wakeup import wait_for_wake
 
 log = get_logger("submit")
 
@@ -268,12 +269,8 @@ class SubmitRunner:
                     self.busy = True
                     log.warning("submission round failed; retrying", error=str(group.exceptions))
             wait_s = self.poll_interval_s if self.busy else self.idle_wakeup_s
-            try:
-                async with asyncio.timeout(wait_s):
-                    await ready.wait()
+            if await wait_for_wake(ready, wait_s):
                 await asyncio.sleep(self.batch.linger_s)  # let more work arrive: fuller batches
-            except TimeoutError:
-                pass
 
     async def run_due(self) -> None:
         """Submit every due SUBMIT effect, one chain's submissions at a time per chain."""

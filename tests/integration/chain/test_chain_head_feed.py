@@ -17,7 +17,7 @@ from test_chain_shared_head import DEPTH_2, Counted
 
 from relayer.chain.confirmation import SharedHead
 from relayer.chain.events import BridgeEvent
-from relayer.chain.heads import HeadFeed, wait_for_wake
+from relayer.chain.heads import HeadFeed
 from relayer.chain.rpc import RpcClient
 from relayer.chain.scan import InMemorySink
 from relayer.chain.watcher import EventWatcher, WatcherConfig
@@ -250,14 +250,6 @@ async def test_a_refused_subscription_or_no_endpoint_leaves_the_feed_down() -> N
             assert not feed.live and feed.subscriptions == 0 and feed.latest_number() is None
     with pytest.raises(ValueError, match="ws://"):
         HeadFeed("http://127.0.0.1:1", timeout_s=5, stale_after_s=30)
-
-
-async def test_wait_for_wake_returns_on_the_event_or_the_timeout_and_clears_it() -> None:
-    event = asyncio.Event()
-    event.set()
-    await asyncio.wait_for(wait_for_wake(event, 600), 5)  # already set: at once
-    assert not event.is_set()
-    await asyncio.wait_for(wait_for_wake(event, 0.01), 5)  # never set: the timeout
 
 
 async def _true(value: bool) -> bool:

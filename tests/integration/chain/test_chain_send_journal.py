@@ -211,9 +211,10 @@ async def test_several_in_flight_take_consecutive_nonces_and_a_dropped_one_is_re
     bridge = await _bridge(anvil_node, anvil_rpc)
     journal = MemoryJournal(anvil_rpc)
     key = await _fresh_key(anvil_rpc, "pipelined")
-    submitter = Submitter(
-        anvil_rpc, key, InMemoryNonceSource(), _config(replace_after=0.5), journal
-    )
+    # every unmined send is replaced each 0.5 s until the block below: the cap on sends is
+    # not what this test is about, and a loaded machine may take several seconds to get there
+    config = _config(replace_after=0.5, max_sends=100)
+    submitter = Submitter(anvil_rpc, key, InMemoryNonceSource(), config, journal)
     requests = [_request(bridge, f"journal: pipelined {i}") for i in range(3)]
     base = await anvil_rpc.get_transaction_count(submitter.sender, "latest")
     async with automine_off(anvil_node):
