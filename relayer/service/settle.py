@@ -95,16 +95,25 @@ class Settler:
 
     async def run(self) -> None:
         """Poll each destination's logs, waking when a chain pushes a new head (or every
-        ``poll_interval_s`` where none does), and sweep every ``sweep_interval_s``."""
+        ``poll_interval_s`` where none does), and sweep every ``sweep_interval_s``. A chain
+        whose live feed pushed nothing since its last poll is not polled."""
         wake = asyncio.Event()
         feeds = [h.feed for h in self.heads.values() if h.feed is not None]
-        for feed in feeds:
-            feed.listen(wake)
+        for each in feeds:
+            each.listen(wake)
+        polled_at: dict[int, int] = {}  # a chain's pushed-head count at its last good poll
         last_sweep = 0.0
         while True:
             try:
                 for chain_id in self.contracts:
+                    feed = self.heads[chain_id].feed
+                    pushed = None if feed is None or not feed.live else feed.heads
+                    if pushed is not None and polled_at.get(chain_id) == pushed:
+                        continue
+                    polled_at.pop(chain_id, None)
                     await self.poll_logs(chain_id)
+                    if pushed is not None:
+                        polled_at[chain_id] = pushed
                 if time.monotonic() - last_sweep >= self.sweep_interval_s:
                     await self.sweep()
                     last_sweep = time.monotonic()
