@@ -8,9 +8,11 @@ transfers_per_second and p50/p95/max of the time from a lock being confirmed (as
 validator 0 recorded it) to its release being seen mined (by the same validator), the load
 generator's own send rate (``generator_bound`` is true when it was below twice the measured
 throughput: then the figure measures the generator), the relayers' CPU (idle over 10 s
-before the burst, and per transfer during it, all relayers together), their peak RSS, and
-the releases per destination transaction and per destination block (blocks holding at
-least one release) and gas per transfer from the gateway's receipts (the gas of every
+before the burst, and per transfer during it, all relayers together), their peak RSS, the
+CPU per transfer of the other processes during the burst (the Conflux node, anvil, the
+broker, and this process: the load generator and its status polls), the releases per
+destination transaction and per destination block (blocks holding at least one release)
+and gas per transfer from the gateway's receipts (the gas of every
 transaction sent to the gateway, also those that released nothing).
 
 Options: ``--transfers N`` (default 1000), ``--validators N`` (default 5),
@@ -93,6 +95,16 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
 
 
+def _other_pids(stack: Stack) -> dict[str, int]:
+    """The processes beside the relayers whose CPU a burst also costs."""
+    assert stack.conflux is not None and stack.anvil is not None and stack.broker is not None
+    pids = {"conflux_node": stack.conflux.process.pid, "anvil": stack.anvil.process.pid}
+    broker = stack.broker.process.pid
+    if broker is not None:
+        pids["broker"] = broker
+    return pids
+
+
 def _peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -168,6 +180,9 @@ def run(
         time.sleep(IDLE_WINDOW_S)  # the idle window being measured, not a wait for an event
         idle_percent = [100 * (_cpu_seconds(pid) - idle_start[pid]) / IDLE_WINDOW_S for pid in pids]
         first_eth_block = int(stack.w3e.eth.block_number) + 1
+        others = _other_pids(stack)
+        others_cpu = {name: _cpu_seconds(pid) for name, pid in others.items()}
+        bench_cpu = time.process_time()
         burst_cpu = sum(_cpu_seconds(pid) for pid in pids)
         started = time.monotonic()
         ids = _send_burst(stack, transfers)
@@ -175,6 +190,8 @@ def run(
         _wait_released(stack, ids, first_eth_block, timeout)
         seconds = time.monotonic() - started
         burst_cpu = sum(_cpu_seconds(pid) for pid in pids) - burst_cpu
+        others_cpu = {n: _cpu_seconds(pid) - others_cpu[n] for n, pid in others.items()}
+        others_cpu["bench_process"] = time.process_time() - bench_cpu
         release_txs, gateway_txs, release_gas, per_block = _gateway_receipts(stack, first_eth_block)
         latencies = []
         for tid in ids:
@@ -196,6 +213,10 @@ def run(
             "generator_bound": send_rate < 2 * throughput,
             "transfers_per_second": round(throughput, 3),
             "cpu_seconds_per_transfer": round(burst_cpu / transfers, 4),
+            "others_cpu_seconds_per_transfer": round(sum(others_cpu.values()) / transfers, 4),
+            "others_cpu_seconds_per_transfer_each": {
+                name: round(cpu / transfers, 4) for name, cpu in others_cpu.items()
+            },
             "idle_cpu_percent_per_relayer": round(max(idle_percent), 2),
             "idle_cpu_percent_each": [round(p, 2) for p in idle_percent],
             "rss_mb_max": round(max(_peak_rss_mb(pid) for pid in pids), 1),

@@ -72,6 +72,11 @@ class Mosquitto:
     def url(self) -> str:
         return f"mqtt://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        """The running broker's process id (None while stopped)."""
+        return None if self._process is None else self._process.pid
+
     def _use_port(self, port: int) -> None:
         self.port = port
         # as root, mosquitto would drop to the user "mosquitto", who cannot use workdir

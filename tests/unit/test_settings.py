@@ -94,6 +94,17 @@ def test_environment_overrides_nested_setting(
             lambda t: t.replace('name = "hk-1"', 'name = "hk-1"\nkeystore = "k.json"'),
             "password_file",
         ),
+        (
+            lambda t: t.replace(
+                'rpc_url = "http://127.0.0.1:8546"',
+                'rpc_url = "http://127.0.0.1:8546"\nws_url = "http://127.0.0.1:8546"',
+            ),
+            "ethereum.ws_url",
+        ),
+        (
+            lambda t: t.replace("chain_id = 31337", "chain_id = 31337\nhead_stale_s = 0"),
+            "head_stale_s",
+        ),
     ],
 )
 def test_bad_setting_is_named_in_one_line(tmp_path: Path, edit, named: str) -> None:  # type: ignore[no-untyped-def]
