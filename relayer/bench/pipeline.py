@@ -10,7 +10,8 @@ generator's own send rate (``generator_bound`` is true when it was below twice t
 throughput: then the figure measures the generator), the relayers' CPU (idle over 10 s
 before the burst, and per transfer during it, all relayers together), their peak RSS, the
 CPU per transfer of the other processes during the burst (the Conflux node, anvil, the
-broker, and this process: the load generator and its status polls), the releases per
+broker, and this process: the load generator and its status polls) and of the first three
+idle, the releases per
 destination transaction and per destination block (blocks holding at least one release)
 and gas per transfer from the gateway's receipts (the gas of every
 transaction sent to the gateway, also those that released nothing).
@@ -176,11 +177,15 @@ def run(
     try:
         assert stack.gateway is not None and stack.w3e is not None
         pids = [p.pid for p in stack.relayers.values()]
-        idle_start = {pid: _cpu_seconds(pid) for pid in pids}
+        others = _other_pids(stack)
+        idle_start = {pid: _cpu_seconds(pid) for pid in [*pids, *others.values()]}
         time.sleep(IDLE_WINDOW_S)  # the idle window being measured, not a wait for an event
         idle_percent = [100 * (_cpu_seconds(pid) - idle_start[pid]) / IDLE_WINDOW_S for pid in pids]
+        others_idle = {
+            name: 100 * (_cpu_seconds(pid) - idle_start[pid]) / IDLE_WINDOW_S
+            for name, pid in others.items()
+        }
         first_eth_block = int(stack.w3e.eth.block_number) + 1
-        others = _other_pids(stack)
         others_cpu = {name: _cpu_seconds(pid) for name, pid in others.items()}
         bench_cpu = time.process_time()
         burst_cpu = sum(_cpu_seconds(pid) for pid in pids)
@@ -217,6 +222,7 @@ def run(
             "others_cpu_seconds_per_transfer_each": {
                 name: round(cpu / transfers, 4) for name, cpu in others_cpu.items()
             },
+            "others_idle_cpu_percent_each": {n: round(p, 2) for n, p in others_idle.items()},
             "idle_cpu_percent_per_relayer": round(max(idle_percent), 2),
             "idle_cpu_percent_each": [round(p, 2) for p in idle_percent],
             "rss_mb_max": round(max(_peak_rss_mb(pid) for pid in pids), 1),
