@@ -59,12 +59,14 @@ class TxBase:
             return await self._session.execute(statement)
 
     def _forget_rows_of(self, statement: Executable) -> None:
-        """Drop the loaded rows a core statement may change (its table's; all for SQL text)."""
+        """Drop the loaded rows a core statement may change: its table's (by name: an ORM
+        statement's table is an annotated copy of the model's), all of them for SQL text."""
         target = getattr(statement, "table", None) if isinstance(statement, UpdateBase) else None
-        if target is None:
+        name = getattr(target, "name", None)
+        if not isinstance(name, str):
             self._loaded.clear()
             return
-        for model, key in [k for k in self._loaded if k[0].__table__ is target]:
+        for model, key in [k for k in self._loaded if k[0].__table__.name == name]:
             del self._loaded[(model, key)]
 
     async def _flush(self) -> None:
@@ -99,7 +101,8 @@ class TxBase:
     async def _insert_ignore_key(
         self, model: type[DeclarativeBase], values: dict[str, Any]
     ) -> Any | None:
-        """``_insert_ignore``, answering the inserted row's primary key (None: not inserted)."""
+        """``_insert_ignore``, answering the inserted row's primary key (the first column of a
+        composite key: use it only as "inserted or not" there), or None: not inserted."""
         table = model.__table__
         dialect_insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
         pk_col = next(iter(table.primary_key.columns))  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import select
@@ -44,8 +45,9 @@ class EffectOps(TxBase):
         """
         kind = EffectKind(kind)
         body = payload or {}
-        stored = json.loads(canonical_json(body))  # plain JSON, never secrets or objects
-        created_at = self._now()
+        canonical_json(body)  # plain JSON, never secrets or objects
+        stored = json.loads(json.dumps(body))  # as the database gives it back
+        created_at = self._now().astimezone(UTC)  # as the database gives it back
         effect_id = await self._insert_ignore_key(
             OutboxRow,
             {

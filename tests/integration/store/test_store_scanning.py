@@ -193,6 +193,25 @@ async def test_rewind_lists_observed_and_acted_upon_and_changes_no_status(
     assert orphan.status is TransferStatus.OBSERVED  # the processor orphans it (domain.step)
 
 
+async def test_rows_read_before_a_rewind_in_the_same_transaction_are_read_again(
+    store: Store,
+) -> None:
+    """A row read earlier in a transaction is not served from memory after a core delete
+    of its table (the rewind's), and rescanning the block stores its new hash."""
+    blocks = [(n, rand_hash()) for n in range(10, 15)]
+    again = rand_hash()
+    async with store.transaction() as tx:
+        await tx.record_scan(CONFLUX, VAULT, TO_ETH, [], 15, blocks)
+    async with store.transaction() as tx:
+        assert await tx.block_hash_at(CONFLUX, 13) == blocks[3][1]  # now read in this tx
+        await tx.rewind(CONFLUX, 11)
+        assert await tx.block_hash_at(CONFLUX, 13) is None
+        await tx.record_scan(CONFLUX, VAULT, TO_ETH, [], 14, [(13, again)])
+        assert await tx.block_hash_at(CONFLUX, 13) == again
+    async with store.transaction() as tx:
+        assert await tx.block_hash_at(CONFLUX, 13) == again
+
+
 async def test_set_status_compare_and_set(store: Store, nonce: int) -> None:
     event = make_event(nonce)
     tid = event.transfer_id
