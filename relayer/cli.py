@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from relayer.errors import ConfigError, FatalError, RelayerError
+from relayer.hardening import cap_recursion
 
 if TYPE_CHECKING:
     from relayer.settings import Settings
@@ -377,6 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # web3 warns about every foreign log in a receipt it decodes; users don't need that.
     warnings.filterwarnings("ignore", message="The log with transaction hash")
     parser = build_parser()
+    cap_recursion()  # after every import: see relayer/hardening.py
     args = parser.parse_args(argv)
     func: Command = args.func
     try:

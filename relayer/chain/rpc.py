@@ -326,8 +326,8 @@ class RpcClient:
             raise RpcResponseError(f"{method}: HTTP {err.status} {err.message}") from err
         except (aiohttp.ClientError, OSError) as err:
             raise RpcUnavailableError(f"{method}: {type(err).__name__}: {err}") from err
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise RpcResponseError(f"{method}: answer is not JSON: {err}") from err
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+            raise RpcResponseError(f"{method}: answer is not JSON: {err!s:.200}") from err
         if not isinstance(answer, dict):
             raise RpcResponseError(f"{method}: answer is not a JSON object: {answer!r}")
         if "error" in answer and answer["error"] is not None:
