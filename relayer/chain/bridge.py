@@ -62,6 +62,8 @@ BATCH_FUNCTIONS = {"release": "releaseBatch", "unlock": "unlockBatch"}
 
 # ``statusOf(transferId)`` on either contract
 STATUS_UNKNOWN, STATUS_EXECUTED, STATUS_DELAYED, STATUS_CANCELLED, STATUS_REFUNDED = range(5)
+# what each view ``progress_of`` reads may answer (a bool; a status)
+_VIEW_ANSWERS = {IS_PROCESSED_SELECTOR: range(2), STATUS_OF_SELECTOR: range(5)}
 
 DestinationOutcome = (
     ReleaseConfirmed | AlreadyReleased | DelayedOnDestination | CancelledOnDestination
@@ -101,14 +103,19 @@ async def progress_of(
     ``pending_answer`` as of ``block`` (``isProcessed``: 0, false; ``statusOf`` for an
     ``executeDelayed``: 2, delayed). The one reader of these views; a transport failure
     raises (``RpcError``, retryable)."""
+    answers = _VIEW_ANSWERS.get(check)
+    if answers is None or pending_answer not in answers:
+        raise ValueError(f"no progress view 0x{check.hex()} answering {pending_answer}")
     try:
         answer = await rpc.call(contract, check + transfer_id, block)
     except RpcNodeError as err:
         return Unanswered(err.message)
-    if len(answer) < 32:
+    if len(answer) != 32:
         return Unanswered(f"a {len(answer)}-byte answer")
-    pending = int.from_bytes(answer[:32], "big") == pending_answer
-    return Progress.TO_DO if pending else Progress.DONE
+    value = int.from_bytes(answer, "big")
+    if value not in answers:  # not a bool / not a status: no evidence either way
+        return Unanswered(f"answer {value} is none of the view's values")
+    return Progress.TO_DO if value == pending_answer else Progress.DONE
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from chain_helpers import automine_off
+from chain_helpers import TEST_RETRY, automine_off
 from eth_account import Account
 from eth_utils.crypto import keccak
 
@@ -352,6 +352,22 @@ async def test_a_pending_check_that_reverts_is_no_answer_and_nothing_is_sent(
     assert isinstance(await view.processed(request.transfer_id), Unanswered)
     head = await anvil_rpc.block_number()
     assert await view.executed_at(request.transfer_id, head, 5, max_windows=1) is None
+
+
+async def test_an_answer_that_is_no_bool_is_no_answer(
+    anvil_node: AnvilNode, bridge: Address
+) -> None:
+    """``isProcessed`` answering 2, or 64 bytes, is neither done nor to do."""
+    async with (
+        FaultProxy.running(anvil_node.rpc_url) as proxy,
+        RpcClient(proxy.url, timeout=5, retry=TEST_RETRY) as rpc,
+    ):
+        view = BridgeContract(rpc, bridge, 31337)
+        tid = Hash32(keccak(text="an answer that is no bool"))
+        assert await view.processed(tid) is Progress.TO_DO  # honest: 0
+        for forged in ("0x" + "00" * 31 + "02", "0x" + "00" * 64, "0x" + "00" * 31):
+            proxy.fail_next("eth_call", Fault.replace_result(forged))
+            assert isinstance(await view.processed(tid), Unanswered), forged
 
 
 async def test_replacement_underpriced_bumps_the_fees_and_sends_again(
