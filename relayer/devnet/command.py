@@ -14,13 +14,14 @@ import signal
 import time
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from relayer.client.actions import Manifest, balances, lock
-from relayer.client.follow import follow
-from relayer.devnet.databases import ensure_postgres_database
-from relayer.devnet.processes import DevnetError
-from relayer.devnet.stack import Stack, StackOptions
+# The tooling itself is imported when the command runs, not when its arguments are
+# declared: every `relayer` process builds this parser, including `relayer run`, which
+# must not load the devnet, the deployment or the client (tests/unit/test_layers.py).
+if TYPE_CHECKING:
+    from relayer.client.actions import Manifest
+    from relayer.devnet.stack import Stack, StackOptions
 from relayer.errors import ConfigError
 
 DEMO_AMOUNT = 12_500_000  # 12.5 of the 6-decimals HKD-style stablecoin: executes at once
@@ -34,6 +35,8 @@ def _say(text: str) -> None:
 
 def options_from(args: argparse.Namespace) -> StackOptions:
     """Validate the command line into stack options (ConfigError names the flag)."""
+    from relayer.devnet.stack import StackOptions
+
     jurisdictions = tuple(j.strip() for j in args.jurisdictions.split(",") if j.strip())
     for code in jurisdictions:
         if len(code) != 2 or not code.isascii() or not code.isalpha() or not code.isupper():
@@ -76,6 +79,9 @@ def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
 
 
 def _demo(stack: Stack, manifest: Manifest) -> None:
+    from relayer.client.actions import balances, lock
+    from relayer.client.follow import follow
+
     """One transfer that executes at once, one that the governor delays (then executes)."""
     user = stack.users[0]
     recipient = stack.users[1].address
@@ -98,6 +104,11 @@ def _demo(stack: Stack, manifest: Manifest) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from relayer.client.actions import Manifest
+    from relayer.devnet.databases import ensure_postgres_database
+    from relayer.devnet.processes import DevnetError
+    from relayer.devnet.stack import Stack
+
     options = options_from(args)
     workdir = Path(args.workdir)
     manifest_path = Path(args.manifest)

@@ -9,6 +9,8 @@ Read from the source with ``ast``, so an import inside a function or behind
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,3 +113,21 @@ def test_the_check_lets_the_relayer_import_its_own_layers(source: str) -> None:
 def test_relative_imports_resolve_from_a_package_init() -> None:
     names = set(imported_modules("from .rpc import RpcClient", "relayer.chain", is_package=True))
     assert names == {"relayer.chain.rpc", "relayer.chain.rpc.RpcClient"}
+
+
+def test_a_relayer_process_loads_no_tooling() -> None:
+    """``relayer run`` builds the whole command line (the devnet's arguments included) and
+    imports the node: none of the devnet's, the client's or the benchmarks' code loads."""
+    code = (
+        "import sys\n"
+        "from relayer import cli\n"
+        "cli.build_parser()\n"
+        "import relayer.node\n"
+        "print(sorted(m for m in sys.modules if m.startswith(("
+        "'relayer.client', 'relayer.bench', 'relayer.devnet.stack', 'relayer.devnet.deploy', "
+        "'relayer.devnet.anvil', 'relayer.devnet.conflux', 'relayer.devnet.signing'))))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert loaded.stdout.strip() == "[]", loaded.stdout
