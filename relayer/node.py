@@ -316,7 +316,10 @@ class Relayer:
         # with a ws_url, polls follow the heads the node pushes
         feeds = {
             name: HeadFeed(
-                chain.ws_url, timeout_s=chain.rpc_timeout_s, stale_after_s=chain.head_stale_s
+                chain.ws_url,
+                chain_id=chain.chain_id,
+                timeout_s=chain.rpc_timeout_s,
+                stale_after_s=chain.head_stale_s,
             )
             for name, chain in (("conflux", s.conflux), ("ethereum", s.ethereum))
             if chain.ws_url is not None

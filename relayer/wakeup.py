@@ -1,8 +1,8 @@
 """The wait every stage loop makes between rounds: until it is signalled, or a timeout.
 
-A stage clears nothing by hand: ``wait_for_wake`` clears the event when it returns, and a
-signal that arrives while the stage works (after it returned) wakes the next wait at once,
-so no signal is lost and no round runs twice for one signal.
+``wait_for_wake`` clears the event when it returns; a signal that arrives while the stage
+then works wakes the next wait at once, so no signal is lost. (A stage may also clear it
+right before a round: what signalled before that is seen by the round.)
 """
 
 from __future__ import annotations

@@ -120,6 +120,13 @@ class Metrics:
             ["chain"],
             registry=r,
         )
+        self.heads_rejected = Gauge(
+            "relayer_chain_heads_rejected",
+            "Messages on the chain's new-heads subscription that were not a head of it "
+            "(malformed, another subscription), since start.",
+            ["chain"],
+            registry=r,
+        )
         self.gossip_resyncs = Gauge(
             "relayer_gossip_resyncs",
             "Re-subscriptions after the inbound queue shed messages (a flood), since start.",

@@ -6,7 +6,7 @@ confirmation; anvil: latest-32) or ``depth:N`` (latest minus N blocks; the devne
 at the same pace): a read younger than ``max_age_s`` is shared, and readers that arrive
 while a read is in flight wait for it and then share one read between them (never a head
 read before they asked), instead of each asking the node. With a ``HeadFeed`` (pushed new
-heads) the depth rule takes the node's newest number from the feed.
+heads) the depth rule counts from the pushed head once the HTTP node holds it.
 ``ConfirmedHeadTracker`` polls it and never silently accepts a confirmed head that
 went backwards: it returns a typed ``HeadRegressed`` outcome instead.
 """
@@ -53,22 +53,24 @@ class ConfirmationRule:
 
 
 async def confirmed_head(
-    rpc: RpcClient, rule: ConfirmationRule, latest: int | None = None
+    rpc: RpcClient, rule: ConfirmationRule, pushed: BlockRef | None = None
 ) -> BlockRef | None:
     """The newest block the rule confirms, or ``None`` if none is confirmed yet.
 
-    ``latest`` is the node's newest block number if already known (pushed by a
-    ``HeadFeed``): the depth rule then skips ``eth_blockNumber``. If the HTTP node does
-    not have the block that number implies yet, it is asked for its own head instead."""
+    ``pushed`` is the newest head a ``HeadFeed`` pushed: the depth rule counts from it,
+    instead of asking ``eth_blockNumber``, once the HTTP node holds that very block (so the
+    depth is never less than the HTTP node's own); otherwise it asks the HTTP node."""
     if rule.kind != "depth":
         block = await rpc.get_block(rule.kind)
         if block is None:
             raise RpcResponseError(f"node has no {rule.kind!r} block")
         return block
-    if latest is not None and latest - rule.depth >= 0:
-        pushed = await rpc.get_block(latest - rule.depth)
-        if pushed is not None:
-            return pushed
+    if pushed is not None and pushed.number - rule.depth >= 0:
+        tip = await rpc.get_block(pushed.number)
+        if tip is not None and tip.hash == pushed.hash:
+            block = tip if rule.depth == 0 else await rpc.get_block(pushed.number - rule.depth)
+            if block is not None:
+                return block
     number = await rpc.block_number() - rule.depth
     if number < 0:
         return None
@@ -114,7 +116,7 @@ class SharedHead:
                 return self._head
             started = time.monotonic()
             pushed = self._pushed()
-            latest = None if self.feed is None else self.feed.latest_number()
+            latest = None if self.feed is None else self.feed.latest_head()
             head = await confirmed_head(self.rpc, self.rule, latest)
             self._pushed_at_read = pushed
             self.reads += 1

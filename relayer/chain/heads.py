@@ -3,35 +3,40 @@
 A ``HeadFeed`` keeps one WebSocket open to a chain's node (``ws_url``) and tells the
 chain's readers *when* to look: each pushed head sets the ``asyncio.Event`` of every
 listener (the watcher, the settler), so they scan once per new block instead of polling
-every ``poll_interval_s``, and ``SharedHead`` takes the pushed block number instead of
-asking ``eth_blockNumber``. The feed decides nothing else: every confirmed head, log and
-status is still read over HTTP, so a feed that lies or falls silent can delay a reader
-but never make it accept anything.
+every ``poll_interval_s``. ``SharedHead`` also takes the pushed head as the chain's newest
+block for the depth rule, but only once the HTTP node shows the same block (same number,
+same hash): a socket that runs ahead of the HTTP node, or lies, cannot make a block look
+deeper than the HTTP node itself says it is. Everything else (confirmed heads, logs,
+statuses) is read over HTTP, so a feed that lies or falls silent can delay a reader but
+never make it accept anything.
 
-``live`` is true while subscribed and a head arrived within ``stale_after_s``. While it is
-false (refused, closed, silent, a malformed subscription answer) readers poll as before,
-and the feed reconnects with exponential backoff; each change of ``live`` wakes every
-listener so that none waits on a dead feed. A malformed notification is counted and
-skipped: one bad message does not cost the connection.
+On connecting, the feed checks ``eth_chainId`` over the socket (a ``ws_url`` of another
+chain is refused), then subscribes. ``live`` is true while subscribed and an accepted head
+arrived within ``stale_after_s`` (junk does not count). While it is false (refused,
+closed, silent, the wrong chain) readers poll as before, and the feed reconnects with
+exponential backoff; each change of ``live`` wakes every listener so that none waits on a
+dead feed. A malformed notification is counted (``rejected``) and skipped: one bad message
+does not cost the connection.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import aiohttp
 import structlog
 
-from relayer.chain.rpc_types import BlockRef, parse_block
+from relayer.chain.rpc_types import BlockRef, as_int, parse_block
 from relayer.errors import RpcError, RpcResponseError
 
 log = structlog.get_logger(__name__)
 
 MAX_MESSAGE_BYTES = 1 << 20  # a header is about 2 KB; anything near this is not one
 FIRST_BACKOFF_S = 0.5
-_SUBSCRIBE_ID = 1
+_CHAIN_ID_REQUEST, _SUBSCRIBE_REQUEST = 1, 2
 
 
 class HeadFeedClosedError(RpcError):
@@ -45,6 +50,7 @@ class HeadFeed:
         self,
         url: str,
         *,
+        chain_id: int,
         timeout_s: float,
         stale_after_s: float,
         max_backoff_s: float = 30.0,
@@ -54,6 +60,7 @@ class HeadFeed:
         if timeout_s <= 0 or stale_after_s <= 0 or max_backoff_s <= 0:
             raise ValueError("timeout_s, stale_after_s and max_backoff_s must be positive")
         self.url = url
+        self.chain_id = chain_id
         self.timeout_s = timeout_s
         self.stale_after_s = stale_after_s
         self.max_backoff_s = max_backoff_s
@@ -63,6 +70,7 @@ class HeadFeed:
         self.rejected = 0  # notifications that were not a header of our subscription
         self.subscriptions = 0  # successful eth_subscribe calls (1 + reconnects)
         self._listeners: list[asyncio.Event] = []
+        self._head_due = 0.0  # monotonic time by which the next head must arrive
 
     def listen(self, event: asyncio.Event | None = None) -> asyncio.Event:
         """An event set on every new head and on every change of ``live`` (pass one event
@@ -71,9 +79,9 @@ class HeadFeed:
         self._listeners.append(wake)
         return wake
 
-    def latest_number(self) -> int | None:
-        """The newest pushed block number while the feed is live, else ``None``."""
-        return self.latest.number if self.live and self.latest is not None else None
+    def latest_head(self) -> BlockRef | None:
+        """The newest pushed head while the feed is live, else ``None``."""
+        return self.latest if self.live else None
 
     async def run(self) -> None:
         """Subscribe, follow, and reconnect forever; a failure is logged, never raised."""
@@ -86,7 +94,8 @@ class HeadFeed:
                 failures = 1 if self.heads > heads_before else failures + 1
                 log.warning("head subscription lost", url=self.url, error=str(err))
             self._set_live(False)
-            await asyncio.sleep(min(self.max_backoff_s, FIRST_BACKOFF_S * 2 ** (failures - 1)))
+            backoff = FIRST_BACKOFF_S * 2 ** min(failures - 1, 16)
+            await asyncio.sleep(min(self.max_backoff_s, backoff))
 
     async def _follow(self) -> None:
         timeout = aiohttp.ClientTimeout(total=None, connect=self.timeout_s)
@@ -97,29 +106,43 @@ class HeadFeed:
             except TimeoutError as err:
                 raise HeadFeedClosedError(f"no WebSocket within {self.timeout_s}s") from err
             async with ws:
-                subscription = await self._subscribe(ws)
-                self.subscriptions += 1
-                while True:
-                    text = await self._receive(ws, self.stale_after_s)
-                    self._on_message(text, subscription)
+                try:
+                    await self._check_chain(ws)
+                    subscription = await self._subscribe(ws)
+                    self.subscriptions += 1
+                    self._head_due = time.monotonic() + self.stale_after_s
+                    while True:
+                        remaining = self._head_due - time.monotonic()
+                        if remaining <= 0:
+                            raise HeadFeedClosedError(f"no head within {self.stale_after_s}s")
+                        self._on_message(await self._receive(ws, remaining), subscription)
+                finally:
+                    self._set_live(False)  # before the socket's close, which may take a while
+
+    async def _check_chain(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        result = await self._ask(ws, _CHAIN_ID_REQUEST, "eth_chainId", [])
+        chain_id = as_int(result, "eth_chainId")
+        if chain_id != self.chain_id:
+            raise RpcResponseError(f"ws_url serves chain {chain_id}, not {self.chain_id}")
 
     async def _subscribe(self, ws: aiohttp.ClientWebSocketResponse) -> str:
-        request = {
-            "jsonrpc": "2.0",
-            "id": _SUBSCRIBE_ID,
-            "method": "eth_subscribe",
-            "params": ["newHeads"],
-        }
+        subscription = await self._ask(ws, _SUBSCRIBE_REQUEST, "eth_subscribe", ["newHeads"])
+        if not isinstance(subscription, str) or not subscription:
+            raise RpcResponseError(f"eth_subscribe: no subscription id in {subscription!r}")
+        return subscription
+
+    async def _ask(
+        self, ws: aiohttp.ClientWebSocketResponse, request_id: int, method: str, params: list[Any]
+    ) -> Any:
+        """One request over the socket; its ``result`` (anything else is refused)."""
+        request = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
         await ws.send_str(json.dumps(request))
         answer = _json(await self._receive(ws, self.timeout_s))
-        if not isinstance(answer, dict) or answer.get("id") != _SUBSCRIBE_ID:
-            raise RpcResponseError(f"eth_subscribe: unexpected answer {str(answer)[:200]!r}")
+        if not isinstance(answer, dict) or answer.get("id") != request_id:
+            raise RpcResponseError(f"{method}: unexpected answer {str(answer)[:200]!r}")
         if "error" in answer:
-            raise RpcResponseError(f"eth_subscribe refused: {answer['error']!r}")
-        subscription = answer.get("result")
-        if not isinstance(subscription, str) or not subscription:
-            raise RpcResponseError(f"eth_subscribe: no subscription id in {answer!r}")
-        return subscription
+            raise RpcResponseError(f"{method} refused: {answer['error']!r}")
+        return answer.get("result")
 
     @staticmethod
     async def _receive(ws: aiohttp.ClientWebSocketResponse, within_s: float) -> str:
@@ -127,7 +150,7 @@ class HeadFeed:
             async with asyncio.timeout(within_s):
                 message = await ws.receive()
         except TimeoutError as err:
-            raise HeadFeedClosedError(f"no message within {within_s}s") from err
+            raise HeadFeedClosedError(f"no message within {within_s:.1f}s") from err
         if message.type is aiohttp.WSMsgType.TEXT:
             return str(message.data)
         if message.type is aiohttp.WSMsgType.BINARY:
@@ -143,6 +166,7 @@ class HeadFeed:
             return
         self.latest = head
         self.heads += 1
+        self._head_due = time.monotonic() + self.stale_after_s
         self._set_live(True, wake=True)
 
     def _set_live(self, live: bool, *, wake: bool = False) -> None:
@@ -168,7 +192,7 @@ def parse_head(message: Any, subscription: str) -> BlockRef:
 def _json(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:  # RecursionError: nested too deep
         raise RpcResponseError(f"not JSON: {text[:200]!r}") from err
 
 

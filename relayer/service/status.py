@@ -216,6 +216,7 @@ class NodeStatus:
         for name, feed in self.feeds.items():
             self.metrics.head_feed_live.labels(name).set(1 if feed.live else 0)
             self.metrics.heads_pushed.labels(name).set(feed.heads)
+            self.metrics.heads_rejected.labels(name).set(feed.rejected)
         stats = self.gossip.stats
         self.metrics.gossip_received.set(stats.received)
         self.metrics.gossip_resyncs.set(stats.resyncs)

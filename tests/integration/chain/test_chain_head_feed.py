@@ -5,6 +5,7 @@ will not do on demand (junk, silence, a refusal, a dropped connection)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -15,7 +16,7 @@ from aiohttp import WSMsgType, web
 from chain_helpers import TEST_RETRY
 from test_chain_shared_head import DEPTH_2, Counted
 
-from relayer.chain.confirmation import SharedHead
+from relayer.chain.confirmation import SharedHead, confirmed_head
 from relayer.chain.events import BridgeEvent
 from relayer.chain.heads import HeadFeed
 from relayer.chain.rpc import RpcClient
@@ -25,10 +26,11 @@ from relayer.devnet.anvil import AnvilNode
 from relayer.devnet.conflux import ConfluxDevNode
 from relayer.devnet.faultproxy import FaultProxy
 from relayer.devnet.waiting import eventually
-from relayer.domain.types import Address
+from relayer.domain.types import Address, Hash32
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 SUBSCRIPTION = "0x9ce59a13059e417087c02d3236a0b1cc"
+CHAIN = 31337  # the scripted endpoint's chain
 
 
 @asynccontextmanager
@@ -43,7 +45,7 @@ async def following(feed: HeadFeed) -> AsyncIterator[HeadFeed]:
 
 
 async def test_anvil_pushes_each_mined_block_and_wakes_listeners(anvil_node: AnvilNode) -> None:
-    feed = HeadFeed(anvil_node.ws_url, timeout_s=5, stale_after_s=30)
+    feed = HeadFeed(anvil_node.ws_url, chain_id=anvil_node.chain_id, timeout_s=5, stale_after_s=30)
     wake = feed.listen()
     async with following(feed):
         await eventually(lambda: _true(feed.subscriptions == 1), 10)
@@ -55,7 +57,7 @@ async def test_anvil_pushes_each_mined_block_and_wakes_listeners(anvil_node: Anv
             assert feed.latest.number == await rpc.block_number()
             assert feed.latest == await rpc.get_block(feed.latest.number)
         assert feed.heads == before + 1
-        assert feed.latest_number() == feed.latest.number
+        assert feed.latest_head() == feed.latest
 
 
 async def test_shared_head_takes_the_pushed_number_and_rereads_after_a_new_head(
@@ -66,17 +68,20 @@ async def test_shared_head_takes_the_pushed_number_and_rereads_after_a_new_head(
         RpcClient(proxy.url, timeout=5, retry=TEST_RETRY) as rpc,
     ):
         counted = Counted(proxy, rpc)
-        feed = HeadFeed(anvil_node.ws_url, timeout_s=5, stale_after_s=30)
+        feed = HeadFeed(
+            anvil_node.ws_url, chain_id=anvil_node.chain_id, timeout_s=5, stale_after_s=30
+        )
         wake = feed.listen()
         async with following(feed):
             await eventually(lambda: _true(feed.subscriptions == 1), 10)
             await anvil_node.mine(3)
             newest = await anvil_node.request("eth_blockNumber")
-            await eventually(lambda: _true(feed.latest_number() == int(newest, 16)), 10)
+            await eventually(lambda: _true(_number(feed) == int(newest, 16)), 10)
             counted.calls.clear()
             head = SharedHead(rpc, DEPTH_2, max_age_s=3600, feed=feed)
             first = await head.read()
-            assert counted.calls == ["eth_getBlockByNumber"]  # no eth_blockNumber
+            # the pushed head, confirmed by the HTTP node, then the block 2 below it
+            assert counted.calls == ["eth_getBlockByNumber"] * 2  # no eth_blockNumber
             assert await head.read() == first and head.reads == 1  # shared: no new head
             wake.clear()
             await anvil_node.mine(1)
@@ -86,11 +91,28 @@ async def test_shared_head_takes_the_pushed_number_and_rereads_after_a_new_head(
             assert second.number == first.number + 1 and head.reads == 2
 
 
+async def test_a_pushed_head_the_http_node_does_not_hold_is_not_counted_from(
+    anvil_node: AnvilNode, anvil_rpc: RpcClient
+) -> None:
+    """A socket ahead of the HTTP node (or lying) cannot shorten the depth."""
+    await anvil_node.mine(3)
+    honest = await confirmed_head(anvil_rpc, DEPTH_2)
+    latest = await anvil_rpc.get_block(await anvil_rpc.block_number())
+    assert honest is not None and latest is not None
+    ahead = dataclasses.replace(latest, number=latest.number + 50)
+    forged = dataclasses.replace(latest, hash=Hash32(bytes(32)))
+    for pushed in (ahead, forged):
+        assert await confirmed_head(anvil_rpc, DEPTH_2, pushed) == honest
+    assert await confirmed_head(anvil_rpc, DEPTH_2, latest) == honest  # the same block: taken
+
+
 async def test_a_watcher_with_a_feed_scans_each_pushed_block_not_each_poll(
     anvil_node: AnvilNode,
 ) -> None:
     async with RpcClient(anvil_node.rpc_url, timeout=5, retry=TEST_RETRY) as rpc:
-        feed = HeadFeed(anvil_node.ws_url, timeout_s=5, stale_after_s=30)
+        feed = HeadFeed(
+            anvil_node.ws_url, chain_id=anvil_node.chain_id, timeout_s=5, stale_after_s=30
+        )
         start = await rpc.block_number()
         config = WatcherConfig(
             contract=Address(bytes.fromhex("cd" * 20)),
@@ -117,12 +139,14 @@ async def test_a_watcher_with_a_feed_scans_each_pushed_block_not_each_poll(
 
 
 async def test_conflux_espace_pushes_its_epochs(conflux_node: ConfluxDevNode) -> None:
-    feed = HeadFeed(conflux_node.ws_url, timeout_s=5, stale_after_s=30)
+    feed = HeadFeed(
+        conflux_node.ws_url, chain_id=conflux_node.chain_id, timeout_s=5, stale_after_s=30
+    )
     async with following(feed), RpcClient(conflux_node.rpc_url, timeout=5) as rpc:
         await eventually(lambda: _true(feed.heads >= 4), 20)
         latest = feed.latest
         assert latest is not None and feed.live
-        assert abs(await rpc.block_number() - latest.number) <= 8  # 250 ms blocks
+        assert abs(await rpc.block_number() - latest.number) <= 40  # 250 ms blocks
         block = await rpc.get_block(latest.number)  # the pushed header has no base fee
         assert block is not None and (block.hash, block.parent_hash) == (
             latest.hash,
@@ -143,11 +167,13 @@ def _header(number: int) -> dict[str, Any]:
 
 
 class ScriptedNode:
-    """A loopback WebSocket endpoint that answers ``eth_subscribe`` and pushes what the test
-    says, on the connection most recently opened."""
+    """A loopback WebSocket endpoint that answers ``eth_chainId`` and ``eth_subscribe`` and
+    pushes what the test says, on the connection most recently opened."""
 
     def __init__(self) -> None:
+        self.chain_id = CHAIN
         self.refuse = False
+        self.first_head: int | None = None  # pushed at once on each subscription, + its count
         self.connections = 0
         self.subscribed = asyncio.Event()
         self.url = ""
@@ -157,19 +183,24 @@ class ScriptedNode:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.connections += 1
-        ask = await ws.receive()
-        assert ask.type is WSMsgType.TEXT
-        request_id = json.loads(ask.data)["id"]
-        if self.refuse:
+        async for ask in ws:  # until either side closes the connection
+            assert ask.type is WSMsgType.TEXT
+            await self._answer(ws, json.loads(ask.data))
+        return ws
+
+    async def _answer(self, ws: web.WebSocketResponse, ask: dict[str, Any]) -> None:
+        reply: dict[str, Any] = {"jsonrpc": "2.0", "id": ask["id"]}
+        if ask["method"] == "eth_chainId":
+            await ws.send_json({**reply, "result": hex(self.chain_id)})
+        elif self.refuse:
             error = {"code": -32601, "message": "subscriptions are not supported"}
-            await ws.send_json({"jsonrpc": "2.0", "id": request_id, "error": error})
+            await ws.send_json({**reply, "error": error})
         else:
-            await ws.send_json({"jsonrpc": "2.0", "id": request_id, "result": SUBSCRIPTION})
+            await ws.send_json({**reply, "result": SUBSCRIPTION})
             self._ws = ws
             self.subscribed.set()
-        async for _ in ws:  # hold the connection until either side closes it
-            pass
-        return ws
+            if self.first_head is not None:
+                await self.push(self.first_head + self.connections)
 
     async def push(self, number: int, subscription: str = SUBSCRIPTION) -> None:
         params = {"subscription": subscription, "result": _header(number)}
@@ -204,7 +235,7 @@ async def scripted() -> AsyncIterator[ScriptedNode]:
 
 async def test_junk_and_foreign_notifications_are_counted_and_skipped() -> None:
     async with scripted() as node:
-        feed = HeadFeed(node.url, timeout_s=5, stale_after_s=30)
+        feed = HeadFeed(node.url, chain_id=CHAIN, timeout_s=5, stale_after_s=30)
         async with following(feed):
             await asyncio.wait_for(node.subscribed.wait(), 10)
             await node.send("{not json")
@@ -221,39 +252,86 @@ async def test_junk_and_foreign_notifications_are_counted_and_skipped() -> None:
 
 async def test_a_silent_feed_goes_down_wakes_its_listeners_and_reconnects() -> None:
     async with scripted() as node:
-        feed = HeadFeed(node.url, timeout_s=5, stale_after_s=0.5, max_backoff_s=0.2)
+        node.first_head = 10  # each subscription pushes one head at once, then silence
+        feed = HeadFeed(node.url, chain_id=CHAIN, timeout_s=5, stale_after_s=1, max_backoff_s=0.2)
         wake = feed.listen()
         async with following(feed):
-            await asyncio.wait_for(node.subscribed.wait(), 10)
-            await node.push(1)
-            await asyncio.wait_for(wake.wait(), 10)
-            assert feed.live and feed.latest_number() == 1
+            await asyncio.wait_for(wake.wait(), 10)  # the first head
+            assert feed.live and _number(feed) == 11
             wake.clear()
             await asyncio.wait_for(wake.wait(), 10)  # silence: woken when it goes down
-            assert not feed.live and feed.latest_number() is None
-            await eventually(lambda: _true(node.connections == 2 and node.subscribed.is_set()), 10)
-            wake.clear()
-            await node.push(2)
-            await asyncio.wait_for(wake.wait(), 10)
-            assert feed.live and feed.latest_number() == 2 and feed.subscriptions == 2
-            await node.drop()  # the node closes the socket: down at once, then back
-            await eventually(lambda: _true(not feed.live), 10)
-            await eventually(lambda: _true(node.connections == 3 and node.subscribed.is_set()), 10)
+            assert not feed.live and feed.latest_head() is None
+            await eventually(lambda: _true(feed.live and _number(feed) == 12), 10)  # back
+            assert feed.subscriptions >= 2 and node.connections >= 2
+            await eventually(lambda: _true(node.subscribed.is_set()), 10)
+            await node.drop()  # the node closes the socket: down, then back with a new head
+            await eventually(lambda: _true(feed.subscriptions >= 3 and feed.live), 10)
+
+
+async def test_junk_does_not_keep_a_feed_live() -> None:
+    async with scripted() as node:
+        node.first_head = 0
+        feed = HeadFeed(node.url, chain_id=CHAIN, timeout_s=5, stale_after_s=1, max_backoff_s=5)
+        async with following(feed):
+            await eventually(lambda: _true(feed.live), 10)
+            node.first_head = None  # a reconnection pushes nothing
+
+            async def babble() -> None:
+                while True:
+                    await node.send("{not a head")
+                    await asyncio.sleep(0.05)  # a node that talks all the time, saying nothing
+
+            chatter = asyncio.create_task(babble())
+            try:
+                await eventually(lambda: _true(not feed.live), 10)  # stale after 1 s all the same
+            finally:
+                chatter.cancel()
+                await asyncio.gather(chatter, return_exceptions=True)
+            assert feed.heads == 1 and feed.rejected >= 1
+
+
+async def test_a_message_nested_too_deep_is_rejected_not_fatal() -> None:
+    async with scripted() as node:
+        feed = HeadFeed(node.url, chain_id=CHAIN, timeout_s=5, stale_after_s=30)
+        task = asyncio.create_task(feed.run())
+        try:
+            await asyncio.wait_for(node.subscribed.wait(), 10)
+            await node.send("[" * 100_000 + "]" * 100_000)  # RecursionError in json.loads
+            await node.push(5)
+            await eventually(lambda: _true(feed.heads == 1), 10)
+            assert feed.rejected == 1 and feed.live and not task.done()
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_ws_url_of_another_chain_is_refused() -> None:
+    async with scripted() as node:
+        node.chain_id = 1
+        feed = HeadFeed(node.url, chain_id=CHAIN, timeout_s=5, stale_after_s=30, max_backoff_s=0.2)
+        async with following(feed):
+            await eventually(lambda: _true(node.connections >= 2), 10)  # it keeps trying
+            assert not node.subscribed.is_set() and feed.subscriptions == 0 and not feed.live
 
 
 async def test_a_refused_subscription_or_no_endpoint_leaves_the_feed_down() -> None:
     async with scripted() as node:
         node.refuse = True
-        feed = HeadFeed(node.url, timeout_s=5, stale_after_s=30, max_backoff_s=0.2)
+        feed = HeadFeed(node.url, chain_id=CHAIN, timeout_s=5, stale_after_s=30, max_backoff_s=0.2)
         async with following(feed):
             await eventually(lambda: _true(node.connections >= 2), 10)  # it keeps trying
-            assert not feed.live and feed.subscriptions == 0 and feed.latest_number() is None
+            assert not feed.live and feed.subscriptions == 0 and feed.latest_head() is None
     with pytest.raises(ValueError, match="ws://"):
-        HeadFeed("http://127.0.0.1:1", timeout_s=5, stale_after_s=30)
+        HeadFeed("http://127.0.0.1:1", chain_id=CHAIN, timeout_s=5, stale_after_s=30)
 
 
 async def _true(value: bool) -> bool:
     return value
+
+
+def _number(feed: HeadFeed) -> int | None:
+    head = feed.latest_head()
+    return None if head is None else head.number
 
 
 def _scanned_to(watcher: EventWatcher, block: int) -> Callable[[], Awaitable[bool]]:
