@@ -106,6 +106,9 @@ SETTLED = {
 FINALITY_RECHECK_S = 2.0  # an execution awaiting finality is looked at again after this
 PREFLIGHT_CONCURRENCY = 8  # isProcessed reads in flight per destination before a batch
 RETRIED = (RetryableError, RpcResponseError, TimeoutError)  # logged; the next round retries
+# rounds in a row that one release's submission failed before a warning alert names it (a
+# view that always reverts, a node that refuses it: retried for ever, never silently)
+STUCK_AFTER_ROUNDS = 20
 
 
 class StoreNonceSource:
@@ -229,6 +232,8 @@ class SubmitRunner:
         self._paused: set[int] = set()  # destinations seen paused at the last round
         self._held: set[int] = set()  # effects the destination refused for now (Held)
         self._solo: set[int] = set()  # effects a batch carried or skipped: single path now
+        self._failed_rounds: dict[int, int] = {}  # effect id -> single sends failed in a row
+        self._stuck: set[int] = set()  # effects whose stuck-submission alert is stored
 
     def _is_primary(self, effect: Effect, dst_chain_id: int) -> bool:
         vset = self.processor.sets.current.get(dst_chain_id)
@@ -286,6 +291,8 @@ class SubmitRunner:
         settled = {e.id for e in looked_at if statuses[e.id] in SETTLED.get(e.kind, ())}
         pending_ids = {e.id for e in effects}
         self._solo &= pending_ids
+        self._failed_rounds = {k: v for k, v in self._failed_rounds.items() if k in pending_ids}
+        self._stuck &= pending_ids
         self._held &= pending_ids
         if settled:  # the settler saw them final: nothing left to send or to check
             async with self.processor.writer.transaction() as tx:
@@ -387,12 +394,35 @@ class SubmitRunner:
         try:
             await self.submit(dst, effect)
         except RETRIED as err:
+            error = f"{type(err).__name__}: {err}"
             log.warning(
                 "submission failed; will retry",
                 transfer_id=hex32(effect.transfer_id),
                 dst_chain_id=dst.chain_id,
-                error=f"{type(err).__name__}: {err}",
+                error=error,
             )
+            rounds = self._failed_rounds[effect.id] = self._failed_rounds.get(effect.id, 0) + 1
+            if rounds >= STUCK_AFTER_ROUNDS and effect.id not in self._stuck:
+                await self._alert_stuck(dst, effect, rounds, error)
+        else:
+            self._failed_rounds.pop(effect.id, None)
+
+    async def _alert_stuck(self, dst: Destination, effect: Effect, rounds: int, error: str) -> None:
+        """A warning alert, once per pending effect, for a release whose submission keeps
+        failing (if the database is away, the next failed round tries again)."""
+        detail = {
+            "reason": "submission keeps failing",
+            "transfer_id": hex32(effect.transfer_id),
+            "rounds": rounds,
+            "last_error": error[:500],
+        }
+        try:
+            async with self.processor.writer.transaction() as tx:
+                await tx.raise_alert(AlertKind.WARNING, dst.chain_id, detail)
+        except RETRIED as err:
+            log.warning("stuck-submission alert not stored", error=str(err), **detail)
+            return
+        self._stuck.add(effect.id)
 
     async def _submit_batch(self, dst: Destination, effects: list[Effect]) -> None:
         """Send ``effects`` in one batch transaction, or split them until each part goes."""

@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -39,11 +40,17 @@ from relayer.domain.types import (
     Direction,
     Hash32,
     SourceEvent,
+    hex32,
 )
-from relayer.errors import FatalError
+from relayer.errors import FatalError, RpcResponseError
 from relayer.service.batching import BatchPolicy
 from relayer.service.processor import Processor
-from relayer.service.submit import Destination, StoreSendJournal, SubmitRunner
+from relayer.service.submit import (
+    STUCK_AFTER_ROUNDS,
+    Destination,
+    StoreSendJournal,
+    SubmitRunner,
+)
 from relayer.store import EffectKind, Store, SubmissionStatus, TransferStatus
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -326,3 +333,34 @@ async def test_a_destination_needs_a_submitter_that_journals_its_sends(env: Env)
     env.submitter.journal = None  # type: ignore[assignment]
     with pytest.raises(FatalError, match="no send journal"):
         env.runner()
+
+
+async def test_a_submission_that_keeps_failing_raises_one_warning_alert(env: Env) -> None:
+    """Retried every round for ever (a view that always reverts, a node that refuses it),
+    but after ``STUCK_AFTER_ROUNDS`` failed rounds the operator is told, once."""
+    (tid,) = await env.at_quorum(1)
+
+    def refuse(_req: SubmitRequest) -> SubmitOutcome:
+        raise RpcResponseError("pending check of the release unanswered: execution reverted")
+
+    env.submitter.answer = refuse
+    runner = env.runner(max_releases=1)
+    for _ in range(STUCK_AFTER_ROUNDS - 1):
+        await runner.run_due()
+    assert await _stuck_alerts(env) == []
+    for _ in range(3):
+        await runner.run_due()
+    (alert,) = await _stuck_alerts(env)
+    assert alert.detail["transfer_id"] == hex32(tid)
+    assert alert.detail["rounds"] == STUCK_AFTER_ROUNDS
+    assert "execution reverted" in alert.detail["last_error"]
+    assert len(env.submitter.requests) == STUCK_AFTER_ROUNDS + 2  # still retried each round
+    env.submitter.answer = lambda req: Mined(_hash(77), 10, 21_000)
+    await runner.run_due()
+    assert await env.status(tid) is TransferStatus.SUBMITTED
+
+
+async def _stuck_alerts(env: Env) -> list[Any]:
+    async with env.store.reader() as tx:
+        alerts = await tx.open_alerts()
+    return [a for a in alerts if a.detail.get("reason") == "submission keeps failing"]
