@@ -142,6 +142,25 @@ class AttestationRow(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class RootSignatureRow(Base):
+    """A validator's ``ReleaseRoot`` signature over one window of source nonces for one
+    destination, ours or a peer's (verified first): one per (destination, window, signer).
+    A second, different root from the same signer for the same window is never stored."""
+
+    __tablename__ = "root_signatures"
+
+    dst_chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    src_chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    first_nonce: Mapped[int] = mapped_column(Uint(UINT64_DIGITS), primary_key=True)
+    signer: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    last_nonce: Mapped[int] = mapped_column(Uint(UINT64_DIGITS))
+    root: Mapped[bytes] = mapped_column(LargeBinary)
+    digest: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    set_id: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class EquivocationRow(Base):
     """Evidence that a signer signed two different digests for one transfer."""
 

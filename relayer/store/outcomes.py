@@ -273,3 +273,23 @@ class AuditChainBroken:
 
 
 AuditVerdict = AuditChainIntact | AuditChainBroken
+
+
+@dataclass(frozen=True, slots=True)
+class RootStored:
+    """A new root signature was stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class RootDuplicate:
+    """The signer's signature over this root for this window was already stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class RootConflict:
+    """The signer already signed another root for this window: the new one is not stored."""
+
+    stored_root: Hash32
+
+
+RootSignatureOutcome = RootStored | RootDuplicate | RootConflict

@@ -184,3 +184,20 @@ class AuditEntry:
     detail: dict[str, Any]
     prev_hash: bytes
     hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RootSignature:
+    """A validator's ``ReleaseRoot`` signature over a window of source nonces for one
+    destination (committed roots), ours or a verified peer's."""
+
+    dst_chain_id: int
+    src_chain_id: int
+    first_nonce: int
+    last_nonce: int
+    root: Hash32
+    signer: Address
+    digest: Hash32
+    signature: bytes
+    set_id: int
+    received_at: datetime | None = None

@@ -5,13 +5,16 @@ from __future__ import annotations
 from relayer.store.ops.alerts import AlertOps
 from relayer.store.ops.auditing import AuditOps
 from relayer.store.ops.effects import EffectOps
+from relayer.store.ops.roots import RootOps
 from relayer.store.ops.scanning import ScanOps
 from relayer.store.ops.signing import SigningOps
 from relayer.store.ops.submissions import SubmissionOps
 from relayer.store.ops.transfers import TransferOps
 
 
-class Transaction(ScanOps, TransferOps, SigningOps, EffectOps, SubmissionOps, AlertOps, AuditOps):
+class Transaction(
+    ScanOps, TransferOps, SigningOps, EffectOps, SubmissionOps, AlertOps, AuditOps, RootOps
+):
     """One open transaction. Obtain it from ``Store.transaction()``; never keep it.
 
     Everything done through one ``Transaction`` commits together when the ``async
