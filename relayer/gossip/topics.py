@@ -9,6 +9,11 @@ Layout (version 1)::
 (destination, transfer, signer): a republish replaces it, an empty retained payload
 clears it. Subscribers use `subscription_filter` (``{prefix}/v1/att/#``) and receive
 every outstanding attestation on (re)subscribe. See docs/gossip.md.
+
+Root signatures (committed roots) have their own layout, one retained message per
+(destination, window, signer), under `root_subscription_filter` (``{prefix}/v1/root/#``)::
+
+    {prefix}/v1/root/{dst_chain_id}/{src_chain_id}/{first_nonce}/{signer_hex}
 """
 
 from __future__ import annotations
@@ -19,10 +24,11 @@ from typing import Final
 
 from relayer.domain.types import UINT64_MAX, Address, Hash32, hex32
 from relayer.gossip.reasons import GossipWireError, Reason
-from relayer.gossip.wire import AttestationMessage, decode
+from relayer.gossip.wire import AttestationMessage, RootMessage, decode, decode_root
 
 TOPIC_VERSION: Final = "v1"
 _ATT: Final = "att"
+_ROOT: Final = "root"
 _DECIMAL = re.compile(r"0|[1-9][0-9]{0,19}")
 _HEX32 = re.compile(r"0x[0-9a-f]{64}")
 _ADDRESS = re.compile(r"0x[0-9a-f]{40}")
@@ -100,12 +106,49 @@ def parse_topic(prefix: str, topic: str) -> TopicKey:
     )
 
 
-def decode_inbound(prefix: str, topic: str, payload: bytes) -> AttestationMessage | Cleared:
-    """Turn one received MQTT message into an attestation or a withdrawal.
+def root_subscription_filter(prefix: str) -> str:
+    """The filter that receives every version-1 root signature under ``prefix``."""
+    return f"{validate_prefix(prefix)}/{TOPIC_VERSION}/{_ROOT}/#"
 
-    The topic must follow the layout and name the same destination chain, transfer and
-    signer as the payload (else TOPIC_MISMATCH). Raises only `GossipWireError`.
+
+def root_topic(prefix: str, message: RootMessage) -> str:
+    """The topic a root signature is published under."""
+    return (
+        f"{validate_prefix(prefix)}/{TOPIC_VERSION}/{_ROOT}/{message.dst_chain_id}/"
+        f"{message.src_chain_id}/{message.first_nonce}/{hex32(message.signer)}"
+    )
+
+
+def _decode_root_inbound(prefix: str, topic: str, payload: bytes) -> RootMessage | None:
+    """A root signature, or None for an empty (cleared) payload; the topic must name the
+    payload's destination, source chain, window and signer."""
+    levels = topic[len(f"{prefix}/{TOPIC_VERSION}/{_ROOT}/") :].split("/")
+    if len(levels) != 4:
+        raise GossipWireError(Reason.BAD_TOPIC, f"{len(levels)} levels after the root prefix")
+    *numbers, signer = levels
+    if any(_DECIMAL.fullmatch(n) is None or int(n) > UINT64_MAX for n in numbers):
+        raise GossipWireError(Reason.BAD_TOPIC, "root topic number level")
+    if _ADDRESS.fullmatch(signer) is None:
+        raise GossipWireError(Reason.BAD_TOPIC, "signer level")
+    if not payload:
+        return None
+    message = decode_root(payload)
+    if root_topic(prefix, message) != topic:
+        raise GossipWireError(Reason.TOPIC_MISMATCH, topic[-120:])
+    return message
+
+
+def decode_inbound(
+    prefix: str, topic: str, payload: bytes
+) -> AttestationMessage | RootMessage | Cleared | None:
+    """Turn one received MQTT message into an attestation, a withdrawal, a root signature,
+    or None (a cleared root signature).
+
+    The topic must follow the layout and name the same destination chain, transfer (or
+    window) and signer as the payload (else TOPIC_MISMATCH). Raises only `GossipWireError`.
     """
+    if topic.startswith(f"{prefix}/{TOPIC_VERSION}/{_ROOT}/"):
+        return _decode_root_inbound(prefix, topic, payload)
     key = parse_topic(prefix, topic)
     if not payload:
         return Cleared(key)

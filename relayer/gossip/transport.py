@@ -1,9 +1,9 @@
 """MQTT transport of attestations: reconnecting, bounded, idempotent publishes.
 
 `MqttGossip` is an async context manager owning one background task that connects,
-subscribes to ``{prefix}/v1/att/#`` (QoS 1), pumps received messages through the
-strict decoder, and reconnects with exponential backoff forever (re-subscribing, which
-also re-delivers every retained attestation). Inbound flow::
+subscribes to ``{prefix}/v1/att/#`` and ``{prefix}/v1/root/#`` (QoS 1), pumps received
+messages through the strict decoder, and reconnects with exponential backoff forever
+(re-subscribing, which also re-delivers every retained attestation). Inbound flow::
 
     broker ─► ingress queue (bounded, drop-oldest, counts `received`/QUEUE_FULL)
            ─► decode_inbound (junk counted by `Reason`, empty payloads by `cleared`)
@@ -45,10 +45,12 @@ from relayer.gossip.topics import (
     TopicKey,
     attestation_topic,
     decode_inbound,
+    root_subscription_filter,
+    root_topic,
     subscription_filter,
     topic_for,
 )
-from relayer.gossip.wire import AttestationMessage, encode_attestation
+from relayer.gossip.wire import AttestationMessage, RootMessage, encode_attestation, encode_root
 
 _log = structlog.get_logger(__name__)
 _T = TypeVar("_T")
@@ -64,7 +66,7 @@ class Received:
 
     topic: str
     payload: bytes
-    message: AttestationMessage
+    message: AttestationMessage | RootMessage
     retained: bool  # True when delivered from the broker's store on (re)subscribe
 
 
@@ -157,6 +159,11 @@ class MqttGossip:
         """
         topic = attestation_topic(self.config.topic_prefix, message)
         await self._publish(topic, encode_attestation(message), timeout_s)
+
+    async def publish_root(self, message: RootMessage, *, timeout_s: float | None = None) -> None:
+        """Publish a root signature retained with QoS 1 (idempotent, as ``publish``)."""
+        topic = root_topic(self.config.topic_prefix, message)
+        await self._publish(topic, encode_root(message), timeout_s)
 
     async def clear(self, key: TopicKey, *, timeout_s: float | None = None) -> None:
         """Withdraw the retained attestation at ``key`` (empty retained payload)."""
@@ -312,7 +319,10 @@ class MqttGossip:
         return delay * (0.5 + random.random() / 2)  # noqa: S311 (jitter, not crypto)
 
     async def _subscribe(self, client: aiomqtt.Client) -> None:
-        codes = await client.subscribe(subscription_filter(self.config.topic_prefix), qos=QOS)
+        prefix = self.config.topic_prefix
+        codes = await client.subscribe(
+            [(subscription_filter(prefix), QOS), (root_subscription_filter(prefix), QOS)]
+        )
         values = [code if isinstance(code, int) else code.value for code in codes]
         if any(value >= 0x80 for value in values):
             raise BrokerError(f"subscription refused by the broker: {values}")
@@ -328,7 +338,7 @@ class MqttGossip:
             except GossipWireError as err:
                 self._count_drop(err)
                 continue
-            if isinstance(decoded, Cleared):
+            if decoded is None or isinstance(decoded, Cleared):
                 self.stats.cleared += 1
                 continue
             await self._accepted.put(Received(topic, payload, decoded, bool(message.retain)))

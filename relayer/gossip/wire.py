@@ -40,6 +40,7 @@ from relayer.gossip.reasons import GossipWireError, Reason
 
 WIRE_VERSION: Final = 1
 KIND_ATTESTATION: Final = "attestation"
+KIND_ROOT: Final = "root"
 MAX_PAYLOAD_BYTES: Final = 2048
 SIGNATURE_BYTES: Final = 65
 
@@ -218,3 +219,119 @@ def _amount(obj: dict[str, Any]) -> int:
     if amount > UINT256_MAX:
         raise GossipWireError(Reason.BAD_FIELD, "amount exceeds uint256")
     return amount
+
+
+# ------------------------------------------------------------------ root signatures
+
+_ROOT_FIELDS: Final = (
+    "v",
+    "kind",
+    "dst_chain_id",
+    "src_chain_id",
+    "first_nonce",
+    "last_nonce",
+    "root",
+    "set_id",
+    "digest",
+    "signer",
+    "signature",
+    "signed_at",
+)
+_ROOT_FIELD_SET: Final = frozenset(_ROOT_FIELDS)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RootMessage:
+    """One validator's ``ReleaseRoot`` signature over a window of source nonces for one
+    destination (committed roots; see relayer.domain.roots), as gossiped between relayers.
+
+    Payload, version 1 (same rules as an attestation: canonical, size-capped, strict)::
+
+        {"v": 1, "kind": "root", "dst_chain_id": <uint64>, "src_chain_id": <uint64>,
+         "first_nonce": <uint64>, "last_nonce": <uint64>, "root": "0x<64 hex>",
+         "set_id": <uint64>, "digest": "0x<64 hex>", "signer": "0x<40 hex>",
+         "signature": "0x<130 hex>", "signed_at": <uint64>}
+    """
+
+    dst_chain_id: int
+    src_chain_id: int
+    first_nonce: int
+    last_nonce: int
+    root: Hash32
+    set_id: int
+    digest: Hash32
+    signer: Address
+    signature: bytes  # 65 bytes: r || s || v, v in {27, 28}
+    signed_at: int = 0  # unix seconds, informational only
+
+    def __post_init__(self) -> None:
+        names = ("dst_chain_id", "src_chain_id", "first_nonce", "last_nonce", "set_id")
+        for name in (*names, "signed_at"):
+            value = getattr(self, name)
+            if type(value) is not int or not 0 <= value <= UINT64_MAX:
+                raise ValueError(f"{name} must be a uint64, got {value!r}")
+        if not 1 <= self.first_nonce <= self.last_nonce:
+            raise ValueError(f"not a nonce window: {self.first_nonce}..{self.last_nonce}")
+        if len(self.root) != 32 or len(self.digest) != 32:
+            raise ValueError("root and digest must be 32 bytes")
+        if len(self.signer) != 20:
+            raise ValueError("signer must be a 20-byte address")
+        if len(self.signature) != SIGNATURE_BYTES or self.signature[64] not in (27, 28):
+            raise ValueError("signature must be 65 bytes r || s || v with v in {27, 28}")
+
+
+def encode_root(message: RootMessage) -> bytes:
+    """Canonical version-1 root payload (sorted keys, no spaces)."""
+    body: dict[str, object] = {
+        "v": WIRE_VERSION,
+        "kind": KIND_ROOT,
+        "dst_chain_id": message.dst_chain_id,
+        "src_chain_id": message.src_chain_id,
+        "first_nonce": message.first_nonce,
+        "last_nonce": message.last_nonce,
+        "root": hex32(message.root),
+        "set_id": message.set_id,
+        "digest": hex32(message.digest),
+        "signer": hex32(message.signer),
+        "signature": hex32(message.signature),
+        "signed_at": message.signed_at,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+
+def decode_root(payload: bytes) -> RootMessage:
+    """Parse and validate a version-1 root payload; raises `GossipWireError` only."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise GossipWireError(Reason.OVERSIZED, f"{len(payload)} > {MAX_PAYLOAD_BYTES} bytes")
+    obj = _parse_object(payload)
+    for name in ("v", "kind"):
+        if name not in obj:
+            raise GossipWireError(Reason.MISSING_FIELD, name)
+    if type(obj["v"]) is not int or obj["v"] != WIRE_VERSION:
+        raise GossipWireError(Reason.WRONG_VERSION, f"v={obj['v']!r:.40}")
+    if obj["kind"] != KIND_ROOT:
+        raise GossipWireError(Reason.WRONG_KIND, f"kind={obj['kind']!r:.40}")
+    unknown = obj.keys() - _ROOT_FIELD_SET
+    if unknown:
+        raise GossipWireError(Reason.UNKNOWN_FIELD, ",".join(sorted(unknown))[:80])
+    missing = [name for name in _ROOT_FIELDS if name not in obj]
+    if missing:
+        raise GossipWireError(Reason.MISSING_FIELD, ",".join(missing))
+    signature = _hex(obj, "signature", _SIGNATURE)
+    if signature[64] not in (27, 28):
+        raise GossipWireError(Reason.BAD_FIELD, "signature v must be 27 or 28")
+    first, last = _uint64(obj, "first_nonce"), _uint64(obj, "last_nonce")
+    if not 1 <= first <= last:
+        raise GossipWireError(Reason.BAD_FIELD, f"not a nonce window: {first}..{last}")
+    return RootMessage(
+        dst_chain_id=_uint64(obj, "dst_chain_id"),
+        src_chain_id=_uint64(obj, "src_chain_id"),
+        first_nonce=first,
+        last_nonce=last,
+        root=Hash32(_hex(obj, "root", _HEX32)),
+        set_id=_uint64(obj, "set_id"),
+        digest=Hash32(_hex(obj, "digest", _HEX32)),
+        signer=Address(_hex(obj, "signer", _ADDRESS)),
+        signature=signature,
+        signed_at=_uint64(obj, "signed_at"),
+    )
