@@ -46,6 +46,7 @@ from relayer.service.corroboration import Corroboration
 from relayer.service.inbound import InboundVerifier
 from relayer.service.processor import Processor
 from relayer.service.publisher import Publisher
+from relayer.service.roots import Roots
 from relayer.service.settle import Settler
 from relayer.service.sink import StoreSink
 from relayer.service.status import NodeStatus
@@ -358,6 +359,17 @@ class Relayer:
                 routes,
             ),
         }
+        roots = (
+            Roots(
+                processor,
+                self.metrics,
+                window_size=s.pipeline.root_window,
+                source_chains=(cfx_id, eth_id),
+                idle_wakeup_s=s.pipeline.idle_wakeup_s,
+            )
+            if s.pipeline.root_wait_s > 0
+            else None
+        )
         nonces = StoreNonceSource(processor.writer)
         journal = StoreSendJournal(processor.writer)
         submit_key = "0x" + keys.submitter.private_key_bytes().hex()
@@ -396,6 +408,8 @@ class Relayer:
             ),
             idle_wakeup_s=s.pipeline.idle_wakeup_s,
             enabled=s.submitter.enabled,
+            roots=roots,
+            root_wait_s=s.pipeline.root_wait_s,
         )
         del submit_key
         settler = Settler(
@@ -454,7 +468,9 @@ class Relayer:
                         group.create_task(feed.run(), name=f"heads:{name}")
                     for name, (watcher, _sink) in watchers.items():
                         group.create_task(watcher.run(), name=f"watch:{name}")
-                    group.create_task(self._inbound(gossip, verifier), name="inbound")
+                    group.create_task(self._inbound(gossip, verifier, roots), name="inbound")
+                    if roots is not None:
+                        group.create_task(roots.run(gossip.publish_root), name="roots")
                     group.create_task(publisher.run(), name="publish")
                     group.create_task(runner.run(), name="submit")
                     group.create_task(settler.run(), name="settle")
@@ -551,9 +567,23 @@ class Relayer:
         )
         return EventWatcher(head.rpc, config, sink, head), sink
 
-    async def _inbound(self, gossip: MqttGossip, verifier: InboundVerifier) -> None:
+    async def _inbound(
+        self, gossip: MqttGossip, verifier: InboundVerifier, roots: Roots | None
+    ) -> None:
         async def receive(limit: int) -> list[AttestationMessage]:
-            return [r.message for r in await gossip.receive_batch(limit)]
+            """The next attestations; root signatures met on the way go to ``roots``."""
+            while True:
+                attestations: list[AttestationMessage] = []
+                for received in await gossip.receive_batch(limit):
+                    message = received.message
+                    if isinstance(message, AttestationMessage):
+                        attestations.append(message)
+                    elif roots is not None:
+                        await roots.receive(message)
+                    else:
+                        self.metrics.root_received.labels("roots_off").inc()
+                if attestations:
+                    return attestations
 
         await verifier.consume(receive, self.settings.pipeline.inbound_batch_max, STORE_RETRY_S)
 

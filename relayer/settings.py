@@ -331,6 +331,23 @@ class PipelineSettings(_Section):
         description="How often our attestations of transfers still short of a quorum are "
         "published again (for a peer that missed them).",
     )
+    root_wait_s: float = Field(
+        0.0,
+        ge=0,
+        le=3600,
+        description="Committed roots (docs/contracts.md): how long a release with a quorum "
+        "waits for a root over its window of source nonces before it goes the per-transfer "
+        "way. While it waits, validators sign a root per decided window and the root's "
+        "primary commits it and executes its releases with one multiproof (less gas, more "
+        "latency). 0 turns committed roots off: nothing is signed, received or waited for.",
+    )
+    root_window: int = Field(
+        64,
+        ge=1,
+        le=1024,
+        description="Source nonces per committed-root window (aligned: 1..N, N+1..2N, ...). "
+        "Every validator of a bridge must use the same value, or their roots never match.",
+    )
 
 
 class ApiSettings(_Section):

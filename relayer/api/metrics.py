@@ -29,6 +29,22 @@ class Metrics:
         self.signatures = Counter(
             "relayer_signatures_total", "Release attestations this validator signed.", registry=r
         )
+        self.root_signatures = Counter(
+            "relayer_root_signatures_total",
+            "Committed-root candidates (ReleaseRoot) this validator signed.",
+            registry=r,
+        )
+        self.root_received = Counter(
+            "relayer_root_signatures_received_total",
+            "Root signatures received over gossip, by result (accepted or the rejection reason).",
+            ["result"],
+            registry=r,
+        )
+        self.roots_committed = Counter(
+            "relayer_roots_committed_total",
+            "Roots this relayer committed on a destination (commitRoot mined).",
+            registry=r,
+        )
         self.refusals = Counter(
             "relayer_policy_refusals_total", "Transfers refused by policy.", ["reason"], registry=r
         )

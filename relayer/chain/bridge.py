@@ -59,6 +59,7 @@ RELEASE_DELAYED_TOPIC = Hash32(keccak(text="ReleaseDelayed(bytes32,uint64)"))
 RELEASE_CANCELLED_TOPIC = Hash32(keccak(text="ReleaseCancelled(bytes32,bool)"))
 RELEASE_SKIPPED_TOPIC = Hash32(keccak(text="ReleaseSkipped(bytes32,bytes4)"))
 BATCH_FUNCTIONS = {"release": "releaseBatch", "unlock": "unlockBatch"}
+PROOF_BATCH_FUNCTIONS = {"release": "releaseBatchWithProof", "unlock": "unlockBatchWithProof"}
 
 # ``statusOf(transferId)`` on either contract
 STATUS_UNKNOWN, STATUS_EXECUTED, STATUS_DELAYED, STATUS_CANCELLED, STATUS_REFUNDED = range(5)
@@ -140,6 +141,18 @@ def _to_set(values: tuple[Any, ...]) -> ValidatorSet:
     return ValidatorSet(int(set_id), validators, int(threshold), int(min_jurisdictions))
 
 
+@dataclass(frozen=True, slots=True)
+class CommittedRoot:
+    """What ``rootOf`` says of a committed root: its window, the set that signed it, and
+    whether that set is still valid (a root of an expired set executes nothing)."""
+
+    src_chain_id: int
+    first_nonce: int
+    last_nonce: int
+    set_id: int
+    live: bool
+
+
 class BridgeContract:
     """Read-only view of a BridgeVault or BridgeGateway (they share these functions)."""
 
@@ -187,6 +200,18 @@ class BridgeContract:
         ``executeDelayed``."""
         (value,) = await self._call("paused()", [], [], ["bool"])
         return bool(value)
+
+    async def root_of(self, root: Hash32) -> CommittedRoot | None:
+        """``rootOf``: the committed root's window and signing set (None: not committed)."""
+        src, first, last, set_id, live = await self._call(
+            "rootOf(bytes32)",
+            ["bytes32"],
+            [root],
+            ["uint64", "uint64", "uint64", "uint64", "bool"],
+        )
+        if int(first) == 0:
+            return None
+        return CommittedRoot(int(src), int(first), int(last), int(set_id), bool(live))
 
     async def status_of(self, transfer_id: Hash32, block: BlockId = "latest") -> int:
         """``statusOf``: 0 unknown, 1 executed, 2 delayed, 3 cancelled, 4 refunded."""
@@ -332,6 +357,37 @@ def release_batch_calldata(function: str, items: list[tuple[Release, bytes]]) ->
     return selector(f"{name}({_RELEASE_TUPLE}[],bytes[])") + encode(
         [f"{_RELEASE_TUPLE}[]", "bytes[]"],
         [[_release_args(r) for r, _ in items], [bundle for _, bundle in items]],
+    )
+
+
+def commit_root_calldata(
+    root: Hash32, src_chain_id: int, first_nonce: int, last_nonce: int, bundle: bytes
+) -> bytes:
+    """Calldata of ``commitRoot(bytes32, uint64, uint64, uint64, bytes)``."""
+    return selector("commitRoot(bytes32,uint64,uint64,uint64,bytes)") + encode(
+        ["bytes32", "uint64", "uint64", "uint64", "bytes"],
+        [root, src_chain_id, first_nonce, last_nonce, bundle],
+    )
+
+
+def release_batch_with_proof_calldata(
+    function: str,
+    root: Hash32,
+    releases: list[Release],
+    proof: list[Hash32],
+    flags: list[bool],
+) -> bytes:
+    """Calldata of ``releaseBatchWithProof(bytes32, Release[], bytes32[], bool[])`` (function
+    "release") or ``unlockBatchWithProof`` ("unlock"): leaves of the committed ``root``, in
+    the multiproof's order, proven together."""
+    if function not in PROOF_BATCH_FUNCTIONS:
+        raise ValueError(f"unknown bridge function {function!r}")
+    if not releases:
+        raise ValueError("a batch needs at least one release")
+    name = PROOF_BATCH_FUNCTIONS[function]
+    return selector(f"{name}(bytes32,{_RELEASE_TUPLE}[],bytes32[],bool[])") + encode(
+        ["bytes32", f"{_RELEASE_TUPLE}[]", "bytes32[]", "bool[]"],
+        [root, [_release_args(r) for r in releases], proof, flags],
     )
 
 

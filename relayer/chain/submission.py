@@ -45,6 +45,9 @@ class SubmitRequest:
     # done meanwhile (``ReleaseSkipped``), so there is no pre-flight and a revert is Failed.
     batch: tuple[Hash32, ...] = ()
     gas_budget: int | None = None  # an estimate above it is ``OverBudget``, nothing is sent
+    # False for a transaction that carries no transfer (``commitRoot``): it is not in the
+    # send journal, so a restart does not follow it (sent again, it reverts harmlessly)
+    journaled: bool = True
 
     @property
     def transfer_ids(self) -> tuple[Hash32, ...]:

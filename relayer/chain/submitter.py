@@ -281,7 +281,7 @@ class Submitter:
         holds (sent before a restart), as the node holds it, with the hashes recorded for
         its nonce before it (the ones it replaced: any of them may mine); ``(None, [])``
         when there is none."""
-        if self.journal is None:
+        if self.journal is None or not req.journaled:
             return None, []
         ids = req.transfer_ids
         recorded = await self.journal.in_flight(self.config.chain_id, self.sender, ids)
@@ -336,7 +336,7 @@ class Submitter:
         }
         signed = self._account.sign_transaction(tx)
         tx_hash = Hash32(bytes(signed.hash))
-        if self.journal is not None:
+        if self.journal is not None and req.journaled:
             record = SentTx(req.transfer_ids, nonce, tx_hash, fees.max_fee, fees.max_priority_fee)
             await self.journal.record(self.config.chain_id, self.sender, record)
             crashpoints.reached(CrashPoint.RECORDED, tx=tx_hash.hex())

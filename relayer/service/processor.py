@@ -175,6 +175,7 @@ class Processor:
         self.outbox_ready = asyncio.Event()  # a PUBLISH effect was queued (the publisher's)
         self.submit_ready = asyncio.Event()  # a SUBMIT/EXECUTE effect was queued
         self.observed_ready = asyncio.Event()  # the watcher stored new events
+        self.status_changed = asyncio.Event()  # a transfer's status changed (root signer's)
         # told of the transfers a sweep just confirmed (attestations may be waiting for them)
         self.on_confirmed: Callable[[Sequence[Hash32]], Awaitable[None]] | None = None
         self.confirm_batch_max = confirm_batch_max
@@ -270,6 +271,7 @@ class Processor:
         tid = after.transfer_id
         stored_hash: Hash32 | None = None  # the tx hash set_status already wrote
         if before is None or before.status != after.status:
+            self.status_changed.set()
             reason = None
             if after.refusal is not None:
                 reason = f"{after.refusal.reason.value}: {after.refusal.detail}"

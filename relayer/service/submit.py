@@ -25,6 +25,15 @@ before the first receipt; the submitter hands out their nonces in order (each ta
 broadcast under its send lock), follows their receipts concurrently and replaces a stuck
 one at its own nonce, which also refills a gap the node left by dropping one.
 
+Committed roots (``[pipeline] root_wait_s`` > 0; docs/contracts.md): a release never sent
+waits up to ``root_wait_s`` (from its quorum) for a root over its window of source nonces
+(``relayer.service.roots``). Once the root this relayer signed has a quorum, the root's
+primary (``root mod n``, as for a transfer) commits it (``commitRoot``, not journaled: it
+carries no transfer, and a copy sent again reverts) and sends the window's releases in
+``releaseBatchWithProof``/``unlockBatchWithProof`` with one multiproof; the others hold
+them back as long again, then send what is still undone the per-transfer way. A window
+whose root cannot be committed, or whose set expired, goes the per-transfer way.
+
 Batches: a destination's due releases that this relayer has never sent (the transfer is
 still at ``quorum``) go out together in ``releaseBatch``/``unlockBatch`` transactions of at
 most ``[pipeline] batch_max_releases``. A batch over the gas budget is cut in proportion,
@@ -47,8 +56,10 @@ from relayer.chain.bridge import (
     BridgeContract,
     DestinationOutcome,
     Progress,
+    commit_root_calldata,
     execute_delayed_calldata,
     release_batch_calldata,
+    release_batch_with_proof_calldata,
     release_calldata,
     skipped_in,
 )
@@ -69,6 +80,7 @@ from relayer.chain.submission import (
     execute_delayed_request,
 )
 from relayer.chain.submitter import Submitter
+from relayer.domain.roots import Window
 from relayer.domain.transfer import (
     AlreadyReleased,
     DelayedOnDestination,
@@ -82,6 +94,7 @@ from relayer.log import get_logger
 from relayer.service.batching import BatchPolicy, chunks, halves, split_for_budget
 from relayer.service.payloads import release_from_json
 from relayer.service.processor import Processor
+from relayer.service.roots import ReadyRoot, Roots
 from relayer.service.writer import Writer
 from relayer.store import (
     AlertKind,
@@ -215,8 +228,15 @@ class SubmitRunner:
         batch: BatchPolicy | None = None,
         idle_wakeup_s: float = 15.0,
         enabled: bool = True,
+        roots: Roots | None = None,
+        root_wait_s: float = 0.0,
     ) -> None:
         self.processor = processor
+        # committed roots: a release waits up to ``root_wait_s`` for its window's root
+        self.roots = roots if root_wait_s > 0 else None
+        self.root_wait_s = root_wait_s if roots is not None else 0.0
+        self._root_seen: dict[tuple[int, Window], float] = {}  # when a root was seen ready
+        self._root_given_up: set[tuple[int, Window]] = set()  # commit failed: per transfer
         self.destinations = destinations
         self.metrics = metrics
         self.grace_period_s = grace_period_s
@@ -236,8 +256,7 @@ class SubmitRunner:
         self._stuck: set[int] = set()  # effects whose stuck-submission alert is stored
 
     def _is_primary(self, effect: Effect, dst_chain_id: int) -> bool:
-        vset = self.processor.sets.current.get(dst_chain_id)
-        members = () if vset is None else tuple(m.address for m in vset.members)
+        members = self._members(dst_chain_id)
         return primary_for(effect.transfer_id, members) == self.processor.signer.address
 
     def due(
@@ -257,7 +276,7 @@ class SubmitRunner:
         created = effect.created_at.timestamp()
         first_seen = self._first_seen.setdefault(effect.id, now)
         waited = max(time.time() - created, now - first_seen)
-        return waited >= self.grace_period_s
+        return waited >= self.grace_period_s + self.root_wait_s
 
     async def run(self) -> None:
         """A round whenever the processor queues an effect, every ``poll_interval_s`` while
@@ -309,10 +328,24 @@ class SubmitRunner:
                 chain_times[dst] = await self._chain_time(dst)
             if self.due(effect, dst, now, chain_times.get(dst)):
                 by_chain.setdefault(dst, []).append(effect)
+        rooted: dict[int, list[Effect]] = {}  # never sent, maybe under a committed root
+        if self.roots is not None:
+            for effect in looked_at:
+                dst = int(effect.payload.get("dst_chain_id", 0))
+                if (
+                    effect.kind is EffectKind.SUBMIT
+                    and statuses[effect.id] is S.QUORUM
+                    and dst in self.destinations
+                    and effect.id not in self._solo | self._held
+                ):
+                    rooted.setdefault(dst, []).append(effect)
         async with asyncio.TaskGroup() as group:
-            for chain_id, chain_effects in by_chain.items():
+            for chain_id in by_chain.keys() | rooted.keys():
+                chain_effects = by_chain.get(chain_id, [])
                 unsent = {e.id for e in chain_effects if statuses[e.id] is S.QUORUM}
-                group.create_task(self._run_chain(chain_id, chain_effects, unsent))
+                group.create_task(
+                    self._run_chain(chain_id, chain_effects, unsent, rooted.get(chain_id, []))
+                )
 
     async def _chain_time(self, chain_id: int) -> int | None:
         """The timestamp of the destination's latest block (None if it has none)."""
@@ -324,11 +357,18 @@ class SubmitRunner:
         rec = await tx.get_transfer(effect.transfer_id)
         return None if rec is None else rec.status
 
-    async def _run_chain(self, chain_id: int, effects: list[Effect], unsent: set[int]) -> None:
+    async def _run_chain(
+        self,
+        chain_id: int,
+        effects: list[Effect],
+        unsent: set[int],
+        rooted: list[Effect] | None = None,
+    ) -> None:
         """Batches of what was never sent (``unsent``: effect ids) and the rest on its own,
         up to ``max_in_flight`` transactions in flight at once, each with its own nonce; a
         failure is logged and retried on a later round without stopping the others (nor
-        the other chain's round)."""
+        the other chain's round). ``rooted``: releases never sent that a committed root
+        may carry (they go, or wait, on the root path first)."""
         dst = self.destinations[chain_id]
         async with self._locks[chain_id]:
             try:
@@ -340,6 +380,9 @@ class SubmitRunner:
                     dst_chain_id=chain_id,
                     error=f"{type(err).__name__}: {err}",
                 )
+            if rooted:
+                on_root_path = await self._via_roots(dst, rooted)
+                effects = [e for e in effects if e.id not in on_root_path]
             batched = await self._batchable(dst, effects, unsent)
             in_batches = {e.id for e in batched}
             # pipelined: up to max_in_flight transactions at once, each with its own nonce
@@ -356,6 +399,142 @@ class SubmitRunner:
                 for effect in effects:
                     if effect.id not in in_batches:
                         group.create_task(gated(self._submit_one(dst, effect)))
+
+    # ------------------------------------------------------------------ committed roots
+
+    async def _via_roots(self, dst: Destination, effects: list[Effect]) -> set[int]:
+        """Send what a ready root carries (its primary does; the others wait a grace period,
+        then go per transfer) and hold back what may still get a root (younger than
+        ``root_wait_s``). Returns the effect ids taken off the per-transfer path this round."""
+        assert self.roots is not None
+        by_window: dict[Window, list[Effect]] = {}
+        for effect in effects:
+            release = release_from_json(effect.payload["release"])
+            window = self.roots.window_of(release.src_chain_id, release.nonce)
+            by_window.setdefault(window, []).append(effect)
+        # forget windows with nothing left to send here
+        ours = {(dst.chain_id, w) for w in by_window}
+        self._root_seen = {
+            k: v for k, v in self._root_seen.items() if k[0] != dst.chain_id or k in ours
+        }
+        self._root_given_up = {k for k in self._root_given_up if k[0] != dst.chain_id or k in ours}
+        for key in self._root_given_up & ours:
+            del by_window[key[1]]
+        async with self.processor.store.reader() as tx:
+            ready = {w: await self.roots.ready(tx, dst.chain_id, w) for w in by_window}
+        held_back: set[int] = set()
+        wall = time.time()
+        for window, group in sorted(by_window.items()):
+            root = ready[window]
+            if root is None:
+                young = [e for e in group if wall - e.created_at.timestamp() < self.root_wait_s]
+                held_back.update(e.id for e in young)
+                continue
+            leaves = [e for e in group if root.proposal.leaf_index(e.transfer_id) is not None]
+            seen = self._root_seen.setdefault((dst.chain_id, window), time.monotonic())
+            if primary_for(root.root, self._members(dst.chain_id)) != self.processor.signer.address:
+                # the root's primary sends them; if it does not within the root wait, each
+                # goes the per-transfer way (with that path's own checks and grace)
+                if time.monotonic() - seen < max(self.grace_period_s, self.root_wait_s):
+                    held_back.update(e.id for e in leaves)
+                continue
+            held_back.update(e.id for e in leaves)
+            if leaves:
+                await self._send_under_root(dst, window, root, leaves)
+        return held_back
+
+    def _members(self, chain_id: int) -> tuple[Address, ...]:
+        vset = self.processor.sets.current.get(chain_id)
+        return () if vset is None else tuple(m.address for m in vset.members)
+
+    async def _send_under_root(
+        self, dst: Destination, window: Window, root: ReadyRoot, effects: list[Effect]
+    ) -> None:
+        """Commit ``root`` if the destination does not have it yet, then execute ``effects``
+        with one multiproof. A root the destination cannot take (the commit failed, its set
+        expired) is given up: its releases go per transfer from the next round."""
+        rlog = log.bind(dst_chain_id=dst.chain_id, root=hex32(root.root), releases=len(effects))
+        try:
+            committed = await dst.view.root_of(root.root)
+            if committed is None:
+                w = root.proposal.window
+                request = SubmitRequest(
+                    transfer_id=root.root,
+                    to=dst.contract,
+                    data=commit_root_calldata(
+                        root.root, w.src_chain_id, w.first_nonce, w.last_nonce, root.quorum.bundle
+                    ),
+                    batch=(root.root,),
+                    journaled=False,
+                )
+                rlog.info("committing a root")
+                outcome = await dst.submitter.submit(request)
+                if isinstance(outcome, Mined):
+                    self.metrics.roots_committed.inc()
+                    rlog.info("root committed", tx=hex32(outcome.tx_hash))
+                committed = await dst.view.root_of(root.root)  # ours, or another's meanwhile
+                if committed is None:
+                    rlog.warning("root not committed; per transfer now", outcome=repr(outcome))
+                    self._root_given_up.add((dst.chain_id, window))
+                    return
+        except RETRIED as err:
+            rlog.warning(
+                "committing a root failed; will retry", error=f"{type(err).__name__}: {err}"
+            )
+            return
+        if not committed.live:
+            rlog.warning("root's signing set expired; per transfer now")
+            self._root_given_up.add((dst.chain_id, window))
+            return
+        for chunk in chunks(effects, self.batch.max_releases):
+            await self._submit_proven(dst, root, chunk)
+
+    async def _submit_proven(
+        self, dst: Destination, root: ReadyRoot, effects: list[Effect]
+    ) -> None:
+        """``releaseBatchWithProof`` of ``effects`` (leaves of the committed ``root``), split
+        like a batch: over the gas budget in proportion, a revert in halves; a single one
+        that still fails goes the per-transfer way."""
+        by_id = {e.transfer_id: e for e in effects}
+        releases, proof = root.proposal.multiproof(by_id)
+        ordered = [by_id[r.transfer_id] for r in releases]
+        tids = tuple(e.transfer_id for e in ordered)
+        blog = log.bind(dst_chain_id=dst.chain_id, releases=len(ordered), root=hex32(root.root))
+        request = SubmitRequest(
+            transfer_id=tids[0],
+            to=dst.contract,
+            data=release_batch_with_proof_calldata(
+                dst.function, root.root, list(releases), list(proof.proof), list(proof.flags)
+            ),
+            batch=tids,
+            gas_budget=self.batch.gas_budget,
+        )
+        blog.info("sending releases under a committed root")
+        try:
+            outcome = await dst.submitter.submit(request)
+        except RETRIED as err:
+            blog.warning("proven batch failed; will retry", error=f"{type(err).__name__}: {err}")
+            return
+        match outcome:
+            case OverBudget(gas=gas, budget=budget):
+                for part in split_for_budget(ordered, gas, budget):
+                    await self._submit_proven(dst, root, part)
+                return
+            case Held(reason=reason):
+                blog.warning("destination refuses the batch for now; waiting", reason=reason)
+                self._held.update(e.id for e in ordered)
+                return
+        await self._record_batch(dst, ordered, outcome)
+        blog.info("proven batch outcome", outcome=type(outcome).__name__, detail=repr(outcome))
+        if isinstance(outcome, Failed):
+            if len(ordered) == 1:
+                self._solo.add(ordered[0].id)  # per transfer from the next round
+            else:
+                for part in halves(ordered):
+                    await self._submit_proven(dst, root, part)
+        elif isinstance(outcome, Mined):
+            self.metrics.batch_size.labels(str(dst.chain_id)).observe(len(ordered))
+            self.processor.submit_ready.set()
 
     async def _batchable(
         self, dst: Destination, effects: list[Effect], unsent: set[int]

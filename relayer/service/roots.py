@@ -1,0 +1,379 @@
+"""Committed roots, the relayer's side: sign a root per decided window, verify peers' roots,
+and tell the submit runner which windows have a root a quorum signed.
+
+Signing (``sign_due``): for every source chain, the aligned windows of
+``[pipeline] root_window`` nonces from the lowest transfer that has not ended up to the
+highest observed are looked at; a window whose nonces are all final and decided gets this
+validator's root for each destination it holds releases for (``relayer.domain.roots``).
+The signature is stored through the writer (one per destination and window: never a second
+root for a window) and published after the commit, retained, on the root topic.
+
+Receiving (``receive``): a peer's root signature counts only when its signer is a member of
+the destination's current set, the window is one of ours (same alignment), the digest is
+the ``ReleaseRoot`` digest of what it names and the signature recovers to its signer. A
+second, different root from one signer for one window is refused with a warning alert.
+
+Ready (``ready``): a window has a ready root when the root this validator signed is also
+signed by a quorum of the destination's current set; the proposal is rebuilt from the store
+(the leaves are needed for the proofs) and must give the same root.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from relayer.api.metrics import Metrics
+from relayer.domain.digest import release_digest, release_root_digest
+from relayer.domain.errors import InvalidSignatureError
+from relayer.domain.quorum import QuorumMet, evaluate_quorum
+from relayer.domain.roots import Entry, Incomplete, RootProposal, Window, propose_root, window_of
+from relayer.domain.routing import build_release
+from relayer.domain.signature import recover_signer
+from relayer.domain.transfer import TransferStatus
+from relayer.domain.types import Address, Attestation, EvmDomain, Hash32, hex32
+from relayer.errors import RetryableError
+from relayer.gossip.wire import RootMessage
+from relayer.log import get_logger
+from relayer.service.processor import Processor, event_of
+from relayer.store import AlertKind, OwnSignature, Transaction, TransferRecord
+from relayer.store.outcomes import RootConflict, RootDuplicate, RootStored
+from relayer.store.records import RootSignature
+from relayer.wakeup import wait_for_wake
+
+log = get_logger("roots")
+
+S = TransferStatus
+_NOT_FINAL = (S.OBSERVED, S.ORPHANED)
+_ENDED = (S.REFUSED, S.RELEASED, S.CANCELLED)
+
+
+class RootVerdict(enum.StrEnum):
+    """What became of one received root signature; the value is the metrics label."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    CONFLICT = "conflict"  # the signer signed another root for this window
+    UNKNOWN_CHAIN = "unknown_chain"
+    NOT_A_MEMBER = "not_a_member"
+    OTHER_WINDOW = "other_window"  # not one of our aligned windows
+    WRONG_DIGEST = "wrong_digest"
+    BAD_SIGNATURE = "bad_signature"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadyRoot:
+    """A window's root that a quorum signed, with its leaves and the bundle to commit it."""
+
+    proposal: RootProposal
+    quorum: QuorumMet
+
+    @property
+    def root(self) -> Hash32:
+        return self.proposal.root
+
+
+def entry_of(
+    rec: TransferRecord, own: OwnSignature | None, domain_of: Callable[[int], EvmDomain | None]
+) -> Entry:
+    """What one stored transfer says about its nonce (see ``relayer.domain.roots.Entry``).
+    A signature whose digest is not the rebuilt release's is no leaf, and not settled."""
+    final = rec.status not in _NOT_FINAL
+    if own is not None and rec.dst_token is not None:
+        release = build_release(event_of(rec), rec.dst_token)
+        domain = domain_of(rec.dst_chain_id)
+        if domain is not None and release_digest(domain, release) == own.digest:
+            return Entry(rec.nonce, rec.dst_chain_id, final, signed=release)
+        return Entry(rec.nonce, rec.dst_chain_id, final)
+    return Entry(rec.nonce, rec.dst_chain_id, final, settled=rec.status in _ENDED)
+
+
+class Roots:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        processor: Processor,
+        metrics: Metrics,
+        *,
+        window_size: int,
+        source_chains: Sequence[int],
+        max_windows: int = 64,
+        idle_wakeup_s: float = 30.0,
+        min_interval_s: float = 0.5,
+    ) -> None:
+        if window_size < 1:
+            raise ValueError("root_window must be at least 1")
+        self.processor = processor
+        self.metrics = metrics
+        self.window_size = window_size
+        self.source_chains = tuple(source_chains)
+        self.max_windows = max_windows  # windows looked at per source chain and round
+        self.idle_wakeup_s = idle_wakeup_s
+        self.min_interval_s = min_interval_s
+        self._finished: set[tuple[int, int]] = set()  # (src, first): nothing left to sign
+        self._ready: dict[tuple[int, Window], ReadyRoot] = {}  # (dst, window): quorum seen
+
+    @property
+    def address(self) -> Address:
+        return self.processor.signer.address
+
+    def window_of(self, src_chain_id: int, nonce: int) -> Window:
+        return window_of(src_chain_id, nonce, self.window_size)
+
+    # ------------------------------------------------------------------ signing
+
+    async def run(self, publish: Callable[[RootMessage], Awaitable[None]]) -> None:
+        """Sign what is due whenever a transfer's status changed (at least every
+        ``idle_wakeup_s``, at most every ``min_interval_s``), then ``publish`` it."""
+        wake = self.processor.status_changed
+        while True:
+            wake.clear()
+            await self.processor.committed()
+            try:
+                signed = await self.sign_due()
+            except RetryableError as err:
+                log.warning("root signing round failed; retrying", error=str(err))
+                signed = []
+            for message in signed:
+                await _publish(publish, message)
+            await asyncio.sleep(self.min_interval_s)  # a burst changes statuses non-stop
+            await wait_for_wake(wake, self.idle_wakeup_s)
+
+    async def sign_due(self) -> list[RootMessage]:
+        """Sign every window that became decided; the messages to publish (after commit).
+        The windows are read outside the writer; only the signatures are written through it."""
+        proposals: list[RootProposal] = []
+        async with self.processor.store.reader() as tx:
+            for src in self.source_chains:
+                proposals.extend(await self._due_in_chain(tx, src))
+        if not proposals:
+            return []
+        messages: list[RootMessage] = []
+        async with self.processor.writer.transaction() as tx:
+            for proposal in proposals:
+                message = await self._sign(tx, proposal)
+                if message is not None:
+                    messages.append(message)
+        return messages
+
+    async def _due_in_chain(self, tx: Transaction, src: int) -> list[RootProposal]:
+        """The roots to sign over ``src``'s windows, from the one holding the lowest transfer
+        that has not ended up to the highest observed (at most ``max_windows`` looked at)."""
+        low = await tx.lowest_open_nonce(src)
+        high = await tx.highest_nonce(src)
+        if low is None or high is None:
+            return []
+        window = self.window_of(src, low)
+        self._finished = {k for k in self._finished if k[0] != src or k[1] >= window.first_nonce}
+        self._ready = {
+            k: r
+            for k, r in self._ready.items()
+            if k[1].src_chain_id != src or k[1].first_nonce >= window.first_nonce
+        }
+        signed = {
+            (s.dst_chain_id, s.first_nonce)
+            for s in await tx.own_root_signatures(self.address, src, window.first_nonce)
+        }
+        due: list[RootProposal] = []
+        looked = 0
+        while window.last_nonce <= high and looked < self.max_windows:
+            key = (src, window.first_nonce)
+            if key not in self._finished:
+                looked += 1
+                finished, proposals = await self._due_in_window(tx, window, signed)
+                due.extend(proposals)
+                if finished:
+                    self._finished.add(key)
+            window = Window(src, window.last_nonce + 1, window.last_nonce + self.window_size)
+        return due
+
+    async def _due_in_window(
+        self, tx: Transaction, window: Window, signed: set[tuple[int, int]]
+    ) -> tuple[bool, list[RootProposal]]:
+        """The roots to sign over ``window`` (one per destination it is decided for and not
+        signed yet), and whether it is finished (decided for every destination)."""
+        rows = await tx.window_transfers(window.src_chain_id, window.first_nonce, window.last_nonce)
+        nonces = [rec.nonce for rec, _ in rows]
+        if len(set(nonces)) != len(nonces):
+            log.warning("two transfers share a nonce in a root window: no root", window=window)
+            return True, []
+        entries = [entry_of(rec, own, self.processor.domains.get) for rec, own in rows]
+        finished = True
+        due: list[RootProposal] = []
+        for dst in sorted({e.dst_chain_id for e in entries}):
+            if (dst, window.first_nonce) in signed:
+                continue
+            outcome = propose_root(window, dst, entries)
+            if isinstance(outcome, Incomplete):
+                finished = False
+            elif isinstance(outcome, RootProposal):
+                due.append(outcome)
+        return finished, due
+
+    async def _sign(self, tx: Transaction, proposal: RootProposal) -> RootMessage | None:
+        dst = proposal.dst_chain_id
+        domain = self.processor.domains.get(dst)
+        vset = self.processor.sets.current.get(dst)
+        if domain is None or vset is None or vset.jurisdiction_of(self.address) is None:
+            return None  # not a member there: our root would count for nothing
+        w = proposal.window
+        digest = release_root_digest(
+            domain, proposal.root, w.src_chain_id, w.first_nonce, w.last_nonce
+        )
+        signature = self.processor.signer.sign_digest(digest)
+        sig = RootSignature(
+            dst,
+            w.src_chain_id,
+            w.first_nonce,
+            w.last_nonce,
+            proposal.root,
+            self.address,
+            digest,
+            signature,
+            vset.set_id,
+        )
+        outcome = await tx.record_root_signature(sig)
+        if isinstance(outcome, RootDuplicate):
+            return None  # signed in an earlier round (a race with ourselves): published then
+        if isinstance(outcome, RootConflict):
+            log.error(
+                "a different root of ours is stored for this window; not signing again",
+                window=w,
+                stored=hex32(outcome.stored_root),
+            )
+            return None
+        self.metrics.root_signatures.inc()
+        log.info(
+            "root signed",
+            dst_chain_id=dst,
+            src_chain_id=w.src_chain_id,
+            first_nonce=w.first_nonce,
+            leaves=len(proposal.releases),
+            root=hex32(proposal.root),
+        )
+        return _message(sig)
+
+    # ------------------------------------------------------------------ receiving
+
+    def verdict_before_store(self, message: RootMessage) -> RootVerdict | None:
+        """The checks that need no database: None if the signature may be stored."""
+        dst = message.dst_chain_id
+        domain = self.processor.domains.get(dst)
+        vset = self.processor.sets.current.get(dst)
+        if domain is None or vset is None:
+            return RootVerdict.UNKNOWN_CHAIN
+        if vset.jurisdiction_of(message.signer) is None:
+            return RootVerdict.NOT_A_MEMBER
+        expected = self.window_of(message.src_chain_id, message.first_nonce)
+        if (expected.first_nonce, expected.last_nonce) != (message.first_nonce, message.last_nonce):
+            return RootVerdict.OTHER_WINDOW
+        digest = release_root_digest(
+            domain, message.root, message.src_chain_id, message.first_nonce, message.last_nonce
+        )
+        if digest != message.digest:
+            return RootVerdict.WRONG_DIGEST
+        try:
+            if recover_signer(digest, message.signature) != message.signer:
+                return RootVerdict.BAD_SIGNATURE
+        except InvalidSignatureError:
+            return RootVerdict.BAD_SIGNATURE
+        return None
+
+    async def receive(self, message: RootMessage) -> RootVerdict:
+        """Verify and store a peer's root signature (ours, echoed back, is a duplicate)."""
+        verdict = self.verdict_before_store(message)
+        if verdict is None:
+            vset = self.processor.sets.current[message.dst_chain_id]
+            sig = RootSignature(
+                message.dst_chain_id,
+                message.src_chain_id,
+                message.first_nonce,
+                message.last_nonce,
+                message.root,
+                message.signer,
+                message.digest,
+                message.signature,
+                vset.set_id,
+            )
+            async with self.processor.writer.transaction() as tx:
+                outcome = await tx.record_root_signature(sig)
+                if isinstance(outcome, RootConflict):
+                    await tx.raise_alert(
+                        AlertKind.WARNING,
+                        message.dst_chain_id,
+                        {
+                            "reason": "validator signed two roots for one window",
+                            "signer": hex32(message.signer),
+                            "src_chain_id": message.src_chain_id,
+                            "first_nonce": message.first_nonce,
+                            "stored_root": hex32(outcome.stored_root),
+                            "new_root": hex32(message.root),
+                        },
+                    )
+            if isinstance(outcome, RootStored):
+                verdict = RootVerdict.ACCEPTED
+                self.processor.submit_ready.set()  # a root may have its quorum now
+            elif isinstance(outcome, RootConflict):
+                verdict = RootVerdict.CONFLICT
+            else:
+                verdict = RootVerdict.DUPLICATE
+        self.metrics.root_received.labels(verdict.value).inc()
+        return verdict
+
+    # ------------------------------------------------------------------ ready roots
+
+    async def ready(self, tx: Transaction, dst_chain_id: int, window: Window) -> ReadyRoot | None:
+        """The window's root with a quorum of the current set, if the one we signed has it.
+        Once found it is kept (decisions are final; the destination checks the set again)."""
+        cached = self._ready.get((dst_chain_id, window))
+        if cached is not None:
+            return cached
+        vset = self.processor.sets.current.get(dst_chain_id)
+        if vset is None:
+            return None
+        sigs = await tx.root_signatures(dst_chain_id, window.src_chain_id, window.first_nonce)
+        own = next((s for s in sigs if s.signer == self.address), None)
+        if own is None:
+            return None
+        same = [
+            Attestation(own.root, s.digest, s.signer, s.signature)
+            for s in sigs
+            if s.root == own.root
+        ]
+        met = evaluate_quorum(vset, own.digest, same)
+        if not isinstance(met, QuorumMet):
+            return None
+        rows = await tx.window_transfers(window.src_chain_id, window.first_nonce, window.last_nonce)
+        entries = [entry_of(rec, o, self.processor.domains.get) for rec, o in rows]
+        proposal = propose_root(window, dst_chain_id, entries)
+        if not isinstance(proposal, RootProposal) or proposal.root != own.root:
+            log.warning("our stored root no longer matches the window; not used", window=window)
+            return None
+        ready = self._ready[(dst_chain_id, window)] = ReadyRoot(proposal, met)
+        return ready
+
+
+async def _publish(publish: Callable[[RootMessage], Awaitable[None]], message: RootMessage) -> None:
+    try:
+        await publish(message)
+    except RetryableError as err:  # the per-transfer path still carries its releases
+        log.warning("root signature not published", error=str(err), root=hex32(message.root))
+
+
+def _message(sig: RootSignature) -> RootMessage:
+    return RootMessage(
+        dst_chain_id=sig.dst_chain_id,
+        src_chain_id=sig.src_chain_id,
+        first_nonce=sig.first_nonce,
+        last_nonce=sig.last_nonce,
+        root=sig.root,
+        set_id=sig.set_id,
+        digest=sig.digest,
+        signer=sig.signer,
+        signature=sig.signature,
+        signed_at=int(time.time()),
+    )

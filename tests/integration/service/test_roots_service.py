@@ -1,0 +1,297 @@
+"""Committed roots in the service layer, on a real (SQLite) store: which windows a validator
+signs, what it accepts from peers, when a root is ready, and what the submit runner sends
+for a ready root (``commitRoot``, then ``releaseBatchWithProof``), holds back, or sends the
+per-transfer way. The destination is scripted; the contracts' side is tested by forge and
+end to end in ``tests/e2e/test_committed_roots.py``."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from lone_validator import CFX, ETH, GATEWAY, VAULT, lone_event, lone_processor
+from test_submit_runner import ScriptedSubmitter
+
+from relayer.api.metrics import Metrics
+from relayer.chain.bridge import CommittedRoot, selector
+from relayer.chain.submission import Failed, SubmitOutcome, SubmitRequest
+from relayer.domain.digest import release_root_digest, release_struct_hash
+from relayer.domain.merkle import build_tree, root_of
+from relayer.domain.roots import Window
+from relayer.domain.routing import build_release
+from relayer.domain.types import Direction, Hash32, SourceEvent
+from relayer.gossip.wire import RootMessage
+from relayer.keys import Signer, signer_from_hex
+from relayer.service.batching import BatchPolicy
+from relayer.service.processor import Processor
+from relayer.service.roots import Roots, RootVerdict
+from relayer.service.submit import Destination, StoreSendJournal, SubmitRunner
+from relayer.store import AlertKind, Store, TransferStatus
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+WINDOW = 4
+PEER = signer_from_hex("0x" + "47" * 32)
+STRANGER = signer_from_hex("0x" + "48" * 32)
+COMMIT = selector("commitRoot(bytes32,uint64,uint64,uint64,bytes)")
+PROVEN = selector(
+    "releaseBatchWithProof(bytes32,(bytes32,uint64,uint64,address,address,uint256)[],"
+    "bytes32[],bool[])"
+)
+BATCH = selector("releaseBatch((bytes32,uint64,uint64,address,address,uint256)[],bytes[])")
+
+
+class RootGateway:
+    """The destination's reads: never paused; a root is committed once a ``commitRoot``
+    request was answered (unless ``refuse_commits``)."""
+
+    def __init__(self, submitter: ScriptedSubmitter) -> None:
+        self.submitter = submitter
+        self.refuse_commits = False
+
+    async def paused(self) -> bool:
+        return False
+
+    async def root_of(self, root: Hash32) -> CommittedRoot | None:
+        committed = any(
+            r.data[:4] == COMMIT and r.data[4:36] == root for r in self.submitter.requests
+        )
+        if not committed or self.refuse_commits:
+            return None
+        return CommittedRoot(CFX, 1, WINDOW, 1, True)
+
+
+@dataclasses.dataclass
+class Env:
+    store: Store
+    processor: Processor
+    metrics: Metrics
+    roots: Roots
+    submitter: ScriptedSubmitter
+    gateway: RootGateway
+    next_nonce: int = 0
+
+    def runner(self, root_wait_s: float = 30.0) -> SubmitRunner:
+        dst = Destination(ETH, GATEWAY, "release", self.submitter, self.gateway, 100)  # type: ignore[arg-type]
+        return SubmitRunner(
+            self.processor,
+            {ETH: dst},
+            self.metrics,
+            grace_period_s=3.0,
+            poll_interval_s=0.1,
+            batch=BatchPolicy(64, 10_000_000, 0.0),
+            roots=self.roots,
+            root_wait_s=root_wait_s,
+        )
+
+    async def observe(self, count: int) -> list[SourceEvent]:
+        """``count`` new locks, confirmed and signed by us."""
+        events = []
+        for _ in range(count):
+            self.next_nonce += 1
+            events.append(lone_event(self.next_nonce))
+        async with self.store.transaction() as tx:
+            await tx.record_scan(CFX, VAULT, Direction.TO_ETHEREUM, events, 1000)
+        await self.processor.sweep()
+        return events
+
+    async def status(self, event: SourceEvent) -> TransferStatus:
+        async with self.store.reader() as tx:
+            rec = await tx.get_transfer(event.transfer_id)
+        assert rec is not None
+        return rec.status
+
+
+async def _env(tmp_path: Path, peers: list[Signer], threshold: int) -> AsyncIterator[Env]:
+    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'relayer.db'}", migrate_schema=True)
+    metrics = Metrics()
+    processor = lone_processor(store, metrics, peers=peers, threshold=threshold)
+    roots = Roots(processor, metrics, window_size=WINDOW, source_chains=(CFX, ETH))
+    submitter = ScriptedSubmitter(StoreSendJournal(processor.writer))
+    try:
+        yield Env(store, processor, metrics, roots, submitter, RootGateway(submitter))
+    finally:
+        await store.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def alone(tmp_path: Path) -> AsyncIterator[Env]:
+    """We are the whole set (threshold 1): our own root is a quorum, and we are its primary."""
+    async for env in _env(tmp_path, [], threshold=1):
+        yield env
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def pair(tmp_path: Path) -> AsyncIterator[Env]:
+    """We and PEER are the set, threshold 2: a root needs both."""
+    async for env in _env(tmp_path, [PEER], threshold=2):
+        yield env
+
+
+def _expected_root(events: list[SourceEvent]) -> Hash32:
+    from lone_validator import MIRROR
+
+    leaves = [release_struct_hash(build_release(e, MIRROR)) for e in events]
+    return root_of(build_tree(leaves))
+
+
+def _signed(
+    signer: Signer, env: Env, root: Hash32, first: int = 1, last: int = WINDOW
+) -> RootMessage:
+    domain = env.processor.domains[ETH]
+    digest = release_root_digest(domain, root, CFX, first, last)
+    return RootMessage(
+        dst_chain_id=ETH,
+        src_chain_id=CFX,
+        first_nonce=first,
+        last_nonce=last,
+        root=root,
+        set_id=1,
+        digest=digest,
+        signer=signer.address,
+        signature=signer.sign_digest(digest),
+    )
+
+
+# ------------------------------------------------------------------ signing
+
+
+async def test_a_decided_window_is_signed_once_and_an_undecided_one_not_at_all(
+    alone: Env,
+) -> None:
+    env = alone
+    events = await env.observe(WINDOW + 2)  # one whole window, and half of the next
+    (message,) = await env.roots.sign_due()
+    assert (message.first_nonce, message.last_nonce, message.src_chain_id) == (1, WINDOW, CFX)
+    assert message.root == _expected_root(events[:WINDOW])
+    assert message.signer == env.processor.signer.address
+    assert env.roots.verdict_before_store(message) is None  # a peer would accept it
+    assert await env.roots.sign_due() == []  # never twice
+    await env.observe(2)  # the second window is now whole
+    (second,) = await env.roots.sign_due()
+    assert (second.first_nonce, second.last_nonce) == (WINDOW + 1, 2 * WINDOW)
+    async with env.store.reader() as tx:
+        ours = await tx.own_root_signatures(env.processor.signer.address, CFX, 1)
+    assert [s.root for s in ours] == [message.root, second.root]
+
+
+# ------------------------------------------------------------------ receiving
+
+
+async def test_peer_roots_are_verified_before_they_are_stored(pair: Env) -> None:
+    env = pair
+    events = await env.observe(WINDOW)
+    root = _expected_root(events)
+    good = _signed(PEER, env, root)
+    assert await env.roots.receive(good) is RootVerdict.ACCEPTED
+    assert await env.roots.receive(good) is RootVerdict.DUPLICATE
+    other = _signed(PEER, env, Hash32(b"\x99" * 32))
+    assert await env.roots.receive(other) is RootVerdict.CONFLICT
+    async with env.store.reader() as tx:
+        stored = await tx.root_signatures(ETH, CFX, 1)
+        open_alerts = await tx.open_alerts()
+    assert [s.root for s in stored] == [root]  # the first one stands
+    assert any(
+        a.kind is AlertKind.WARNING
+        and a.detail.get("reason") == "validator signed two roots for one window"
+        for a in open_alerts
+    )
+    stranger = _signed(STRANGER, env, root)
+    assert await env.roots.receive(stranger) is RootVerdict.NOT_A_MEMBER
+    misaligned = _signed(PEER, env, root, first=2, last=WINDOW + 1)
+    assert await env.roots.receive(misaligned) is RootVerdict.OTHER_WINDOW
+    wrong_digest = dataclasses.replace(good, digest=Hash32(b"\x01" * 32))
+    assert await env.roots.receive(wrong_digest) is RootVerdict.WRONG_DIGEST
+    forged = dataclasses.replace(good, signature=STRANGER.sign_digest(good.digest))
+    assert await env.roots.receive(forged) is RootVerdict.BAD_SIGNATURE
+    elsewhere = dataclasses.replace(good, dst_chain_id=ETH + 1)
+    assert await env.roots.receive(elsewhere) is RootVerdict.UNKNOWN_CHAIN
+
+
+async def test_a_root_is_ready_only_with_a_quorum_over_the_root_we_signed(pair: Env) -> None:
+    env = pair
+    events = await env.observe(WINDOW)
+    window = Window(CFX, 1, WINDOW)
+    await env.roots.sign_due()
+    async with env.store.reader() as tx:
+        assert await env.roots.ready(tx, ETH, window) is None  # ours alone: 1 of 2
+    await env.roots.receive(_signed(PEER, env, Hash32(b"\x42" * 32)))  # another root
+    async with env.store.reader() as tx:
+        assert await env.roots.ready(tx, ETH, window) is None
+    # the peer cannot take it back: a fresh pair of validators agrees
+    assert _expected_root(events) != Hash32(b"\x42" * 32)
+
+
+async def test_a_root_signed_by_both_is_ready_with_both_signatures(pair: Env) -> None:
+    env = pair
+    events = await env.observe(WINDOW)
+    await env.roots.sign_due()
+    assert (
+        await env.roots.receive(_signed(PEER, env, _expected_root(events))) is RootVerdict.ACCEPTED
+    )
+    async with env.store.reader() as tx:
+        ready = await env.roots.ready(tx, ETH, Window(CFX, 1, WINDOW))
+    assert ready is not None
+    assert ready.root == _expected_root(events)
+    assert len(ready.quorum.bundle) == 2 * 65
+    assert [r.transfer_id for r in ready.proposal.releases] == [e.transfer_id for e in events]
+
+
+# ------------------------------------------------------------------ the submit runner
+
+
+async def test_a_ready_root_is_committed_then_its_releases_go_with_one_multiproof(
+    alone: Env,
+) -> None:
+    env = alone
+    events = await env.observe(WINDOW)
+    (message,) = await env.roots.sign_due()
+    await env.runner().run_due()
+    commit, proven = env.submitter.requests
+    assert commit.data[:4] == COMMIT and commit.data[4:36] == message.root
+    assert commit.journaled is False and commit.batch == (message.root,)
+    assert proven.data[:4] == PROVEN and proven.journaled
+    assert proven.transfer_ids == tuple(e.transfer_id for e in events)
+    for event in events:
+        assert await env.status(event) is TransferStatus.SUBMITTED
+    assert env.metrics.registry.get_sample_value("relayer_roots_committed_total") == 1
+
+
+async def test_releases_wait_for_their_window_while_young_then_go_per_transfer(
+    alone: Env,
+) -> None:
+    env = alone
+    events = await env.observe(WINDOW - 1)  # the window is not whole: no root yet
+    assert await env.roots.sign_due() == []
+    await env.runner(root_wait_s=3600).run_due()
+    assert env.submitter.requests == []  # held back for the root
+    assert {await env.status(e) for e in events} == {TransferStatus.QUORUM}
+    await env.runner(root_wait_s=1e-6).run_due()  # waited long enough: the usual batch
+    (batch,) = env.submitter.requests
+    assert batch.data[:4] == BATCH
+    assert batch.transfer_ids == tuple(e.transfer_id for e in events)
+
+
+async def test_a_root_the_destination_will_not_take_is_given_up_for_the_per_transfer_path(
+    alone: Env,
+) -> None:
+    env = alone
+    events = await env.observe(WINDOW)
+    await env.roots.sign_due()
+    env.gateway.refuse_commits = True
+
+    def answer(req: SubmitRequest) -> SubmitOutcome:
+        return Failed("reverted in block 10", Hash32(b"\x07" * 32))
+
+    env.submitter.answer = answer
+    runner = env.runner()
+    await runner.run_due()
+    (commit,) = env.submitter.requests
+    assert commit.data[:4] == COMMIT
+    env.submitter.answer = ScriptedSubmitter(env.submitter.journal).answer
+    await runner.run_due()  # the same runner remembers: per transfer now
+    assert [r.data[:4] for r in env.submitter.requests[1:]] == [BATCH]
+    assert env.submitter.requests[1].transfer_ids == tuple(e.transfer_id for e in events)
