@@ -18,9 +18,10 @@ transaction sent to the gateway, also those that released nothing).
 
 Options: ``--transfers N`` (default 1000), ``--validators N`` (default 5),
 ``--eth-block-time S`` (anvil's block time; default 2 x the Conflux dev block interval),
-``--timeout S`` (default 900). The backup submitters' grace period is two anvil blocks (at
-least 3 s). The governors are off: the bench measures the relayers, not
-the contracts' rate limits (the e2e tests cover those).
+``--timeout S`` (default 900), ``--root-wait S`` (``[pipeline] root_wait_s``: committed roots;
+default 0, off) and ``--root-window N`` (default 64). The backup submitters' grace period
+is two anvil blocks (at least 3 s). The governors are off: the bench measures the
+relayers, not the contracts' rate limits (the e2e tests cover those).
 """
 
 from __future__ import annotations
@@ -157,7 +158,12 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def run(
-    transfers: int, validators: int, timeout: float, eth_block_time_s: float | None
+    transfers: int,
+    validators: int,
+    timeout: float,
+    eth_block_time_s: float | None,
+    root_wait_s: float = 0.0,
+    root_window: int = 64,
 ) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     options = StackOptions(
@@ -172,6 +178,8 @@ def run(
         # the backups wait two destination blocks: sooner, they send their own batch while
         # the primary's is still unmined (it then releases nothing and only costs gas)
         grace_period_s=max(3.0, 2 * (eth_block_time_s or 0.0)),
+        root_wait_s=root_wait_s,
+        root_window=root_window,
     )
     stack = Stack.up(options, workdir)
     try:
@@ -238,6 +246,8 @@ def run(
             "conflux_block_interval_ms": options.block_time_ms,
             "eth_block_time_s": eth_block_time_s,
             "grace_period_s": options.grace_period_s,
+            "root_wait_s": root_wait_s,
+            "root_window": root_window,
             "conflux_confirmation": options.conflux_confirmation,
         }
     finally:
@@ -250,12 +260,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--validators", type=int, default=5)
     parser.add_argument("--eth-block-time", type=float, default=None)
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--root-wait", type=float, default=0.0)
+    parser.add_argument("--root-window", type=int, default=64)
     args = parser.parse_args(argv)
     if args.transfers < 1 or args.validators < 1 or args.timeout <= 0:
         parser.error("--transfers and --validators must be positive, --timeout above 0")
     if args.eth_block_time is not None and args.eth_block_time <= 0:
         parser.error("--eth-block-time must be above 0")
-    result = run(args.transfers, args.validators, args.timeout, args.eth_block_time)
+    if args.root_wait < 0 or args.root_window < 1:
+        parser.error("--root-wait must be 0 or more, --root-window at least 1")
+    result = run(
+        args.transfers,
+        args.validators,
+        args.timeout,
+        args.eth_block_time,
+        args.root_wait,
+        args.root_window,
+    )
     print(json.dumps(result), flush=True)
     return 0
 

@@ -58,6 +58,8 @@ class StackOptions:
     broker: str = "auto"  # "mosquitto", "embedded" or "auto"
     delay_s: int = 5  # the contracts' delay of large or over-limit transfers (24 h in production)
     governors: bool = True  # set DEVNET_GOVERNORS on every token, both directions
+    root_wait_s: float = 0.0  # [pipeline] root_wait_s: committed roots (0: off)
+    root_window: int = 64  # [pipeline] root_window
 
 
 # Per token, in whole tokens: bucket capacity, refill per second, large-transfer threshold.
@@ -295,6 +297,10 @@ topic_prefix = "{o.topic_prefix}"
 
 [submitter]
 grace_period_s = {o.grace_period_s}
+
+[pipeline]
+root_wait_s = {o.root_wait_s}
+root_window = {o.root_window}
 
 [api]
 host = "127.0.0.1"

@@ -62,6 +62,8 @@ class RootVerdict(enum.StrEnum):
     OTHER_WINDOW = "other_window"  # not one of our aligned windows
     WRONG_DIGEST = "wrong_digest"
     BAD_SIGNATURE = "bad_signature"
+    FAR_AHEAD = "far_ahead"  # more than max_windows windows beyond what we observed
+    NOT_STORED = "not_stored"  # the database was away
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +266,7 @@ class Roots:
         dst = message.dst_chain_id
         domain = self.processor.domains.get(dst)
         vset = self.processor.sets.current.get(dst)
-        if domain is None or vset is None:
+        if domain is None or vset is None or message.src_chain_id not in self.source_chains:
             return RootVerdict.UNKNOWN_CHAIN
         if vset.jurisdiction_of(message.signer) is None:
             return RootVerdict.NOT_A_MEMBER
@@ -299,30 +301,40 @@ class Roots:
                 message.signature,
                 vset.set_id,
             )
-            async with self.processor.writer.transaction() as tx:
-                outcome = await tx.record_root_signature(sig)
-                if isinstance(outcome, RootConflict):
-                    await tx.raise_alert(
-                        AlertKind.WARNING,
-                        message.dst_chain_id,
-                        {
-                            "reason": "validator signed two roots for one window",
-                            "signer": hex32(message.signer),
-                            "src_chain_id": message.src_chain_id,
-                            "first_nonce": message.first_nonce,
-                            "stored_root": hex32(outcome.stored_root),
-                            "new_root": hex32(message.root),
-                        },
-                    )
-            if isinstance(outcome, RootStored):
-                verdict = RootVerdict.ACCEPTED
-                self.processor.submit_ready.set()  # a root may have its quorum now
-            elif isinstance(outcome, RootConflict):
-                verdict = RootVerdict.CONFLICT
-            else:
-                verdict = RootVerdict.DUPLICATE
+            try:
+                verdict = await self._store(message, sig)
+            except RetryableError as err:  # the database briefly away: this copy is lost,
+                # its releases go the per-transfer way if the root misses its quorum
+                log.warning("root signature not stored", error=str(err), signer=hex32(sig.signer))
+                verdict = RootVerdict.NOT_STORED
         self.metrics.root_received.labels(verdict.value).inc()
         return verdict
+
+    async def _store(self, message: RootMessage, sig: RootSignature) -> RootVerdict:
+        async with self.processor.writer.transaction() as tx:
+            high = await tx.highest_nonce(message.src_chain_id)
+            if message.first_nonce > (high or 0) + self.max_windows * self.window_size:
+                return RootVerdict.FAR_AHEAD  # a flood of future windows is not stored
+            outcome = await tx.record_root_signature(sig)
+            if isinstance(outcome, RootConflict):
+                await tx.raise_alert(
+                    AlertKind.WARNING,
+                    message.dst_chain_id,
+                    {
+                        "reason": "validator signed two roots for one window",
+                        "signer": hex32(message.signer),
+                        "src_chain_id": message.src_chain_id,
+                        "first_nonce": message.first_nonce,
+                        "stored_root": hex32(outcome.stored_root),
+                        "new_root": hex32(message.root),
+                    },
+                )
+        if isinstance(outcome, RootStored):
+            self.processor.submit_ready.set()  # a root may have its quorum now
+            return RootVerdict.ACCEPTED
+        if isinstance(outcome, RootConflict):
+            return RootVerdict.CONFLICT
+        return RootVerdict.DUPLICATE
 
     # ------------------------------------------------------------------ ready roots
 

@@ -295,3 +295,22 @@ async def test_a_root_the_destination_will_not_take_is_given_up_for_the_per_tran
     await runner.run_due()  # the same runner remembers: per transfer now
     assert [r.data[:4] for r in env.submitter.requests[1:]] == [BATCH]
     assert env.submitter.requests[1].transfer_ids == tuple(e.transfer_id for e in events)
+
+
+async def test_roots_of_unknown_source_chains_or_far_future_windows_are_not_stored(
+    pair: Env,
+) -> None:
+    env = pair
+    events = await env.observe(WINDOW)
+    root = _expected_root(events)
+    unknown_source = dataclasses.replace(_signed(PEER, env, root), src_chain_id=CFX + 1)
+    assert await env.roots.receive(unknown_source) is RootVerdict.UNKNOWN_CHAIN
+    ahead = env.roots.max_windows * WINDOW + WINDOW + 1  # beyond max_windows past nonce 4
+    far = _signed(PEER, env, root, first=ahead, last=ahead + WINDOW - 1)
+    assert await env.roots.receive(far) is RootVerdict.FAR_AHEAD
+    near = _signed(PEER, env, root, first=ahead - WINDOW, last=ahead - 1)
+    assert await env.roots.receive(near) is RootVerdict.ACCEPTED
+    async with env.store.reader() as tx:
+        assert [s.first_nonce for s in await tx.own_root_signatures(PEER.address, CFX, 1)] == [
+            ahead - WINDOW
+        ]
