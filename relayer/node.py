@@ -366,6 +366,7 @@ class Relayer:
                 window_size=s.pipeline.root_window,
                 source_chains=(cfx_id, eth_id),
                 idle_wakeup_s=s.pipeline.idle_wakeup_s,
+                republish_interval_s=s.pipeline.republish_interval_s,
             )
             if s.pipeline.root_wait_s > 0
             else None

@@ -243,7 +243,9 @@ class SubmitterSettings(_Section):
     grace_period_s: float = Field(
         30.0,
         ge=0,
-        description="Backup submitters wait this long, then submit if still needed.",
+        description="The k-th backup submitter of a release (the members after its primary, "
+        "in ascending order, wrapping round) waits k times this long after the quorum, then "
+        "submits if it is still needed: one backup at a time steps in.",
     )
     enabled: bool = Field(True, description="Whether this relayer submits releases at all.")
 

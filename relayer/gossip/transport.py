@@ -161,15 +161,19 @@ class MqttGossip:
         await self._publish(topic, encode_attestation(message), timeout_s)
 
     async def publish_root(self, message: RootMessage, *, timeout_s: float | None = None) -> None:
-        """Publish a root signature retained with QoS 1 (idempotent, as ``publish``)."""
+        """Publish a root signature with QoS 1, NOT retained: a window's roots matter only
+        while its releases are unsent, so the broker keeps no history of them (the signer
+        publishes its roots in play again from time to time instead)."""
         topic = root_topic(self.config.topic_prefix, message)
-        await self._publish(topic, encode_root(message), timeout_s)
+        await self._publish(topic, encode_root(message), timeout_s, retain=False)
 
     async def clear(self, key: TopicKey, *, timeout_s: float | None = None) -> None:
         """Withdraw the retained attestation at ``key`` (empty retained payload)."""
         await self._publish(topic_for(self.config.topic_prefix, key), b"", timeout_s)
 
-    async def _publish(self, topic: str, payload: bytes, timeout_s: float | None) -> None:
+    async def _publish(
+        self, topic: str, payload: bytes, timeout_s: float | None, *, retain: bool = True
+    ) -> None:
         budget = self.config.publish_timeout_s if timeout_s is None else timeout_s
         try:
             async with asyncio.timeout(budget):
@@ -178,7 +182,7 @@ class MqttGossip:
                     session = self._session
                     if session is None:
                         continue
-                    if await self._attempt(session, topic, payload):
+                    if await self._attempt(session, topic, payload, retain):
                         self.stats.published += 1
                         return
                     self.stats.publish_retries += 1
@@ -188,10 +192,12 @@ class MqttGossip:
             self._log.warning("gossip.publish_timeout", topic=topic, timeout_s=budget)
             raise BrokerError(f"publish to {topic} not acknowledged within {budget}s") from err
 
-    async def _attempt(self, session: _Session, topic: str, payload: bytes) -> bool:
+    async def _attempt(
+        self, session: _Session, topic: str, payload: bytes, retain: bool = True
+    ) -> bool:
         """One publish on one connection; False if the connection broke under it."""
         publish = asyncio.ensure_future(
-            session.client.publish(topic, payload, qos=QOS, retain=True, timeout=math.inf)
+            session.client.publish(topic, payload, qos=QOS, retain=retain, timeout=math.inf)
         )
         lost = asyncio.ensure_future(session.lost.wait())
         try:

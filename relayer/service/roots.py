@@ -49,6 +49,7 @@ log = get_logger("roots")
 S = TransferStatus
 _NOT_FINAL = (S.OBSERVED, S.ORPHANED)
 _ENDED = (S.REFUSED, S.RELEASED, S.CANCELLED)
+_UNSENT = (S.ATTESTED, S.QUORUM)  # signed by us, not sent or executed yet
 
 
 class RootVerdict(enum.StrEnum):
@@ -63,6 +64,7 @@ class RootVerdict(enum.StrEnum):
     WRONG_DIGEST = "wrong_digest"
     BAD_SIGNATURE = "bad_signature"
     FAR_AHEAD = "far_ahead"  # more than max_windows windows beyond what we observed
+    PAST = "past"  # below our lowest window in play: its releases all went their way
     NOT_STORED = "not_stored"  # the database was away
 
 
@@ -106,6 +108,7 @@ class Roots:
         max_windows: int = 64,
         idle_wakeup_s: float = 30.0,
         min_interval_s: float = 0.5,
+        republish_interval_s: float = 60.0,
     ) -> None:
         if window_size < 1:
             raise ValueError("root_window must be at least 1")
@@ -116,8 +119,14 @@ class Roots:
         self.max_windows = max_windows  # windows looked at per source chain and round
         self.idle_wakeup_s = idle_wakeup_s
         self.min_interval_s = min_interval_s
+        self.republish_interval_s = republish_interval_s
         self._finished: set[tuple[int, int]] = set()  # (src, first): nothing left to sign
         self._ready: dict[tuple[int, Window], ReadyRoot] = {}  # (dst, window): quorum seen
+        self._unusable: set[tuple[int, Window]] = set()  # our stored root no longer rebuilds
+        self._entries: dict[tuple[int, int], Entry] = {}  # (src, nonce): decided, so final
+        self._low: dict[int, int] = {}  # src -> first nonce of its lowest window in play
+        self._pruned: dict[int, int] = {}  # src -> root signatures below this are deleted
+        self._alerted: set[tuple[int, int, int, Address]] = set()  # conflicts alerted once
 
     @property
     def address(self) -> Address:
@@ -130,13 +139,19 @@ class Roots:
 
     async def run(self, publish: Callable[[RootMessage], Awaitable[None]]) -> None:
         """Sign what is due whenever a transfer's status changed (at least every
-        ``idle_wakeup_s``, at most every ``min_interval_s``), then ``publish`` it."""
+        ``idle_wakeup_s``, at most every ``min_interval_s``), then ``publish`` it; every
+        ``republish_interval_s``, publish again our roots over windows still in play (the
+        messages are not retained on the broker: a peer that missed one gets it then)."""
         wake = self.processor.status_changed
+        republish_at = time.monotonic() + self.republish_interval_s
         while True:
             wake.clear()
             await self.processor.committed()
             try:
                 signed = await self.sign_due()
+                if time.monotonic() >= republish_at:
+                    republish_at = time.monotonic() + self.republish_interval_s
+                    signed += await self.in_play()
             except RetryableError as err:
                 log.warning("root signing round failed; retrying", error=str(err))
                 signed = []
@@ -147,63 +162,113 @@ class Roots:
 
     async def sign_due(self) -> list[RootMessage]:
         """Sign every window that became decided; the messages to publish (after commit).
-        The windows are read outside the writer; only the signatures are written through it."""
+        The windows are read outside the writer; only the signatures are written through it,
+        and a window counts as done only once that transaction committed."""
         proposals: list[RootProposal] = []
+        finished: set[tuple[int, int]] = set()
         async with self.processor.store.reader() as tx:
             for src in self.source_chains:
-                proposals.extend(await self._due_in_chain(tx, src))
-        if not proposals:
-            return []
+                if await tx.chain_halted(src):
+                    continue  # signing stopped on this chain: roots too
+                chain_proposals, chain_finished = await self._due_in_chain(tx, src)
+                proposals += chain_proposals
+                finished |= chain_finished
         messages: list[RootMessage] = []
-        async with self.processor.writer.transaction() as tx:
-            for proposal in proposals:
-                message = await self._sign(tx, proposal)
-                if message is not None:
-                    messages.append(message)
+        prune = {s: f for s, f in self._low.items() if f > self._pruned.get(s, 0)}
+        if proposals or prune:
+            async with self.processor.writer.transaction() as tx:
+                for proposal in proposals:
+                    message = await self._sign(tx, proposal)
+                    if message is not None:
+                        messages.append(message)
+                for src, first in prune.items():  # windows whose releases all went their way
+                    await tx.prune_root_signatures(src, first)
+            self._pruned.update(prune)
+        self._finished |= finished
         return messages
 
-    async def _due_in_chain(self, tx: Transaction, src: int) -> list[RootProposal]:
+    async def in_play(self) -> list[RootMessage]:
+        """Our root signatures over windows from the lowest one still in play."""
+        messages: list[RootMessage] = []
+        async with self.processor.store.reader() as tx:
+            for src, first in self._low.items():
+                ours = await tx.own_root_signatures(self.address, src, first)
+                messages += [_message(s) for s in ours]
+        return messages
+
+    async def _due_in_chain(
+        self, tx: Transaction, src: int
+    ) -> tuple[list[RootProposal], set[tuple[int, int]]]:
         """The roots to sign over ``src``'s windows, from the one holding the lowest transfer
-        that has not ended up to the highest observed (at most ``max_windows`` looked at)."""
-        low = await tx.lowest_open_nonce(src)
+        not sent yet up to the highest observed (at most ``max_windows`` looked at), and the
+        windows found finished."""
+        low = await tx.lowest_unsent_nonce(src)
         high = await tx.highest_nonce(src)
         if low is None or high is None:
-            return []
+            return [], set()
         window = self.window_of(src, low)
-        self._finished = {k for k in self._finished if k[0] != src or k[1] >= window.first_nonce}
-        self._ready = {
-            k: r
-            for k, r in self._ready.items()
-            if k[1].src_chain_id != src or k[1].first_nonce >= window.first_nonce
-        }
+        self._forget_below(src, window.first_nonce)
         signed = {
             (s.dst_chain_id, s.first_nonce)
             for s in await tx.own_root_signatures(self.address, src, window.first_nonce)
         }
         due: list[RootProposal] = []
+        finished: set[tuple[int, int]] = set()
         looked = 0
         while window.last_nonce <= high and looked < self.max_windows:
             key = (src, window.first_nonce)
             if key not in self._finished:
                 looked += 1
-                finished, proposals = await self._due_in_window(tx, window, signed)
-                due.extend(proposals)
-                if finished:
-                    self._finished.add(key)
+                done, proposals = await self._due_in_window(tx, window, signed)
+                due += proposals
+                if done:
+                    finished.add(key)
             window = Window(src, window.last_nonce + 1, window.last_nonce + self.window_size)
-        return due
+        return due, finished
+
+    def _forget_below(self, src: int, first: int) -> None:
+        """Drop what is kept in memory of ``src``'s windows below ``first`` (all sent)."""
+        if self._low.get(src) == first:
+            return
+        self._low[src] = first
+        self._finished = {k for k in self._finished if k[0] != src or k[1] >= first}
+        self._entries = {k: e for k, e in self._entries.items() if k[0] != src or k[1] >= first}
+        self._ready = {
+            k: r
+            for k, r in self._ready.items()
+            if k[1].src_chain_id != src or k[1].first_nonce >= first
+        }
+        self._unusable = {
+            k for k in self._unusable if k[1].src_chain_id != src or k[1].first_nonce >= first
+        }
+
+    async def _entries_of(self, tx: Transaction, window: Window) -> list[Entry] | None:
+        """What we know of each nonce of ``window`` (None: two transfers share a nonce).
+        A decided entry is kept: it never changes (a final lock, a signature, a refusal)."""
+        rows = await tx.window_transfers(window.src_chain_id, window.first_nonce, window.last_nonce)
+        nonces = [rec.nonce for rec, _ in rows]
+        if len(set(nonces)) != len(nonces):
+            log.warning("two transfers share a nonce in a root window: no root", window=window)
+            return None
+        entries = []
+        for rec, own in rows:
+            key = (window.src_chain_id, rec.nonce)
+            entry = self._entries.get(key)
+            if entry is None:
+                entry = entry_of(rec, own, self.processor.domains.get)
+                if entry.final and (entry.signed is not None or entry.settled):
+                    self._entries[key] = entry
+            entries.append(entry)
+        return entries
 
     async def _due_in_window(
         self, tx: Transaction, window: Window, signed: set[tuple[int, int]]
     ) -> tuple[bool, list[RootProposal]]:
         """The roots to sign over ``window`` (one per destination it is decided for and not
-        signed yet), and whether it is finished (decided for every destination)."""
-        rows = await tx.window_transfers(window.src_chain_id, window.first_nonce, window.last_nonce)
-        nonces = [rec.nonce for rec, _ in rows]
-        if len(set(nonces)) != len(nonces):
-            log.warning("two transfers share a nonce in a root window: no root", window=window)
+        signed yet, and with a release still to send), and whether it is finished."""
+        entries = await self._entries_of(tx, window)
+        if entries is None:
             return True, []
-        entries = [entry_of(rec, own, self.processor.domains.get) for rec, own in rows]
         finished = True
         due: list[RootProposal] = []
         for dst in sorted({e.dst_chain_id for e in entries}):
@@ -212,9 +277,16 @@ class Roots:
             outcome = propose_root(window, dst, entries)
             if isinstance(outcome, Incomplete):
                 finished = False
-            elif isinstance(outcome, RootProposal):
+            elif isinstance(outcome, RootProposal) and await self._worth_signing(tx, outcome):
                 due.append(outcome)
         return finished, due
+
+    @staticmethod
+    async def _worth_signing(tx: Transaction, proposal: RootProposal) -> bool:
+        """Whether a leaf is still unsent (else every leaf went another way: no use)."""
+        leaves = [r.transfer_id for r in proposal.releases]
+        records = await tx.get_transfers(leaves)
+        return any(rec.status in _UNSENT for rec in records.values())
 
     async def _sign(self, tx: Transaction, proposal: RootProposal) -> RootMessage | None:
         dst = proposal.dst_chain_id
@@ -311,12 +383,16 @@ class Roots:
         return verdict
 
     async def _store(self, message: RootMessage, sig: RootSignature) -> RootVerdict:
+        key = (message.dst_chain_id, message.src_chain_id, message.first_nonce, message.signer)
         async with self.processor.writer.transaction() as tx:
             high = await tx.highest_nonce(message.src_chain_id)
             if message.first_nonce > (high or 0) + self.max_windows * self.window_size:
                 return RootVerdict.FAR_AHEAD  # a flood of future windows is not stored
+            low = self._low.get(message.src_chain_id)
+            if low is not None and message.first_nonce < low:
+                return RootVerdict.PAST  # every release of that window went its way
             outcome = await tx.record_root_signature(sig)
-            if isinstance(outcome, RootConflict):
+            if isinstance(outcome, RootConflict) and key not in self._alerted:
                 await tx.raise_alert(
                     AlertKind.WARNING,
                     message.dst_chain_id,
@@ -329,11 +405,14 @@ class Roots:
                         "new_root": hex32(message.root),
                     },
                 )
-        if isinstance(outcome, RootStored):
-            self.processor.submit_ready.set()  # a root may have its quorum now
-            return RootVerdict.ACCEPTED
+            ours = await tx.root_signature(*key[:3], self.address)
         if isinstance(outcome, RootConflict):
+            self._alerted.add(key)  # once per signer and window (while this process runs)
             return RootVerdict.CONFLICT
+        if isinstance(outcome, RootStored):
+            if ours is not None and ours.root == message.root:
+                self.processor.submit_ready.set()  # our root may have its quorum now
+            return RootVerdict.ACCEPTED
         return RootVerdict.DUPLICATE
 
     # ------------------------------------------------------------------ ready roots
@@ -342,7 +421,7 @@ class Roots:
         """The window's root with a quorum of the current set, if the one we signed has it.
         Once found it is kept (decisions are final; the destination checks the set again)."""
         cached = self._ready.get((dst_chain_id, window))
-        if cached is not None:
+        if cached is not None or (dst_chain_id, window) in self._unusable:
             return cached
         vset = self.processor.sets.current.get(dst_chain_id)
         if vset is None:
@@ -359,11 +438,11 @@ class Roots:
         met = evaluate_quorum(vset, own.digest, same)
         if not isinstance(met, QuorumMet):
             return None
-        rows = await tx.window_transfers(window.src_chain_id, window.first_nonce, window.last_nonce)
-        entries = [entry_of(rec, o, self.processor.domains.get) for rec, o in rows]
-        proposal = propose_root(window, dst_chain_id, entries)
+        entries = await self._entries_of(tx, window)
+        proposal = None if entries is None else propose_root(window, dst_chain_id, entries)
         if not isinstance(proposal, RootProposal) or proposal.root != own.root:
             log.warning("our stored root no longer matches the window; not used", window=window)
+            self._unusable.add((dst_chain_id, window))
             return None
         ready = self._ready[(dst_chain_id, window)] = ReadyRoot(proposal, met)
         return ready

@@ -2,17 +2,19 @@
 
 For each transfer with a quorum, the primary submitter is the member of the
 destination's current set at index ``transfer_id mod n`` of the ascending member list.
-The primary submits as soon as the quorum is stored; every other relayer waits
-``grace_period_s`` (counted from when it stored the quorum, so it survives restarts),
-checks ``isProcessed`` and only then submits. An execution counts as done only at or
-below the destination's confirmed head: a mined release keeps its effect open until
-then, so a destination reorg that drops it leads to a new submission. What the
-destination did is read there with ``statusOf``: executed, delayed by its governor
-(then an EXECUTE effect follows) or cancelled (then nothing is ever sent again).
+The primary submits as soon as the quorum is stored; the k-th backup (the members after
+the primary, in ascending order, wrapping round) waits ``k * grace_period_s`` (counted from
+when it stored the quorum, so it survives restarts), checks ``isProcessed`` and only then
+submits: one backup at a time steps in while the primary's transaction is on its way.
+An execution counts as done only at or below the destination's confirmed head: a mined
+release keeps its effect open until then, so a destination reorg that drops it leads to
+a new submission. What the destination did is read there with ``statusOf``: executed,
+delayed by its governor (then an EXECUTE effect follows) or cancelled (then nothing is
+ever sent again).
 
 An EXECUTE effect (a delayed transfer our policy approved) is due for the primary once the
 destination's latest block is at its ``executable_at`` (the contract compares
-``block.timestamp``), and for the others ``grace_period_s`` later; it sends
+``block.timestamp``), and for the k-th backup ``k * grace_period_s`` later; it sends
 ``executeDelayed(transferId)`` and is done once the destination shows the transfer
 executed (or cancelled) at its confirmed head.
 Outcomes are recorded; a fee above the cap or an empty account leaves the effect pending
@@ -191,6 +193,15 @@ class StoreSendJournal:
 
 
 @dataclass(frozen=True, slots=True)
+class RootJob:
+    """A ready root this relayer sends now, and the releases it carries (never sent)."""
+
+    window: Window
+    root: ReadyRoot
+    effects: list[Effect]
+
+
+@dataclass(frozen=True, slots=True)
 class Destination:
     """Where releases for one destination chain go."""
 
@@ -212,6 +223,17 @@ def primary_for(transfer_id: Hash32, members: tuple[Address, ...]) -> Address | 
         return None
     ordered = sorted(members)
     return ordered[int.from_bytes(transfer_id, "big") % len(ordered)]
+
+
+def submitter_rank(transfer_id: Hash32, members: tuple[Address, ...], me: Address) -> int:
+    """Where ``me`` stands in line to submit ``transfer_id``: 0 for the primary, k for the
+    k-th backup (the members after the primary, in ascending order, wrapping round), and
+    ``len(members)`` for a relayer outside the set (last of all)."""
+    ordered = sorted(members)
+    if me not in ordered:
+        return len(ordered)
+    first = int.from_bytes(transfer_id, "big") % len(ordered)
+    return (ordered.index(me) - first) % len(ordered)
 
 
 class SubmitRunner:
@@ -237,6 +259,7 @@ class SubmitRunner:
         self.root_wait_s = root_wait_s if roots is not None else 0.0
         self._root_seen: dict[tuple[int, Window], float] = {}  # when a root was seen ready
         self._root_given_up: set[tuple[int, Window]] = set()  # commit failed: per transfer
+        self._after_root: set[int] = set()  # effects a root path may have sent: check first
         self.destinations = destinations
         self.metrics = metrics
         self.grace_period_s = grace_period_s
@@ -262,21 +285,26 @@ class SubmitRunner:
     def due(
         self, effect: Effect, dst_chain_id: int, now: float, chain_time: int | None = None
     ) -> bool:
-        """SUBMIT: the primary at once, the others ``grace_period_s`` after the quorum was
-        stored. EXECUTE: the primary once ``chain_time`` (the destination's latest block
-        timestamp) reached ``executable_at``, the others ``grace_period_s`` later."""
-        primary = self._is_primary(effect, dst_chain_id)
+        """SUBMIT: the primary at once, the k-th backup ``k * grace_period_s`` after the
+        quorum was stored (after the root wait too, when roots are on). EXECUTE: the primary
+        once ``chain_time`` (the destination's latest block timestamp) reached
+        ``executable_at``, the k-th backup ``k * grace_period_s`` later. Staggered, so that
+        while the primary's transaction is on its way one backup at a time steps in, not
+        all of them at once (each of their transactions would release nothing)."""
+        rank = submitter_rank(
+            effect.transfer_id, self._members(dst_chain_id), self.processor.signer.address
+        )
         if effect.kind is EffectKind.EXECUTE:
             if chain_time is None:
                 return False
             executable_at = int(effect.payload.get("executable_at", 0))
-            return chain_time >= executable_at + (0 if primary else self.grace_period_s)
-        if primary:
+            return chain_time >= executable_at + rank * self.grace_period_s
+        if rank == 0:
             return True
         created = effect.created_at.timestamp()
         first_seen = self._first_seen.setdefault(effect.id, now)
         waited = max(time.time() - created, now - first_seen)
-        return waited >= self.grace_period_s + self.root_wait_s
+        return waited >= rank * self.grace_period_s + self.root_wait_s
 
     async def run(self) -> None:
         """A round whenever the processor queues an effect, every ``poll_interval_s`` while
@@ -313,6 +341,7 @@ class SubmitRunner:
         self._failed_rounds = {k: v for k, v in self._failed_rounds.items() if k in pending_ids}
         self._stuck &= pending_ids
         self._held &= pending_ids
+        self._after_root &= pending_ids
         if settled:  # the settler saw them final: nothing left to send or to check
             async with self.processor.writer.transaction() as tx:
                 for effect_id in settled:
@@ -380,8 +409,9 @@ class SubmitRunner:
                     dst_chain_id=chain_id,
                     error=f"{type(err).__name__}: {err}",
                 )
+            root_jobs: list[RootJob] = []
             if rooted:
-                on_root_path = await self._via_roots(dst, rooted)
+                on_root_path, root_jobs = await self._via_roots(dst, rooted)
                 effects = [e for e in effects if e.id not in on_root_path]
             batched = await self._batchable(dst, effects, unsent)
             in_batches = {e.id for e in batched}
@@ -394,6 +424,8 @@ class SubmitRunner:
                     await work
 
             async with asyncio.TaskGroup() as group:
+                for job in root_jobs:  # commit, then its proven batches: one after the other
+                    group.create_task(gated(self._send_under_root(dst, job)))
                 for chunk in chunks(batched, self.batch.max_releases):
                     group.create_task(gated(self._submit_batch(dst, chunk)))
                 for effect in effects:
@@ -402,10 +434,17 @@ class SubmitRunner:
 
     # ------------------------------------------------------------------ committed roots
 
-    async def _via_roots(self, dst: Destination, effects: list[Effect]) -> set[int]:
-        """Send what a ready root carries (its primary does; the others wait a grace period,
-        then go per transfer) and hold back what may still get a root (younger than
-        ``root_wait_s``). Returns the effect ids taken off the per-transfer path this round."""
+    async def _via_roots(
+        self, dst: Destination, effects: list[Effect]
+    ) -> tuple[set[int], list[RootJob]]:
+        """What goes, or waits, on the root path this round: the effect ids taken off the
+        per-transfer path, and the ready roots this relayer sends now (as their primary).
+
+        A release whose window has no ready root waits while younger than ``root_wait_s``.
+        For a ready root, every relayer gives the root path ``root_wait_s`` from when it
+        saw the root ready (the primary to commit and send; a primary that could not gives
+        the window up then), plus ``k * grace_period_s`` for the k-th in line after the
+        root's primary: then each release goes the per-transfer way, checked first."""
         assert self.roots is not None
         by_window: dict[Window, list[Effect]] = {}
         for effect in effects:
@@ -419,11 +458,14 @@ class SubmitRunner:
         }
         self._root_given_up = {k for k in self._root_given_up if k[0] != dst.chain_id or k in ours}
         for key in self._root_given_up & ours:
-            del by_window[key[1]]
+            for effect in by_window.pop(key[1]):
+                self._after_root.add(effect.id)
         async with self.processor.store.reader() as tx:
             ready = {w: await self.roots.ready(tx, dst.chain_id, w) for w in by_window}
         held_back: set[int] = set()
-        wall = time.time()
+        jobs: list[RootJob] = []
+        wall, now = time.time(), time.monotonic()
+        members, me = self._members(dst.chain_id), self.processor.signer.address
         for window, group in sorted(by_window.items()):
             root = ready[window]
             if root is None:
@@ -431,28 +473,29 @@ class SubmitRunner:
                 held_back.update(e.id for e in young)
                 continue
             leaves = [e for e in group if root.proposal.leaf_index(e.transfer_id) is not None]
-            seen = self._root_seen.setdefault((dst.chain_id, window), time.monotonic())
-            if primary_for(root.root, self._members(dst.chain_id)) != self.processor.signer.address:
-                # the root's primary sends them; if it does not within the root wait, each
-                # goes the per-transfer way (with that path's own checks and grace)
-                if time.monotonic() - seen < max(self.grace_period_s, self.root_wait_s):
-                    held_back.update(e.id for e in leaves)
+            key = (dst.chain_id, window)
+            seen = self._root_seen.setdefault(key, now)
+            rank = submitter_rank(root.root, members, me)
+            if now - seen >= self.root_wait_s + rank * self.grace_period_s:
+                if rank == 0:  # ours to send, and it did not go through in time
+                    log.warning("root path out of time; per transfer now", window=window)
+                    self._root_given_up.add(key)
+                self._after_root.update(e.id for e in leaves)  # checked before it is sent
                 continue
             held_back.update(e.id for e in leaves)
-            if leaves:
-                await self._send_under_root(dst, window, root, leaves)
-        return held_back
+            if rank == 0 and leaves:
+                jobs.append(RootJob(window, root, leaves))
+        return held_back, jobs
 
     def _members(self, chain_id: int) -> tuple[Address, ...]:
         vset = self.processor.sets.current.get(chain_id)
         return () if vset is None else tuple(m.address for m in vset.members)
 
-    async def _send_under_root(
-        self, dst: Destination, window: Window, root: ReadyRoot, effects: list[Effect]
-    ) -> None:
-        """Commit ``root`` if the destination does not have it yet, then execute ``effects``
-        with one multiproof. A root the destination cannot take (the commit failed, its set
-        expired) is given up: its releases go per transfer from the next round."""
+    async def _send_under_root(self, dst: Destination, job: RootJob) -> None:
+        """Commit ``job.root`` if the destination does not have it yet, then execute its
+        releases with one multiproof. A root the destination cannot take (the commit failed,
+        its set expired) is given up: its releases go per transfer from the next round."""
+        window, root, effects = job.window, job.root, job.effects
         rlog = log.bind(dst_chain_id=dst.chain_id, root=hex32(root.root), releases=len(effects))
         try:
             committed = await dst.view.root_of(root.root)
@@ -556,7 +599,7 @@ class SubmitRunner:
         gate = asyncio.Semaphore(PREFLIGHT_CONCURRENCY)
 
         async def done(effect: Effect) -> bool:
-            if self._is_primary(effect, dst.chain_id):
+            if self._is_primary(effect, dst.chain_id) and effect.id not in self._after_root:
                 return False  # the first to send: nobody else did it yet
             async with gate:
                 try:

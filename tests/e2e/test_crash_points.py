@@ -123,9 +123,10 @@ def test_sigkill_with_a_batch_of_releases_in_flight_then_restart(bridge: Stack) 
         burst = lock_burst(bridge, user, "CFXT", [2 * 10**16 + i for i in range(BATCH)])
         for sent in burst:
             wait_status(bridge, victim, sent, "quorum")
-        # A backup's release falls due grace_period_s after its quorum was stored: a rule
-        # on the clock, so the wait is the condition itself.
-        time.sleep(bridge.options.grace_period_s + 0.5)
+        # The k-th backup's release falls due k * grace_period_s after its quorum was
+        # stored (the victim is up to the (n-1)-th): a rule on the clock, so the wait is the
+        # condition itself.
+        time.sleep((n - 1) * bridge.options.grace_period_s + 0.5)
         for v in others:
             bridge.relayers[v].send_signal(signal.SIGSTOP)
         transactions.send(bridge.w3e, bridge.deployer_e, gateway.functions.unpause())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from relayer.domain.types import Address, Hash32
 from relayer.store.models import OwnSignatureRow, RootSignatureRow, Transfer
@@ -13,11 +13,16 @@ from relayer.store.ops.base import TxBase
 from relayer.store.outcomes import RootConflict, RootDuplicate, RootSignatureOutcome, RootStored
 from relayer.store.records import OwnSignature, RootSignature, TransferRecord, TransferStatus
 
-# a transfer in one of these is done with: its window no longer needs a root for it
-_ENDED = (
-    TransferStatus.RELEASED.value,
-    TransferStatus.CANCELLED.value,
-    TransferStatus.REFUSED.value,
+# a transfer in one of these went its way: its window no longer needs a root for it
+_SENT_OR_ENDED = tuple(
+    status.value
+    for status in (
+        TransferStatus.SUBMITTED,
+        TransferStatus.DELAYED,
+        TransferStatus.RELEASED,
+        TransferStatus.CANCELLED,
+        TransferStatus.REFUSED,
+    )
 )
 
 
@@ -119,15 +124,37 @@ class RootOps(TxBase):
             for t, own in rows
         )
 
-    async def lowest_open_nonce(self, src_chain_id: int) -> int | None:
-        """The lowest nonce of ``src_chain_id`` whose transfer has not ended (None: none)."""
+    async def lowest_unsent_nonce(self, src_chain_id: int) -> int | None:
+        """The lowest nonce of ``src_chain_id`` whose transfer is still undecided or signed
+        and never sent (not submitted, delayed, released, cancelled or refused; None: none):
+        below its window, a root would carry nothing."""
         result = await self._exec(
             select(func.min(Transfer.nonce)).where(
-                Transfer.src_chain_id == src_chain_id, Transfer.status.not_in(_ENDED)
+                Transfer.src_chain_id == src_chain_id, Transfer.status.not_in(_SENT_OR_ENDED)
             )
         )
         found = result.scalar_one_or_none()
         return None if found is None else int(found)
+
+    async def root_signature(
+        self, dst_chain_id: int, src_chain_id: int, first_nonce: int, signer: Address
+    ) -> RootSignature | None:
+        """``signer``'s signature over one window on one destination, if stored."""
+        row = await self._get(
+            RootSignatureRow, (dst_chain_id, src_chain_id, first_nonce, bytes(signer))
+        )
+        return None if row is None else _root_signature(row)
+
+    async def prune_root_signatures(self, src_chain_id: int, below_nonce: int) -> int:
+        """Forget every root signature over windows of ``src_chain_id`` starting below
+        ``below_nonce`` (their releases all went their way); how many rows went."""
+        result = await self._exec(
+            delete(RootSignatureRow).where(
+                RootSignatureRow.src_chain_id == src_chain_id,
+                RootSignatureRow.first_nonce < below_nonce,
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def highest_nonce(self, src_chain_id: int) -> int | None:
         """The highest nonce of ``src_chain_id`` observed (None: none)."""

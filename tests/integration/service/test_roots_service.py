@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
@@ -16,20 +17,21 @@ from lone_validator import CFX, ETH, GATEWAY, VAULT, lone_event, lone_processor
 from test_submit_runner import ScriptedSubmitter
 
 from relayer.api.metrics import Metrics
-from relayer.chain.bridge import CommittedRoot, selector
-from relayer.chain.submission import Failed, SubmitOutcome, SubmitRequest
+from relayer.chain.bridge import CommittedRoot, Progress, selector
+from relayer.chain.submission import Failed, Mined, SubmitOutcome, SubmitRequest
 from relayer.domain.digest import release_root_digest, release_struct_hash
 from relayer.domain.merkle import build_tree, root_of
 from relayer.domain.roots import Window
 from relayer.domain.routing import build_release
 from relayer.domain.types import Direction, Hash32, SourceEvent
+from relayer.errors import RpcResponseError, StoreError
 from relayer.gossip.wire import RootMessage
 from relayer.keys import Signer, signer_from_hex
 from relayer.service.batching import BatchPolicy
 from relayer.service.processor import Processor
 from relayer.service.roots import Roots, RootVerdict
-from relayer.service.submit import Destination, StoreSendJournal, SubmitRunner
-from relayer.store import AlertKind, Store, TransferStatus
+from relayer.service.submit import Destination, StoreSendJournal, SubmitRunner, submitter_rank
+from relayer.store import AlertKind, Store, Transaction, TransferStatus
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -46,20 +48,27 @@ BATCH = selector("releaseBatch((bytes32,uint64,uint64,address,address,uint256)[]
 
 class RootGateway:
     """The destination's reads: never paused; a root is committed once a ``commitRoot``
-    request was answered (unless ``refuse_commits``)."""
+    request was answered ``Mined``."""
 
     def __init__(self, submitter: ScriptedSubmitter) -> None:
         self.submitter = submitter
-        self.refuse_commits = False
+        self.committed: set[bytes] = set()
+        answer = submitter.answer
+
+        def recording(req: SubmitRequest) -> SubmitOutcome:
+            outcome = self.answer(req)
+            if req.data[:4] == COMMIT and isinstance(outcome, Mined):
+                self.committed.add(req.data[4:36])
+            return outcome
+
+        self.answer = answer
+        submitter.answer = recording
 
     async def paused(self) -> bool:
         return False
 
     async def root_of(self, root: Hash32) -> CommittedRoot | None:
-        committed = any(
-            r.data[:4] == COMMIT and r.data[4:36] == root for r in self.submitter.requests
-        )
-        if not committed or self.refuse_commits:
+        if bytes(root) not in self.committed:
             return None
         return CommittedRoot(CFX, 1, WINDOW, 1, True)
 
@@ -74,13 +83,13 @@ class Env:
     gateway: RootGateway
     next_nonce: int = 0
 
-    def runner(self, root_wait_s: float = 30.0) -> SubmitRunner:
+    def runner(self, root_wait_s: float = 30.0, grace_period_s: float = 3.0) -> SubmitRunner:
         dst = Destination(ETH, GATEWAY, "release", self.submitter, self.gateway, 100)  # type: ignore[arg-type]
         return SubmitRunner(
             self.processor,
             {ETH: dst},
             self.metrics,
-            grace_period_s=3.0,
+            grace_period_s=grace_period_s,
             poll_interval_s=0.1,
             batch=BatchPolicy(64, 10_000_000, 0.0),
             roots=self.roots,
@@ -121,6 +130,14 @@ async def _env(tmp_path: Path, peers: list[Signer], threshold: int) -> AsyncIter
 async def alone(tmp_path: Path) -> AsyncIterator[Env]:
     """We are the whole set (threshold 1): our own root is a quorum, and we are its primary."""
     async for env in _env(tmp_path, [], threshold=1):
+        yield env
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def duo(tmp_path: Path) -> AsyncIterator[Env]:
+    """We and PEER are the set, threshold 1: our own root is a quorum, and which of us is
+    its primary depends on the root."""
+    async for env in _env(tmp_path, [PEER], threshold=1):
         yield env
 
 
@@ -218,11 +235,11 @@ async def test_a_root_is_ready_only_with_a_quorum_over_the_root_we_signed(pair: 
     await env.roots.sign_due()
     async with env.store.reader() as tx:
         assert await env.roots.ready(tx, ETH, window) is None  # ours alone: 1 of 2
-    await env.roots.receive(_signed(PEER, env, Hash32(b"\x42" * 32)))  # another root
+    other = Hash32(b"\x42" * 32)
+    assert other != _expected_root(events)
+    assert await env.roots.receive(_signed(PEER, env, other)) is RootVerdict.ACCEPTED
     async with env.store.reader() as tx:
-        assert await env.roots.ready(tx, ETH, window) is None
-    # the peer cannot take it back: a fresh pair of validators agrees
-    assert _expected_root(events) != Hash32(b"\x42" * 32)
+        assert await env.roots.ready(tx, ETH, window) is None  # the peer signed another root
 
 
 async def test_a_root_signed_by_both_is_ready_with_both_signatures(pair: Env) -> None:
@@ -281,17 +298,13 @@ async def test_a_root_the_destination_will_not_take_is_given_up_for_the_per_tran
     env = alone
     events = await env.observe(WINDOW)
     await env.roots.sign_due()
-    env.gateway.refuse_commits = True
-
-    def answer(req: SubmitRequest) -> SubmitOutcome:
-        return Failed("reverted in block 10", Hash32(b"\x07" * 32))
-
-    env.submitter.answer = answer
+    mined = env.gateway.answer
+    env.gateway.answer = lambda req: Failed("reverted in block 10", Hash32(b"\x07" * 32))
     runner = env.runner()
     await runner.run_due()
     (commit,) = env.submitter.requests
     assert commit.data[:4] == COMMIT
-    env.submitter.answer = ScriptedSubmitter(env.submitter.journal).answer
+    env.gateway.answer = mined
     await runner.run_due()  # the same runner remembers: per transfer now
     assert [r.data[:4] for r in env.submitter.requests[1:]] == [BATCH]
     assert env.submitter.requests[1].transfer_ids == tuple(e.transfer_id for e in events)
@@ -314,3 +327,139 @@ async def test_roots_of_unknown_source_chains_or_far_future_windows_are_not_stor
         assert [s.first_nonce for s in await tx.own_root_signatures(PEER.address, CFX, 1)] == [
             ahead - WINDOW
         ]
+
+
+async def test_the_roots_primary_gives_a_window_up_when_it_cannot_commit_in_time(
+    alone: Env,
+) -> None:
+    """``rootOf`` keeps failing (a node that always errs on it): the primary holds the
+    window's releases back only for the root wait, then sends them per transfer."""
+    env = alone
+    events = await env.observe(WINDOW)
+    await env.roots.sign_due()
+
+    async def broken(root: Hash32) -> CommittedRoot | None:
+        raise RpcResponseError("rootOf(bytes32): execution reverted")
+
+    env.gateway.root_of = broken  # type: ignore[method-assign]
+    runner = env.runner(root_wait_s=30.0)
+    await runner.run_due()
+    assert env.submitter.requests == []  # held back, retried next round
+    for key in runner._root_seen:  # the root wait is over (the clock, not a sleep)
+        runner._root_seen[key] -= 31.0
+    await runner.run_due()
+    (batch,) = env.submitter.requests
+    assert batch.data[:4] == BATCH
+    assert batch.transfer_ids == tuple(e.transfer_id for e in events)
+
+
+async def test_a_backup_holds_a_ready_roots_releases_back_then_sends_them_checked(
+    duo: Env,
+) -> None:
+    """PEER is the root's primary: we hold the releases back for the root wait plus our
+    place in line after it, then they go per transfer (checked first, like a backup's)."""
+    env = duo
+    runner = env.runner(root_wait_s=30.0, grace_period_s=3.0)
+    members = runner._members(ETH)
+    for _ in range(8):  # the first window whose root has PEER as its primary (fixed ids)
+        events = await env.observe(WINDOW)
+        if submitter_rank(_expected_root(events), members, env.processor.signer.address) == 1:
+            break
+    else:
+        raise AssertionError("no window with PEER as the root's primary in 8")
+    ids = {e.transfer_id for e in events}
+    await env.roots.sign_due()  # our root alone is a quorum (threshold 1)
+    await runner.run_due()
+    assert not ids & {t for r in env.submitter.requests for t in r.transfer_ids}
+    # the root wait and our place in line are over; so are the per-transfer grace periods
+    for key in runner._root_seen:
+        runner._root_seen[key] -= 30.0 + 3.0 + 0.1
+    for key in runner._first_seen:
+        runner._first_seen[key] -= 60.0
+    checked: list[bytes] = []
+
+    async def progress(req: SubmitRequest, block: object = "latest") -> Progress:
+        checked.append(req.transfer_id)
+        return Progress.TO_DO
+
+    env.submitter.progress = progress  # type: ignore[method-assign]
+    await runner.run_due()
+    ours = [r for r in env.submitter.requests if set(r.transfer_ids) & ids]
+    assert [r.data[:4] for r in ours] == [BATCH]
+    assert set(ours[0].transfer_ids) == ids
+    assert ids <= set(checked)  # each checked before it went, the primary's too
+
+
+async def test_a_conflicting_root_raises_one_alert_however_often_it_comes(pair: Env) -> None:
+    env = pair
+    events = await env.observe(WINDOW)
+    await env.roots.receive(_signed(PEER, env, _expected_root(events)))
+    other = _signed(PEER, env, Hash32(b"\x99" * 32))
+    for _ in range(3):
+        assert await env.roots.receive(other) is RootVerdict.CONFLICT
+    async with env.store.reader() as tx:
+        alerts = [
+            a
+            for a in await tx.open_alerts()
+            if a.detail.get("reason") == "validator signed two roots for one window"
+        ]
+    assert len(alerts) == 1
+
+
+async def test_a_window_whose_signature_was_not_stored_is_signed_next_round(alone: Env) -> None:
+    env = alone
+    await env.observe(WINDOW)
+    writer = env.processor.writer
+    real = writer.transaction
+
+    def away() -> AbstractAsyncContextManager[Transaction]:
+        raise StoreError("database is locked")
+
+    writer.transaction = away  # type: ignore[method-assign]
+    with pytest.raises(StoreError):
+        await env.roots.sign_due()
+    writer.transaction = real  # type: ignore[method-assign]
+    assert len(await env.roots.sign_due()) == 1
+
+
+async def test_a_root_received_while_the_database_is_away_is_counted_not_fatal(
+    pair: Env,
+) -> None:
+    env = pair
+    events = await env.observe(WINDOW)
+    writer = env.processor.writer
+    real = writer.transaction
+
+    def away() -> AbstractAsyncContextManager[Transaction]:
+        raise StoreError("database is locked")
+
+    writer.transaction = away  # type: ignore[method-assign]
+    message = _signed(PEER, env, _expected_root(events))
+    assert await env.roots.receive(message) is RootVerdict.NOT_STORED
+    writer.transaction = real  # type: ignore[method-assign]
+    assert await env.roots.receive(message) is RootVerdict.ACCEPTED
+
+
+async def test_no_root_over_a_window_whose_releases_all_went_their_way(alone: Env) -> None:
+    env = alone
+    events = await env.observe(WINDOW)
+    async with env.store.transaction() as tx:
+        for event in events:
+            await tx.set_status(event.transfer_id, TransferStatus.SUBMITTED)
+    assert await env.roots.sign_due() == []
+
+
+async def test_no_root_is_signed_on_a_halted_chain(alone: Env) -> None:
+    env = alone
+    await env.observe(WINDOW)
+    async with env.store.transaction() as tx:
+        await tx.raise_alert(AlertKind.HALT, CFX, {"reason": "test"})
+    assert await env.roots.sign_due() == []
+
+
+async def test_our_roots_in_play_are_published_again(alone: Env) -> None:
+    env = alone
+    await env.observe(WINDOW)
+    (signed,) = await env.roots.sign_due()
+    (again,) = await env.roots.in_play()
+    assert dataclasses.replace(again, signed_at=0) == dataclasses.replace(signed, signed_at=0)

@@ -43,6 +43,7 @@ from relayer.domain.types import (
     hex32,
 )
 from relayer.errors import FatalError, RpcResponseError
+from relayer.keys import signer_from_hex
 from relayer.service.batching import BatchPolicy
 from relayer.service.processor import Processor
 from relayer.service.submit import (
@@ -50,6 +51,7 @@ from relayer.service.submit import (
     Destination,
     StoreSendJournal,
     SubmitRunner,
+    submitter_rank,
 )
 from relayer.store import EffectKind, Store, SubmissionStatus, TransferStatus
 
@@ -364,3 +366,33 @@ async def _stuck_alerts(env: Env) -> list[Any]:
     async with env.store.reader() as tx:
         alerts = await tx.open_alerts()
     return [a for a in alerts if a.detail.get("reason") == "submission keeps failing"]
+
+
+async def test_backups_step_in_one_at_a_time_k_grace_periods_after_the_quorum(
+    tmp_path: Path,
+) -> None:
+    """The k-th backup's release falls due k * grace_period_s after its quorum, never sooner."""
+
+    peers = [signer_from_hex("0x" + f"{n:02x}" * 32) for n in (0x51, 0x52, 0x53, 0x54)]
+    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}", migrate_schema=True)
+    try:
+        metrics = Metrics()
+        processor = lone_processor(store, metrics, peers=peers, threshold=1)
+        env = Env(store, processor, ScriptedSubmitter(StoreSendJournal(processor.writer)), metrics)
+        runner = env.runner()
+        await env.at_quorum(12)
+        async with store.reader() as tx:
+            effects = await tx.pending_effects([EffectKind.SUBMIT], limit=100)
+        members = runner._members(ETH)
+        seen = set()
+        for effect in effects:
+            rank = submitter_rank(effect.transfer_id, members, processor.signer.address)
+            seen.add(rank)
+            start = 1_000_000.0  # monotonic seconds: the first look at this effect
+            assert runner.due(effect, ETH, start) is (rank == 0)
+            if rank:
+                assert not runner.due(effect, ETH, start + rank * 3.0 - 0.01)
+                assert runner.due(effect, ETH, start + rank * 3.0 + 0.01)
+        assert len(seen) > 1  # the twelve transfers put us at several places in the line
+    finally:
+        await store.close()

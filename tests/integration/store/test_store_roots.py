@@ -185,36 +185,47 @@ async def test_window_transfers_by_nonce_with_our_signature(store: Store) -> Non
 
 
 @pytest.mark.parametrize(
-    "ended", [TransferStatus.RELEASED, TransferStatus.CANCELLED, TransferStatus.REFUSED]
+    "ended",
+    [
+        TransferStatus.RELEASED,
+        TransferStatus.CANCELLED,
+        TransferStatus.REFUSED,
+        TransferStatus.SUBMITTED,
+        TransferStatus.DELAYED,
+    ],
 )
-async def test_lowest_open_nonce_skips_ended_transfers(store: Store, ended: TransferStatus) -> None:
+async def test_lowest_unsent_nonce_skips_sent_and_ended_transfers(
+    store: Store, ended: TransferStatus
+) -> None:
     events = await _observe(store, [100, 9, 10, 11])
     by_nonce = {e.nonce: e for e in events}
     async with store.reader() as tx:
-        assert await tx.lowest_open_nonce(CONFLUX) == 9
-        assert await tx.lowest_open_nonce(OTHER_CHAIN) is None
+        assert await tx.lowest_unsent_nonce(CONFLUX) == 9
+        assert await tx.lowest_unsent_nonce(OTHER_CHAIN) is None
     async with store.transaction() as tx:
         await tx.set_status(by_nonce[9].transfer_id, ended)
         await tx.set_status(by_nonce[10].transfer_id, TransferStatus.ATTESTED)
     async with store.reader() as tx:
-        assert await tx.lowest_open_nonce(CONFLUX) == 10  # attested is still open
+        assert await tx.lowest_unsent_nonce(CONFLUX) == 10  # attested is still open
     async with store.transaction() as tx:
         await tx.set_status(by_nonce[10].transfer_id, ended)
         await tx.set_status(by_nonce[11].transfer_id, ended)
     async with store.reader() as tx:
-        assert await tx.lowest_open_nonce(CONFLUX) == 100  # numerically, not as text
+        assert await tx.lowest_unsent_nonce(CONFLUX) == 100  # numerically, not as text
     async with store.transaction() as tx:
         await tx.set_status(by_nonce[100].transfer_id, ended)
     async with store.reader() as tx:
-        assert await tx.lowest_open_nonce(CONFLUX) is None
+        assert await tx.lowest_unsent_nonce(CONFLUX) is None
 
 
-async def test_lowest_open_nonce_mixes_every_ended_status(store: Store) -> None:
-    events = await _observe(store, [1, 2, 3, 4, 5])
+async def test_lowest_unsent_nonce_mixes_every_sent_or_ended_status(store: Store) -> None:
+    events = await _observe(store, [1, 2, 3, 4, 5, 6, 7])
     statuses = [
         TransferStatus.RELEASED,
         TransferStatus.CANCELLED,
         TransferStatus.REFUSED,
+        TransferStatus.SUBMITTED,
+        TransferStatus.DELAYED,
         TransferStatus.CONFIRMED,
         TransferStatus.RELEASED,
     ]
@@ -222,7 +233,7 @@ async def test_lowest_open_nonce_mixes_every_ended_status(store: Store) -> None:
         for event, status in zip(events, statuses, strict=True):
             await tx.set_status(event.transfer_id, status)
     async with store.reader() as tx:
-        assert await tx.lowest_open_nonce(CONFLUX) == 4
+        assert await tx.lowest_unsent_nonce(CONFLUX) == 6
 
 
 async def test_highest_nonce_counts_every_transfer_of_the_chain(store: Store) -> None:
