@@ -10,8 +10,9 @@ Layout (version 1)::
 clears it. Subscribers use `subscription_filter` (``{prefix}/v1/att/#``) and receive
 every outstanding attestation on (re)subscribe. See docs/gossip.md.
 
-Root signatures (committed roots) have their own layout, one retained message per
-(destination, window, signer), under `root_subscription_filter` (``{prefix}/v1/root/#``)::
+Root signatures (committed roots) have their own layout, one topic per (destination,
+window, signer), not retained (republished by their signer while the window is in play),
+under `root_subscription_filter` (``{prefix}/v1/root/#``)::
 
     {prefix}/v1/root/{dst_chain_id}/{src_chain_id}/{first_nonce}/{signer_hex}
 """

@@ -81,15 +81,8 @@ class AttestationMessage:
 
     def __post_init__(self) -> None:
         for name in ("dst_chain_id", "set_id", "signed_at"):
-            value = getattr(self, name)
-            if type(value) is not int or not 0 <= value <= UINT64_MAX:
-                raise ValueError(f"{name} must be a uint64, got {value!r}")
-        if len(self.digest) != 32:
-            raise ValueError("digest must be 32 bytes")
-        if len(self.signer) != 20:
-            raise ValueError("signer must be a 20-byte address")
-        if len(self.signature) != SIGNATURE_BYTES or self.signature[64] not in (27, 28):
-            raise ValueError("signature must be 65 bytes r || s || v with v in {27, 28}")
+            _require_uint64(name, getattr(self, name))
+        _require_signed(self.digest, self.signer, self.signature)
 
     def to_attestation(self) -> Attestation:
         """The domain value the quorum rule works on."""
@@ -99,6 +92,21 @@ class AttestationMessage:
             signer=self.signer,
             signature=self.signature,
         )
+
+
+def _require_uint64(name: str, value: object) -> None:
+    if type(value) is not int or not 0 <= value <= UINT64_MAX:
+        raise ValueError(f"{name} must be a uint64, got {value!r}")
+
+
+def _require_signed(digest: bytes, signer: bytes, signature: bytes) -> None:
+    """A message's digest, signer and signature have the shapes the wire allows."""
+    if len(digest) != 32:
+        raise ValueError("digest must be 32 bytes")
+    if len(signer) != 20:
+        raise ValueError("signer must be a 20-byte address")
+    if len(signature) != SIGNATURE_BYTES or signature[64] not in (27, 28):
+        raise ValueError("signature must be 65 bytes r || s || v with v in {27, 28}")
 
 
 def encode_attestation(message: AttestationMessage) -> bytes:
@@ -267,17 +275,12 @@ class RootMessage:
     def __post_init__(self) -> None:
         names = ("dst_chain_id", "src_chain_id", "first_nonce", "last_nonce", "set_id")
         for name in (*names, "signed_at"):
-            value = getattr(self, name)
-            if type(value) is not int or not 0 <= value <= UINT64_MAX:
-                raise ValueError(f"{name} must be a uint64, got {value!r}")
+            _require_uint64(name, getattr(self, name))
         if not 1 <= self.first_nonce <= self.last_nonce:
             raise ValueError(f"not a nonce window: {self.first_nonce}..{self.last_nonce}")
-        if len(self.root) != 32 or len(self.digest) != 32:
-            raise ValueError("root and digest must be 32 bytes")
-        if len(self.signer) != 20:
-            raise ValueError("signer must be a 20-byte address")
-        if len(self.signature) != SIGNATURE_BYTES or self.signature[64] not in (27, 28):
-            raise ValueError("signature must be 65 bytes r || s || v with v in {27, 28}")
+        if len(self.root) != 32:
+            raise ValueError("root must be 32 bytes")
+        _require_signed(self.digest, self.signer, self.signature)
 
 
 def encode_root(message: RootMessage) -> bytes:

@@ -1,17 +1,21 @@
 """Committed roots, the relayer's side: sign a root per decided window, verify peers' roots,
 and tell the submit runner which windows have a root a quorum signed.
 
-Signing (``sign_due``): for every source chain, the aligned windows of
-``[pipeline] root_window`` nonces from the lowest transfer that has not ended up to the
+Signing (``sign_due``): for every source chain not under a safety halt, the aligned
+windows of ``[pipeline] root_window`` nonces from the lowest transfer not yet sent up to the
 highest observed are looked at; a window whose nonces are all final and decided gets this
-validator's root for each destination it holds releases for (``relayer.domain.roots``).
+validator's root for each destination it holds releases for, at least one of them still
+unsent (``relayer.domain.roots``).
 The signature is stored through the writer (one per destination and window: never a second
-root for a window) and published after the commit, retained, on the root topic.
+root for a window) and published after the commit on the root topic (not retained:
+while a window is in play its roots are published again every ``republish_interval_s``).
 
 Receiving (``receive``): a peer's root signature counts only when its signer is a member of
-the destination's current set, the window is one of ours (same alignment), the digest is
-the ``ReleaseRoot`` digest of what it names and the signature recovers to its signer. A
-second, different root from one signer for one window is refused with a warning alert.
+the destination's current set, its source chain is one of ours, the window is one of ours
+(same alignment, not below the lowest in play, at most ``max_windows`` beyond the highest
+nonce observed), the digest is the ``ReleaseRoot`` digest of what it names and the
+signature recovers to its signer. A second, different root from one signer for one window
+is refused with one warning alert. Signatures below the lowest window in play are deleted.
 
 Ready (``ready``): a window has a ready root when the root this validator signed is also
 signed by a quorum of the destination's current set; the proposal is rebuilt from the store

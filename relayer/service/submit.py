@@ -530,54 +530,7 @@ class SubmitRunner:
             self._root_given_up.add((dst.chain_id, window))
             return
         for chunk in chunks(effects, self.batch.max_releases):
-            await self._submit_proven(dst, root, chunk)
-
-    async def _submit_proven(
-        self, dst: Destination, root: ReadyRoot, effects: list[Effect]
-    ) -> None:
-        """``releaseBatchWithProof`` of ``effects`` (leaves of the committed ``root``), split
-        like a batch: over the gas budget in proportion, a revert in halves; a single one
-        that still fails goes the per-transfer way."""
-        by_id = {e.transfer_id: e for e in effects}
-        releases, proof = root.proposal.multiproof(by_id)
-        ordered = [by_id[r.transfer_id] for r in releases]
-        tids = tuple(e.transfer_id for e in ordered)
-        blog = log.bind(dst_chain_id=dst.chain_id, releases=len(ordered), root=hex32(root.root))
-        request = SubmitRequest(
-            transfer_id=tids[0],
-            to=dst.contract,
-            data=release_batch_with_proof_calldata(
-                dst.function, root.root, list(releases), list(proof.proof), list(proof.flags)
-            ),
-            batch=tids,
-            gas_budget=self.batch.gas_budget,
-        )
-        blog.info("sending releases under a committed root")
-        try:
-            outcome = await dst.submitter.submit(request)
-        except RETRIED as err:
-            blog.warning("proven batch failed; will retry", error=f"{type(err).__name__}: {err}")
-            return
-        match outcome:
-            case OverBudget(gas=gas, budget=budget):
-                for part in split_for_budget(ordered, gas, budget):
-                    await self._submit_proven(dst, root, part)
-                return
-            case Held(reason=reason):
-                blog.warning("destination refuses the batch for now; waiting", reason=reason)
-                self._held.update(e.id for e in ordered)
-                return
-        await self._record_batch(dst, ordered, outcome)
-        blog.info("proven batch outcome", outcome=type(outcome).__name__, detail=repr(outcome))
-        if isinstance(outcome, Failed):
-            if len(ordered) == 1:
-                self._solo.add(ordered[0].id)  # per transfer from the next round
-            else:
-                for part in halves(ordered):
-                    await self._submit_proven(dst, root, part)
-        elif isinstance(outcome, Mined):
-            self.metrics.batch_size.labels(str(dst.chain_id)).observe(len(ordered))
-            self.processor.submit_ready.set()
+            await self._submit_batch(dst, chunk, root)
 
     async def _batchable(
         self, dst: Destination, effects: list[Effect], unsent: set[int]
@@ -646,18 +599,37 @@ class SubmitRunner:
             return
         self._stuck.add(effect.id)
 
-    async def _submit_batch(self, dst: Destination, effects: list[Effect]) -> None:
-        """Send ``effects`` in one batch transaction, or split them until each part goes."""
-        if len(effects) == 1:
+    async def _submit_batch(
+        self, dst: Destination, effects: list[Effect], root: ReadyRoot | None = None
+    ) -> None:
+        """Send ``effects`` in one batch transaction, or split them until each part goes:
+        over the gas budget in proportion, a revert in halves. With ``root`` (a committed
+        root they are leaves of) it is ``releaseBatchWithProof`` with one multiproof, and a
+        single one that still fails goes the per-transfer way from the next round."""
+        if len(effects) == 1 and root is None:
             await self._submit_one(dst, effects[0])
             return
+        if root is None:
+            items = [(release_from_json(e.payload["release"]), _bundle(e)) for e in effects]
+            data = release_batch_calldata(dst.function, items)
+        else:  # in the multiproof's leaf order
+            by_id = {e.transfer_id: e for e in effects}
+            releases, proof = root.proposal.multiproof(by_id)
+            effects = [by_id[r.transfer_id] for r in releases]
+            data = release_batch_with_proof_calldata(
+                dst.function, root.root, list(releases), list(proof.proof), list(proof.flags)
+            )
         tids = tuple(e.transfer_id for e in effects)
-        blog = log.bind(dst_chain_id=dst.chain_id, releases=len(effects), first=hex32(tids[0]))
-        items = [(release_from_json(e.payload["release"]), _bundle(e)) for e in effects]
+        blog = log.bind(
+            dst_chain_id=dst.chain_id,
+            releases=len(effects),
+            first=hex32(tids[0]),
+            root=None if root is None else hex32(root.root),
+        )
         request = SubmitRequest(
             transfer_id=tids[0],
             to=dst.contract,
-            data=release_batch_calldata(dst.function, items),
+            data=data,
             batch=tids,
             gas_budget=self.batch.gas_budget,
         )
@@ -673,7 +645,7 @@ class SubmitRunner:
             case OverBudget(gas=gas, budget=budget):
                 blog.info("batch above the gas budget; splitting", gas=gas, budget=budget)
                 for part in split_for_budget(effects, gas, budget):
-                    await self._submit_batch(dst, part)
+                    await self._submit_batch(dst, part, root)
                 return
             case Held(reason=reason):  # refused as a whole (the contract is paused)
                 blog.warning("destination refuses the batch for now; waiting", reason=reason)
@@ -682,9 +654,11 @@ class SubmitRunner:
                 return
         await self._record_batch(dst, effects, outcome)
         blog.info("batch outcome", outcome=type(outcome).__name__, detail=repr(outcome))
-        if isinstance(outcome, Failed):  # one bad item may sink it: halve, down to singles
+        if isinstance(outcome, Failed) and len(effects) == 1:
+            self._solo.add(effects[0].id)  # a proven single: per transfer from the next round
+        elif isinstance(outcome, Failed):  # one bad item may sink it: halve, down to singles
             for part in halves(effects):
-                await self._submit_batch(dst, part)
+                await self._submit_batch(dst, part, root)
         elif isinstance(outcome, Mined):
             self.metrics.batch_size.labels(str(dst.chain_id)).observe(len(effects))
             self.processor.submit_ready.set()  # look again soon at what it carried

@@ -13,17 +13,18 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from eth_abi import decode
 from lone_validator import CFX, ETH, GATEWAY, VAULT, lone_event, lone_processor
 from test_submit_runner import ScriptedSubmitter
 
 from relayer.api.metrics import Metrics
 from relayer.chain.bridge import CommittedRoot, Progress, selector
-from relayer.chain.submission import Failed, Mined, SubmitOutcome, SubmitRequest
+from relayer.chain.submission import Failed, Mined, OverBudget, SubmitOutcome, SubmitRequest
 from relayer.domain.digest import release_root_digest, release_struct_hash
-from relayer.domain.merkle import build_tree, root_of
+from relayer.domain.merkle import MultiProof, build_tree, process_multiproof, root_of
 from relayer.domain.roots import Window
 from relayer.domain.routing import build_release
-from relayer.domain.types import Direction, Hash32, SourceEvent
+from relayer.domain.types import Address, Direction, Hash32, Release, SourceEvent
 from relayer.errors import RpcResponseError, StoreError
 from relayer.gossip.wire import RootMessage
 from relayer.keys import Signer, signer_from_hex
@@ -43,6 +44,7 @@ PROVEN = selector(
     "releaseBatchWithProof(bytes32,(bytes32,uint64,uint64,address,address,uint256)[],"
     "bytes32[],bool[])"
 )
+RELEASE_TUPLE = "(bytes32,uint64,uint64,address,address,uint256)"
 BATCH = selector("releaseBatch((bytes32,uint64,uint64,address,address,uint256)[],bytes[])")
 
 
@@ -463,3 +465,45 @@ async def test_our_roots_in_play_are_published_again(alone: Env) -> None:
     (signed,) = await env.roots.sign_due()
     (again,) = await env.roots.in_play()
     assert dataclasses.replace(again, signed_at=0) == dataclasses.replace(signed, signed_at=0)
+
+
+def _address(text: str) -> Address:
+    return Address(bytes.fromhex(text.removeprefix("0x")))
+
+
+def _proven_parts(data: bytes) -> tuple[Hash32, list[Release], MultiProof]:
+    """Decode ``releaseBatchWithProof`` calldata: the root, the releases, the multiproof."""
+    root, items, proof, flags = decode(
+        ["bytes32", f"{RELEASE_TUPLE}[]", "bytes32[]", "bool[]"], data[4:]
+    )
+    releases = [
+        Release(Hash32(t), s, n, _address(tok), _address(to), a) for t, s, n, tok, to, a in items
+    ]
+    leaves = tuple(release_struct_hash(r) for r in releases)
+    return Hash32(root), releases, MultiProof(leaves, tuple(Hash32(p) for p in proof), tuple(flags))
+
+
+async def test_a_proven_batch_over_the_gas_budget_is_split_and_each_part_proves_its_leaves(
+    alone: Env,
+) -> None:
+    env = alone
+    events = await env.observe(WINDOW)
+    (message,) = await env.roots.sign_due()
+    mined = env.gateway.answer
+
+    def answer(req: SubmitRequest) -> SubmitOutcome:
+        if req.data[:4] == PROVEN and len(req.transfer_ids) > 1:
+            return OverBudget(2_000_000 * len(req.transfer_ids), 3_000_000)
+        return mined(req)
+
+    env.gateway.answer = answer
+    await env.runner().run_due()
+    commit, *proven = env.submitter.requests
+    assert commit.data[:4] == COMMIT
+    sent = [r for r in proven if len(r.transfer_ids) == 1]
+    assert sorted(t for r in sent for t in r.transfer_ids) == sorted(e.transfer_id for e in events)
+    for request in proven:  # the split ones too: every part's multiproof leads to the root
+        root, releases, proof = _proven_parts(request.data)
+        assert root == message.root
+        assert [r.transfer_id for r in releases] == list(request.transfer_ids)
+        assert process_multiproof(proof) == message.root
