@@ -218,10 +218,14 @@ class EventWatcher:
 
     async def _check_reorg(self, cursor: Cursor, head: BlockRef | None) -> Cursor:
         """``cursor``, or where to resume after the reorg it found. When the cursor is at
-        the confirmed head just read, that read is the check (no second call)."""
+        the confirmed head just read, or just below it with the head's parent hash equal to
+        the cursor's (the common case: one new block), that read is the check (no second
+        call)."""
         last = cursor.last
         if last is None:
             return cursor
+        if head is not None and head.number == last.number + 1 and head.parent_hash == last.hash:
+            return cursor  # the head just read descends from our checkpoint
         if head is not None and head.number == last.number:
             block: BlockRef | None = head
         else:

@@ -242,3 +242,47 @@ async def test_quiet_windows_stay_in_memory_and_a_reorg_below_them_is_still_foun
     after = await anvil_rpc.block_number()
     await eventually(lambda: scanned_past(after - 2), 10, 0.1)  # rescanned from the fork
     assert nonces(sink.events) == [0, 1]
+
+
+async def test_one_new_block_is_checked_by_its_parent_and_a_replaced_parent_is_still_found(
+    anvil_node: AnvilNode, anvil_rpc: RpcClient
+) -> None:
+    """When the confirmed head is the block right after the scan cursor, its parent hash is
+    the reorg check (no read of the cursor's block); a cursor block replaced meanwhile gives
+    another parent hash, so the check reads it and finds the reorg."""
+    sender = DevSender(anvil_rpc, anvil_node.funded_keys[5], anvil_node.chain_id)
+    start = await anvil_rpc.block_number() + 1
+    emitter = await deploy_emitter(sender)
+    await anvil_node.mine(3)
+    config = _config(
+        emitter, anvil_node.chain_id, start, "depth:1", reorg_policy=ReorgPolicy.RESCAN
+    )
+    sink = InMemorySink()
+    watcher = EventWatcher(anvil_rpc, config, sink)
+    head = await anvil_rpc.block_number()
+    await scan_until(watcher, sink, head - 1, limit=10)
+    cursor_block = watcher.stats.next_block - 1
+    asked: list[int | str] = []
+    real_get_block = anvil_rpc.get_block
+
+    async def counting(number: Any, *args: Any, **kw: Any) -> Any:
+        asked.append(number)
+        return await real_get_block(number, *args, **kw)
+
+    anvil_rpc.get_block = counting  # type: ignore[method-assign]
+    try:
+        await anvil_node.mine(1)
+        await watcher.poll_once()
+        assert watcher.stats.next_block == cursor_block + 2  # it scanned the new block
+        assert cursor_block not in asked  # checked through the new block's parent hash
+        assert sink.reorgs == []
+
+        raw = await signed_raw_tx(
+            anvil_rpc, anvil_node.chain_id, anvil_node.funded_keys[5], emitter
+        )
+        await anvil_node.reorg(2, [(raw, 0)])  # replaces the scanned blocks
+        await anvil_node.mine(1)
+        await watcher.poll_once()
+        assert len(sink.reorgs) == 1
+    finally:
+        anvil_rpc.get_block = real_get_block  # type: ignore[method-assign]
