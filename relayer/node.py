@@ -41,9 +41,10 @@ from relayer.gossip.wire import AttestationMessage
 from relayer.keys import Signer, load_keystore, signer_from_hex
 from relayer.log import get_logger
 from relayer.service.batching import BatchPolicy
-from relayer.service.books import PolicyBook, RouteBook, SetBook
+from relayer.service.books import RouteBook, SetBook
 from relayer.service.corroboration import Corroboration
 from relayer.service.inbound import InboundVerifier
+from relayer.service.policy import PolicyBook
 from relayer.service.processor import Processor
 from relayer.service.publisher import Publisher
 from relayer.service.roots import Roots
@@ -56,6 +57,7 @@ from relayer.service.submit import (
     StoreSendJournal,
     SubmitRunner,
 )
+from relayer.service.writer import Writer
 from relayer.settings import ChainSettings, ConfluxSettings, Settings
 from relayer.store import Store
 
@@ -297,7 +299,7 @@ class Relayer:
         await sets.refresh()
         self._check_membership(sets, keys.attester)
         routes = RouteBook(gateway_c, cfx_id)
-        policy = PolicyBook(s.policy)
+        policy = PolicyBook(s.policy, s.validator.jurisdiction, self.metrics)
         corroboration = Corroboration(cross_checks, self.metrics)
         processor = Processor(
             store,
@@ -310,6 +312,7 @@ class Relayer:
             corroboration,
             confirm_batch_max=s.pipeline.confirm_batch_max,
         )
+        await policy.reload_pack(processor.writer, strict=True)
         verifier = InboundVerifier(processor, self.metrics)
         processor.on_confirmed = verifier.replay_buffered
 
@@ -492,16 +495,22 @@ class Relayer:
                         processor.confirm_loop(s.pipeline.confirm_sweep_s, retry_s), name="confirm"
                     )
                     group.create_task(
-                        _forever(s.policy.reload_interval_s, self._reload(policy), "policy reload")
+                        _forever(
+                            s.policy.reload_interval_s,
+                            self._reload(policy, processor.writer),
+                            "policy reload",
+                        )
                     )
                     self.ready.set()
             finally:
                 await api.stop()
 
     @staticmethod
-    def _reload(policy: PolicyBook) -> Callable[[], Awaitable[object]]:
+    def _reload(policy: PolicyBook, writer: Writer) -> Callable[[], Awaitable[object]]:
         async def reload() -> bool:
-            return policy.reload()
+            denied = policy.reload()
+            packed = await policy.reload_pack(writer)
+            return denied or packed
 
         return reload
 

@@ -234,7 +234,35 @@ class PolicySettings(_Section):
     deny_list_file: Path | None = Field(
         None, description="File of denied addresses, one per line; reloaded when it changes."
     )
-    reload_interval_s: float = Field(5.0, gt=0, description="How often the deny list is checked.")
+    reload_interval_s: float = Field(
+        5.0, gt=0, description="How often the deny list and the policy pack are checked."
+    )
+    pack_file: Path | None = Field(
+        None,
+        description="The jurisdiction's signed policy pack (docs/supervision.md); reloaded when "
+        "it changes. With a pack, the allow-list above may stay empty: the pack's tokens apply.",
+    )
+    pack_signature_file: Path | None = Field(
+        None, description="The supervisor's signature of the pack (default: pack_file + '.sig')."
+    )
+    supervisor: EvmAddress | None = Field(
+        None, description="Address of this jurisdiction's supervisor, who signs its packs."
+    )
+
+    @model_validator(mode="after")
+    def _check_pack(self) -> PolicySettings:
+        if self.pack_file is not None and self.supervisor is None:
+            raise ValueError("pack_file needs supervisor (the address that signs the packs)")
+        if self.pack_file is None and self.pack_signature_file is not None:
+            raise ValueError("pack_signature_file is set but pack_file is not")
+        return self
+
+    @property
+    def signature_path(self) -> Path | None:
+        """Where the pack's signature is read from."""
+        if self.pack_file is None:
+            return None
+        return self.pack_signature_file or self.pack_file.with_name(self.pack_file.name + ".sig")
 
 
 class SubmitterSettings(_Section):

@@ -48,6 +48,18 @@ class Metrics:
         self.refusals = Counter(
             "relayer_policy_refusals_total", "Transfers refused by policy.", ["reason"], registry=r
         )
+        self.pack_version = Gauge(
+            "relayer_policy_pack_version",
+            "Version of the jurisdiction policy pack in force (0: none).",
+            ["jurisdiction"],
+            registry=r,
+        )
+        self.pack_refused = Counter(
+            "relayer_policy_pack_refused_total",
+            "Policy packs refused (the one in force stays), by fault.",
+            ["fault"],
+            registry=r,
+        )
         self.head_lag = Gauge(
             "relayer_chain_head_lag_blocks",
             "Blocks between the chain head and the last scanned block.",

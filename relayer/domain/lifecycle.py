@@ -2,6 +2,8 @@
 
 ```
 observed ─► confirmed ─► (policy) ─► refused                       (never signed)
+   │           │ ▲  └─► review ─► (rejected by a reviewer) refused
+   │           │ └──────┘ (approved by a reviewer: the policy runs again, review passed)
    │            └─► approved: SignRelease ─► attested ─► quorum ─► submitted ─► released
    │                                                                   │          ▲
    │                              (the destination's governor holds it) └► delayed ┤
@@ -33,7 +35,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from relayer.domain.digest import release_digest
-from relayer.domain.policy import Policy, RefusalReason, Refused, evaluate
+from relayer.domain.limits import PackCheck, evaluate_pack
+from relayer.domain.policy import Approved, NeedsReview, Policy, RefusalReason, Refused, evaluate
 from relayer.domain.routing import TokenRoute, Unroutable, route_release
 from relayer.domain.transfer import (
     AlreadyReleased,
@@ -54,6 +57,7 @@ from relayer.domain.transfer import (
     QuorumReached,
     Rejected,
     ReleaseConfirmed,
+    Reviewed,
     SignRelease,
     SubmissionSent,
     SubmitRelease,
@@ -65,6 +69,7 @@ from relayer.domain.types import EvmDomain, SourceEvent
 
 S = TransferStatus
 _BEFORE_CONFIRMATION = (S.OBSERVED, S.ORPHANED)
+_UNSIGNED = (S.CONFIRMED, S.REVIEW)  # final at the source, not signed
 _FINAL = (S.RELEASED, S.CANCELLED)
 
 
@@ -91,6 +96,8 @@ def step(state: TransferState | None, event: Input) -> Outcome:
             return _on_delayed(state, event)
         case CancelledOnDestination():
             return _on_cancelled(state, event)
+        case Reviewed():
+            return _on_reviewed(state, event)
 
 
 def decide(
@@ -98,11 +105,15 @@ def decide(
     routes: Mapping[TokenRoute, TokenRoute],
     domains: Mapping[int, EvmDomain],
     event: SourceEvent,
+    pack: PackCheck | None = None,
 ) -> PolicyDecided:
     """Run the policy and build the release and digest for ``event``'s destination chain.
 
     ``domains`` maps a destination chain id to the EIP-712 domain of its bridge contract.
     A transfer with no route or no known destination contract is refused (``NO_ROUTE``).
+    The local rules come first, then the route, then the jurisdiction's pack (``pack``:
+    its rules, the time and the spends in its window), so a reviewer is asked only about a
+    transfer that could be signed.
     """
     decision = evaluate(policy, event)
     if isinstance(decision, Refused):
@@ -114,6 +125,10 @@ def decide(
     if domain is None:
         detail = f"no bridge contract known on chain {event.dst_chain_id}"
         return PolicyDecided(event.transfer_id, Refused(RefusalReason.NO_ROUTE, detail))
+    if pack is not None:
+        verdict = evaluate_pack(pack.pack, event, pack.now, pack.spends, reviewed=pack.reviewed)
+        if not isinstance(verdict, Approved):
+            return PolicyDecided(event.transfer_id, verdict)
     return PolicyDecided(event.transfer_id, decision, release, release_digest(domain, release))
 
 
@@ -172,8 +187,8 @@ def _on_orphaned(state: TransferState | None, event: Orphaned) -> Outcome:
         return _reject(state, event, "unknown transfer")
     if state.status in _BEFORE_CONFIRMATION:
         return Transition(replace(state, status=S.ORPHANED))
-    if state.status is S.CONFIRMED and not state.sign_requested:
-        return Transition(replace(state, status=S.ORPHANED))
+    if state.status in _UNSIGNED and not state.sign_requested:
+        return Transition(replace(state, status=S.ORPHANED, review=None))
     if state.status is S.REFUSED:
         return Transition(state)
     return _halt(state, f"source event reorged out after confirmation (status {state.status})")
@@ -186,12 +201,25 @@ def _on_policy(state: TransferState | None, event: PolicyDecided) -> Outcome:
         return _reject(state, event, "policy already decided")
     if isinstance(event.decision, Refused):
         return Transition(replace(state, status=S.REFUSED, refusal=event.decision))
+    if isinstance(event.decision, NeedsReview):
+        return Transition(replace(state, status=S.REVIEW, review=event.decision.detail))
     release, digest = event.release, event.digest
     if release is None or digest is None or release.transfer_id != state.transfer_id:
         return _reject(state, event, "an approval needs this transfer's release and digest")
     new = replace(state, release=release, digest=digest, sign_requested=True)
     sign = SignRelease(state.transfer_id, state.event.dst_chain_id, release, digest)
     return Transition(new, (sign,))
+
+
+def _on_reviewed(state: TransferState | None, event: Reviewed) -> Outcome:
+    if state is None or state.status is not S.REVIEW:
+        return _reject(state, event, "only a transfer held for review can be reviewed")
+    if not event.approved:
+        detail = f"rejected by {event.by}: {event.reason}"
+        refusal = Refused(RefusalReason.REVIEW_REJECTED, detail)
+        return Transition(replace(state, status=S.REFUSED, refusal=refusal, review=None))
+    again = replace(state, status=S.CONFIRMED, review=None)
+    return Transition(again, (CheckPolicy(state.event, reviewed=True),))
 
 
 def _on_own_signature(state: TransferState | None, event: OwnSignature) -> Outcome:

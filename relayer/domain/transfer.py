@@ -20,6 +20,7 @@ class TransferStatus(enum.StrEnum):
 
     OBSERVED = "observed"  # seen on the source chain, not yet final
     CONFIRMED = "confirmed"  # final on the source chain (then policy, then signing)
+    REVIEW = "review"  # the policy asks a human to decide (``relayer review``): not signed
     REFUSED = "refused"  # our policy refused it: never signed
     ATTESTED = "attested"  # our signature stored (and published)
     QUORUM = "quorum"  # a bundle the destination contract accepts exists
@@ -44,6 +45,7 @@ class TransferState:
     quorum: QuorumMet | None = None
     tx_hash: Hash32 | None = None  # our latest release transaction
     executable_at: int | None = None  # delayed: when ``executeDelayed`` may run (unix s)
+    review: str | None = None  # in review: why a human must decide
 
     @property
     def transfer_id(self) -> Hash32:
@@ -148,6 +150,17 @@ class DelayedOnDestination:
 
 
 @dataclass(frozen=True, slots=True)
+class Reviewed:
+    """A reviewer decided a transfer held for review: approved (the policy runs again,
+    with the review threshold passed, its limits checked anew) or rejected (refused)."""
+
+    transfer_id: Hash32
+    approved: bool
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class CancelledOnDestination:
     """The destination cancelled the id for ever (``ReleaseCancelled``, or ``statusOf`` 3
     at its confirmed head): by a blocking minority of the set, or by the guardian."""
@@ -167,6 +180,7 @@ Input = (
     | AlreadyReleased
     | DelayedOnDestination
     | CancelledOnDestination
+    | Reviewed
 )
 
 # ------------------------------------------------------------------------ effects
@@ -174,9 +188,11 @@ Input = (
 
 @dataclass(frozen=True, slots=True)
 class CheckPolicy:
-    """Run ``lifecycle.decide`` for the event and feed back ``PolicyDecided``."""
+    """Run ``lifecycle.decide`` for the event and feed back ``PolicyDecided``
+    (``reviewed``: a reviewer approved it, so the review threshold is passed)."""
 
     event: SourceEvent
+    reviewed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

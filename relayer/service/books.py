@@ -1,4 +1,4 @@
-"""What the processor needs to know about the outside, cached: sets, routes, policy.
+"""What the processor needs to know about the outside, cached: sets and routes.
 
 * :class:`SetBook` — the validator set of each destination contract (and the previous
   one during its grace period), refreshed by a task; a rotation shows up within one
@@ -6,26 +6,20 @@
 * :class:`RouteBook` — token routes read from the gateway (``mirrorOf`` for locks,
   ``sourceOf`` for burns), loaded lazily per token and cached (registrations are
   append-only on the contract).
-* :class:`PolicyBook` — this validator's policy; the deny list reloads when its file
-  changes.
+
+This validator's policy is kept by :class:`relayer.service.policy.PolicyBook`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from relayer.chain.bridge import BridgeContract, PreviousSet
-from relayer.domain.errors import DenyListError
-from relayer.domain.policy import Policy, parse_deny_list
 from relayer.domain.routing import TokenRoute
-from relayer.domain.types import Address, SourceEvent, ValidatorSet, parse_address
-from relayer.errors import ConfigError
+from relayer.domain.types import Address, SourceEvent, ValidatorSet
 from relayer.log import get_logger
-from relayer.settings import PolicySettings
 
 log = get_logger("books")
 
@@ -99,50 +93,3 @@ class RouteBook:
             self._mirrors_checked.add(event.src_token)
             if source is not None:
                 self.routes[source] = (eth_chain, event.src_token)
-
-
-@dataclass
-class PolicyBook:
-    """This validator's policy, rebuilt when the deny-list file changes."""
-
-    settings: PolicySettings
-    policy: Policy = field(init=False)
-    version: str = field(init=False)
-    _deny_mtime: float | None = field(default=None, init=False)
-
-    def __post_init__(self) -> None:
-        self.policy, self.version = self._build(frozenset())
-        self.reload(strict=True)
-
-    def _build(self, denied: frozenset[Address]) -> tuple[Policy, str]:
-        allowed = frozenset((t.chain_id, parse_address(t.token)) for t in self.settings.tokens)
-        limits = {(t.chain_id, parse_address(t.token)): t.max_amount for t in self.settings.tokens}
-        policy = Policy(allowed_tokens=allowed, max_amounts=limits, denied_addresses=denied)
-        canonical = repr((sorted(allowed), sorted(limits.items()), sorted(denied)))
-        return policy, hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-    def reload(self, *, strict: bool = False) -> bool:
-        """Re-read the deny list if it changed; returns True when the policy changed.
-
-        At start (``strict``) an unreadable or malformed file stops the relayer; later a
-        bad edit is logged and the last good list stays in force.
-        """
-        path: Path | None = self.settings.deny_list_file
-        if path is None:
-            return False
-        try:
-            mtime = path.stat().st_mtime
-            if mtime == self._deny_mtime:
-                return False
-            denied = parse_deny_list(path.read_text())
-        except (OSError, DenyListError) as err:
-            if strict:
-                raise ConfigError(f"policy.deny_list_file: {err}") from err
-            log.error(
-                "deny list not reloaded; the previous one stays", path=str(path), error=str(err)
-            )
-            return False
-        self._deny_mtime = mtime
-        self.policy, self.version = self._build(denied)
-        log.info("deny list loaded", path=str(path), entries=len(denied), version=self.version)
-        return True

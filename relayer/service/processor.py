@@ -26,6 +26,7 @@ from relayer.api.metrics import Metrics
 from relayer.crashpoints import CrashPoint
 from relayer.domain import lifecycle
 from relayer.domain.digest import release_digest
+from relayer.domain.limits import PackCheck, spend_of, window_start
 from relayer.domain.policy import RefusalReason, Refused
 from relayer.domain.quorum import QuorumMet, evaluate_quorum
 from relayer.domain.routing import Unroutable, build_release, route_release
@@ -42,6 +43,7 @@ from relayer.domain.transfer import (
     PublishAttestation,
     QuorumReached,
     Rejected,
+    Reviewed,
     SignRelease,
     SubmitRelease,
     TransferState,
@@ -60,9 +62,10 @@ from relayer.domain.types import (
 from relayer.errors import FatalError, RetryableError
 from relayer.keys import Signer
 from relayer.log import get_logger, transfer_logger
-from relayer.service.books import PolicyBook, RouteBook, SetBook
+from relayer.service.books import RouteBook, SetBook
 from relayer.service.corroboration import Corroboration, Wait, alert_contradiction
 from relayer.service.payloads import release_to_json
+from relayer.service.policy import PolicyBook
 from relayer.service.writer import Writer
 from relayer.store import AlertKind, EffectKind, Store, Transaction, TransferRecord
 from relayer.wakeup import wait_for_wake
@@ -157,6 +160,7 @@ class Processor:
         metrics: Metrics,
         corroboration: Corroboration | None = None,
         confirm_batch_max: int = 32,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if confirm_batch_max < 1:
             raise ValueError("confirm_batch_max must be at least 1")
@@ -179,6 +183,7 @@ class Processor:
         # told of the transfers a sweep just confirmed (attestations may be waiting for them)
         self.on_confirmed: Callable[[Sequence[Hash32]], Awaitable[None]] | None = None
         self.confirm_batch_max = confirm_batch_max
+        self.clock = clock  # the time of policy decisions (rolling limits)
 
     async def committed(self) -> None:
         """Return once the writer holding the lock (if any) has committed.
@@ -213,6 +218,7 @@ class Processor:
             quorum=_quorum_of(rec, None if own is None else own.digest),
             tx_hash=rec.release_tx_hash,
             executable_at=rec.executable_at,
+            review=rec.status_reason if rec.status is TransferStatus.REVIEW else None,
         )
 
     def expected_release(self, event: SourceEvent) -> tuple[Release, Hash32] | None:
@@ -272,7 +278,7 @@ class Processor:
         stored_hash: Hash32 | None = None  # the tx hash set_status already wrote
         if before is None or before.status != after.status:
             self.status_changed.set()
-            reason = None
+            reason = after.review
             if after.refusal is not None:
                 reason = f"{after.refusal.reason.value}: {after.refusal.detail}"
             if after.status is TransferStatus.RELEASED:
@@ -303,7 +309,11 @@ class Processor:
                 self.outbox_ready.set()
         if after.refusal is not None and (before is None or before.refusal is None):
             await tx.record_refusal(
-                tid, self.signer.address, after.refusal.reason.value, after.refusal.detail
+                tid,
+                self.signer.address,
+                after.refusal.reason.value,
+                after.refusal.detail,
+                self.policy.version,
             )
             self.metrics.refusals.labels(after.refusal.reason.value).inc()
         if after.quorum is not None and (before is None or before.quorum != after.quorum):
@@ -319,7 +329,7 @@ class Processor:
         self, tx: Transaction, state: TransferState, effect: Effect
     ) -> Input | None:
         match effect:
-            case CheckPolicy(event=event):
+            case CheckPolicy(event=event, reviewed=reviewed):
                 if await tx.chain_halted(event.src_chain_id):
                     self._log(state, Confirmed(event)).warning(
                         "signing halted on this chain: left confirmed until acknowledged"
@@ -330,7 +340,7 @@ class Processor:
                     await alert_contradiction(tx, event, reason)
                     refusal = Refused(RefusalReason.UNCORROBORATED, reason)
                     return PolicyDecided(event.transfer_id, refusal)
-                return lifecycle.decide(self.policy.policy, self.routes.routes, self.domains, event)
+                return await self._decide_policy(tx, event, reviewed)
             case SignRelease(transfer_id=tid, dst_chain_id=dst, digest=digest):
                 signature = self.signer.sign_digest(digest)
                 attestation = Attestation(tid, digest, self.signer.address, signature)
@@ -374,6 +384,27 @@ class Processor:
                 return None
         return None
 
+    async def _decide_policy(
+        self, tx: Transaction, event: SourceEvent, reviewed: bool
+    ) -> PolicyDecided:
+        """The local rules and the pack in force (its spends read now); an approval under a
+        pack counts against its rolling limits in this same transaction."""
+        pack = self.policy.pack
+        check: PackCheck | None = None
+        if pack is not None:
+            now = int(self.clock())
+            if not reviewed:
+                review = await tx.review_of(event.transfer_id)
+                reviewed = review is not None and review.approved
+            spends = await tx.spends_since(event.src_chain_id, event.src_token, window_start(now))
+            check = PackCheck(pack, now, spends, reviewed)
+        decided = lifecycle.decide(
+            self.policy.policy, self.routes.routes, self.domains, event, check
+        )
+        if check is not None and decided.release is not None:
+            await tx.record_spend(spend_of(event, check.now), check.pack.content_hash)
+        return decided
+
     async def quorum(
         self, tx: Transaction, transfer_id: Hash32, dst_chain_id: int, digest: Hash32
     ) -> QuorumMet | None:
@@ -395,10 +426,19 @@ class Processor:
         """
         observed: list[TransferRecord] = []
         confirmed: list[TransferRecord] = []
+        reviewed: list[Reviewed] = []
         async with self.store.reader() as tx:
             for chain in self.domains:  # per chain: one chain's backlog never hides another's
                 observed += await tx.transfers_by_status(TransferStatus.OBSERVED, 500, chain)
                 confirmed += await tx.transfers_by_status(TransferStatus.CONFIRMED, 500, chain)
+                for held in await tx.transfers_by_status(TransferStatus.REVIEW, 500, chain):
+                    review = await tx.review_of(held.transfer_id)
+                    if review is not None:
+                        reviewed.append(
+                            Reviewed(
+                                held.transfer_id, review.approved, review.reviewer, review.reason
+                            )
+                        )
             halted = {chain for chain in self.domains if await tx.chain_halted(chain)}
         self.corroboration.new_sweep()
         self.deferred = False
@@ -437,6 +477,10 @@ class Processor:
             await self.routes.ensure(event)
             if await self._decide(event, gate.contradiction):
                 moved += 1
+        for decision in reviewed:  # a reviewer decided: the policy runs again, or refuses
+            async with self.writer.transaction() as tx:
+                if isinstance(await self.apply(tx, decision.transfer_id, decision), Applied):
+                    moved += 1
         return moved
 
     async def _confirm_all(

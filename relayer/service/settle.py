@@ -47,6 +47,7 @@ log = get_logger("settle")
 
 OPEN = (
     TransferStatus.CONFIRMED,
+    TransferStatus.REVIEW,
     TransferStatus.REFUSED,
     TransferStatus.ATTESTED,
     TransferStatus.QUORUM,

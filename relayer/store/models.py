@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -189,6 +190,7 @@ class RefusalRow(Base):
     reason_code: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
+    policy_version: Mapped[str | None] = mapped_column(String(64))  # the policy in force
 
 
 class SubmissionRow(Base):
@@ -269,3 +271,50 @@ class AuditRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[bytes] = mapped_column(LargeBinary)
     hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+
+
+class PolicyPackRow(Base):
+    """A jurisdiction policy pack this validator verified and put in force (see
+    ``relayer.domain.packs``): its exact bytes and the supervisor's signature, kept so the
+    last good pack survives a restart and a supervisor can check which one was in force."""
+
+    __tablename__ = "policy_packs"
+
+    content_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    jurisdiction: Mapped[str] = mapped_column(String(2))
+    version: Mapped[int] = mapped_column(Uint(UINT64_DIGITS))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    accepted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PolicySpendRow(Base):
+    """A transfer this validator approved under a pack's rolling limits (never removed)."""
+
+    __tablename__ = "policy_spends"
+    __table_args__ = (Index(None, "src_chain_id", "token", "at"),)
+
+    transfer_id: Mapped[bytes] = mapped_column(
+        LargeBinary, ForeignKey(TRANSFER_FK), primary_key=True
+    )
+    src_chain_id: Mapped[int] = mapped_column(BigInteger)
+    token: Mapped[bytes] = mapped_column(LargeBinary)
+    sender: Mapped[bytes] = mapped_column(LargeBinary)
+    amount: Mapped[int] = mapped_column(Uint())
+    at: Mapped[int] = mapped_column(BigInteger)  # unix seconds, when it was approved
+    pack_hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ReviewRow(Base):
+    """A reviewer's decision on a transfer the policy held for review (one per transfer);
+    the relayer applies it on its next sweep."""
+
+    __tablename__ = "reviews"
+
+    transfer_id: Mapped[bytes] = mapped_column(
+        LargeBinary, ForeignKey(TRANSFER_FK), primary_key=True
+    )
+    approved: Mapped[bool] = mapped_column(Boolean)
+    reviewer: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -11,6 +11,7 @@ from relayer.store.records import (
     Effect,
     OwnSignature,
     Refusal,
+    Review,
     Submission,
     TransferStatus,
 )
@@ -293,3 +294,30 @@ class RootConflict:
 
 
 RootSignatureOutcome = RootStored | RootDuplicate | RootConflict
+
+# -- reviews --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRecorded:
+    """The decision is stored; the relayer applies it on its next sweep."""
+
+    review: Review
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewNotHeld:
+    """The transfer is not held for review (``status`` is where it is)."""
+
+    transfer_id: Hash32
+    status: TransferStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewAlreadyDecided:
+    """A reviewer already decided this transfer (the first decision stands)."""
+
+    review: Review
+
+
+ReviewOutcome = ReviewRecorded | ReviewNotHeld | ReviewAlreadyDecided | TransferNotFound

@@ -118,6 +118,7 @@ class Refusal:
     reason_code: str
     detail: str | None
     at: datetime
+    policy_version: str | None = None  # the policy (pack hash, or local rules' hash) in force
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,3 +202,26 @@ class RootSignature:
     signature: bytes
     set_id: int
     received_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPack:
+    """A policy pack this validator verified and put in force, as stored."""
+
+    content_hash: Hash32
+    jurisdiction: str
+    version: int
+    raw: bytes
+    signature: bytes
+    accepted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """A reviewer's decision on a transfer held for review."""
+
+    transfer_id: Hash32
+    approved: bool
+    reviewer: str
+    reason: str
+    decided_at: datetime

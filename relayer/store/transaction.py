@@ -5,6 +5,7 @@ from __future__ import annotations
 from relayer.store.ops.alerts import AlertOps
 from relayer.store.ops.auditing import AuditOps
 from relayer.store.ops.effects import EffectOps
+from relayer.store.ops.policy import PolicyOps
 from relayer.store.ops.roots import RootOps
 from relayer.store.ops.scanning import ScanOps
 from relayer.store.ops.signing import SigningOps
@@ -13,7 +14,15 @@ from relayer.store.ops.transfers import TransferOps
 
 
 class Transaction(
-    ScanOps, TransferOps, SigningOps, EffectOps, SubmissionOps, AlertOps, AuditOps, RootOps
+    ScanOps,
+    TransferOps,
+    SigningOps,
+    EffectOps,
+    SubmissionOps,
+    AlertOps,
+    AuditOps,
+    RootOps,
+    PolicyOps,
 ):
     """One open transaction. Obtain it from ``Store.transaction()``; never keep it.
 

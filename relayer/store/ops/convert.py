@@ -107,6 +107,7 @@ def refusal(row: RefusalRow) -> Refusal:
         reason_code=row.reason_code,
         detail=row.detail,
         at=row.at,
+        policy_version=row.policy_version,
     )
 
 

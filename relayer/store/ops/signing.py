@@ -182,9 +182,15 @@ class SigningOps(TxBase):
         return None if row is None else convert.refusal(row)
 
     async def record_refusal(
-        self, transfer_id: Hash32, validator: Address, reason_code: str, detail: str | None = None
+        self,
+        transfer_id: Hash32,
+        validator: Address,
+        reason_code: str,
+        detail: str | None = None,
+        policy_version: str | None = None,
     ) -> RefusalOutcome:
-        """Store why this validator declined to sign (the first reason is kept)."""
+        """Store why this validator declined to sign, under which policy version (the first
+        reason is kept)."""
         await self._require_transfer(transfer_id)
         inserted = await self._insert_ignore(
             RefusalRow,
@@ -194,6 +200,7 @@ class SigningOps(TxBase):
                 "reason_code": reason_code,
                 "detail": detail,
                 "at": self._now(),
+                "policy_version": policy_version,
             },
         )
         result = await self._exec(
@@ -205,5 +212,9 @@ class SigningOps(TxBase):
         refusal = convert.refusal(result.scalar_one())
         if not inserted:
             return RefusalDuplicate(refusal)
-        await self._audit("refused", transfer_id, {"reason": reason_code, "detail": detail})
+        await self._audit(
+            "refused",
+            transfer_id,
+            {"reason": reason_code, "detail": detail, "policy": policy_version},
+        )
         return RefusalStored(refusal)

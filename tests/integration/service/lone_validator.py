@@ -10,7 +10,8 @@ from contextlib import asynccontextmanager
 from relayer.api.metrics import Metrics
 from relayer.domain.types import Address, EvmDomain, Hash32, SourceEvent, Validator, ValidatorSet
 from relayer.keys import Signer, signer_from_hex
-from relayer.service.books import PolicyBook, RouteBook, SetBook
+from relayer.service.books import RouteBook, SetBook
+from relayer.service.policy import PolicyBook
 from relayer.service.corroboration import Corroboration
 from relayer.service.processor import Processor
 from relayer.settings import PolicySettings, TokenLimit

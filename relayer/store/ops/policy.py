@@ -1,0 +1,147 @@
+"""Policy packs in force and the spends counted against their rolling limits."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from relayer.domain.limits import Spend
+from relayer.domain.types import Address, Hash32
+from relayer.store.models import PolicyPackRow, PolicySpendRow, ReviewRow, Transfer
+from relayer.store.ops.base import TxBase
+from relayer.store.outcomes import (
+    ReviewAlreadyDecided,
+    ReviewNotHeld,
+    ReviewOutcome,
+    ReviewRecorded,
+    TransferNotFound,
+)
+from relayer.store.records import Review, StoredPack, TransferStatus
+
+
+def _pack(row: PolicyPackRow) -> StoredPack:
+    return StoredPack(
+        content_hash=Hash32(row.content_hash),
+        jurisdiction=row.jurisdiction,
+        version=row.version,
+        raw=row.raw,
+        signature=row.signature,
+        accepted_at=row.accepted_at,
+    )
+
+
+def _review(row: ReviewRow) -> Review:
+    return Review(
+        transfer_id=Hash32(row.transfer_id),
+        approved=row.approved,
+        reviewer=row.reviewer,
+        reason=row.reason,
+        decided_at=row.decided_at,
+    )
+
+
+class PolicyOps(TxBase):
+    """Record packs put in force, the transfers approved under their limits, and reviews."""
+
+    async def record_pack(
+        self, content_hash: Hash32, jurisdiction: str, version: int, raw: bytes, signature: bytes
+    ) -> bool:
+        """Keep a pack this validator verified and put in force (audited once); True if new."""
+        inserted = await self._insert_ignore(
+            PolicyPackRow,
+            {
+                "content_hash": bytes(content_hash),
+                "jurisdiction": jurisdiction,
+                "version": version,
+                "raw": raw,
+                "signature": signature,
+                "accepted_at": self._now(),
+            },
+        )
+        if inserted:
+            await self._audit(
+                "policy_pack",
+                None,
+                {"jurisdiction": jurisdiction, "version": version, "hash": content_hash.hex()},
+            )
+        return inserted
+
+    async def pack_in_force(self, jurisdiction: str) -> StoredPack | None:
+        """The newest pack put in force for ``jurisdiction``, if any."""
+        rows = await self._exec(
+            select(PolicyPackRow).where(PolicyPackRow.jurisdiction == jurisdiction)
+        )
+        packs = [_pack(r) for r in rows.scalars()]
+        return max(packs, key=lambda p: p.version, default=None)
+
+    async def record_spend(self, spend: Spend, pack_hash: Hash32) -> bool:
+        """Count ``spend`` against the rolling limits (once per transfer); True if new."""
+        return await self._insert_ignore(
+            PolicySpendRow,
+            {
+                "transfer_id": bytes(spend.transfer_id),
+                "src_chain_id": spend.token[0],
+                "token": bytes(spend.token[1]),
+                "sender": bytes(spend.sender),
+                "amount": spend.amount,
+                "at": spend.at,
+                "pack_hash": bytes(pack_hash),
+            },
+        )
+
+    async def spends_since(
+        self, src_chain_id: int, token: Address, since: int
+    ) -> tuple[Spend, ...]:
+        """The spends of one token approved after ``since`` (unix seconds), oldest first."""
+        rows = await self._exec(
+            select(PolicySpendRow)
+            .where(
+                PolicySpendRow.src_chain_id == src_chain_id,
+                PolicySpendRow.token == bytes(token),
+                PolicySpendRow.at > since,
+            )
+            .order_by(PolicySpendRow.at)
+        )
+        return tuple(
+            Spend(
+                transfer_id=Hash32(r.transfer_id),
+                token=(r.src_chain_id, Address(r.token)),
+                sender=Address(r.sender),
+                amount=r.amount,
+                at=r.at,
+            )
+            for r in rows.scalars()
+        )
+
+    async def record_review(
+        self, transfer_id: Hash32, approved: bool, reviewer: str, reason: str
+    ) -> ReviewOutcome:
+        """A reviewer's decision on a transfer held for review (the first one stands)."""
+        transfer = await self._get(Transfer, bytes(transfer_id), for_update=True)
+        if transfer is None:
+            return TransferNotFound(transfer_id)
+        existing = await self._get(ReviewRow, bytes(transfer_id))
+        if existing is not None:
+            return ReviewAlreadyDecided(_review(existing))
+        status = TransferStatus(transfer.status)
+        if status is not TransferStatus.REVIEW:
+            return ReviewNotHeld(transfer_id, status)
+        row = ReviewRow(
+            transfer_id=bytes(transfer_id),
+            approved=approved,
+            reviewer=reviewer,
+            reason=reason,
+            decided_at=self._now(),
+        )
+        self._session.add(row)
+        await self._flush()
+        await self._audit(
+            "reviewed",
+            transfer_id,
+            {"approved": approved, "reviewer": reviewer, "reason": reason},
+        )
+        return ReviewRecorded(_review(row))
+
+    async def review_of(self, transfer_id: Hash32) -> Review | None:
+        """The reviewer's decision on a transfer, if one was taken."""
+        row = await self._get(ReviewRow, bytes(transfer_id))
+        return None if row is None else _review(row)
