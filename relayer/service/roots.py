@@ -197,7 +197,7 @@ class Roots:
         async with self.processor.store.reader() as tx:
             for src, first in self._low.items():
                 ours = await tx.own_root_signatures(self.address, src, first)
-                messages += [_message(s) for s in ours]
+                messages += [message_of(s) for s in ours]
         return messages
 
     async def _due_in_chain(
@@ -333,7 +333,7 @@ class Roots:
             leaves=len(proposal.releases),
             root=hex32(proposal.root),
         )
-        return _message(sig)
+        return message_of(sig)
 
     # ------------------------------------------------------------------ receiving
 
@@ -366,17 +366,7 @@ class Roots:
         verdict = self.verdict_before_store(message)
         if verdict is None:
             vset = self.processor.sets.current[message.dst_chain_id]
-            sig = RootSignature(
-                message.dst_chain_id,
-                message.src_chain_id,
-                message.first_nonce,
-                message.last_nonce,
-                message.root,
-                message.signer,
-                message.digest,
-                message.signature,
-                vset.set_id,
-            )
+            sig = signature_of(message, vset.set_id)
             try:
                 verdict = await self._store(message, sig)
             except RetryableError as err:  # the database briefly away: this copy is lost,
@@ -459,7 +449,8 @@ async def _publish(publish: Callable[[RootMessage], Awaitable[None]], message: R
         log.warning("root signature not published", error=str(err), root=hex32(message.root))
 
 
-def _message(sig: RootSignature) -> RootMessage:
+def message_of(sig: RootSignature) -> RootMessage:
+    """The wire message for a stored root signature, signed at now (informational)."""
     return RootMessage(
         dst_chain_id=sig.dst_chain_id,
         src_chain_id=sig.src_chain_id,
@@ -471,4 +462,20 @@ def _message(sig: RootSignature) -> RootMessage:
         signer=sig.signer,
         signature=sig.signature,
         signed_at=int(time.time()),
+    )
+
+
+def signature_of(message: RootMessage, set_id: int) -> RootSignature:
+    """The record stored for a verified root message. ``set_id`` is that of the destination's
+    current set, under which the signer was checked (not the one the message names)."""
+    return RootSignature(
+        dst_chain_id=message.dst_chain_id,
+        src_chain_id=message.src_chain_id,
+        first_nonce=message.first_nonce,
+        last_nonce=message.last_nonce,
+        root=message.root,
+        signer=message.signer,
+        digest=message.digest,
+        signature=message.signature,
+        set_id=set_id,
     )
