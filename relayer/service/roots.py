@@ -131,6 +131,7 @@ class Roots:
         self._low: dict[int, int] = {}  # src -> first nonce of its lowest window in play
         self._pruned: dict[int, int] = {}  # src -> root signatures below this are deleted
         self._alerted: set[tuple[int, int, int, Address]] = set()  # conflicts alerted once
+        self._highest: dict[int, tuple[int, float]] = {}  # src -> (highest nonce, read at)
 
     @property
     def address(self) -> Address:
@@ -379,8 +380,7 @@ class Roots:
     async def _store(self, message: RootMessage, sig: RootSignature) -> RootVerdict:
         key = (message.dst_chain_id, message.src_chain_id, message.first_nonce, message.signer)
         async with self.processor.writer.transaction() as tx:
-            high = await tx.highest_nonce(message.src_chain_id)
-            if message.first_nonce > (high or 0) + self.max_windows * self.window_size:
+            if await self._far_ahead(tx, message.src_chain_id, message.first_nonce):
                 return RootVerdict.FAR_AHEAD  # a flood of future windows is not stored
             low = self._low.get(message.src_chain_id)
             if low is not None and message.first_nonce < low:
@@ -408,6 +408,21 @@ class Roots:
                 self.processor.submit_ready.set()  # our root may have its quorum now
             return RootVerdict.ACCEPTED
         return RootVerdict.DUPLICATE
+
+    async def _far_ahead(self, tx: Transaction, src: int, first_nonce: int) -> bool:
+        """Whether a window starting at ``first_nonce`` is more than ``max_windows`` windows
+        beyond the highest nonce of ``src`` observed. That nonce is read at most once every
+        ``republish_interval_s``, and again before a window is found far ahead: only a fresh
+        read refuses one. A cached value never accepts what a fresh one would refuse, for the
+        highest nonce only grows (transfers are never deleted, an orphaned one is kept)."""
+        span = self.max_windows * self.window_size
+        now = time.monotonic()
+        high, read_at = self._highest.get(src, (0, float("-inf")))
+        if now - read_at < self.republish_interval_s and first_nonce <= high + span:
+            return False
+        high = await tx.highest_nonce(src) or 0
+        self._highest[src] = (high, now)
+        return first_nonce > high + span
 
     # ------------------------------------------------------------------ ready roots
 
