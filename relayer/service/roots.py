@@ -131,6 +131,7 @@ class Roots:
         self._low: dict[int, int] = {}  # src -> first nonce of its lowest window in play
         self._pruned: dict[int, int] = {}  # src -> root signatures below this are deleted
         self._alerted: set[tuple[int, int, int, Address]] = set()  # conflicts alerted once
+        self._highest: dict[int, tuple[int, float]] = {}  # src -> (highest nonce, read at)
 
     @property
     def address(self) -> Address:
@@ -197,7 +198,7 @@ class Roots:
         async with self.processor.store.reader() as tx:
             for src, first in self._low.items():
                 ours = await tx.own_root_signatures(self.address, src, first)
-                messages += [_message(s) for s in ours]
+                messages += [message_of(s) for s in ours]
         return messages
 
     async def _due_in_chain(
@@ -333,7 +334,7 @@ class Roots:
             leaves=len(proposal.releases),
             root=hex32(proposal.root),
         )
-        return _message(sig)
+        return message_of(sig)
 
     # ------------------------------------------------------------------ receiving
 
@@ -366,17 +367,7 @@ class Roots:
         verdict = self.verdict_before_store(message)
         if verdict is None:
             vset = self.processor.sets.current[message.dst_chain_id]
-            sig = RootSignature(
-                message.dst_chain_id,
-                message.src_chain_id,
-                message.first_nonce,
-                message.last_nonce,
-                message.root,
-                message.signer,
-                message.digest,
-                message.signature,
-                vset.set_id,
-            )
+            sig = signature_of(message, vset.set_id)
             try:
                 verdict = await self._store(message, sig)
             except RetryableError as err:  # the database briefly away: this copy is lost,
@@ -389,8 +380,7 @@ class Roots:
     async def _store(self, message: RootMessage, sig: RootSignature) -> RootVerdict:
         key = (message.dst_chain_id, message.src_chain_id, message.first_nonce, message.signer)
         async with self.processor.writer.transaction() as tx:
-            high = await tx.highest_nonce(message.src_chain_id)
-            if message.first_nonce > (high or 0) + self.max_windows * self.window_size:
+            if await self._far_ahead(tx, message.src_chain_id, message.first_nonce):
                 return RootVerdict.FAR_AHEAD  # a flood of future windows is not stored
             low = self._low.get(message.src_chain_id)
             if low is not None and message.first_nonce < low:
@@ -418,6 +408,21 @@ class Roots:
                 self.processor.submit_ready.set()  # our root may have its quorum now
             return RootVerdict.ACCEPTED
         return RootVerdict.DUPLICATE
+
+    async def _far_ahead(self, tx: Transaction, src: int, first_nonce: int) -> bool:
+        """Whether a window starting at ``first_nonce`` is more than ``max_windows`` windows
+        beyond the highest nonce of ``src`` observed. That nonce is read at most once every
+        ``republish_interval_s``, and again before a window is found far ahead: only a fresh
+        read refuses one. A cached value never accepts what a fresh one would refuse, for the
+        highest nonce only grows (transfers are never deleted, an orphaned one is kept)."""
+        span = self.max_windows * self.window_size
+        now = time.monotonic()
+        high, read_at = self._highest.get(src, (0, float("-inf")))
+        if now - read_at < self.republish_interval_s and first_nonce <= high + span:
+            return False
+        high = await tx.highest_nonce(src) or 0
+        self._highest[src] = (high, now)
+        return first_nonce > high + span
 
     # ------------------------------------------------------------------ ready roots
 
@@ -459,7 +464,8 @@ async def _publish(publish: Callable[[RootMessage], Awaitable[None]], message: R
         log.warning("root signature not published", error=str(err), root=hex32(message.root))
 
 
-def _message(sig: RootSignature) -> RootMessage:
+def message_of(sig: RootSignature) -> RootMessage:
+    """The wire message for a stored root signature, signed at now (informational)."""
     return RootMessage(
         dst_chain_id=sig.dst_chain_id,
         src_chain_id=sig.src_chain_id,
@@ -471,4 +477,20 @@ def _message(sig: RootSignature) -> RootMessage:
         signer=sig.signer,
         signature=sig.signature,
         signed_at=int(time.time()),
+    )
+
+
+def signature_of(message: RootMessage, set_id: int) -> RootSignature:
+    """The record stored for a verified root message. ``set_id`` is that of the destination's
+    current set, under which the signer was checked (not the one the message names)."""
+    return RootSignature(
+        dst_chain_id=message.dst_chain_id,
+        src_chain_id=message.src_chain_id,
+        first_nonce=message.first_nonce,
+        last_nonce=message.last_nonce,
+        root=message.root,
+        signer=message.signer,
+        digest=message.digest,
+        signature=message.signature,
+        set_id=set_id,
     )

@@ -217,14 +217,6 @@ class Destination:
             raise FatalError(f"chain {self.chain_id}: the submitter has no send journal")
 
 
-def primary_for(transfer_id: Hash32, members: tuple[Address, ...]) -> Address | None:
-    """The deterministic first submitter of a transfer among ascending ``members``."""
-    if not members:
-        return None
-    ordered = sorted(members)
-    return ordered[int.from_bytes(transfer_id, "big") % len(ordered)]
-
-
 def submitter_rank(transfer_id: Hash32, members: tuple[Address, ...], me: Address) -> int:
     """Where ``me`` stands in line to submit ``transfer_id``: 0 for the primary, k for the
     k-th backup (the members after the primary, in ascending order, wrapping round), and
@@ -280,7 +272,9 @@ class SubmitRunner:
 
     def _is_primary(self, effect: Effect, dst_chain_id: int) -> bool:
         members = self._members(dst_chain_id)
-        return primary_for(effect.transfer_id, members) == self.processor.signer.address
+        if not members:  # no current set: no primary (submitter_rank gives 0, the set size)
+            return False
+        return submitter_rank(effect.transfer_id, members, self.processor.signer.address) == 0
 
     def due(
         self, effect: Effect, dst_chain_id: int, now: float, chain_time: int | None = None

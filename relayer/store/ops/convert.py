@@ -11,6 +11,7 @@ from relayer.store.models import (
     OutboxRow,
     OwnSignatureRow,
     RefusalRow,
+    RootSignatureRow,
     SubmissionRow,
     Transfer,
 )
@@ -23,6 +24,7 @@ from relayer.store.records import (
     EffectKind,
     OwnSignature,
     Refusal,
+    RootSignature,
     StoredAttestation,
     Submission,
     SubmissionStatus,
@@ -108,6 +110,21 @@ def refusal(row: RefusalRow) -> Refusal:
         detail=row.detail,
         at=row.at,
         policy_version=row.policy_version,
+    )
+
+
+def root_signature(row: RootSignatureRow) -> RootSignature:
+    return RootSignature(
+        dst_chain_id=row.dst_chain_id,
+        src_chain_id=row.src_chain_id,
+        first_nonce=row.first_nonce,
+        last_nonce=row.last_nonce,
+        root=Hash32(row.root),
+        signer=Address(row.signer),
+        digest=Hash32(row.digest),
+        signature=row.signature,
+        set_id=row.set_id,
+        received_at=row.received_at,
     )
 
 

@@ -26,21 +26,6 @@ _SENT_OR_ENDED = tuple(
 )
 
 
-def _root_signature(row: RootSignatureRow) -> RootSignature:
-    return RootSignature(
-        dst_chain_id=row.dst_chain_id,
-        src_chain_id=row.src_chain_id,
-        first_nonce=row.first_nonce,
-        last_nonce=row.last_nonce,
-        root=Hash32(row.root),
-        signer=Address(row.signer),
-        digest=Hash32(row.digest),
-        signature=row.signature,
-        set_id=row.set_id,
-        received_at=row.received_at,
-    )
-
-
 class RootOps(TxBase):
     """Root signatures (ours and peers'), and the reads that decide what we sign."""
 
@@ -85,7 +70,7 @@ class RootOps(TxBase):
             )
             .order_by(RootSignatureRow.signer)
         )
-        return tuple(_root_signature(r) for r in result.scalars())
+        return tuple(convert.root_signature(r) for r in result.scalars())
 
     async def own_root_signatures(
         self, signer: Address, src_chain_id: int, from_nonce: int
@@ -101,7 +86,7 @@ class RootOps(TxBase):
             )
             .order_by(RootSignatureRow.first_nonce, RootSignatureRow.dst_chain_id)
         )
-        return tuple(_root_signature(r) for r in result.scalars())
+        return tuple(convert.root_signature(r) for r in result.scalars())
 
     async def window_transfers(
         self, src_chain_id: int, first_nonce: int, last_nonce: int
@@ -143,7 +128,7 @@ class RootOps(TxBase):
         row = await self._get(
             RootSignatureRow, (dst_chain_id, src_chain_id, first_nonce, bytes(signer))
         )
-        return None if row is None else _root_signature(row)
+        return None if row is None else convert.root_signature(row)
 
     async def prune_root_signatures(self, src_chain_id: int, below_nonce: int) -> int:
         """Forget every root signature over windows of ``src_chain_id`` starting below

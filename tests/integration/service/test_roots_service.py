@@ -33,6 +33,7 @@ from relayer.service.processor import Processor
 from relayer.service.roots import Roots, RootVerdict
 from relayer.service.submit import Destination, StoreSendJournal, SubmitRunner, submitter_rank
 from relayer.store import AlertKind, Store, Transaction, TransferStatus
+from relayer.store.ops.roots import RootOps
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -329,6 +330,45 @@ async def test_roots_of_unknown_source_chains_or_far_future_windows_are_not_stor
         assert [s.first_nonce for s in await tx.own_root_signatures(PEER.address, CFX, 1)] == [
             ahead - WINDOW
         ]
+
+
+async def test_the_highest_nonce_is_read_again_only_when_stale_or_before_a_refusal(
+    pair: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Received roots use the highest nonce read at most ``republish_interval_s`` ago; a
+    window far ahead by it is checked on a fresh read before it is refused."""
+    env = pair
+    reads: list[int] = []
+    real = RootOps.highest_nonce
+
+    async def counted(tx: RootOps, src_chain_id: int) -> int | None:
+        reads.append(src_chain_id)
+        return await real(tx, src_chain_id)
+
+    monkeypatch.setattr(RootOps, "highest_nonce", counted)
+    events = await env.observe(WINDOW)  # the highest nonce is WINDOW
+    assert await env.roots.receive(_signed(PEER, env, _expected_root(events))) is (
+        RootVerdict.ACCEPTED
+    )
+    assert len(reads) == 1
+    span = env.roots.max_windows * WINDOW
+    first = WINDOW + span + 1  # the first window beyond the span by the cached nonce
+    near = _signed(PEER, env, Hash32(b"\x21" * 32), first - WINDOW, first - 1)
+    assert await env.roots.receive(near) is RootVerdict.ACCEPTED
+    assert len(reads) == 1  # within the span: the cached nonce says so
+    await env.observe(1)  # the highest nonce is WINDOW + 1: the next window is in the span
+    beyond = _signed(PEER, env, Hash32(b"\x22" * 32), first, first + WINDOW - 1)
+    assert await env.roots.receive(beyond) is RootVerdict.ACCEPTED
+    assert len(reads) == 2  # far ahead by the cached nonce: read again, and accepted
+    far = _signed(PEER, env, Hash32(b"\x23" * 32), first + WINDOW, first + 2 * WINDOW - 1)
+    assert await env.roots.receive(far) is RootVerdict.FAR_AHEAD
+    assert len(reads) == 3  # refused on a fresh read
+    assert await env.roots.receive(far) is RootVerdict.FAR_AHEAD
+    assert len(reads) == 4  # every refusal on a fresh read
+    env.roots.republish_interval_s = 0.0  # the cached nonce is always stale now
+    assert await env.roots.receive(beyond) is RootVerdict.DUPLICATE
+    assert len(reads) == 5
+    assert reads == [CFX] * 5
 
 
 async def test_the_roots_primary_gives_a_window_up_when_it_cannot_commit_in_time(
