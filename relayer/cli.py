@@ -95,7 +95,7 @@ def _cmd_keys_address(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def settings_of(args: argparse.Namespace) -> Settings:
     from relayer.log import configure_logging
     from relayer.settings import load_settings
 
@@ -107,7 +107,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _cmd_run(args: argparse.Namespace) -> int:
     from relayer.node import run_until_signalled
 
-    settings = _settings(args)
+    settings = settings_of(args)
     return _supervise(lambda: run_until_signalled(settings))
 
 
@@ -209,7 +209,7 @@ def _supervise(main: Callable[[], Coroutine[Any, Any, int]]) -> int:
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:
     from relayer.store import upgrade
 
-    url = args.database_url or _settings(args).database.url
+    url = args.database_url or settings_of(args).database.url
     status = asyncio.run(upgrade(url))
     print(json.dumps({"database": url.split("://")[0], "revision": status.current}))
     return EXIT_OK
@@ -220,7 +220,7 @@ def _cmd_alerts(args: argparse.Namespace) -> int:
     from relayer.store import Store
     from relayer.store.outcomes import AlertNotFound
 
-    settings = _settings(args)
+    settings = settings_of(args)
 
     async def go() -> int:
         store = await Store.open(settings.database.url)
@@ -247,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n"
         "  relayer run --config config/devnet.toml\n"
         "  relayer keys new --jurisdiction HK --out validator.json\n"
-        "  relayer status 0x5c1f…e2a9\n",
+        "  relayer status 0x5c1f…e2a9\n"
+        "  relayer review list --config relayer.toml\n",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -304,8 +305,10 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(func=_cmd_status)
 
+    from relayer.cli_supervision import add_parsers as add_supervision
     from relayer.devnet.command import add_parser as add_devnet
 
+    add_supervision(commands, _formatter)
     add_devnet(commands)
 
     db = commands.add_parser("db", help="database schema", formatter_class=_formatter)
