@@ -75,6 +75,14 @@ _FINAL = (S.RELEASED, S.CANCELLED)
 
 def step(state: TransferState | None, event: Input) -> Outcome:
     """Apply one input to a transfer's state (``None``: the transfer is not known yet)."""
+    outcome = _step(state, event)
+    if isinstance(outcome, Transition) and outcome.state.status is not S.REVIEW:
+        if outcome.state.review is not None:  # why it was held matters only while held
+            return Transition(replace(outcome.state, review=None), outcome.effects)
+    return outcome
+
+
+def _step(state: TransferState | None, event: Input) -> Outcome:
     if state is not None and event.transfer_id != state.transfer_id:
         return _reject(state, event, "input is for another transfer")
     match event:
@@ -188,7 +196,7 @@ def _on_orphaned(state: TransferState | None, event: Orphaned) -> Outcome:
     if state.status in _BEFORE_CONFIRMATION:
         return Transition(replace(state, status=S.ORPHANED))
     if state.status in _UNSIGNED and not state.sign_requested:
-        return Transition(replace(state, status=S.ORPHANED, review=None))
+        return Transition(replace(state, status=S.ORPHANED))
     if state.status is S.REFUSED:
         return Transition(state)
     return _halt(state, f"source event reorged out after confirmation (status {state.status})")
@@ -217,8 +225,8 @@ def _on_reviewed(state: TransferState | None, event: Reviewed) -> Outcome:
     if not event.approved:
         detail = f"rejected by {event.by}: {event.reason}"
         refusal = Refused(RefusalReason.REVIEW_REJECTED, detail)
-        return Transition(replace(state, status=S.REFUSED, refusal=refusal, review=None))
-    again = replace(state, status=S.CONFIRMED, review=None)
+        return Transition(replace(state, status=S.REFUSED, refusal=refusal))
+    again = replace(state, status=S.CONFIRMED)
     return Transition(again, (CheckPolicy(state.event, reviewed=True),))
 
 

@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from relayer.api.metrics import Metrics
+from relayer.domain.packs import PolicyPack, Sanctions, TokenRules
 from relayer.domain.types import Address, EvmDomain, Hash32, SourceEvent, Validator, ValidatorSet
 from relayer.keys import Signer, signer_from_hex
 from relayer.service.books import RouteBook, SetBook
-from relayer.service.policy import PolicyBook
 from relayer.service.corroboration import Corroboration
+from relayer.service.policy import PolicyBook
 from relayer.service.processor import Processor
 from relayer.settings import PolicySettings, TokenLimit
 from relayer.store import Store, Transaction
@@ -57,16 +58,38 @@ def lone_event(nonce: int, token: Address = TOKEN, block: int = 900) -> SourceEv
     )
 
 
+def lone_pack(rules: TokenRules, sanctioned: frozenset[Address] = frozenset()) -> PolicyPack:
+    """An HK policy pack (version 1) with ``rules`` for TOKEN, as if verified."""
+    return PolicyPack(
+        jurisdiction="HK",
+        version=1,
+        issued_at="2026-12-07T00:00:00Z",
+        tokens={(CFX, TOKEN): rules},
+        sanctions=Sanctions("test list", "1", sanctioned),
+        content_hash=Hash32(b"\x9c" * 32),
+    )
+
+
 def lone_processor(
     store: Store,
     metrics: Metrics,
     corroboration: Corroboration | None = None,
     peers: Sequence[Signer] = (),
     threshold: int = 1,
+    pack: PolicyPack | None = None,
 ) -> Processor:
     """Conflux (vault) -> Ethereum (gateway) for TOKEN, any amount, no cross-check unless
-    ``corroboration`` is given; the set on Ethereum is us and ``peers`` (set id 1)."""
+    ``corroboration`` is given; the set on Ethereum is us and ``peers`` (set id 1); with
+    ``pack``, that policy pack is in force (put there as if it had been verified)."""
     signer = signer_from_hex(KEY)
+    policy = PolicyBook(
+        PolicySettings(
+            tokens=[TokenLimit(chain_id=CFX, token="0x" + TOKEN.hex(), max_amount=10**30)]
+        ),
+        "HK",
+    )
+    if pack is not None:
+        policy._use(pack, "test pack put in force", "test")
     members = [Validator(signer.address, "HK"), *(Validator(p.address, "SG") for p in peers)]
     only_us = ValidatorSet(1, tuple(sorted(members, key=lambda v: v.address)), threshold, 1)
     return Processor(
@@ -79,11 +102,7 @@ def lone_processor(
             conflux_chain_id=CFX,
             routes={(CFX, TOKEN): (ETH, MIRROR)},
         ),
-        PolicyBook(
-            PolicySettings(
-                tokens=[TokenLimit(chain_id=CFX, token="0x" + TOKEN.hex(), max_amount=10**30)]
-            )
-        ),
+        policy,
         metrics,
         corroboration,
     )

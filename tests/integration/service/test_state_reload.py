@@ -8,14 +8,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from lone_validator import CFX, TOKEN, VAULT, lone_event, lone_processor
+from lone_validator import CFX, TOKEN, VAULT, lone_event, lone_pack, lone_processor
 
 from relayer.api.metrics import Metrics
+from relayer.domain.packs import TokenRules
 from relayer.domain.transfer import (
     AlreadyReleased,
     CancelledOnDestination,
@@ -24,6 +26,7 @@ from relayer.domain.transfer import (
     Input,
     Orphaned,
     ReleaseConfirmed,
+    Reviewed,
     SubmissionSent,
 )
 from relayer.domain.types import Address, Direction, Hash32, SourceEvent
@@ -32,6 +35,7 @@ from relayer.store import Store, TransferStatus
 
 NONCES = itertools.count(1)
 UNALLOWED = Address(b"\x0f" * 20)  # the policy refuses it
+REVIEW_ABOVE = 10**21  # the pack holds larger amounts for review
 
 # one input kind per name; each is built for the example's transfer
 KINDS = (
@@ -43,6 +47,8 @@ KINDS = (
     "already_released",
     "delayed",
     "cancelled",
+    "approved",
+    "rejected",
 )
 
 
@@ -57,11 +63,14 @@ def _input(kind: str, event: SourceEvent) -> Input:
         "already_released": AlreadyReleased(tid),
         "delayed": DelayedOnDestination(tid, 2_000_000_000),
         "cancelled": CancelledOnDestination(tid),
+        "approved": Reviewed(tid, True, "alice", "checked"),
+        "rejected": Reviewed(tid, False, "bob", "unclear"),
     }[kind]
 
 
-def _event(token: Address) -> SourceEvent:
-    return lone_event(5 * 10**6 + next(NONCES), token)
+def _event(variant: str) -> SourceEvent:
+    event = lone_event(5 * 10**6 + next(NONCES), UNALLOWED if variant == "refused" else TOKEN)
+    return replace(event, amount=2 * REVIEW_ABOVE) if variant == "held" else event
 
 
 @pytest.fixture(scope="module")
@@ -77,14 +86,15 @@ def processor(
 ) -> Iterator[Processor]:
     path: Path = tmp_path_factory.mktemp("reload") / "relayer.db"
     store = loop.run_until_complete(Store.open(f"sqlite+aiosqlite:///{path}", migrate_schema=True))
-    yield lone_processor(store, Metrics())
+    pack = lone_pack(TokenRules(max_per_transfer=10**30, review_above=REVIEW_ABOVE))
+    yield lone_processor(store, Metrics(), pack=pack)
     loop.run_until_complete(store.close())
 
 
 async def _check(
-    processor: Processor, refused: bool, kinds: list[str], reached: set[TransferStatus | None]
+    processor: Processor, variant: str, kinds: list[str], reached: set[TransferStatus | None]
 ) -> None:
-    event = _event(UNALLOWED if refused else TOKEN)
+    event = _event(variant)
     tid = event.transfer_id
     async with processor.writer.transaction() as tx:
         await tx.record_scan(CFX, VAULT, Direction.TO_ETHEREUM, [event], 1000)
@@ -110,15 +120,21 @@ def test_load_state_reads_back_what_apply_decided(
     reached: set[TransferStatus | None] = set()
 
     @settings(max_examples=150, deadline=None)
-    @given(refused=st.booleans(), kinds=st.lists(st.sampled_from(KINDS), min_size=1, max_size=8))
+    @given(
+        variant=st.sampled_from(["allowed", "refused", "held"]),
+        kinds=st.lists(st.sampled_from(KINDS), min_size=1, max_size=8),
+    )
     # every status, whatever the random draw (the assertion below counts on these)
-    @example(refused=False, kinds=["sent_1", "confirmed", "sent_1", "sent_2", "released"])
-    @example(refused=False, kinds=["confirmed", "sent_1", "delayed", "cancelled"])
-    @example(refused=False, kinds=["confirmed", "sent_2", "already_released"])
-    @example(refused=False, kinds=["orphaned", "confirmed", "orphaned"])
-    @example(refused=True, kinds=["confirmed", "delayed", "released"])
-    def check(refused: bool, kinds: list[str]) -> None:
-        loop.run_until_complete(_check(processor, refused, kinds, reached))
+    @example(variant="allowed", kinds=["sent_1", "confirmed", "sent_1", "sent_2", "released"])
+    @example(variant="allowed", kinds=["confirmed", "sent_1", "delayed", "cancelled"])
+    @example(variant="allowed", kinds=["confirmed", "sent_2", "already_released"])
+    @example(variant="allowed", kinds=["orphaned", "confirmed", "orphaned"])
+    @example(variant="refused", kinds=["confirmed", "delayed", "released"])
+    @example(variant="held", kinds=["confirmed", "approved", "sent_1", "released"])
+    @example(variant="held", kinds=["confirmed", "rejected", "approved", "delayed"])
+    @example(variant="held", kinds=["confirmed", "orphaned", "confirmed", "released"])
+    def check(variant: str, kinds: list[str]) -> None:
+        loop.run_until_complete(_check(processor, variant, kinds, reached))
 
     check()
     # the examples (the explicit ones at least) drove transfers everywhere: confirmed and

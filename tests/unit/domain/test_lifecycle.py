@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relayer.domain.lifecycle import decide, step
-from relayer.domain.policy import Approved, Policy, RefusalReason, Refused
+from relayer.domain.policy import Approved, NeedsReview, Policy, RefusalReason, Refused
 from relayer.domain.quorum import QuorumMet
 from relayer.domain.signature import address_of_private_key, sign_digest
 from relayer.domain.transfer import (
@@ -30,6 +30,7 @@ from relayer.domain.transfer import (
     QuorumReached,
     Rejected,
     ReleaseConfirmed,
+    Reviewed,
     SignRelease,
     SubmissionSent,
     SubmitRelease,
@@ -51,6 +52,9 @@ assert APPROVAL.release is not None
 assert APPROVAL.digest is not None
 RELEASE, DIGEST = APPROVAL.release, APPROVAL.digest
 REFUSAL = PolicyDecided(TID, Refused(RefusalReason.SENDER_DENIED, "denied"))
+HOLD = PolicyDecided(TID, NeedsReview("amount 9 is above the review threshold 5"))
+APPROVED_BY_REVIEWER = Reviewed(TID, True, "alice", "KYC checked")
+REJECTED_BY_REVIEWER = Reviewed(TID, False, "bob", "source of funds unclear")
 OWN = Attestation(TID, DIGEST, address_of_private_key(KEYS[0]), sign_digest(KEYS[0], DIGEST))
 OTHER_DIGEST = Hash32(b"\x0d" * 32)
 QUORUM = QuorumMet(DIGEST, OWN.signature, (OWN.signer,), frozenset({"HK"}))
@@ -233,6 +237,58 @@ def test_input_for_another_transfer_is_rejected() -> None:
     assert (outcome.status, outcome.input) == (S.CONFIRMED, "Orphaned")
 
 
+def test_a_transfer_held_for_review_is_not_signed_until_a_reviewer_approves() -> None:
+    held = _run([Confirmed(EVENT), HOLD])
+    assert (held.status, held.review, held.sign_requested) == (
+        S.REVIEW,
+        HOLD.decision.detail,
+        False,
+    )  # type: ignore[union-attr]
+    assert _effects(_run([Confirmed(EVENT)]), HOLD) == ()
+    # approved: back to confirmed, and the policy runs again with the review passed
+    assert _effects(held, APPROVED_BY_REVIEWER) == (CheckPolicy(EVENT, reviewed=True),)
+    again = _run([Confirmed(EVENT), HOLD, APPROVED_BY_REVIEWER])
+    assert (again.status, again.review) == (S.CONFIRMED, None)
+    signed = _run([Confirmed(EVENT), HOLD, APPROVED_BY_REVIEWER, APPROVAL])
+    assert signed.sign_requested
+    # a quorum cannot carry it past review: there is no approved release to submit
+    assert isinstance(step(held, QuorumReached(TID, QUORUM)), Rejected)
+    assert isinstance(step(held, APPROVAL), Rejected)  # policy is decided only when confirmed
+
+
+def test_a_transfer_rejected_by_a_reviewer_is_refused_with_who_and_why() -> None:
+    refused = _run([Confirmed(EVENT), HOLD, REJECTED_BY_REVIEWER])
+    assert refused.status is S.REFUSED and refused.review is None
+    assert refused.refusal == Refused(
+        RefusalReason.REVIEW_REJECTED, "rejected by bob: source of funds unclear"
+    )
+    assert _effects(_run([Confirmed(EVENT), HOLD]), REJECTED_BY_REVIEWER) == ()
+
+
+def test_a_review_is_only_for_a_held_transfer_and_only_once() -> None:
+    for before in (
+        [],
+        [Confirmed(EVENT)],
+        [Confirmed(EVENT), APPROVAL],
+        [Confirmed(EVENT), REFUSAL],
+    ):
+        state = _run(before) if before else None
+        outcome = step(state, APPROVED_BY_REVIEWER)
+        assert isinstance(outcome, Rejected)
+        assert outcome.reason == "only a transfer held for review can be reviewed"
+    decided = _run([Confirmed(EVENT), HOLD, REJECTED_BY_REVIEWER])
+    assert isinstance(step(decided, APPROVED_BY_REVIEWER), Rejected)
+
+
+def test_a_held_transfer_reorged_out_is_orphaned_and_the_destination_still_counts() -> None:
+    orphaned = _run([Confirmed(EVENT), HOLD, Orphaned(TID)])
+    assert (orphaned.status, orphaned.review) == (S.ORPHANED, None)
+    released = _run([Confirmed(EVENT), HOLD, ReleaseConfirmed(TID, TX1)])
+    assert released.status is S.RELEASED  # the others released it: we never signed
+    delayed = step(_run([Confirmed(EVENT), HOLD]), DelayedOnDestination(TID, AT))
+    assert isinstance(delayed, Transition) and delayed.effects == ()  # we do not execute it
+
+
 def test_decide_refuses_without_route_or_contract() -> None:
     assert isinstance(APPROVAL.decision, Approved)
     no_domain = decide(POLICY, ROUTES, {}, EVENT)
@@ -270,6 +326,9 @@ UNIVERSE: tuple[Input, ...] = (
     DelayedOnDestination(TID, AT),
     DelayedOnDestination(TID, AT + 60),
     CancelledOnDestination(TID),
+    HOLD,
+    APPROVED_BY_REVIEWER,
+    REJECTED_BY_REVIEWER,
 )
 
 
@@ -324,4 +383,11 @@ def test_invariants_hold_for_any_input_sequence(inputs: list[Input]) -> None:
             assert state.sign_requested
         if state.status is S.REFUSED:
             assert not state.sign_requested
+        if state.status is S.REVIEW:  # held: never signed, and only a hold puts it there
+            assert not state.sign_requested and state.review is not None
+            assert before is not None and (before.status is S.REVIEW or item == HOLD)
+        if state.status is not S.REVIEW:
+            assert state.review is None
+        if isinstance(item, Reviewed):  # a review applies only to a held transfer
+            assert before is not None and before.status is S.REVIEW
     assert signed <= 1
