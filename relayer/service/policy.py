@@ -36,7 +36,7 @@ from relayer.domain.packs import (
     accept_pack,
 )
 from relayer.domain.policy import Policy, parse_deny_list
-from relayer.domain.types import Address, parse_address
+from relayer.domain.types import Address, Hash32, parse_address
 from relayer.errors import ConfigError
 from relayer.log import get_logger
 from relayer.service.writer import Writer
@@ -108,7 +108,13 @@ class PolicyBook:
         if self.pack is not None:
             return policy, self.pack.hash_hex
         canonical = repr((sorted(allowed), sorted(limits.items()), sorted(self._denied)))
-        return policy, hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        return policy, hashlib.sha256(canonical.encode()).hexdigest()
+
+    @property
+    def policy_hash(self) -> Hash32:
+        """The policy in force as 32 bytes: the pack's hash, or the local rules' sha256
+        (``version`` in hex), carried by every signed decision."""
+        return Hash32(bytes.fromhex(self.version))
 
     # ------------------------------------------------------------------ the deny list
 
