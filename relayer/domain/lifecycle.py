@@ -76,9 +76,10 @@ _FINAL = (S.RELEASED, S.CANCELLED)
 def step(state: TransferState | None, event: Input) -> Outcome:
     """Apply one input to a transfer's state (``None``: the transfer is not known yet)."""
     outcome = _step(state, event)
-    if isinstance(outcome, Transition) and outcome.state.status is not S.REVIEW:
-        if outcome.state.review is not None:  # why it was held matters only while held
-            return Transition(replace(outcome.state, review=None), outcome.effects)
+    held = isinstance(outcome, Transition) and outcome.state.status is S.REVIEW
+    if isinstance(outcome, Transition) and not held and outcome.state.review is not None:
+        # why it was held matters only while it is held
+        return Transition(replace(outcome.state, review=None), outcome.effects)
     return outcome
 
 

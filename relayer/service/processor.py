@@ -25,6 +25,7 @@ from relayer import crashpoints
 from relayer.api.metrics import Metrics
 from relayer.crashpoints import CrashPoint
 from relayer.domain import lifecycle
+from relayer.domain.decisions import Decision, approval, decision_digest, refusal
 from relayer.domain.digest import release_digest
 from relayer.domain.limits import PackCheck, spend_of, window_start
 from relayer.domain.policy import RefusalReason, Refused
@@ -73,6 +74,7 @@ from relayer.wakeup import wait_for_wake
 log = get_logger("processor")
 
 _ATTESTATION_USED = (TransferStatus.RELEASED, TransferStatus.DELAYED, TransferStatus.CANCELLED)
+_FINAL = (TransferStatus.RELEASED, TransferStatus.CANCELLED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,12 +303,9 @@ class Processor:
                 # retained attestation has done its job. Clearing it keeps the broker's
                 # retained store (replayed on every subscribe) to open transfers; a late
                 # peer learns of the outcome from the chain.
-                await tx.enqueue_effect(
-                    tid,
-                    EffectKind.WITHDRAW,
-                    {"dst_chain_id": e.dst_chain_id, "signer": hex32(self.signer.address)},
-                )
-                self.outbox_ready.set()
+                await self._withdraw(tx, tid, e.dst_chain_id, "attestation")
+            if after.status in _FINAL and await tx.refusal_by(tid, self.signer.address):
+                await self._withdraw(tx, tid, e.dst_chain_id, "refusal")
         if after.refusal is not None and (before is None or before.refusal is None):
             await tx.record_refusal(
                 tid,
@@ -315,6 +314,9 @@ class Processor:
                 after.refusal.detail,
                 self.policy.version,
             )
+            await self._sign_decision(tx, refusal(tid, after.refusal, self.policy.policy_hash))
+            await tx.enqueue_effect(tid, EffectKind.PUBLISH_REFUSAL, {})
+            self.outbox_ready.set()
             self.metrics.refusals.labels(after.refusal.reason.value).inc()
         if after.quorum is not None and (before is None or before.quorum != after.quorum):
             q = after.quorum
@@ -348,6 +350,7 @@ class Processor:
                 await tx.record_own_signature(
                     attestation, 0 if vset is None else vset.set_id, self.policy.version
                 )
+                await self._sign_decision(tx, approval(tid, digest, self.policy.policy_hash))
                 self.metrics.signatures.inc()
                 return OwnSignature(attestation)
             case PublishAttestation(attestation=att):
@@ -383,6 +386,18 @@ class Processor:
                 )
                 return None
         return None
+
+    async def _withdraw(self, tx: Transaction, tid: Hash32, dst_chain_id: int, topic: str) -> None:
+        """Clear our retained message on ``topic`` ("attestation" or "refusal") for ``tid``."""
+        payload = {"dst_chain_id": dst_chain_id, "signer": hex32(self.signer.address)}
+        await tx.enqueue_effect(tid, EffectKind.WITHDRAW, {**payload, "topic": topic})
+        self.outbox_ready.set()
+
+    async def _sign_decision(self, tx: Transaction, decision: Decision) -> None:
+        """Sign and keep what we decided, under which policy (gossiped with the attestation
+        or as a refusal; see relayer.domain.decisions)."""
+        signature = self.signer.sign_digest(decision_digest(decision))
+        await tx.record_decision(decision, self.signer.address, signature)
 
     async def _decide_policy(
         self, tx: Transaction, event: SourceEvent, reviewed: bool

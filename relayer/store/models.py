@@ -318,3 +318,19 @@ class ReviewRow(Base):
     reviewer: Mapped[str] = mapped_column(String(128))
     reason: Mapped[str] = mapped_column(Text)
     decided_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DecisionRow(Base):
+    """A validator's signed decision on a transfer (ours or a peer's, the signature
+    checked first): one per (transfer, signer); see ``relayer.domain.decisions``."""
+
+    __tablename__ = "decisions"
+
+    transfer_id: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    signer: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary)
+    verdict: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text)
+    policy: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

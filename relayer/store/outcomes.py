@@ -12,6 +12,7 @@ from relayer.store.records import (
     OwnSignature,
     Refusal,
     Review,
+    StoredDecision,
     Submission,
     TransferStatus,
 )
@@ -321,3 +322,29 @@ class ReviewAlreadyDecided:
 
 
 ReviewOutcome = ReviewRecorded | ReviewNotHeld | ReviewAlreadyDecided | TransferNotFound
+
+# -- signed decisions -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionStored:
+    decision: StoredDecision
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionDuplicate:
+    """The same decision by the same signer was already stored."""
+
+    decision: StoredDecision
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionConflict:
+    """The signer had signed another decision on this transfer: the first one is kept,
+    this one is evidence (both signatures verify)."""
+
+    stored: StoredDecision
+    offered: StoredDecision
+
+
+DecisionOutcome = DecisionStored | DecisionDuplicate | DecisionConflict

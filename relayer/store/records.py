@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from relayer.domain.decisions import Decision
 from relayer.domain.transfer import TransferStatus as TransferStatus  # re-exported
 from relayer.domain.types import Address, Direction, Hash32
 
@@ -33,6 +34,7 @@ class EffectKind(enum.StrEnum):
     SUBMIT = "submit"
     EXECUTE = "execute"  # executeDelayed once a delayed transfer is due
     WITHDRAW = "withdraw"  # clear our retained attestation once the destination holds it
+    PUBLISH_REFUSAL = "publish_refusal"  # gossip our signed refusal (retained)
 
 
 class AlertKind(enum.StrEnum):
@@ -225,3 +227,13 @@ class Review:
     reviewer: str
     reason: str
     decided_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDecision:
+    """A validator's signed decision on a transfer, as stored."""
+
+    decision: Decision
+    signer: Address
+    signature: bytes
+    received_at: datetime

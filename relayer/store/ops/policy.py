@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from relayer.domain.decisions import Decision
 from relayer.domain.limits import Spend
 from relayer.domain.types import Address, Hash32
-from relayer.store.models import PolicyPackRow, PolicySpendRow, ReviewRow, Transfer
+from relayer.store.models import DecisionRow, PolicyPackRow, PolicySpendRow, ReviewRow, Transfer
 from relayer.store.ops.base import TxBase
 from relayer.store.outcomes import (
+    DecisionConflict,
+    DecisionDuplicate,
+    DecisionOutcome,
+    DecisionStored,
     ReviewAlreadyDecided,
     ReviewNotHeld,
     ReviewOutcome,
     ReviewRecorded,
     TransferNotFound,
 )
-from relayer.store.records import Review, StoredPack, TransferStatus
+from relayer.store.records import Review, StoredDecision, StoredPack, TransferStatus
 
 
 def _pack(row: PolicyPackRow) -> StoredPack:
@@ -36,6 +41,21 @@ def _review(row: ReviewRow) -> Review:
         reviewer=row.reviewer,
         reason=row.reason,
         decided_at=row.decided_at,
+    )
+
+
+def _decision(row: DecisionRow) -> StoredDecision:
+    return StoredDecision(
+        decision=Decision(
+            transfer_id=Hash32(row.transfer_id),
+            digest=Hash32(row.digest),
+            verdict=row.verdict,
+            detail=row.detail,
+            policy=Hash32(row.policy),
+        ),
+        signer=Address(row.signer),
+        signature=row.signature,
+        received_at=row.received_at,
     )
 
 
@@ -145,3 +165,37 @@ class PolicyOps(TxBase):
         """The reviewer's decision on a transfer, if one was taken."""
         row = await self._get(ReviewRow, bytes(transfer_id))
         return None if row is None else _review(row)
+
+    async def record_decision(
+        self, decision: Decision, signer: Address, signature: bytes
+    ) -> DecisionOutcome:
+        """Keep a validator's signed decision (its signature checked by the caller); the
+        first decision of a signer on a transfer stands."""
+        now = self._now()
+        values: dict[str, object] = {
+            "transfer_id": bytes(decision.transfer_id),
+            "signer": bytes(signer),
+            "digest": bytes(decision.digest),
+            "verdict": decision.verdict,
+            "detail": decision.detail,
+            "policy": bytes(decision.policy),
+            "signature": signature,
+            "received_at": now,
+        }
+        if await self._insert_ignore(DecisionRow, values):
+            return DecisionStored(StoredDecision(decision, signer, signature, now))
+        row = await self._get(DecisionRow, (bytes(decision.transfer_id), bytes(signer)))
+        assert row is not None  # the insert found it
+        stored = _decision(row)
+        if stored.decision == decision:
+            return DecisionDuplicate(stored)
+        return DecisionConflict(stored, StoredDecision(decision, signer, signature, now))
+
+    async def decisions_for(self, transfer_id: Hash32) -> tuple[StoredDecision, ...]:
+        """Every validator's signed decision on ``transfer_id``, by signer."""
+        rows = await self._exec(
+            select(DecisionRow)
+            .where(DecisionRow.transfer_id == bytes(transfer_id))
+            .order_by(DecisionRow.signer)
+        )
+        return tuple(_decision(r) for r in rows.scalars())

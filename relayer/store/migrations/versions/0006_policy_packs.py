@@ -1,6 +1,6 @@
-"""policy_packs, policy_spends and reviews: jurisdiction policy packs in force, the
-transfers approved under their rolling limits and reviewers' decisions; refusals record
-the policy version in force
+"""policy_packs, policy_spends, reviews and decisions: jurisdiction policy packs in force,
+the transfers approved under their rolling limits, reviewers' decisions and every
+validator's signed decision on each transfer; refusals record the policy version in force
 
 Revision ID: 0006
 Revises: 0005
@@ -71,6 +71,18 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("transfer_id", name=op.f("pk_reviews")),
     )
+    op.create_table(
+        "decisions",
+        sa.Column("transfer_id", sa.LargeBinary(), nullable=False),
+        sa.Column("signer", sa.LargeBinary(), nullable=False),
+        sa.Column("digest", sa.LargeBinary(), nullable=False),
+        sa.Column("verdict", sa.String(length=40), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("policy", sa.LargeBinary(), nullable=False),
+        sa.Column("signature", sa.LargeBinary(), nullable=False),
+        sa.Column("received_at", TIMESTAMP, nullable=False),
+        sa.PrimaryKeyConstraint("transfer_id", "signer", name=op.f("pk_decisions")),
+    )
     with op.batch_alter_table("refusals") as batch:
         batch.add_column(sa.Column("policy_version", sa.String(length=64), nullable=True))
 
@@ -78,6 +90,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("refusals") as batch:
         batch.drop_column("policy_version")
+    op.drop_table("decisions")
     op.drop_table("reviews")
     op.drop_index(op.f("ix_policy_spends_src_chain_id_token_at"), table_name="policy_spends")
     op.drop_table("policy_spends")
