@@ -47,6 +47,11 @@ class RefusalReason(enum.StrEnum):
     AMOUNT_ABOVE_LIMIT = "amount_above_limit"
     NO_ROUTE = "no_route"  # no destination token or contract is configured for it
     UNCORROBORATED = "uncorroborated"  # the chain's cross-check node contradicts the event
+    SENDER_SANCTIONED = "sender_sanctioned"  # on the policy pack's sanctions list
+    RECIPIENT_SANCTIONED = "recipient_sanctioned"
+    SENDER_DAILY_LIMIT = "sender_daily_limit"  # the pack's rolling 24 h limit per sender
+    DAILY_LIMIT = "daily_limit"  # the pack's rolling 24 h limit through this validator
+    REVIEW_REJECTED = "review_rejected"  # a human reviewer rejected it
 
 
 @dataclass(frozen=True, slots=True)
