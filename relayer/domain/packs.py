@@ -238,6 +238,8 @@ def _document(raw: bytes) -> Any:
     if text.lstrip().startswith("{"):
         try:
             return json.loads(text, object_pairs_hook=_no_duplicates)
+        except PackError:
+            raise  # a key given twice: it names the key
         except ValueError as err:
             raise PackError("", f"not valid JSON: {err}") from err
     try:
