@@ -240,11 +240,11 @@ def _document(raw: bytes) -> Any:
             return json.loads(text, object_pairs_hook=_no_duplicates)
         except PackError:
             raise  # a key given twice: it names the key
-        except ValueError as err:
+        except (ValueError, RecursionError) as err:  # RecursionError: nested too deep
             raise PackError("", f"not valid JSON: {err}") from err
     try:
         return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
+    except (tomllib.TOMLDecodeError, RecursionError) as err:
         raise PackError("", f"not valid TOML: {err}") from err
 
 
