@@ -261,7 +261,7 @@ def parse_pack(raw: bytes) -> PolicyPack:
     """Read a pack (TOML, or JSON when it starts with ``{``); raises ``PackError``."""
     doc = _table(_document(raw), "", _TOP_KEYS, _TOP_KEYS - {"issued_at"})
     schema = doc["schema"]
-    if isinstance(schema, bool) or schema != PACK_SCHEMA:
+    if isinstance(schema, bool) or not isinstance(schema, int) or schema != PACK_SCHEMA:
         raise PackError("schema", f"this relayer reads schema {PACK_SCHEMA}, got {schema!r}")
     jurisdiction = doc["jurisdiction"]
     if not (
