@@ -238,11 +238,13 @@ def _document(raw: bytes) -> Any:
     if text.lstrip().startswith("{"):
         try:
             return json.loads(text, object_pairs_hook=_no_duplicates)
-        except ValueError as err:
+        except PackError:
+            raise  # a key given twice: it names the key
+        except (ValueError, RecursionError) as err:  # RecursionError: nested too deep
             raise PackError("", f"not valid JSON: {err}") from err
     try:
         return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
+    except (tomllib.TOMLDecodeError, RecursionError) as err:
         raise PackError("", f"not valid TOML: {err}") from err
 
 
@@ -259,7 +261,7 @@ def parse_pack(raw: bytes) -> PolicyPack:
     """Read a pack (TOML, or JSON when it starts with ``{``); raises ``PackError``."""
     doc = _table(_document(raw), "", _TOP_KEYS, _TOP_KEYS - {"issued_at"})
     schema = doc["schema"]
-    if isinstance(schema, bool) or schema != PACK_SCHEMA:
+    if isinstance(schema, bool) or not isinstance(schema, int) or schema != PACK_SCHEMA:
         raise PackError("schema", f"this relayer reads schema {PACK_SCHEMA}, got {schema!r}")
     jurisdiction = doc["jurisdiction"]
     if not (
