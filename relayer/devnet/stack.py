@@ -29,6 +29,7 @@ from relayer.devnet import deploy
 from relayer.devnet.anvil import AnvilNode
 from relayer.devnet.broker import Broker, start_broker
 from relayer.devnet.conflux import ConfluxDevNode
+from relayer.devnet.packs import DevnetPack, pack_text, write_pack
 from relayer.devnet.processes import DevnetError, ManagedProcess, free_ports
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -60,6 +61,9 @@ class StackOptions:
     governors: bool = True  # set DEVNET_GOVERNORS on every token, both directions
     root_wait_s: float = 0.0  # [pipeline] root_wait_s: committed roots (0: off)
     root_window: int = 64  # [pipeline] root_window
+    packs: bool = True  # each jurisdiction's validators run under a signed policy pack
+    sanctioned: dict[str, Sequence[str]] = field(default_factory=dict)  # jurisdiction -> addrs
+    review_above: dict[str, int] = field(default_factory=dict)  # jurisdiction -> smallest units
 
 
 # Per token, in whole tokens: bucket capacity, refill per second, large-transfer threshold.
@@ -115,6 +119,7 @@ class Stack:
         self.w3e: Web3 | None = None
         self.deployer_c: LocalAccount | None = None
         self.deployer_e: LocalAccount | None = None
+        self.packs: dict[str, DevnetPack] = {}  # jurisdiction -> its pack
 
     # ------------------------------------------------------------------ building
 
@@ -242,6 +247,17 @@ class Stack:
         assert self.conflux and self.anvil and self.broker and self.vault and self.gateway
         ports = free_ports(o.validators)
         cfx_chain, eth_chain = self.conflux.chain_id, self.anvil.chain_id
+        if o.packs:
+            supervision = self.workdir / "supervisors"
+            supervision.mkdir(exist_ok=True)
+            listed = [
+                (chain, address, t.symbol)
+                for t in self.tokens
+                for chain, address in ((cfx_chain, t.conflux), (eth_chain, t.ethereum))
+            ]
+            for j in sorted(set(self.vset.jurisdictions)):
+                text = pack_text(j, listed, o.sanctioned.get(j, ()), o.review_above.get(j))
+                self.packs[j] = write_pack(supervision, j, text)
         for i, account in enumerate(self.validator_accounts):
             home = self.workdir / f"validator-{i}"
             home.mkdir(exist_ok=True)
@@ -258,6 +274,12 @@ class Stack:
                 f"max_amount = {UNLIMITED}\n\n"
                 for t in self.tokens
                 for chain, address in ((cfx_chain, t.conflux), (eth_chain, t.ethereum))
+            )
+            pack = self.packs.get(jurisdiction)
+            pack_lines = (
+                ""
+                if pack is None
+                else f'pack_file = "{pack.path}"\nsupervisor = "{pack.supervisor}"\n'
             )
             config = f"""# Devnet validator {i} ({jurisdiction}). DEV KEYS: never reuse them.
 [validator]
@@ -316,7 +338,7 @@ level = "info"
 [policy]
 deny_list_file = "{deny}"
 reload_interval_s = 0.5
-
+{pack_lines}
 {tokens}"""
             path = home / "relayer.toml"
             path.write_text(config)
@@ -430,6 +452,10 @@ reload_interval_s = 0.5
             "broker": {
                 "url": f"mqtt://127.0.0.1:{self.broker.port}",
                 "topic_prefix": self.options.topic_prefix,
+            },
+            "supervisors": {
+                j: {"address": p.supervisor, "pack": str(p.path), "pack_hash": p.hash}
+                for j, p in self.packs.items()
             },
             "threshold": self.vset.threshold,
             "min_jurisdictions": self.vset.min_jurisdictions,
