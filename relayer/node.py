@@ -44,6 +44,7 @@ from relayer.service.batching import BatchPolicy
 from relayer.service.books import RouteBook, SetBook
 from relayer.service.corroboration import Corroboration
 from relayer.service.inbound import InboundVerifier
+from relayer.service.issuers import IssuerGate
 from relayer.service.policy import PolicyBook
 from relayer.service.processor import Processor
 from relayer.service.publisher import Publisher
@@ -301,6 +302,9 @@ class Relayer:
         routes = RouteBook(gateway_c, cfx_id)
         policy = PolicyBook(s.policy, s.validator.jurisdiction, self.metrics)
         corroboration = Corroboration(cross_checks, self.metrics)
+        issuers = IssuerGate.from_settings(
+            s.policy.issuer_checks, {cfx_id: cfx_rpc, eth_id: eth_rpc}, self.metrics
+        )
         processor = Processor(
             store,
             keys.attester,
@@ -311,6 +315,7 @@ class Relayer:
             self.metrics,
             corroboration,
             confirm_batch_max=s.pipeline.confirm_batch_max,
+            issuers=issuers if issuers.checks else None,
         )
         await policy.reload_pack(processor.writer, strict=True)
         verifier = InboundVerifier(processor, self.metrics)

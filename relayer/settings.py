@@ -225,6 +225,23 @@ class TokenLimit(_Section):
     max_amount: int = Field(gt=0, description="Largest single transfer this validator signs.")
 
 
+class IssuerCheckSettings(_Section):
+    """An issuer's control on one token: a view function asked about both parties."""
+
+    chain_id: int = Field(
+        gt=0, description="Chain of the token (this bridge's Conflux or Ethereum)."
+    )
+    token: EvmAddress = Field(description="The token contract whose issuer is asked.")
+    function: str = Field(
+        "isBlacklisted(address)",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}\(address\)$",
+        description="View function taking one address and answering a bool.",
+    )
+    blocked_when: bool = Field(
+        True, description="The answer that means blocked (true for isBlacklisted/isFrozen)."
+    )
+
+
 class PolicySettings(_Section):
     """This validator's jurisdiction policy."""
 
@@ -247,6 +264,10 @@ class PolicySettings(_Section):
     )
     supervisor: EvmAddress | None = Field(
         None, description="Address of this jurisdiction's supervisor, who signs its packs."
+    )
+    issuer_checks: list[IssuerCheckSettings] = Field(
+        default_factory=list,
+        description="Issuers' controls, asked about sender and recipient before signing.",
     )
 
     @model_validator(mode="after")

@@ -54,6 +54,12 @@ class Metrics:
             ["jurisdiction"],
             registry=r,
         )
+        self.issuer_checks = Counter(
+            "relayer_issuer_checks_total",
+            "Issuer checks made before deciding (clear, blocked, unavailable, bad_answer).",
+            ["result"],
+            registry=r,
+        )
         self.pack_refused = Counter(
             "relayer_policy_pack_refused_total",
             "Policy packs refused (the one in force stays), by fault.",

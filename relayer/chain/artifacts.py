@@ -30,6 +30,7 @@ ARTIFACT_NAMES: tuple[str, ...] = (
     "MirroredToken",
     "TestToken",
     "FeeOnTransferToken",
+    "BlacklistToken",
 )
 
 

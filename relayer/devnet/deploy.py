@@ -180,6 +180,13 @@ def deploy_test_token(
     return deploy(w3, account, "TestToken", name, symbol, decimals)
 
 
+def deploy_blacklist_token(
+    w3: Web3, account: LocalAccount, name: str, symbol: str, decimals: int, issuer: str
+) -> Contract:
+    """Deploys a BlacklistToken (a regulated stablecoin's stand-in): ``issuer`` blacklists."""
+    return deploy(w3, account, "BlacklistToken", name, symbol, decimals, issuer)
+
+
 def deploy_fee_token(
     w3: Web3, account: LocalAccount, name: str, symbol: str, decimals: int, fee_bps: int
 ) -> Contract:

@@ -33,6 +33,7 @@ from relayer.devnet.packs import DevnetPack, pack_text, write_pack
 from relayer.devnet.processes import DevnetError, ManagedProcess, free_ports
 
 ZERO = "0x0000000000000000000000000000000000000000"
+REGULATED = "AxHKD"  # the devnet's regulated stablecoin: a BlacklistToken, issuer-checked
 UNLIMITED = 10**30
 
 
@@ -187,7 +188,9 @@ class Stack:
         ]
         cfx_chain = w3c.eth.chain_id
         for symbol, name, decimals, fee_bps in specs:
-            if fee_bps is None:
+            if symbol == REGULATED:  # its issuer (the deployer here) blacklists addresses
+                token = deploy.deploy_blacklist_token(w3c, dc, name, symbol, decimals, dc.address)
+            elif fee_bps is None:
                 token = deploy.deploy_test_token(w3c, dc, name, symbol, decimals)
             else:
                 token = deploy.deploy_fee_token(w3c, dc, name, symbol, decimals, fee_bps)

@@ -115,14 +115,16 @@ def decide(
     domains: Mapping[int, EvmDomain],
     event: SourceEvent,
     pack: PackCheck | None = None,
+    issuer: Refused | None = None,
 ) -> PolicyDecided:
     """Run the policy and build the release and digest for ``event``'s destination chain.
 
     ``domains`` maps a destination chain id to the EIP-712 domain of its bridge contract.
     A transfer with no route or no known destination contract is refused (``NO_ROUTE``).
-    The local rules come first, then the route, then the jurisdiction's pack (``pack``:
-    its rules, the time and the spends in its window), so a reviewer is asked only about a
-    transfer that could be signed.
+    The local rules come first, then the route, then the issuers' answers (``issuer``: the
+    refusal one of them calls for, see ``relayer.domain.issuers``), then the jurisdiction's
+    pack (``pack``: its rules, the time and the spends in its window), so a reviewer is
+    asked only about a transfer that could be signed.
     """
     decision = evaluate(policy, event)
     if isinstance(decision, Refused):
@@ -134,6 +136,8 @@ def decide(
     if domain is None:
         detail = f"no bridge contract known on chain {event.dst_chain_id}"
         return PolicyDecided(event.transfer_id, Refused(RefusalReason.NO_ROUTE, detail))
+    if issuer is not None:
+        return PolicyDecided(event.transfer_id, issuer)
     if pack is not None:
         verdict = evaluate_pack(pack.pack, event, pack.now, pack.spends, reviewed=pack.reviewed)
         if not isinstance(verdict, Approved):

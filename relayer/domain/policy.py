@@ -52,6 +52,7 @@ class RefusalReason(enum.StrEnum):
     SENDER_DAILY_LIMIT = "sender_daily_limit"  # the pack's rolling 24 h limit per sender
     DAILY_LIMIT = "daily_limit"  # the pack's rolling 24 h limit through this validator
     REVIEW_REJECTED = "review_rejected"  # a human reviewer rejected it
+    ISSUER_BLACKLISTED = "issuer_blacklisted"  # the token's issuer blocks a party
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,7 @@ from relayer.keys import Signer
 from relayer.log import get_logger, transfer_logger
 from relayer.service.books import RouteBook, SetBook
 from relayer.service.corroboration import Corroboration, Wait, alert_contradiction
+from relayer.service.issuers import Checked, IssuerGate
 from relayer.service.payloads import release_to_json
 from relayer.service.policy import PolicyBook
 from relayer.service.writer import Writer
@@ -75,6 +77,15 @@ log = get_logger("processor")
 
 _ATTESTATION_USED = (TransferStatus.RELEASED, TransferStatus.DELAYED, TransferStatus.CANCELLED)
 _FINAL = (TransferStatus.RELEASED, TransferStatus.CANCELLED)
+
+
+@dataclass(frozen=True, slots=True)
+class Prechecked:
+    """What the sweep learnt about an event before the transaction deciding it: the
+    cross-check node's contradiction (if any) and its issuers' answers (None: not asked)."""
+
+    contradiction: str | None = None
+    issuer: Checked | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +174,7 @@ class Processor:
         corroboration: Corroboration | None = None,
         confirm_batch_max: int = 32,
         clock: Callable[[], float] = time.time,
+        issuers: IssuerGate | None = None,
     ) -> None:
         if confirm_batch_max < 1:
             raise ValueError("confirm_batch_max must be at least 1")
@@ -175,8 +187,8 @@ class Processor:
         self.metrics = metrics
         self.corroboration = corroboration or Corroboration({}, metrics)
         self.deferred = False  # the last sweep left an event for the witness to confirm
-        # filled only inside the transaction confirming contradicted events (`_confirm_all`)
-        self._contradictions: dict[Hash32, str] = {}
+        # filled only inside the transactions deciding checked events (`_deciding`)
+        self._prechecked: dict[Hash32, Prechecked] = {}
         self.writer = Writer(store)  # the only way to write (its lock, then a transaction)
         self.outbox_ready = asyncio.Event()  # a PUBLISH effect was queued (the publisher's)
         self.submit_ready = asyncio.Event()  # a SUBMIT/EXECUTE effect was queued
@@ -186,6 +198,7 @@ class Processor:
         self.on_confirmed: Callable[[Sequence[Hash32]], Awaitable[None]] | None = None
         self.confirm_batch_max = confirm_batch_max
         self.clock = clock  # the time of policy decisions (rolling limits)
+        self.issuers = issuers  # the issuers' controls asked before deciding, if any
 
     async def committed(self) -> None:
         """Return once the writer holding the lock (if any) has committed.
@@ -337,12 +350,17 @@ class Processor:
                         "signing halted on this chain: left confirmed until acknowledged"
                     )
                     return None
-                reason = self._contradictions.get(event.transfer_id)
+                checked = self._prechecked.get(event.transfer_id, Prechecked())
+                reason = checked.contradiction
                 if reason is not None:  # refused, with the operator's evidence
                     await alert_contradiction(tx, event, reason)
                     refusal = Refused(RefusalReason.UNCORROBORATED, reason)
                     return PolicyDecided(event.transfer_id, refusal)
-                return await self._decide_policy(tx, event, reviewed)
+                asks = self.issuers is not None and self.issuers.queries(event, self.routes.routes)
+                if asks and checked.issuer is None:
+                    return None  # never decided without its issuers' answers: the sweep asks
+                issuer = None if checked.issuer is None else checked.issuer.refusal
+                return await self._decide_policy(tx, event, reviewed, issuer)
             case SignRelease(transfer_id=tid, dst_chain_id=dst, digest=digest):
                 signature = self.signer.sign_digest(digest)
                 attestation = Attestation(tid, digest, self.signer.address, signature)
@@ -400,7 +418,7 @@ class Processor:
         await tx.record_decision(decision, self.signer.address, signature)
 
     async def _decide_policy(
-        self, tx: Transaction, event: SourceEvent, reviewed: bool
+        self, tx: Transaction, event: SourceEvent, reviewed: bool, issuer: Refused | None
     ) -> PolicyDecided:
         """The local rules and the pack in force (its spends read now); an approval under a
         pack counts against its rolling limits in this same transaction."""
@@ -414,7 +432,7 @@ class Processor:
             spends = await tx.spends_since(event.src_chain_id, event.src_token, window_start(now))
             check = PackCheck(pack, now, spends, reviewed)
         decided = lifecycle.decide(
-            self.policy.policy, self.routes.routes, self.domains, event, check
+            self.policy.policy, self.routes.routes, self.domains, event, check, issuer
         )
         if check is not None and decided.release is not None:
             await tx.record_spend(spend_of(event, check.now), check.pack.content_hash)
@@ -441,7 +459,7 @@ class Processor:
         """
         observed: list[TransferRecord] = []
         confirmed: list[TransferRecord] = []
-        reviewed: list[Reviewed] = []
+        reviewed: list[tuple[TransferRecord, Reviewed]] = []
         async with self.store.reader() as tx:
             for chain in self.domains:  # per chain: one chain's backlog never hides another's
                 observed += await tx.transfers_by_status(TransferStatus.OBSERVED, 500, chain)
@@ -449,23 +467,19 @@ class Processor:
                 for held in await tx.transfers_by_status(TransferStatus.REVIEW, 500, chain):
                     review = await tx.review_of(held.transfer_id)
                     if review is not None:
-                        reviewed.append(
-                            Reviewed(
-                                held.transfer_id, review.approved, review.reviewer, review.reason
-                            )
+                        decision = Reviewed(
+                            held.transfer_id, review.approved, review.reviewer, review.reason
                         )
+                        reviewed.append((held, decision))
             halted = {chain for chain in self.domains if await tx.chain_halted(chain)}
         self.corroboration.new_sweep()
         self.deferred = False
-        checked: list[tuple[SourceEvent, str | None]] = []
+        checked: list[tuple[SourceEvent, Prechecked]] = []
         for rec in observed:
             event = event_of(rec)
-            gate = await self.corroboration.gate(event, "observed")
-            if isinstance(gate, Wait):
-                self.deferred = True
-                continue
-            await self.routes.ensure(event)
-            checked.append((event, gate.contradiction))
+            pre = await self._precheck(event, "observed")
+            if pre is not None:
+                checked.append((event, pre))
         moved = 0
         size = self.confirm_batch_max
         for chunk in (checked[i : i + size] for i in range(0, len(checked), size)):
@@ -485,34 +499,59 @@ class Processor:
             if rec.src_chain_id in halted:  # decided once an operator acknowledged the halt
                 continue
             event = event_of(rec)
-            gate = await self.corroboration.gate(event, "confirmed")
-            if isinstance(gate, Wait):
-                self.deferred = True
-                continue
-            await self.routes.ensure(event)
-            if await self._decide(event, gate.contradiction):
+            pre = await self._precheck(event, "confirmed")
+            if pre is not None and await self._decide(event, pre):
                 moved += 1
-        for decision in reviewed:  # a reviewer decided: the policy runs again, or refuses
+        for rec, decision in reviewed:  # a reviewer decided: the policy runs again, or refuses
+            pre = Prechecked()
+            if decision.approved:  # the rules run again: with the issuers' answers of now
+                event = event_of(rec)
+                asked = await self._precheck(event, "review")
+                if asked is None:
+                    continue
+                pre = asked
             async with self.writer.transaction() as tx:
-                if isinstance(await self.apply(tx, decision.transfer_id, decision), Applied):
-                    moved += 1
+                with self._deciding({rec.transfer_id: pre}):
+                    if isinstance(await self.apply(tx, decision.transfer_id, decision), Applied):
+                        moved += 1
         return moved
 
+    async def _precheck(self, event: SourceEvent, stage: str) -> Prechecked | None:
+        """What must be known before deciding ``event``, asked outside any transaction: the
+        cross-check node's verdict, its route, its issuers' answers. None: not now (the
+        sweep is marked ``deferred``, so the next comes sooner)."""
+        gate = await self.corroboration.gate(event, stage)
+        if isinstance(gate, Wait):
+            self.deferred = True
+            return None
+        await self.routes.ensure(event)
+        issuer: Checked | None = None
+        if self.issuers is not None and self.issuers.queries(event, self.routes.routes):
+            asked = await self.issuers.check(event, self.routes.routes)
+            if isinstance(asked, Wait):
+                self.deferred = True
+                return None
+            issuer = asked
+        return Prechecked(gate.contradiction, issuer)
+
+    @contextmanager
+    def _deciding(self, prechecked: Mapping[Hash32, Prechecked]) -> Iterator[None]:
+        """Make the prechecks of the transfers a transaction decides visible to it."""
+        self._prechecked.update(prechecked)
+        try:
+            yield
+        finally:
+            self._prechecked.clear()
+
     async def _confirm_all(
-        self, checked: Sequence[tuple[SourceEvent, str | None]]
+        self, checked: Sequence[tuple[SourceEvent, Prechecked]]
     ) -> list[Applied | Rejected]:
-        """Apply ``Confirmed`` to each stored event (with the contradiction the cross-check
-        found, if any), in one transaction; see ``_confirm_in``."""
+        """Apply ``Confirmed`` to each stored event (with what its precheck found), in one
+        transaction; see ``_confirm_in``."""
+        prechecked = {event.transfer_id: pre for event, pre in checked}
         async with self.writer.transaction() as tx:
-            try:
-                results = []
-                for event, contradiction in checked:
-                    if contradiction is not None:
-                        self._contradictions[event.transfer_id] = contradiction
-                    results.append(await self._confirm_in(tx, event))
-                return results
-            finally:
-                self._contradictions.clear()
+            with self._deciding(prechecked):
+                return [await self._confirm_in(tx, event) for event, _ in checked]
 
     async def _confirm_in(self, tx: Transaction, event: SourceEvent) -> Applied | Rejected:
         """Apply ``Confirmed`` to a stored event, if it is still the one that was checked
@@ -525,24 +564,21 @@ class Processor:
             return Rejected(current.status, "Confirmed", "the stored event changed")
         return await self.apply(tx, tid, Confirmed(event))
 
-    async def _decide(self, event: SourceEvent, contradiction: str | None) -> bool:
-        """Run the policy check a halt left undone; True if the transfer moved."""
+    async def _decide(self, event: SourceEvent, pre: Prechecked) -> bool:
+        """Run the policy check a halt (or a missing answer) left undone; True if the
+        transfer moved."""
         tid = event.transfer_id
         async with self.writer.transaction() as tx:
-            state = await self.load_state(tx, tid)
-            if state is None or state.status is not TransferStatus.CONFIRMED:
-                return False
-            if state.sign_requested or state.refusal is not None or state.event != event:
-                return False
-            if contradiction is not None:
-                self._contradictions[tid] = contradiction
-            try:
+            with self._deciding({tid: pre}):
+                state = await self.load_state(tx, tid)
+                if state is None or state.status is not TransferStatus.CONFIRMED:
+                    return False
+                if state.sign_requested or state.refusal is not None or state.event != event:
+                    return False
                 decided = await self._run_effect(tx, state, CheckPolicy(state.event))
-            finally:
-                self._contradictions.clear()
-            if decided is None:
-                return False
-            return isinstance(await self.apply(tx, tid, decided), Applied)
+                if decided is None:
+                    return False
+                return isinstance(await self.apply(tx, tid, decided), Applied)
 
     async def confirm_loop(self, idle_s: float, retry_s: float | None = None) -> None:
         """Confirm what the watchers stored, as soon as they store it (or every ``idle_s``;
