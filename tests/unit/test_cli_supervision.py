@@ -571,3 +571,18 @@ def test_review_approve_of_a_transfer_not_held(
     where = (status or TransferStatus.OBSERVED).value
     assert err == f"relayer: error: transfer {tid} is {where}, not held for review"
     assert relayer.stored_review(tid) == (None, [])
+
+
+def test_review_by_longer_than_the_store_keeps_is_refused(
+    relayer: Relayer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The reviewer column holds 128 characters: PostgreSQL refused a longer name with a
+    driver error (a traceback), SQLite kept it; now both are one line before the store."""
+    tid = relayer.transfer(15, TransferStatus.REVIEW)
+    assert relayer.review("approve", tid, "--by", "x" * 129) == 2
+    _, err = _one_line(capsys)
+    assert err.startswith("relayer: error: --by") and "128" in err, err
+    assert relayer.stored_review(tid) == (None, [])
+    assert relayer.review("approve", tid, "--by", "x" * 128) == 0
+    line, _ = _one_line(capsys)
+    assert line["by"] == "x" * 128
