@@ -24,6 +24,7 @@ from relayer.errors import ConfigError
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+REVIEWER_MAX_CHARS = 128  # the width of reviews.reviewer
 
 Formatter = Callable[[str], argparse.HelpFormatter]
 
@@ -127,6 +128,8 @@ def _cmd_review(args: argparse.Namespace) -> int:
     action = args.review_command
     tid = None if action == "list" else Hash32(_transfer_id(args.id))
     reviewer = getattr(args, "by", None) or getpass.getuser()
+    if len(reviewer) > REVIEWER_MAX_CHARS:
+        raise ConfigError(f"--by: at most {REVIEWER_MAX_CHARS} characters, got {len(reviewer)}")
 
     async def go() -> int:
         store = await Store.open(settings.database.url)
