@@ -92,6 +92,7 @@ def _cmd_pack_verify(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise ConfigError(str(err)) from err
     raw = _pack_bytes(args.file)
+    _parsed(raw)  # a malformed pack is named before its signature is read
     try:
         signature = read_signature(Path(args.signature or f"{args.file}.sig"))
     except PackFileError as err:

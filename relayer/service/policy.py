@@ -59,7 +59,7 @@ def read_signature(path: Path) -> bytes:
         with path.open("rb") as f:
             data = f.read(SIGNATURE_FILE_MAX_BYTES + 1)
     except OSError as err:
-        raise PackFileError(f"cannot read the signature file {path}: {err}") from err
+        raise PackFileError(f"cannot read the signature file {path}: {err.strerror}") from err
     text = data.decode("ascii", errors="replace").strip()
     if len(data) > SIGNATURE_FILE_MAX_BYTES or not text.startswith("0x") or len(text) != 132:
         raise PackFileError(f"{path}: expected 0x and 130 hex digits (a 65-byte signature)")
@@ -75,7 +75,7 @@ def read_pack(path: Path) -> bytes:
         with path.open("rb") as f:
             raw = f.read(MAX_PACK_BYTES + 1)
     except OSError as err:
-        raise PackFileError(f"cannot read the policy pack {path}: {err}") from err
+        raise PackFileError(f"cannot read the policy pack {path}: {err.strerror}") from err
     if len(raw) > MAX_PACK_BYTES:
         raise PackFileError(f"{path}: larger than {MAX_PACK_BYTES} bytes")
     return raw

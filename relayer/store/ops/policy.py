@@ -81,17 +81,27 @@ class PolicyOps(TxBase):
             await self._audit(
                 "policy_pack",
                 None,
-                {"jurisdiction": jurisdiction, "version": version, "hash": content_hash.hex()},
+                {
+                    "jurisdiction": jurisdiction,
+                    "version": version,
+                    "hash": "0x" + content_hash.hex(),
+                },
             )
         return inserted
 
     async def pack_in_force(self, jurisdiction: str) -> StoredPack | None:
-        """The newest pack put in force for ``jurisdiction``, if any."""
+        """The newest pack put in force for ``jurisdiction``, if any (versions compared as
+        numbers; only the chosen pack's bytes are read)."""
         rows = await self._exec(
-            select(PolicyPackRow).where(PolicyPackRow.jurisdiction == jurisdiction)
+            select(PolicyPackRow.content_hash, PolicyPackRow.version).where(
+                PolicyPackRow.jurisdiction == jurisdiction
+            )
         )
-        packs = [_pack(r) for r in rows.scalars()]
-        return max(packs, key=lambda p: p.version, default=None)
+        newest = max(rows.all(), key=lambda r: int(r.version), default=None)
+        if newest is None:
+            return None
+        row = await self._get(PolicyPackRow, newest.content_hash)
+        return None if row is None else _pack(row)
 
     async def record_spend(self, spend: Spend, pack_hash: Hash32) -> bool:
         """Count ``spend`` against the rolling limits (once per transfer); True if new."""
