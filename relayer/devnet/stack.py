@@ -278,6 +278,11 @@ class Stack:
                 for t in self.tokens
                 for chain, address in ((cfx_chain, t.conflux), (eth_chain, t.ethereum))
             )
+            regulated = next(t for t in self.tokens if t.symbol == REGULATED)
+            issuer_check = (  # the stablecoin's issuer is asked about both parties
+                f'[[policy.issuer_checks]]\nchain_id = {cfx_chain}\ntoken = "{regulated.conflux}"\n'
+                'function = "isBlacklisted(address)"\nblocked_when = true\n'
+            )
             pack = self.packs.get(jurisdiction)
             pack_lines = (
                 ""
@@ -342,7 +347,7 @@ level = "info"
 deny_list_file = "{deny}"
 reload_interval_s = 0.5
 {pack_lines}
-{tokens}"""
+{tokens}{issuer_check}"""
             path = home / "relayer.toml"
             path.write_text(config)
             path.chmod(0o600)

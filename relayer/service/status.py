@@ -37,6 +37,33 @@ def alert_to_json(alert: Alert) -> dict[str, Any]:
     }
 
 
+def _refusals(view: TransferView, jurisdictions: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Who refused and why: our refusal as stored, then each peer's signed refusal."""
+    listed = [
+        {
+            "validator": checksum(r.validator),
+            "jurisdiction": jurisdictions.get(checksum(r.validator)),
+            "reason": r.reason_code,
+            "detail": r.detail,
+            "policy": None if r.policy_version is None else "0x" + r.policy_version,
+        }
+        for r in view.refusals
+    ]
+    ours = {r["validator"] for r in listed}
+    for d in view.decisions:
+        if not d.decision.approved and checksum(d.signer) not in ours:
+            listed.append(
+                {
+                    "validator": checksum(d.signer),
+                    "jurisdiction": jurisdictions.get(checksum(d.signer)),
+                    "reason": d.decision.verdict,
+                    "detail": d.decision.detail,
+                    "policy": hex32(d.decision.policy),
+                }
+            )
+    return listed
+
+
 def view_to_json(view: TransferView, sets: SetBook) -> dict[str, Any]:
     """A transfer as a user or operator wants to read it: where, why, who signed."""
     t = view.transfer
@@ -84,14 +111,19 @@ def view_to_json(view: TransferView, sets: SetBook) -> dict[str, Any]:
                 for a in counted
             ],
         },
-        "refusals": [
+        "refusals": _refusals(view, jurisdictions),
+        # every validator's signed decision known here (ours, and peers' from the gossip)
+        "decisions": [
             {
-                "validator": checksum(r.validator),
-                "jurisdiction": jurisdictions.get(checksum(r.validator)),
-                "reason": r.reason_code,
-                "detail": r.detail,
+                "validator": checksum(d.signer),
+                "jurisdiction": jurisdictions.get(checksum(d.signer)),
+                "verdict": d.decision.verdict,
+                "detail": d.decision.detail,
+                "digest": None if not d.decision.approved else hex32(d.decision.digest),
+                "policy": hex32(d.decision.policy),
+                "signature": hex32(d.signature),
             }
-            for r in view.refusals
+            for d in view.decisions
         ],
         "submissions": [
             {"tx_hash": hex32(s.tx_hash), "status": s.status.value, "block": s.mined_block}

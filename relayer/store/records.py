@@ -174,6 +174,7 @@ class TransferView:
     attestations: tuple[StoredAttestation, ...]
     refusals: tuple[Refusal, ...]
     submissions: tuple[Submission, ...]
+    decisions: tuple[StoredDecision, ...] = ()  # every validator's signed decision known
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,3 +121,26 @@ def test_enough_refusals_hold_the_transfer_and_say_by_whom(bridge: Stack) -> Non
     for v in range(len(bridge.validators)):
         wait_status(bridge, v, later, "released")
     wait_until(lambda: not retained_signers(bridge, later, listen_s=1.0), timeout=30)
+
+
+def test_a_recipient_the_issuer_blacklisted_is_refused_by_every_validator(bridge: Stack) -> None:
+    """AxHKD's issuer blacklists an address on Conflux: a lock to it (the lock itself goes to
+    the vault, so the token lets it through) is refused by every validator before signing,
+    each naming the issuer's answer, under its jurisdiction's pack; nothing is released."""
+    assert bridge.w3c is not None and bridge.deployer_c is not None
+    frozen = "0x000000000000000000000000000000000000f0F0"
+    stablecoin = transactions.contract_at(
+        bridge.w3c, "BlacklistToken", token(bridge, "AxHKD").conflux
+    )
+    transactions.send(bridge.w3c, bridge.deployer_c, stablecoin.functions.blacklist(frozen))
+    sent = lock(bridge, bridge.users[2], "AxHKD", 3_000_000, frozen)
+    for v, validator in enumerate(bridge.validators):
+        view = wait_status(bridge, v, sent, "refused")
+        assert view["reason"].startswith("issuer_blacklisted: recipient "), view["reason"]
+        assert "isBlacklisted(address)" in view["reason"] and "answered true" in view["reason"]
+        (refusal,) = [r for r in view["refusals"] if r["validator"] == validator.address]
+        assert refusal["reason"] == "issuer_blacklisted"
+    assert executions(bridge, sent) == []
+    # the next transfer of the same token to a clear recipient is not held up
+    later = lock(bridge, bridge.users[2], "AxHKD", 1_000_000, bridge.users[2].address)
+    assert_executed_once(bridge, later)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from relayer.domain.decisions import Decision
 from relayer.domain.types import Address, Direction, Hash32
 from relayer.store.models import (
     AlertRow,
     AttestationRow,
     AuditRow,
     ChainCursor,
+    DecisionRow,
     OutboxRow,
     OwnSignatureRow,
     RefusalRow,
@@ -26,6 +28,7 @@ from relayer.store.records import (
     Refusal,
     RootSignature,
     StoredAttestation,
+    StoredDecision,
     Submission,
     SubmissionStatus,
     TransferRecord,
@@ -176,4 +179,19 @@ def audit_entry(row: AuditRow) -> AuditEntry:
         detail=dict(row.detail),
         prev_hash=row.prev_hash,
         hash=row.hash,
+    )
+
+
+def decision(row: DecisionRow) -> StoredDecision:
+    return StoredDecision(
+        decision=Decision(
+            transfer_id=Hash32(row.transfer_id),
+            digest=Hash32(row.digest),
+            verdict=row.verdict,
+            detail=row.detail,
+            policy=Hash32(row.policy),
+        ),
+        signer=Address(row.signer),
+        signature=row.signature,
+        received_at=row.received_at,
     )

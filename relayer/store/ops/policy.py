@@ -8,6 +8,7 @@ from relayer.domain.decisions import Decision
 from relayer.domain.limits import Spend
 from relayer.domain.types import Address, Hash32
 from relayer.store.models import DecisionRow, PolicyPackRow, PolicySpendRow, ReviewRow, Transfer
+from relayer.store.ops import convert
 from relayer.store.ops.base import TxBase
 from relayer.store.outcomes import (
     DecisionConflict,
@@ -41,21 +42,6 @@ def _review(row: ReviewRow) -> Review:
         reviewer=row.reviewer,
         reason=row.reason,
         decided_at=row.decided_at,
-    )
-
-
-def _decision(row: DecisionRow) -> StoredDecision:
-    return StoredDecision(
-        decision=Decision(
-            transfer_id=Hash32(row.transfer_id),
-            digest=Hash32(row.digest),
-            verdict=row.verdict,
-            detail=row.detail,
-            policy=Hash32(row.policy),
-        ),
-        signer=Address(row.signer),
-        signature=row.signature,
-        received_at=row.received_at,
     )
 
 
@@ -196,7 +182,7 @@ class PolicyOps(TxBase):
             return DecisionStored(StoredDecision(decision, signer, signature, now))
         row = await self._get(DecisionRow, (bytes(decision.transfer_id), bytes(signer)))
         assert row is not None  # the insert found it
-        stored = _decision(row)
+        stored = convert.decision(row)
         if stored.decision == decision:
             return DecisionDuplicate(stored)
         return DecisionConflict(stored, StoredDecision(decision, signer, signature, now))
@@ -208,4 +194,4 @@ class PolicyOps(TxBase):
             .where(DecisionRow.transfer_id == bytes(transfer_id))
             .order_by(DecisionRow.signer)
         )
-        return tuple(_decision(r) for r in rows.scalars())
+        return tuple(convert.decision(r) for r in rows.scalars())

@@ -11,6 +11,7 @@ from relayer.store.engine import mapped_errors
 from relayer.store.errors import UnknownTransferError
 from relayer.store.models import (
     AttestationRow,
+    DecisionRow,
     OwnSignatureRow,
     RefusalRow,
     SubmissionRow,
@@ -190,10 +191,14 @@ class TransferOps(TxBase):
         subs = await self._exec(
             select(SubmissionRow).where(SubmissionRow.transfer_id == tid).order_by(SubmissionRow.id)
         )
+        decisions = await self._exec(
+            select(DecisionRow).where(DecisionRow.transfer_id == tid).order_by(DecisionRow.signer)
+        )
         return TransferView(
             transfer=convert.transfer(row),
             own_signature=None if own is None else convert.own_signature(own),
             attestations=tuple(convert.attestation(a) for a in atts.scalars()),
             refusals=tuple(convert.refusal(r) for r in refusals.scalars()),
             submissions=tuple(convert.submission(s) for s in subs.scalars()),
+            decisions=tuple(convert.decision(d) for d in decisions.scalars()),
         )

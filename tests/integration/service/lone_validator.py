@@ -23,6 +23,7 @@ VAULT = Address(b"\x0a" * 20)
 GATEWAY = Address(b"\x0b" * 20)
 TOKEN = Address(b"\x0c" * 20)
 MIRROR = Address(b"\x0d" * 20)
+UNROUTED_TOKEN = Address(b"\x0f" * 20)  # neither allowed nor routed: the local rules refuse it
 KEY = "0x" + "46" * 32
 
 

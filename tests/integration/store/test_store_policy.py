@@ -92,7 +92,11 @@ async def test_record_pack_new_then_duplicate_audited_once(store: Store) -> None
     audited = await _events(store, "policy_pack")
     assert len(audited) == 1
     assert audited[0].transfer_id is None
-    assert audited[0].detail == {"jurisdiction": "HK", "version": 3, "hash": "0x" + content_hash.hex()}
+    assert audited[0].detail == {
+        "jurisdiction": "HK",
+        "version": 3,
+        "hash": "0x" + content_hash.hex(),
+    }
     async with store.reader() as tx:
         assert isinstance(await tx.verify_audit_chain(), AuditChainIntact)
 
