@@ -1,11 +1,16 @@
-"""Sample attestation messages and Hypothesis strategies shared by the gossip tests."""
+"""Sample gossip messages and Hypothesis strategies shared by the gossip tests."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from hypothesis import strategies as st
 
 from relayer.domain.types import UINT64_MAX, UINT256_MAX, Address, Hash32, Release
 from relayer.gossip.wire import AttestationMessage
+
+POLICY = Hash32(b"\x66" * 32)
+DECISION_SIGNATURE = b"\x77" * 64 + b"\x1c"
 
 
 def sample_message(
@@ -28,6 +33,11 @@ def sample_message(
         signature=b"\x44" * 64 + b"\x1b",
         signed_at=1_700_000_000,
     )
+
+
+def sample_v2(**fields: int) -> AttestationMessage:
+    """``sample_message`` in version 2: with a policy and a decision signature."""
+    return replace(sample_message(**fields), policy=POLICY, decision_signature=DECISION_SIGNATURE)
 
 
 uint64s = st.integers(min_value=0, max_value=UINT64_MAX)
@@ -54,4 +64,18 @@ messages = st.builds(
     signer=addresses,
     signature=signatures,
     signed_at=uint64s,
+)
+
+nonzero_hashes = hashes.filter(any)
+v2_messages = st.builds(
+    AttestationMessage,
+    release=releases,
+    dst_chain_id=uint64s,
+    set_id=uint64s,
+    digest=nonzero_hashes,
+    signer=addresses,
+    signature=signatures,
+    signed_at=uint64s,
+    policy=hashes,
+    decision_signature=signatures,
 )
