@@ -17,8 +17,8 @@ class Reason(enum.StrEnum):
 
     OVERSIZED = "oversized"  # payload longer than MAX_PAYLOAD_BYTES (checked before parsing)
     NOT_JSON = "not_json"  # not UTF-8, not JSON, or not a JSON object
-    WRONG_VERSION = "wrong_version"  # "v" is present but is not the integer 1
-    WRONG_KIND = "wrong_kind"  # "kind" is not the topic's ("attestation" or "root")
+    WRONG_VERSION = "wrong_version"  # "v" is present but not a version of the kind
+    WRONG_KIND = "wrong_kind"  # "kind" is not the topic's (attestation, refusal, root)
     MISSING_FIELD = "missing_field"  # a required key is absent
     BAD_FIELD = "bad_field"  # a value has the wrong type, shape or range; duplicate keys
     UNKNOWN_FIELD = "unknown_field"  # a key this version does not define

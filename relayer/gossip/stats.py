@@ -17,8 +17,8 @@ class GossipStats:
     """Mutable counters; one instance per `MqttGossip`, only the event loop writes it."""
 
     received: int = 0  # every message the broker delivered (before any check)
-    accepted: int = 0  # valid attestations handed to the consumer's queue
-    cleared: int = 0  # empty retained payloads (withdrawn attestations), not junk
+    accepted: int = 0  # valid messages handed to the consumer's queue
+    cleared: int = 0  # empty payloads (withdrawn attestations, refusals), not junk
     dropped_by_reason: Counter[Reason] = field(default_factory=Counter)
     connects: int = 0  # successful connect + subscribe
     connect_failures: int = 0  # attempts that failed before being subscribed

@@ -1,6 +1,6 @@
-"""MQTT topic layout for attestations, and the check that a topic matches its payload.
+"""MQTT topic layout of gossip, and the check that a topic matches its payload.
 
-Layout (version 1)::
+Attestations (version 1 layout, carrying payload versions 1 and 2)::
 
     {prefix}/v1/att/{dst_chain_id}/{transfer_id_hex}/{signer_hex}
 
@@ -9,6 +9,12 @@ Layout (version 1)::
 (destination, transfer, signer): a republish replaces it, an empty retained payload
 clears it. Subscribers use `subscription_filter` (``{prefix}/v1/att/#``) and receive
 every outstanding attestation on (re)subscribe. See docs/gossip.md.
+
+Refusals have the same levels under their own kind, also retained, one per (destination,
+transfer, signer), cleared the same way, under `refusal_subscription_filter`
+(``{prefix}/v1/refusal/#``)::
+
+    {prefix}/v1/refusal/{dst_chain_id}/{transfer_id_hex}/{signer_hex}
 
 Root signatures (committed roots) have their own layout, one topic per (destination,
 window, signer), not retained (republished by their signer while the window is in play),
@@ -24,21 +30,22 @@ from dataclasses import dataclass
 from typing import Final
 
 from relayer.domain.types import UINT64_MAX, Address, Hash32, hex32
+from relayer.gossip.codec import ADDRESS, HEX32
 from relayer.gossip.reasons import GossipWireError, Reason
+from relayer.gossip.refusals import RefusalMessage, decode_refusal
 from relayer.gossip.wire import AttestationMessage, RootMessage, decode, decode_root
 
 TOPIC_VERSION: Final = "v1"
 _ATT: Final = "att"
+_REFUSAL: Final = "refusal"
 _ROOT: Final = "root"
 _DECIMAL = re.compile(r"0|[1-9][0-9]{0,19}")
-_HEX32 = re.compile(r"0x[0-9a-f]{64}")
-_ADDRESS = re.compile(r"0x[0-9a-f]{40}")
 _PREFIX_LEVEL = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 @dataclass(frozen=True, slots=True)
 class TopicKey:
-    """What an attestation topic names: one signer's attestation of one transfer."""
+    """What an attestation or refusal topic names: one signer's message on one transfer."""
 
     dst_chain_id: int
     transfer_id: Hash32
@@ -48,6 +55,13 @@ class TopicKey:
 @dataclass(frozen=True, slots=True)
 class Cleared:
     """An empty retained payload: the attestation at ``key`` was withdrawn (released)."""
+
+    key: TopicKey
+
+
+@dataclass(frozen=True, slots=True)
+class ClearedRefusal:
+    """An empty retained payload on a refusal topic: the refusal at ``key`` was withdrawn."""
 
     key: TopicKey
 
@@ -64,21 +78,73 @@ def validate_prefix(prefix: str) -> str:
     return prefix
 
 
-def subscription_filter(prefix: str) -> str:
-    """The filter that receives every version-1 attestation under ``prefix``."""
-    return f"{validate_prefix(prefix)}/{TOPIC_VERSION}/{_ATT}/#"
+def _head(prefix: str, kind: str) -> str:
+    return f"{prefix}/{TOPIC_VERSION}/{kind}/"
 
 
-def topic_for(prefix: str, key: TopicKey) -> str:
-    """The topic of one signer's attestation of one transfer."""
+def _filter(prefix: str, kind: str) -> str:
+    return f"{_head(validate_prefix(prefix), kind)}#"
+
+
+def _keyed_topic(prefix: str, kind: str, key: TopicKey) -> str:
     return (
-        f"{validate_prefix(prefix)}/{TOPIC_VERSION}/{_ATT}/{key.dst_chain_id}/"
+        f"{_head(validate_prefix(prefix), kind)}{key.dst_chain_id}/"
         f"{hex32(key.transfer_id)}/{hex32(key.signer)}"
     )
 
 
-def key_of(message: AttestationMessage) -> TopicKey:
-    """The topic key an attestation message is published under."""
+# -------------------------------------------------------------------- level checks
+
+
+def _levels(topic: str, head: str, count: int) -> list[str]:
+    """The ``count`` levels after ``head``; BAD_TOPIC if not under it or another count."""
+    if not topic.startswith(head):
+        raise GossipWireError(Reason.BAD_TOPIC, f"not under {head}")
+    levels = topic[len(head) :].split("/")
+    if len(levels) != count:
+        raise GossipWireError(Reason.BAD_TOPIC, f"{len(levels)} levels after {head}")
+    return levels
+
+
+def _uint64_level(level: str, name: str) -> int:
+    if _DECIMAL.fullmatch(level) is None or int(level) > UINT64_MAX:
+        raise GossipWireError(Reason.BAD_TOPIC, f"{name} level")
+    return int(level)
+
+
+def _hex_level(level: str, pattern: re.Pattern[str], name: str) -> bytes:
+    if pattern.fullmatch(level) is None:
+        raise GossipWireError(Reason.BAD_TOPIC, f"{name} level")
+    return bytes.fromhex(level[2:])
+
+
+def _parse_key(topic: str, head: str) -> TopicKey:
+    """The (destination, transfer, signer) levels after ``head``."""
+    chain, transfer, signer = _levels(topic, head, 3)
+    return TopicKey(
+        _uint64_level(chain, "dst_chain_id"),
+        Hash32(_hex_level(transfer, HEX32, "transfer_id")),
+        Address(_hex_level(signer, ADDRESS, "signer")),
+    )
+
+
+# -------------------------------------------------------------------- attestations
+
+
+def subscription_filter(prefix: str) -> str:
+    """The filter that receives every attestation under ``prefix``."""
+    return _filter(prefix, _ATT)
+
+
+def topic_for(prefix: str, key: TopicKey) -> str:
+    """The topic of one signer's attestation of one transfer."""
+    return _keyed_topic(prefix, _ATT, key)
+
+
+def key_of(message: AttestationMessage | RefusalMessage) -> TopicKey:
+    """The topic key an attestation or a refusal is published under."""
+    if isinstance(message, RefusalMessage):
+        return TopicKey(message.dst_chain_id, message.transfer_id, message.signer)
     return TopicKey(message.dst_chain_id, message.release.transfer_id, message.signer)
 
 
@@ -89,33 +155,44 @@ def attestation_topic(prefix: str, message: AttestationMessage) -> str:
 
 def parse_topic(prefix: str, topic: str) -> TopicKey:
     """Parse an attestation topic; raise `GossipWireError` (BAD_TOPIC) if it is not one."""
-    head = f"{prefix}/{TOPIC_VERSION}/{_ATT}/"
-    if not topic.startswith(head):
-        raise GossipWireError(Reason.BAD_TOPIC, f"not under {head}")
-    levels = topic[len(head) :].split("/")
-    if len(levels) != 3:
-        raise GossipWireError(Reason.BAD_TOPIC, f"{len(levels)} levels after {head}")
-    chain, transfer, signer = levels
-    if _DECIMAL.fullmatch(chain) is None or int(chain) > UINT64_MAX:
-        raise GossipWireError(Reason.BAD_TOPIC, "dst_chain_id level")
-    if _HEX32.fullmatch(transfer) is None:
-        raise GossipWireError(Reason.BAD_TOPIC, "transfer_id level")
-    if _ADDRESS.fullmatch(signer) is None:
-        raise GossipWireError(Reason.BAD_TOPIC, "signer level")
-    return TopicKey(
-        int(chain), Hash32(bytes.fromhex(transfer[2:])), Address(bytes.fromhex(signer[2:]))
-    )
+    return _parse_key(topic, _head(prefix, _ATT))
+
+
+# ------------------------------------------------------------------------ refusals
+
+
+def refusal_subscription_filter(prefix: str) -> str:
+    """The filter that receives every refusal under ``prefix``."""
+    return _filter(prefix, _REFUSAL)
+
+
+def refusal_topic_for(prefix: str, key: TopicKey) -> str:
+    """The topic of one signer's refusal of one transfer."""
+    return _keyed_topic(prefix, _REFUSAL, key)
+
+
+def refusal_topic(prefix: str, message: RefusalMessage) -> str:
+    """The topic a refusal is published under."""
+    return refusal_topic_for(prefix, key_of(message))
+
+
+def parse_refusal_topic(prefix: str, topic: str) -> TopicKey:
+    """Parse a refusal topic; raise `GossipWireError` (BAD_TOPIC) if it is not one."""
+    return _parse_key(topic, _head(prefix, _REFUSAL))
+
+
+# ----------------------------------------------------------------- root signatures
 
 
 def root_subscription_filter(prefix: str) -> str:
     """The filter that receives every version-1 root signature under ``prefix``."""
-    return f"{validate_prefix(prefix)}/{TOPIC_VERSION}/{_ROOT}/#"
+    return _filter(prefix, _ROOT)
 
 
 def root_topic(prefix: str, message: RootMessage) -> str:
     """The topic a root signature is published under."""
     return (
-        f"{validate_prefix(prefix)}/{TOPIC_VERSION}/{_ROOT}/{message.dst_chain_id}/"
+        f"{_head(validate_prefix(prefix), _ROOT)}{message.dst_chain_id}/"
         f"{message.src_chain_id}/{message.first_nonce}/{hex32(message.signer)}"
     )
 
@@ -123,14 +200,11 @@ def root_topic(prefix: str, message: RootMessage) -> str:
 def _decode_root_inbound(prefix: str, topic: str, payload: bytes) -> RootMessage | None:
     """A root signature, or None for an empty (cleared) payload; the topic must name the
     payload's destination, source chain, window and signer."""
-    levels = topic[len(f"{prefix}/{TOPIC_VERSION}/{_ROOT}/") :].split("/")
-    if len(levels) != 4:
-        raise GossipWireError(Reason.BAD_TOPIC, f"{len(levels)} levels after the root prefix")
-    *numbers, signer = levels
-    if any(_DECIMAL.fullmatch(n) is None or int(n) > UINT64_MAX for n in numbers):
-        raise GossipWireError(Reason.BAD_TOPIC, "root topic number level")
-    if _ADDRESS.fullmatch(signer) is None:
-        raise GossipWireError(Reason.BAD_TOPIC, "signer level")
+    dst, src, first, signer = _levels(topic, _head(prefix, _ROOT), 4)
+    _uint64_level(dst, "dst_chain_id")
+    _uint64_level(src, "src_chain_id")
+    _uint64_level(first, "first_nonce")
+    _hex_level(signer, ADDRESS, "signer")
     if not payload:
         return None
     message = decode_root(payload)
@@ -139,17 +213,29 @@ def _decode_root_inbound(prefix: str, topic: str, payload: bytes) -> RootMessage
     return message
 
 
+# ------------------------------------------------------------------------- inbound
+
+
 def decode_inbound(
     prefix: str, topic: str, payload: bytes
-) -> AttestationMessage | RootMessage | Cleared | None:
-    """Turn one received MQTT message into an attestation, a withdrawal, a root signature,
-    or None (a cleared root signature).
+) -> AttestationMessage | RefusalMessage | RootMessage | Cleared | ClearedRefusal | None:
+    """Turn one received MQTT message into an attestation, a refusal, a root signature,
+    a withdrawal (`Cleared` of an attestation, `ClearedRefusal` of a refusal), or None
+    (a cleared root signature).
 
     The topic must follow the layout and name the same destination chain, transfer (or
     window) and signer as the payload (else TOPIC_MISMATCH). Raises only `GossipWireError`.
     """
-    if topic.startswith(f"{prefix}/{TOPIC_VERSION}/{_ROOT}/"):
+    if topic.startswith(_head(prefix, _ROOT)):
         return _decode_root_inbound(prefix, topic, payload)
+    if topic.startswith(_head(prefix, _REFUSAL)):
+        key = parse_refusal_topic(prefix, topic)
+        if not payload:
+            return ClearedRefusal(key)
+        refusal = decode_refusal(payload)
+        if key_of(refusal) != key:
+            raise GossipWireError(Reason.TOPIC_MISMATCH, topic[-120:])
+        return refusal
     key = parse_topic(prefix, topic)
     if not payload:
         return Cleared(key)

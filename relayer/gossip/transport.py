@@ -1,9 +1,11 @@
-"""MQTT transport of attestations: reconnecting, bounded, idempotent publishes.
+"""MQTT transport of attestations, refusals and root signatures: reconnecting, bounded,
+idempotent publishes.
 
 `MqttGossip` is an async context manager owning one background task that connects,
-subscribes to ``{prefix}/v1/att/#`` and ``{prefix}/v1/root/#`` (QoS 1), pumps received
-messages through the strict decoder, and reconnects with exponential backoff forever
-(re-subscribing, which also re-delivers every retained attestation). Inbound flow::
+subscribes to ``{prefix}/v1/att/#``, ``{prefix}/v1/refusal/#`` and ``{prefix}/v1/root/#``
+(QoS 1), pumps received messages through the strict decoder, and reconnects with
+exponential backoff forever (re-subscribing, which also re-delivers every retained
+attestation and refusal). Inbound flow::
 
     broker ─► ingress queue (bounded, drop-oldest, counts `received`/QUEUE_FULL)
            ─► decode_inbound (junk counted by `Reason`, empty payloads by `cleared`)
@@ -16,7 +18,7 @@ attestation, and what was shed arrives again (``stats.resyncs``). The drain is s
 by `receive()` itself, so the resync happens even when no further message arrives.
 
 Publishing is QoS 1 + retained on a per-(destination, transfer, signer) topic, so it is
-idempotent: the caller keeps its attestation in its database and simply publishes it
+idempotent: the caller keeps its attestation (or refusal) in its database and publishes it
 again after a `BrokerError`. A publish while disconnected waits for the reconnection,
 and an attempt cut by a disconnect is retried, both within the publish timeout.
 """
@@ -39,12 +41,17 @@ import structlog
 from relayer.errors import BrokerError
 from relayer.gossip.config import GossipConfig
 from relayer.gossip.reasons import GossipWireError, Reason
+from relayer.gossip.refusals import RefusalMessage, encode_refusal
 from relayer.gossip.stats import GossipStats
 from relayer.gossip.topics import (
     Cleared,
+    ClearedRefusal,
     TopicKey,
     attestation_topic,
     decode_inbound,
+    refusal_subscription_filter,
+    refusal_topic,
+    refusal_topic_for,
     root_subscription_filter,
     root_topic,
     subscription_filter,
@@ -62,11 +69,12 @@ RESYNC_MAX_INTERVAL_S = 600.0
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """One accepted attestation with the raw topic and payload it came in."""
+    """One accepted attestation, refusal or root signature with the raw topic and payload
+    it came in."""
 
     topic: str
     payload: bytes
-    message: AttestationMessage | RootMessage
+    message: AttestationMessage | RefusalMessage | RootMessage
     retained: bool  # True when delivered from the broker's store on (re)subscribe
 
 
@@ -171,6 +179,21 @@ class MqttGossip:
         """Withdraw the retained attestation at ``key`` (empty retained payload)."""
         await self._publish(topic_for(self.config.topic_prefix, key), b"", timeout_s)
 
+    async def publish_refusal(
+        self, message: RefusalMessage, *, timeout_s: float | None = None
+    ) -> None:
+        """Publish a refusal retained with QoS 1 and wait for the broker's PUBACK.
+
+        Like `publish`: one retained refusal per (destination, transfer, signer), so a
+        supervisor that subscribes late still sees who refused what; idempotent.
+        """
+        topic = refusal_topic(self.config.topic_prefix, message)
+        await self._publish(topic, encode_refusal(message), timeout_s)
+
+    async def clear_refusal(self, key: TopicKey, *, timeout_s: float | None = None) -> None:
+        """Withdraw the retained refusal at ``key`` (empty retained payload)."""
+        await self._publish(refusal_topic_for(self.config.topic_prefix, key), b"", timeout_s)
+
     async def _publish(
         self, topic: str, payload: bytes, timeout_s: float | None, *, retain: bool = True
     ) -> None:
@@ -219,15 +242,15 @@ class MqttGossip:
     # ------------------------------------------------------------------ inbound
 
     async def receive(self) -> Received:
-        """The next accepted attestation (waits; raises `BrokerError` if stopped)."""
+        """The next accepted message (waits; raises `BrokerError` if stopped)."""
         received = await self._unless_stopped(self._accepted.get())
         if self._accepted.empty():
             self._drained.set()
         return received
 
     async def receive_batch(self, limit: int) -> list[Received]:
-        """The next accepted attestation (waits) and those already queued behind it: at
-        most ``limit`` in all."""
+        """The next accepted message (waits) and those already queued behind it: at most
+        ``limit`` in all."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
         batch = [await self.receive()]
@@ -238,7 +261,7 @@ class MqttGossip:
         return batch
 
     async def attestations(self) -> AsyncIterator[Received]:
-        """Every accepted attestation, forever, across reconnects."""
+        """Every accepted message (attestations, refusals, roots), forever, across reconnects."""
         while True:
             yield await self.receive()
 
@@ -326,9 +349,8 @@ class MqttGossip:
 
     async def _subscribe(self, client: aiomqtt.Client) -> None:
         prefix = self.config.topic_prefix
-        codes = await client.subscribe(
-            [(subscription_filter(prefix), QOS), (root_subscription_filter(prefix), QOS)]
-        )
+        filters = (subscription_filter, refusal_subscription_filter, root_subscription_filter)
+        codes = await client.subscribe([(each(prefix), QOS) for each in filters])
         values = [code if isinstance(code, int) else code.value for code in codes]
         if any(value >= 0x80 for value in values):
             raise BrokerError(f"subscription refused by the broker: {values}")
@@ -344,7 +366,7 @@ class MqttGossip:
             except GossipWireError as err:
                 self._count_drop(err)
                 continue
-            if decoded is None or isinstance(decoded, Cleared):
+            if decoded is None or isinstance(decoded, Cleared | ClearedRefusal):
                 self.stats.cleared += 1
                 continue
             await self._accepted.put(Received(topic, payload, decoded, bool(message.retain)))
@@ -381,7 +403,7 @@ class MqttGossip:
         return self._last_resync + self._resync_interval - time.monotonic()
 
     async def _resync(self, client: aiomqtt.Client) -> None:
-        """Re-subscribe so the broker re-sends every retained attestation.
+        """Re-subscribe so the broker re-sends every retained attestation and refusal.
 
         When a resync's own replay sheds again soon after, the interval doubles (up to
         ``RESYNC_MAX_INTERVAL_S``), so a retained store larger than the queues cannot

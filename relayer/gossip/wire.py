@@ -1,6 +1,6 @@
-"""The attestation message on the wire: versioned, size-capped, strictly decoded JSON.
+"""Attestations and root signatures on the wire: versioned, size-capped, strict JSON.
 
-Payload, version 1 (UTF-8 JSON object, at most `MAX_PAYLOAD_BYTES`, exactly these keys)::
+Attestation payload (UTF-8 JSON object, at most `MAX_PAYLOAD_BYTES`, exactly these keys)::
 
     {"v": 1, "kind": "attestation",
      "transfer_id": "0x<64 hex>", "src_chain_id": <uint64>, "dst_chain_id": <uint64>,
@@ -8,68 +8,92 @@ Payload, version 1 (UTF-8 JSON object, at most `MAX_PAYLOAD_BYTES`, exactly thes
      "amount": "<decimal uint256>", "set_id": <uint64>, "digest": "0x<64 hex>",
      "signer": "0x<40 hex>", "signature": "0x<130 hex>", "signed_at": <uint64>}
 
+Version 2 is version 1 with ``"v": 2`` and two more keys, both required: the policy the
+approval was made under and the signer's signature of that decision
+(``relayer.domain.decisions``; the approval of ``digest`` under ``policy``)::
+
+    "policy": "0x<64 hex>", "decision_signature": "0x<130 hex>"
+
+A message without a policy encodes as version 1, byte for byte as before version 2 existed;
+in version 1 the two keys are unknown fields. Any other ``v`` is WRONG_VERSION.
+
 All hex is ``0x``-prefixed lower case (one canonical form per value, so the same
 attestation always encodes to the same bytes and a republish is idempotent). Integers
 are JSON integers: booleans, floats and strings are refused; ``amount`` is a decimal
 string without sign or leading zeros because uint256 does not fit a JSON number.
-``signature`` is r || s || v with v in {27, 28}. ``signed_at`` (unix seconds) is
+Signatures are r || s || v with v in {27, 28}. ``signed_at`` (unix seconds) is
 informational only and never used for any decision.
 
-The decoder checks shapes only; it does not recover the signer. The node verifies the
-signature against the digest it computes from its own observation of the source chain.
+The decoder checks shapes only; it does not recover any signer. The node verifies the
+signature against the digest it computes from its own observation of the source chain
+(and the decision signature against ``decision_digest(message.decision())``).
 Every failure raises `GossipWireError` (a `relayer.errors.WireError`) with a `Reason`.
+The strict-JSON primitives shared with refusals (relayer.gossip.refusals) are in
+relayer.gossip.codec.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Final
 
-from relayer.domain.types import (
-    UINT64_MAX,
-    UINT256_MAX,
-    Address,
-    Attestation,
-    Hash32,
-    Release,
-    hex32,
+from relayer.domain.decisions import ZERO_DIGEST, Decision, approval
+from relayer.domain.types import UINT256_MAX, Address, Attestation, Hash32, Release, hex32
+from relayer.gossip.codec import (
+    ADDRESS,
+    HEX32,
+    canonical_json,
+    check_envelope,
+    hex_field,
+    parse_payload,
+    require_signature,
+    require_signed,
+    require_uint64,
+    signature_field,
+    uint64_field,
 )
+from relayer.gossip.codec import MAX_PAYLOAD_BYTES as MAX_PAYLOAD_BYTES
+from relayer.gossip.codec import SIGNATURE_BYTES as SIGNATURE_BYTES
 from relayer.gossip.reasons import GossipWireError, Reason
 
 WIRE_VERSION: Final = 1
+DECISION_WIRE_VERSION: Final = 2  # the attestation version that carries the decision
 KIND_ATTESTATION: Final = "attestation"
 KIND_ROOT: Final = "root"
-MAX_PAYLOAD_BYTES: Final = 2048
-SIGNATURE_BYTES: Final = 65
 
-_FIELDS: Final = (
-    "v",
-    "kind",
-    "transfer_id",
-    "src_chain_id",
-    "dst_chain_id",
-    "nonce",
-    "token",
-    "recipient",
-    "amount",
-    "set_id",
-    "digest",
-    "signer",
-    "signature",
-    "signed_at",
+_V1_FIELDS: Final = frozenset(
+    {
+        "v",
+        "kind",
+        "transfer_id",
+        "src_chain_id",
+        "dst_chain_id",
+        "nonce",
+        "token",
+        "recipient",
+        "amount",
+        "set_id",
+        "digest",
+        "signer",
+        "signature",
+        "signed_at",
+    }
 )
-_FIELD_SET: Final = frozenset(_FIELDS)
-_HEX32 = re.compile(r"0x[0-9a-f]{64}")
-_ADDRESS = re.compile(r"0x[0-9a-f]{40}")
-_SIGNATURE = re.compile(r"0x[0-9a-f]{130}")
+_ATTESTATION_FIELDS: Final = {
+    WIRE_VERSION: _V1_FIELDS,
+    DECISION_WIRE_VERSION: _V1_FIELDS | {"policy", "decision_signature"},
+}
 _DECIMAL = re.compile(r"0|[1-9][0-9]{0,77}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AttestationMessage:
-    """One validator's signed attestation of one release, as gossiped between relayers."""
+    """One validator's signed attestation of one release, as gossiped between relayers.
+
+    With ``policy`` and ``decision_signature`` (both or neither) it is a version-2
+    message: it also carries the signer's signed approval (`decision`) under that policy.
+    """
 
     release: Release
     dst_chain_id: int
@@ -78,11 +102,26 @@ class AttestationMessage:
     signer: Address
     signature: bytes  # 65 bytes: r || s || v, v in {27, 28}
     signed_at: int = 0  # unix seconds, informational only
+    policy: Hash32 | None = None  # v2: hash of the policy pack (or local rules) in force
+    decision_signature: bytes | None = None  # v2: the signer's over decision_digest(decision())
 
     def __post_init__(self) -> None:
         for name in ("dst_chain_id", "set_id", "signed_at"):
-            _require_uint64(name, getattr(self, name))
-        _require_signed(self.digest, self.signer, self.signature)
+            require_uint64(name, getattr(self, name))
+        require_signed(self.digest, self.signer, self.signature)
+        if (self.policy is None) != (self.decision_signature is None):
+            raise ValueError("policy and decision_signature come together (version 2) or not")
+        if self.policy is not None:
+            if len(self.policy) != 32:
+                raise ValueError("policy must be 32 bytes")
+            require_signature("decision_signature", self.decision_signature)
+            if self.digest == ZERO_DIGEST:
+                raise ValueError("digest must not be zero: a version-2 message approves it")
+
+    @property
+    def version(self) -> int:
+        """The wire version this message encodes as: 2 with a decision, else 1."""
+        return WIRE_VERSION if self.policy is None else DECISION_WIRE_VERSION
 
     def to_attestation(self) -> Attestation:
         """The domain value the quorum rule works on."""
@@ -93,27 +132,21 @@ class AttestationMessage:
             signature=self.signature,
         )
 
-
-def _require_uint64(name: str, value: object) -> None:
-    if type(value) is not int or not 0 <= value <= UINT64_MAX:
-        raise ValueError(f"{name} must be a uint64, got {value!r}")
-
-
-def _require_signed(digest: bytes, signer: bytes, signature: bytes) -> None:
-    """A message's digest, signer and signature have the shapes the wire allows."""
-    if len(digest) != 32:
-        raise ValueError("digest must be 32 bytes")
-    if len(signer) != 20:
-        raise ValueError("signer must be a 20-byte address")
-    if len(signature) != SIGNATURE_BYTES or signature[64] not in (27, 28):
-        raise ValueError("signature must be 65 bytes r || s || v with v in {27, 28}")
+    def decision(self) -> Decision | None:
+        """The approval ``decision_signature`` signs (version 2), or None (version 1)."""
+        if self.policy is None:
+            return None
+        return approval(self.release.transfer_id, self.digest, self.policy)
 
 
 def encode_attestation(message: AttestationMessage) -> bytes:
-    """Canonical version-1 payload (sorted keys, no spaces): same message, same bytes."""
+    """Canonical payload (sorted keys, no spaces): same message, same bytes.
+
+    Version 1 without a policy (byte for byte as before version 2), version 2 with one.
+    """
     release = message.release
     body: dict[str, object] = {
-        "v": WIRE_VERSION,
+        "v": message.version,
         "kind": KIND_ATTESTATION,
         "transfer_id": hex32(release.transfer_id),
         "src_chain_id": release.src_chain_id,
@@ -128,95 +161,47 @@ def encode_attestation(message: AttestationMessage) -> bytes:
         "signature": hex32(message.signature),
         "signed_at": message.signed_at,
     }
-    payload = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-    if len(payload) > MAX_PAYLOAD_BYTES:  # cannot happen with valid fields; guard anyway
-        raise GossipWireError(Reason.OVERSIZED, f"encoded {len(payload)} bytes")
-    return payload
+    if message.policy is not None and message.decision_signature is not None:
+        body["policy"] = hex32(message.policy)
+        body["decision_signature"] = hex32(message.decision_signature)
+    return canonical_json(body)
 
 
 def decode(payload: bytes) -> AttestationMessage:
-    """Parse and validate a version-1 attestation payload.
+    """Parse and validate a version-1 or version-2 attestation payload.
 
     Raises `GossipWireError` (and nothing else) for anything that is not exactly a
-    well-formed version-1 attestation.
+    well-formed attestation of one of those versions.
     """
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise GossipWireError(Reason.OVERSIZED, f"{len(payload)} > {MAX_PAYLOAD_BYTES} bytes")
-    obj = _parse_object(payload)
-    if "v" not in obj:
-        raise GossipWireError(Reason.MISSING_FIELD, "v")
-    if type(obj["v"]) is not int or obj["v"] != WIRE_VERSION:
-        raise GossipWireError(Reason.WRONG_VERSION, f"v={obj['v']!r:.40}")
-    if "kind" not in obj:
-        raise GossipWireError(Reason.MISSING_FIELD, "kind")
-    if obj["kind"] != KIND_ATTESTATION:
-        raise GossipWireError(Reason.WRONG_KIND, f"kind={obj['kind']!r:.40}")
-    unknown = obj.keys() - _FIELD_SET
-    if unknown:
-        raise GossipWireError(Reason.UNKNOWN_FIELD, ",".join(sorted(unknown))[:80])
-    missing = [name for name in _FIELDS if name not in obj]
-    if missing:
-        raise GossipWireError(Reason.MISSING_FIELD, ",".join(missing))
+    obj = parse_payload(payload)
+    version = check_envelope(obj, KIND_ATTESTATION, _ATTESTATION_FIELDS)
     release = Release(
-        transfer_id=Hash32(_hex(obj, "transfer_id", _HEX32)),
-        src_chain_id=_uint64(obj, "src_chain_id"),
-        nonce=_uint64(obj, "nonce"),
-        token=Address(_hex(obj, "token", _ADDRESS)),
-        recipient=Address(_hex(obj, "recipient", _ADDRESS)),
+        transfer_id=Hash32(hex_field(obj, "transfer_id", HEX32)),
+        src_chain_id=uint64_field(obj, "src_chain_id"),
+        nonce=uint64_field(obj, "nonce"),
+        token=Address(hex_field(obj, "token", ADDRESS)),
+        recipient=Address(hex_field(obj, "recipient", ADDRESS)),
         amount=_amount(obj),
     )
-    signature = _hex(obj, "signature", _SIGNATURE)
-    if signature[64] not in (27, 28):
-        raise GossipWireError(Reason.BAD_FIELD, "signature v must be 27 or 28")
+    digest = Hash32(hex_field(obj, "digest", HEX32))
+    policy: Hash32 | None = None
+    decision_signature: bytes | None = None
+    if version == DECISION_WIRE_VERSION:
+        policy = Hash32(hex_field(obj, "policy", HEX32))
+        decision_signature = signature_field(obj, "decision_signature")
+        if digest == ZERO_DIGEST:
+            raise GossipWireError(Reason.BAD_FIELD, "digest is zero in a version-2 attestation")
     return AttestationMessage(
         release=release,
-        dst_chain_id=_uint64(obj, "dst_chain_id"),
-        set_id=_uint64(obj, "set_id"),
-        digest=Hash32(_hex(obj, "digest", _HEX32)),
-        signer=Address(_hex(obj, "signer", _ADDRESS)),
-        signature=signature,
-        signed_at=_uint64(obj, "signed_at"),
+        dst_chain_id=uint64_field(obj, "dst_chain_id"),
+        set_id=uint64_field(obj, "set_id"),
+        digest=digest,
+        signer=Address(hex_field(obj, "signer", ADDRESS)),
+        signature=signature_field(obj, "signature"),
+        signed_at=uint64_field(obj, "signed_at"),
+        policy=policy,
+        decision_signature=decision_signature,
     )
-
-
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise GossipWireError(Reason.BAD_FIELD, "duplicate key")
-    return obj
-
-
-def _reject_constant(name: str) -> None:
-    raise GossipWireError(Reason.NOT_JSON, f"non-standard constant {name}")
-
-
-def _parse_object(payload: bytes) -> dict[str, Any]:
-    try:
-        text = payload.decode("utf-8")
-        obj = json.loads(
-            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
-        )
-    except GossipWireError:
-        raise
-    except (UnicodeDecodeError, ValueError, RecursionError) as err:
-        raise GossipWireError(Reason.NOT_JSON, type(err).__name__) from err
-    if not isinstance(obj, dict):
-        raise GossipWireError(Reason.NOT_JSON, f"top level is {type(obj).__name__}")
-    return obj
-
-
-def _hex(obj: dict[str, Any], name: str, pattern: re.Pattern[str]) -> bytes:
-    value = obj[name]
-    if not isinstance(value, str) or pattern.fullmatch(value) is None:
-        raise GossipWireError(Reason.BAD_FIELD, f"{name} is not {pattern.pattern}")
-    return bytes.fromhex(value[2:])
-
-
-def _uint64(obj: dict[str, Any], name: str) -> int:
-    value = obj[name]
-    if type(value) is not int or not 0 <= value <= UINT64_MAX:
-        raise GossipWireError(Reason.BAD_FIELD, f"{name} is not a uint64")
-    return value
 
 
 def _amount(obj: dict[str, Any]) -> int:
@@ -231,21 +216,24 @@ def _amount(obj: dict[str, Any]) -> int:
 
 # ------------------------------------------------------------------ root signatures
 
-_ROOT_FIELDS: Final = (
-    "v",
-    "kind",
-    "dst_chain_id",
-    "src_chain_id",
-    "first_nonce",
-    "last_nonce",
-    "root",
-    "set_id",
-    "digest",
-    "signer",
-    "signature",
-    "signed_at",
-)
-_ROOT_FIELD_SET: Final = frozenset(_ROOT_FIELDS)
+_ROOT_FIELDS: Final = {
+    WIRE_VERSION: frozenset(
+        {
+            "v",
+            "kind",
+            "dst_chain_id",
+            "src_chain_id",
+            "first_nonce",
+            "last_nonce",
+            "root",
+            "set_id",
+            "digest",
+            "signer",
+            "signature",
+            "signed_at",
+        }
+    )
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -275,12 +263,12 @@ class RootMessage:
     def __post_init__(self) -> None:
         names = ("dst_chain_id", "src_chain_id", "first_nonce", "last_nonce", "set_id")
         for name in (*names, "signed_at"):
-            _require_uint64(name, getattr(self, name))
+            require_uint64(name, getattr(self, name))
         if not 1 <= self.first_nonce <= self.last_nonce:
             raise ValueError(f"not a nonce window: {self.first_nonce}..{self.last_nonce}")
         if len(self.root) != 32:
             raise ValueError("root must be 32 bytes")
-        _require_signed(self.digest, self.signer, self.signature)
+        require_signed(self.digest, self.signer, self.signature)
 
 
 def encode_root(message: RootMessage) -> bytes:
@@ -299,42 +287,26 @@ def encode_root(message: RootMessage) -> bytes:
         "signature": hex32(message.signature),
         "signed_at": message.signed_at,
     }
-    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    return canonical_json(body)
 
 
 def decode_root(payload: bytes) -> RootMessage:
     """Parse and validate a version-1 root payload; raises `GossipWireError` only."""
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise GossipWireError(Reason.OVERSIZED, f"{len(payload)} > {MAX_PAYLOAD_BYTES} bytes")
-    obj = _parse_object(payload)
-    for name in ("v", "kind"):
-        if name not in obj:
-            raise GossipWireError(Reason.MISSING_FIELD, name)
-    if type(obj["v"]) is not int or obj["v"] != WIRE_VERSION:
-        raise GossipWireError(Reason.WRONG_VERSION, f"v={obj['v']!r:.40}")
-    if obj["kind"] != KIND_ROOT:
-        raise GossipWireError(Reason.WRONG_KIND, f"kind={obj['kind']!r:.40}")
-    unknown = obj.keys() - _ROOT_FIELD_SET
-    if unknown:
-        raise GossipWireError(Reason.UNKNOWN_FIELD, ",".join(sorted(unknown))[:80])
-    missing = [name for name in _ROOT_FIELDS if name not in obj]
-    if missing:
-        raise GossipWireError(Reason.MISSING_FIELD, ",".join(missing))
-    signature = _hex(obj, "signature", _SIGNATURE)
-    if signature[64] not in (27, 28):
-        raise GossipWireError(Reason.BAD_FIELD, "signature v must be 27 or 28")
-    first, last = _uint64(obj, "first_nonce"), _uint64(obj, "last_nonce")
+    obj = parse_payload(payload)
+    check_envelope(obj, KIND_ROOT, _ROOT_FIELDS)
+    signature = signature_field(obj, "signature")
+    first, last = uint64_field(obj, "first_nonce"), uint64_field(obj, "last_nonce")
     if not 1 <= first <= last:
         raise GossipWireError(Reason.BAD_FIELD, f"not a nonce window: {first}..{last}")
     return RootMessage(
-        dst_chain_id=_uint64(obj, "dst_chain_id"),
-        src_chain_id=_uint64(obj, "src_chain_id"),
+        dst_chain_id=uint64_field(obj, "dst_chain_id"),
+        src_chain_id=uint64_field(obj, "src_chain_id"),
         first_nonce=first,
         last_nonce=last,
-        root=Hash32(_hex(obj, "root", _HEX32)),
-        set_id=_uint64(obj, "set_id"),
-        digest=Hash32(_hex(obj, "digest", _HEX32)),
-        signer=Address(_hex(obj, "signer", _ADDRESS)),
+        root=Hash32(hex_field(obj, "root", HEX32)),
+        set_id=uint64_field(obj, "set_id"),
+        digest=Hash32(hex_field(obj, "digest", HEX32)),
+        signer=Address(hex_field(obj, "signer", ADDRESS)),
         signature=signature,
-        signed_at=_uint64(obj, "signed_at"),
+        signed_at=uint64_field(obj, "signed_at"),
     )

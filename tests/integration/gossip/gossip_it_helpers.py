@@ -7,6 +7,7 @@ import uuid
 
 from relayer.domain.types import Address, Hash32, Release
 from relayer.gossip.config import GossipConfig
+from relayer.gossip.refusals import RefusalMessage
 from relayer.gossip.topics import key_of
 from relayer.gossip.transport import MqttGossip
 from relayer.gossip.wire import AttestationMessage
@@ -46,6 +47,21 @@ def attestation(n: int, *, signer: int = 0x22) -> AttestationMessage:
         digest=Hash32(b"\x33" * 32),
         signer=Address(bytes([signer]) * 20),
         signature=b"\x44" * 64 + b"\x1c",
+        signed_at=1_700_000_000 + n,
+    )
+
+
+def refusal(n: int, *, signer: int = 0x22) -> RefusalMessage:
+    """A valid refusal message; ``n`` picks the transfer."""
+    return RefusalMessage(
+        transfer_id=Hash32(n.to_bytes(32, "big")),
+        src_chain_id=1030,
+        dst_chain_id=1,
+        reason="sender_sanctioned",
+        detail=f"transfer {n}: sender on the sanctions list ✗",
+        policy=Hash32(b"\x66" * 32),
+        signer=Address(bytes([signer]) * 20),
+        signature=b"\x44" * 64 + b"\x1b",
         signed_at=1_700_000_000 + n,
     )
 

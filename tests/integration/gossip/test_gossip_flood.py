@@ -39,7 +39,7 @@ def _junk(prefix: str, n: int, rng: random.Random) -> tuple[str, bytes]:
             return attestation_topic(prefix, attestation(n, signer=0x77)), encode_attestation(valid)
         case _:  # a future version
             body = json.loads(encode_attestation(valid))
-            return topic, json.dumps({**body, "v": 2}).encode()
+            return topic, json.dumps({**body, "v": 3}).encode()
 
 
 async def test_flood_of_junk_is_dropped_and_valid_arrives(
