@@ -36,6 +36,7 @@ from relayer.errors import (
     RelayerError,
 )
 from relayer.gossip.config import GossipConfig, TlsFiles, client_id_for
+from relayer.gossip.refusals import RefusalMessage
 from relayer.gossip.transport import MqttGossip
 from relayer.gossip.wire import AttestationMessage
 from relayer.keys import Signer, load_keystore, signer_from_hex
@@ -437,6 +438,7 @@ class Relayer:
                 poll_interval_s=min(s.conflux.poll_interval_s, s.ethereum.poll_interval_s),
                 republish_interval_s=s.pipeline.republish_interval_s,
                 idle_wakeup_s=s.pipeline.idle_wakeup_s,
+                decisions=s.broker.publish_decisions,
             )
             status = NodeStatus(
                 store=store,
@@ -585,13 +587,14 @@ class Relayer:
     async def _inbound(
         self, gossip: MqttGossip, verifier: InboundVerifier, roots: Roots | None
     ) -> None:
-        async def receive(limit: int) -> list[AttestationMessage]:
-            """The next attestations; root signatures met on the way go to ``roots``."""
+        async def receive(limit: int) -> list[AttestationMessage | RefusalMessage]:
+            """The next attestations and refusals; root signatures met on the way go to
+            ``roots``."""
             while True:
-                attestations: list[AttestationMessage] = []
+                attestations: list[AttestationMessage | RefusalMessage] = []
                 for received in await gossip.receive_batch(limit):
                     message = received.message
-                    if isinstance(message, AttestationMessage):
+                    if isinstance(message, AttestationMessage | RefusalMessage):
                         attestations.append(message)
                     elif roots is not None:
                         await roots.receive(message)

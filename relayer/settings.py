@@ -209,6 +209,11 @@ class BrokerSettings(_Section):
     client_cert: Path | None = Field(None, description="Client certificate (mutual TLS).")
     client_key: Path | None = Field(None, description="Client key (mutual TLS).")
     timeout_s: float = Field(10.0, gt=0, description="Timeout of one broker operation.")
+    publish_decisions: bool = Field(
+        True,
+        description="Gossip signed decisions (version-2 attestations, refusals); false only "
+        "while peers still run a relayer that reads version-1 attestations only.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> BrokerSettings:

@@ -29,6 +29,12 @@ class Metrics:
         self.signatures = Counter(
             "relayer_signatures_total", "Release attestations this validator signed.", registry=r
         )
+        self.refusals_received = Counter(
+            "relayer_refusals_received_total",
+            "Peers' signed refusals received over gossip, by result.",
+            ["result"],
+            registry=r,
+        )
         self.root_signatures = Counter(
             "relayer_root_signatures_total",
             "Committed-root candidates (ReleaseRoot) this validator signed.",

@@ -1,7 +1,8 @@
-"""Publishes this validator's attestations: the outbox's PUBLISH effects, and again
-periodically while a transfer is unreleased (retained messages are lost if the
-broker restarts without persistence; republishing the same retained payload is
-idempotent)."""
+"""Publishes this validator's attestations and refusals: the outbox's PUBLISH and
+PUBLISH_REFUSAL effects, and again periodically while a transfer is open (retained
+messages are lost if the broker restarts without persistence; republishing the same
+retained payload is idempotent). Each carries our signed decision (its policy hash) unless
+``decisions`` is off (then attestations go out as version 1 and refusals stay local)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from relayer.domain.routing import build_release
 from relayer.domain.transfer import TransferStatus
 from relayer.domain.types import Hash32, hex32, parse_address
 from relayer.errors import RetryableError
+from relayer.gossip.refusals import RefusalMessage
 from relayer.gossip.topics import TopicKey
 from relayer.gossip.transport import MqttGossip
 from relayer.gossip.wire import AttestationMessage
@@ -24,6 +26,7 @@ from relayer.wakeup import wait_for_wake
 log = get_logger("publisher")
 
 UNRELEASED = (TransferStatus.ATTESTED, TransferStatus.QUORUM, TransferStatus.SUBMITTED)
+Outgoing = AttestationMessage | RefusalMessage
 
 
 class Publisher:
@@ -37,35 +40,63 @@ class Publisher:
         poll_interval_s: float,
         republish_interval_s: float,
         idle_wakeup_s: float = 15.0,
+        decisions: bool = True,
     ) -> None:
         self.processor = processor
         self.gossip = gossip
         self.poll_interval_s = poll_interval_s  # the wait before a retry after a failure
         self.idle_wakeup_s = idle_wakeup_s  # the longest sleep with nothing to publish
         self.republish_interval_s = republish_interval_s
+        self.decisions = decisions
         self.published = 0
         self.withdrawn = 0
 
-    async def _message_if_publish(
-        self, tx: Transaction, effect: Effect
-    ) -> AttestationMessage | None:
-        if effect.kind is not EffectKind.PUBLISH:
-            return None
-        return await self.message_for(tx, effect.transfer_id)
+    async def _message_if_publish(self, tx: Transaction, effect: Effect) -> Outgoing | None:
+        if effect.kind is EffectKind.PUBLISH:
+            return await self.message_for(tx, effect.transfer_id)
+        if effect.kind is EffectKind.PUBLISH_REFUSAL:
+            return await self.refusal_for(tx, effect.transfer_id)
+        return None
 
     async def message_for(self, tx: Transaction, transfer_id: Hash32) -> AttestationMessage | None:
         rec = await tx.get_transfer(transfer_id)
         own = await tx.own_signature(transfer_id)
         if rec is None or own is None or rec.dst_token is None:
             return None
+        me = self.processor.signer.address
+        decided = await tx.decision_by(transfer_id, me) if self.decisions else None
+        signed = decided is not None and decided.decision.approved
         return AttestationMessage(
             release=build_release(event_of(rec), rec.dst_token),
             dst_chain_id=rec.dst_chain_id,
             set_id=own.set_id,
             digest=own.digest,
-            signer=self.processor.signer.address,
+            signer=me,
             signature=own.signature,
             signed_at=int(own.signed_at.timestamp()),
+            policy=decided.decision.policy if signed and decided else None,
+            decision_signature=decided.signature if signed and decided else None,
+        )
+
+    async def refusal_for(self, tx: Transaction, transfer_id: Hash32) -> RefusalMessage | None:
+        """Our signed refusal of ``transfer_id`` as a message (None: none, or decisions off)."""
+        if not self.decisions:
+            return None
+        rec = await tx.get_transfer(transfer_id)
+        decided = await tx.decision_by(transfer_id, self.processor.signer.address)
+        if rec is None or decided is None or decided.decision.approved:
+            return None
+        d = decided.decision
+        return RefusalMessage(
+            transfer_id=transfer_id,
+            src_chain_id=rec.src_chain_id,
+            dst_chain_id=rec.dst_chain_id,
+            reason=d.verdict,
+            detail=d.detail,
+            policy=d.policy,
+            signer=decided.signer,
+            signature=decided.signature,
+            signed_at=int(decided.received_at.timestamp()),
         )
 
     async def run(self) -> None:
@@ -99,7 +130,8 @@ class Publisher:
         crash) is sent again, which is idempotent."""
         store = self.processor.store
         async with store.reader() as tx:
-            effects = await tx.pending_effects([EffectKind.PUBLISH, EffectKind.WITHDRAW], limit=500)
+            kinds = [EffectKind.PUBLISH, EffectKind.PUBLISH_REFUSAL, EffectKind.WITHDRAW]
+            effects = await tx.pending_effects(kinds, limit=500)
             messages = [(e, await self._message_if_publish(tx, e)) for e in effects]
         done: list[int] = []
         try:
@@ -111,16 +143,27 @@ class Publisher:
                         await tx.mark_effect_done(effect_id)
         return len(done)
 
-    async def _run(
-        self, messages: list[tuple[Effect, AttestationMessage | None]], done: list[int]
-    ) -> None:
+    async def _run(self, messages: list[tuple[Effect, Outgoing | None]], done: list[int]) -> None:
         for effect, message in messages:
             if effect.kind is EffectKind.WITHDRAW:
                 dst = int(effect.payload["dst_chain_id"])
                 signer = parse_address(str(effect.payload["signer"]), "withdraw signer")
-                await self.gossip.clear(TopicKey(dst, effect.transfer_id, signer))
+                key = TopicKey(dst, effect.transfer_id, signer)
+                topic = str(effect.payload.get("topic", "attestation"))
+                if topic == "refusal":
+                    await self.gossip.clear_refusal(key)
+                else:
+                    await self.gossip.clear(key)
                 self.withdrawn += 1
-                log.info("attestation withdrawn", transfer_id=hex32(effect.transfer_id))
+                log.info(f"{topic} withdrawn", transfer_id=hex32(effect.transfer_id))
+            elif isinstance(message, RefusalMessage):
+                await self.gossip.publish_refusal(message)
+                log.info(
+                    "refusal published",
+                    transfer_id=hex32(effect.transfer_id),
+                    reason=message.reason,
+                    stage="refused",
+                )
             elif message is not None:
                 await self.gossip.publish(message)
                 crashpoints.reached(CrashPoint.PUBLISHED, transfer_id=hex32(effect.transfer_id))
@@ -134,16 +177,24 @@ class Publisher:
             done.append(effect.id)
 
     async def republish(self) -> int:
-        """Publish again our attestations of every transfer not yet released."""
+        """Publish again our attestations of every transfer not yet released, and our
+        refusals of every transfer still refused."""
         count = 0
         async with self.processor.store.reader() as tx:
-            messages = []
+            messages: list[Outgoing] = []
             for status in UNRELEASED:
                 for rec in await tx.transfers_by_status(status, limit=1000):
                     message = await self.message_for(tx, rec.transfer_id)
                     if message is not None:
                         messages.append(message)
-        for message in messages:
-            await self.gossip.publish(message)
+            for rec in await tx.transfers_by_status(TransferStatus.REFUSED, limit=1000):
+                refusal = await self.refusal_for(tx, rec.transfer_id)
+                if refusal is not None:
+                    messages.append(refusal)
+        for outgoing in messages:
+            if isinstance(outgoing, RefusalMessage):
+                await self.gossip.publish_refusal(outgoing)
+            else:
+                await self.gossip.publish(outgoing)
             count += 1
         return count

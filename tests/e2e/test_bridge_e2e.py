@@ -104,6 +104,18 @@ def test_enough_refusals_hold_the_transfer_and_say_by_whom(bridge: Stack) -> Non
         assert view["reason"].startswith("recipient_denied")
         assert view["refusals"][0]["jurisdiction"] == bridge.validators[v].jurisdiction
     wait_status(bridge, 0, sent, "attested")
+    # a validator that signed can say who refused and why, from the refusers' signed messages
+    seen = wait_until(
+        lambda: (v := status(bridge, 0, sent)) and len(v["refusals"]) == 2 and v, timeout=60
+    )
+    refusers = {bridge.validators[v].address for v in (3, 4)}
+    assert {r["validator"] for r in seen["refusals"]} == refusers
+    assert {r["reason"] for r in seen["refusals"]} == {"recipient_denied"}
+    packs = {bridge.packs[bridge.validators[v].jurisdiction].hash for v in (3, 4)}
+    assert {r["policy"] for r in seen["refusals"]} == packs  # each under its jurisdiction's pack
+    approvals = [d for d in seen["decisions"] if d["verdict"] == "approved"]
+    assert len(approvals) == 3  # ours and the two other signers', each with its pack hash
+    assert all(d["policy"] == bridge.packs[d["jurisdiction"]].hash for d in approvals)
     held = wait_until(
         lambda: (v := status(bridge, 0, sent)) and v["attestations"]["count"] == 3 and v
     )
@@ -141,6 +153,14 @@ def test_a_recipient_the_issuer_blacklisted_is_refused_by_every_validator(bridge
         (refusal,) = [r for r in view["refusals"] if r["validator"] == validator.address]
         assert refusal["reason"] == "issuer_blacklisted"
     assert executions(bridge, sent) == []
+    # every validator sees every other's signed refusal
+    everyone = {v.address for v in bridge.validators}
+    wait_until(
+        lambda: (
+            (v := status(bridge, 0, sent)) and {r["validator"] for r in v["refusals"]} == everyone
+        ),
+        timeout=60,
+    )
     # the next transfer of the same token to a clear recipient is not held up
     later = lock(bridge, bridge.users[2], "AxHKD", 1_000_000, bridge.users[2].address)
     assert_executed_once(bridge, later)

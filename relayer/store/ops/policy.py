@@ -187,6 +187,11 @@ class PolicyOps(TxBase):
             return DecisionDuplicate(stored)
         return DecisionConflict(stored, StoredDecision(decision, signer, signature, now))
 
+    async def decision_by(self, transfer_id: Hash32, signer: Address) -> StoredDecision | None:
+        """``signer``'s signed decision on ``transfer_id``, if stored."""
+        row = await self._get(DecisionRow, (bytes(transfer_id), bytes(signer)))
+        return None if row is None else convert.decision(row)
+
     async def decisions_for(self, transfer_id: Hash32) -> tuple[StoredDecision, ...]:
         """Every validator's signed decision on ``transfer_id``, by signer."""
         rows = await self._exec(
