@@ -129,6 +129,11 @@ def run(args: argparse.Namespace) -> int:
             f"  threshold {stack.vset.threshold} of {len(stack.validators)}, "
             f"at least {stack.vset.min_jurisdictions} jurisdictions"
         )
+        for jurisdiction, pack in sorted(stack.packs.items()):
+            _say(
+                f"  {jurisdiction} policy pack {pack.path.name} ({pack.hash[:18]}…), "
+                f"signed by its dev supervisor {pack.supervisor}"
+            )
         if not args.no_demo:
             _demo(stack, Manifest.load(manifest_path))
         _say("running; press Ctrl-C to stop")
