@@ -6,6 +6,8 @@ Every refusal is one line on stderr naming what was wrong, exit code 2, nothing 
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import os
 from dataclasses import dataclass
@@ -233,9 +235,6 @@ def test_export_jsonl_holds_the_entries_as_documented(
 def test_export_csv_is_read_by_the_standard_csv_module(
     relayer: Relayer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import csv
-    import io
-
     out = relayer.export("csv", 0, 10)
     raw = out.read_bytes()
     assert raw.startswith(CSV_HEADER.encode())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
 import re
 from collections.abc import Callable
@@ -148,9 +150,6 @@ def test_jsonl_lines_are_canonical_objects_with_the_seven_columns(
 
 
 def test_csv_is_standard_csv_with_a_header() -> None:
-    import csv
-    import io
-
     detail = {"why": 'a "quoted", comma', "n": 1}
     entry = _entry(1, "reviewed", detail, tid=Hash32(b"\xab" * 32))
     bare = _entry(2, "published", {}, prev=entry.hash)
