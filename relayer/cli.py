@@ -305,10 +305,12 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(func=_cmd_status)
 
+    from relayer.cli_audit import add_parsers as add_audit
     from relayer.cli_supervision import add_parsers as add_supervision
     from relayer.devnet.command import add_parser as add_devnet
 
     add_supervision(commands, _formatter)
+    add_audit(commands, _formatter)
     add_devnet(commands)
 
     db = commands.add_parser("db", help="database schema", formatter_class=_formatter)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from relayer.domain.types import Hash32
 from relayer.store import audit
@@ -33,6 +34,25 @@ class AuditOps(TxBase):
             stmt = stmt.where(AuditRow.transfer_id == bytes(transfer_id))
         if limit is not None:
             stmt = stmt.limit(limit)
+        result = await self._exec(stmt)
+        return tuple(convert.audit_entry(r) for r in result.scalars())
+
+    async def audit_slice(self, start: datetime, end: datetime) -> tuple[AuditEntry, ...]:
+        """The links dated in ``[start, end]``, in order, with any others between them.
+
+        The slice runs from the lowest to the highest ``seq`` dated in the range, so it is a
+        piece of the chain whose links can be checked (``audit_export``). With a clock that
+        never went back, every link in it is dated in the range.
+        """
+        bounds = await self._exec(
+            select(func.min(AuditRow.seq), func.max(AuditRow.seq)).where(
+                AuditRow.at >= start, AuditRow.at <= end
+            )
+        )
+        first, last = tuple[Any, ...](bounds.one())
+        if first is None:
+            return ()
+        stmt = select(AuditRow).where(AuditRow.seq.between(first, last)).order_by(AuditRow.seq)
         result = await self._exec(stmt)
         return tuple(convert.audit_entry(r) for r in result.scalars())
 
