@@ -46,7 +46,7 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
     // ------------------------------------------------------------------- admin
 
     /// @notice Deploys the mirror of `srcToken` (address(0) = the source chain's native coin) from
-    /// the registered chain `srcChainId`.
+    /// the registered chain `srcChainId`, without issuer (nobody can freeze its holders).
     /// @return mirror The new MirroredToken.
     function registerToken(
         uint64 srcChainId,
@@ -55,14 +55,21 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
         string calldata symbol,
         uint8 decimals
     ) external onlyRole(DEFAULT_ADMIN_ROLE) returns (address mirror) {
-        if (srcChainId > type(uint32).max >> 1) revert InvalidChainId(srcChainId);
-        if (_routes[srcChainId] == 0) revert ChainNotRegistered(srcChainId);
-        if (_mirrors[srcChainId][srcToken] != address(0)) revert TokenAlreadyRegistered(srcChainId, srcToken);
-        mirror = mirrorFactory.create(name, symbol, decimals);
-        _mirrors[srcChainId][srcToken] = mirror;
-        _sources[mirror] = (uint256(srcChainId) << 160) | uint256(uint160(srcToken));
-        _buckets[mirror] = TokenBucket.withTag(_buckets[mirror], uint32(srcChainId));
-        emit TokenRegistered(srcChainId, srcToken, mirror, decimals);
+        return _registerToken(srcChainId, srcToken, name, symbol, decimals, address(0));
+    }
+
+    /// @notice `registerToken` of a mirror whose `issuer` may freeze and unfreeze its holders
+    /// (MirroredToken.freeze); address(0) = none, as `registerToken`.
+    /// @return mirror The new MirroredToken.
+    function registerTokenWithIssuer(
+        uint64 srcChainId,
+        address srcToken,
+        string calldata name,
+        string calldata symbol,
+        uint8 decimals,
+        address issuer
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) returns (address mirror) {
+        return _registerToken(srcChainId, srcToken, name, symbol, decimals, issuer);
     }
 
     // ----------------------------------------------------------------- release
@@ -185,6 +192,24 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
     }
 
     // ---------------------------------------------------------------- internal
+
+    function _registerToken(
+        uint64 srcChainId,
+        address srcToken,
+        string calldata name,
+        string calldata symbol,
+        uint8 decimals,
+        address issuer
+    ) private returns (address mirror) {
+        if (srcChainId > type(uint32).max >> 1) revert InvalidChainId(srcChainId);
+        if (_routes[srcChainId] == 0) revert ChainNotRegistered(srcChainId);
+        if (_mirrors[srcChainId][srcToken] != address(0)) revert TokenAlreadyRegistered(srcChainId, srcToken);
+        mirror = mirrorFactory.create(name, symbol, decimals, issuer);
+        _mirrors[srcChainId][srcToken] = mirror;
+        _sources[mirror] = (uint256(srcChainId) << 160) | uint256(uint160(srcToken));
+        _buckets[mirror] = TokenBucket.withTag(_buckets[mirror], uint32(srcChainId));
+        emit TokenRegistered(srcChainId, srcToken, mirror, decimals);
+    }
 
     function _deliver(bytes32 transferId, address token, address recipient, uint256 amount) internal override {
         MirroredToken(token).mint(recipient, amount);

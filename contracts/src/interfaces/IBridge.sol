@@ -412,6 +412,15 @@ interface IBridgeGateway is IBridgeBase {
         external
         returns (address mirror);
 
+    function registerTokenWithIssuer(
+        uint64 srcChainId,
+        address srcToken,
+        string calldata name,
+        string calldata symbol,
+        uint8 decimals,
+        address issuer
+    ) external returns (address mirror);
+
     function mirrorOf(uint64 srcChainId, address srcToken) external view returns (address);
 
     function sourceOf(address mirror) external view returns (uint64 srcChainId, address srcToken);
