@@ -46,7 +46,7 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
     // ------------------------------------------------------------------- admin
 
     /// @notice Deploys the mirror of `srcToken` (address(0) = the source chain's native coin) from
-    /// the registered chain `srcChainId`.
+    /// the registered chain `srcChainId`, without issuer (nobody can freeze its holders).
     /// @return mirror The new MirroredToken.
     function registerToken(
         uint64 srcChainId,
@@ -55,14 +55,21 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
         string calldata symbol,
         uint8 decimals
     ) external onlyRole(DEFAULT_ADMIN_ROLE) returns (address mirror) {
-        if (srcChainId > type(uint32).max >> 1) revert InvalidChainId(srcChainId);
-        if (_routes[srcChainId] == 0) revert ChainNotRegistered(srcChainId);
-        if (_mirrors[srcChainId][srcToken] != address(0)) revert TokenAlreadyRegistered(srcChainId, srcToken);
-        mirror = mirrorFactory.create(name, symbol, decimals);
-        _mirrors[srcChainId][srcToken] = mirror;
-        _sources[mirror] = (uint256(srcChainId) << 160) | uint256(uint160(srcToken));
-        _buckets[mirror] = TokenBucket.withTag(_buckets[mirror], uint32(srcChainId));
-        emit TokenRegistered(srcChainId, srcToken, mirror, decimals);
+        return _registerToken(srcChainId, srcToken, name, symbol, decimals, address(0));
+    }
+
+    /// @notice `registerToken` of a mirror whose `issuer` may freeze and unfreeze its holders
+    /// (MirroredToken.freeze); address(0) = none, as `registerToken`.
+    /// @return mirror The new MirroredToken.
+    function registerTokenWithIssuer(
+        uint64 srcChainId,
+        address srcToken,
+        string calldata name,
+        string calldata symbol,
+        uint8 decimals,
+        address issuer
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) returns (address mirror) {
+        return _registerToken(srcChainId, srcToken, name, symbol, decimals, issuer);
     }
 
     // ----------------------------------------------------------------- release
@@ -137,9 +144,37 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
         }
         if (!_admit(release_, signatures, core, root, strict)) return false;
         if (_govern(transferId, srcChainId, token, recipient, amount, word)) {
-            _deliver(transferId, token, recipient, amount);
+            return _mintOrSkip(transferId, token, recipient, amount, word, strict);
         }
         return true;
+    }
+
+    /// @dev Delivers an admitted release executing now. When the mirror refuses the mint (its
+    /// issuer froze the recipient: AccountFrozen; the supply would overflow: Panic), a single
+    /// release reverts with the mirror's error and a batch skips the item with
+    /// `ReleaseSkipped(transferId, that error's selector)` after undoing what `_govern` wrote
+    /// (status back to unknown, the bucket back to `word`), so it can be released later. A
+    /// revert without a selector (out of gas) reverts the batch.
+    function _mintOrSkip(bytes32 transferId, address token, address recipient, uint256 amount, uint256 word, bool strict)
+        private
+        returns (bool)
+    {
+        if (_callMirror(token, MirroredToken.mint.selector, recipient, amount)) {
+            emit Released(transferId, token, recipient, amount);
+            return true;
+        }
+        bytes4 reason;
+        assembly ("memory-safe") {
+            if iszero(lt(returndatasize(), 4)) {
+                returndatacopy(0, 0, 4)
+                reason := and(mload(0), shl(224, 0xffffffff))
+            }
+        }
+        if (strict || reason == 0) _bubble();
+        _status[transferId] = STATUS_UNKNOWN;
+        _buckets[token] = word;
+        emit ReleaseSkipped(transferId, reason);
+        return false;
     }
 
     // -------------------------------------------------------------------- burn
@@ -160,7 +195,7 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
         if (remote == address(0)) revert ChainNotRegistered(dstChainId);
         if (uint64(source >> 160) != dstChainId) revert WrongDestinationChain(dstChainId, uint64(source >> 160));
         if (recipient == address(0) || recipient == remote || recipient == address(this)) revert ZeroRecipient();
-        MirroredToken(token).burn(msg.sender, amount);
+        if (!_callMirror(token, MirroredToken.burn.selector, msg.sender, amount)) _bubble();
         uint64 nonce = ++_nonce;
         transferId = _transferId(nonce);
         emit Burned(transferId, nonce, token, msg.sender, recipient, amount, dstChainId);
@@ -186,8 +221,49 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
 
     // ---------------------------------------------------------------- internal
 
+    /// @dev Calls `selector`(account, amount), MirroredToken's mint or burn, on `mirror`: a
+    /// contract this gateway deployed, so without Solidity's EXTCODESIZE check and without
+    /// reading mint's `true`. Returns whether it succeeded; a revert's data stays in the return
+    /// buffer for the caller.
+    function _callMirror(address mirror, bytes4 selector, address account, uint256 amount) private returns (bool ok) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, selector)
+            mstore(add(p, 0x04), account)
+            mstore(add(p, 0x24), amount)
+            ok := call(gas(), mirror, 0, p, 0x44, 0, 0)
+        }
+    }
+
+    /// @dev Reverts with the return data of the last call (a mirror's error, as it gave it).
+    function _bubble() private pure {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            returndatacopy(p, 0, returndatasize())
+            revert(p, returndatasize())
+        }
+    }
+
+    function _registerToken(
+        uint64 srcChainId,
+        address srcToken,
+        string calldata name,
+        string calldata symbol,
+        uint8 decimals,
+        address issuer
+    ) private returns (address mirror) {
+        if (srcChainId > type(uint32).max >> 1) revert InvalidChainId(srcChainId);
+        if (_routes[srcChainId] == 0) revert ChainNotRegistered(srcChainId);
+        if (_mirrors[srcChainId][srcToken] != address(0)) revert TokenAlreadyRegistered(srcChainId, srcToken);
+        mirror = mirrorFactory.create(name, symbol, decimals, issuer);
+        _mirrors[srcChainId][srcToken] = mirror;
+        _sources[mirror] = (uint256(srcChainId) << 160) | uint256(uint160(srcToken));
+        _buckets[mirror] = TokenBucket.withTag(_buckets[mirror], uint32(srcChainId));
+        emit TokenRegistered(srcChainId, srcToken, mirror, decimals);
+    }
+
     function _deliver(bytes32 transferId, address token, address recipient, uint256 amount) internal override {
-        MirroredToken(token).mint(recipient, amount);
+        if (!_callMirror(token, MirroredToken.mint.selector, recipient, amount)) _bubble();
         emit Released(transferId, token, recipient, amount);
     }
 
@@ -200,7 +276,7 @@ contract BridgeGateway is BridgeBase, IBridgeGateway {
         if (source == 0) revert TokenNotRegistered(token);
         if (uint64(source >> 160) != dstChainId) revert WrongDestinationChain(dstChainId, uint64(source >> 160));
         emit Refunded(transferId, token, recipient, amount);
-        MirroredToken(token).mint(recipient, amount);
+        if (!_callMirror(token, MirroredToken.mint.selector, recipient, amount)) _bubble();
     }
 
     function _onDelayed(uint64, address, uint256) internal pure override {}

@@ -17,9 +17,13 @@ contract MirrorFactory {
         gateway = msg.sender;
     }
 
-    /// @notice Deploys a mirror whose minter is the gateway.
-    function create(string calldata name, string calldata symbol, uint8 decimals) external returns (address) {
+    /// @notice Deploys a mirror whose minter is the gateway and whose issuer is `issuer`
+    /// (address(0) = none: nobody can freeze its holders).
+    function create(string calldata name, string calldata symbol, uint8 decimals, address issuer)
+        external
+        returns (address)
+    {
         if (msg.sender != gateway) revert OnlyGateway(msg.sender);
-        return address(new MirroredToken(name, symbol, decimals, gateway));
+        return address(new MirroredToken(name, symbol, decimals, gateway, issuer));
     }
 }

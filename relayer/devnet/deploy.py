@@ -217,16 +217,24 @@ def register_gateway_token(
     name: str,
     symbol: str,
     decimals: int,
+    *,
+    issuer: str | None = None,
 ) -> Contract:
-    """Deploys the mirror of ``src_token`` through the gateway; returns the MirroredToken."""
-    send(
-        w3,
-        admin,
-        gateway.functions.registerToken(
-            src_chain_id, to_checksum_address(src_token), name, symbol, decimals
-        ),
-    )
-    mirror = gateway.functions.mirrorOf(src_chain_id, to_checksum_address(src_token)).call()
+    """Deploys the mirror of ``src_token`` through the gateway; returns the MirroredToken.
+
+    With ``issuer`` the mirror is registered by ``registerTokenWithIssuer``: that account may
+    freeze and unfreeze its holders (``MirroredToken.freeze``). Without it, by ``registerToken``
+    (no issuer: nobody can freeze).
+    """
+    src = to_checksum_address(src_token)
+    if issuer is None:
+        call = gateway.functions.registerToken(src_chain_id, src, name, symbol, decimals)
+    else:
+        call = gateway.functions.registerTokenWithIssuer(
+            src_chain_id, src, name, symbol, decimals, to_checksum_address(issuer)
+        )
+    send(w3, admin, call)
+    mirror = gateway.functions.mirrorOf(src_chain_id, src).call()
     return contract_at(w3, "MirroredToken", mirror)
 
 

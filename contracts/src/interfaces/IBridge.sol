@@ -63,7 +63,8 @@ interface IBridgeCommon {
     event RootCommitted(
         bytes32 indexed root, uint64 indexed srcChainId, uint64 firstNonce, uint64 lastNonce, uint64 setId
     );
-    /// @notice A batch item was not executed; `reason` is the selector of the error the single call reverts with.
+    /// @notice A batch item was not executed; `reason` is the selector of the error the single call
+    /// reverts with (on the gateway also a mirror's refusal of the mint, e.g. MirroredToken.AccountFrozen).
     event ReleaseSkipped(bytes32 indexed transferId, bytes4 reason);
     /// @notice A cancelled transfer went back to its sender on the chain where it began.
     event Refunded(bytes32 indexed transferId, address indexed token, address indexed recipient, uint256 amount);
@@ -411,6 +412,15 @@ interface IBridgeGateway is IBridgeBase {
     function registerToken(uint64 srcChainId, address srcToken, string calldata name, string calldata symbol, uint8 decimals)
         external
         returns (address mirror);
+
+    function registerTokenWithIssuer(
+        uint64 srcChainId,
+        address srcToken,
+        string calldata name,
+        string calldata symbol,
+        uint8 decimals,
+        address issuer
+    ) external returns (address mirror);
 
     function mirrorOf(uint64 srcChainId, address srcToken) external view returns (address);
 
