@@ -204,6 +204,7 @@ class Stack:
                 f"Bridged {name}",
                 f"b{symbol}",
                 decimals,
+                issuer=de.address if symbol == REGULATED else None,  # may freeze its holders
             )
             self.tokens.append(TokenInfo(symbol, decimals, token.address, mirror.address))
             for user in self.users:
@@ -279,9 +280,13 @@ class Stack:
                 for chain, address in ((cfx_chain, t.conflux), (eth_chain, t.ethereum))
             )
             regulated = next(t for t in self.tokens if t.symbol == REGULATED)
-            issuer_check = (  # the stablecoin's issuer is asked about both parties
-                f'[[policy.issuer_checks]]\nchain_id = {cfx_chain}\ntoken = "{regulated.conflux}"\n'
-                'function = "isBlacklisted(address)"\nblocked_when = true\n'
+            issuer_check = "".join(  # the stablecoin's issuers are asked about both parties
+                f'[[policy.issuer_checks]]\nchain_id = {chain}\ntoken = "{address}"\n'
+                f'function = "{function}"\nblocked_when = true\n\n'
+                for chain, address, function in (
+                    (cfx_chain, regulated.conflux, "isBlacklisted(address)"),
+                    (eth_chain, regulated.ethereum, "isFrozen(address)"),
+                )
             )
             pack = self.packs.get(jurisdiction)
             pack_lines = (

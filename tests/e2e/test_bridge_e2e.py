@@ -138,7 +138,8 @@ def test_enough_refusals_hold_the_transfer_and_say_by_whom(bridge: Stack) -> Non
 def test_a_recipient_the_issuer_blacklisted_is_refused_by_every_validator(bridge: Stack) -> None:
     """AxHKD's issuer blacklists an address on Conflux: a lock to it (the lock itself goes to
     the vault, so the token lets it through) is refused by every validator before signing,
-    each naming the issuer's answer, under its jurisdiction's pack; nothing is released."""
+    each naming the issuer's answer, under its jurisdiction's pack; nothing is released. The
+    same for an address the mirror's issuer froze on Ethereum."""
     assert bridge.w3c is not None and bridge.deployer_c is not None
     frozen = "0x000000000000000000000000000000000000f0F0"
     stablecoin = transactions.contract_at(
@@ -161,6 +162,18 @@ def test_a_recipient_the_issuer_blacklisted_is_refused_by_every_validator(bridge
         ),
         timeout=60,
     )
+    # the mirror's issuer freezes an address on Ethereum: a lock to it is refused too
+    # (the destination token's check), and nothing is minted to it
+    assert bridge.w3e is not None and bridge.deployer_e is not None
+    iced = "0x000000000000000000000000000000000000cafE"
+    mirror = transactions.contract_at(bridge.w3e, "MirroredToken", token(bridge, "AxHKD").ethereum)
+    transactions.send(bridge.w3e, bridge.deployer_e, mirror.functions.freeze(iced))
+    to_frozen = lock(bridge, bridge.users[2], "AxHKD", 2_000_000, iced)
+    for v in range(len(bridge.validators)):
+        view = wait_status(bridge, v, to_frozen, "refused")
+        assert view["reason"].startswith("issuer_blacklisted: recipient "), view["reason"]
+        assert "isFrozen(address)" in view["reason"], view["reason"]
+    assert executions(bridge, to_frozen) == []
     # the next transfer of the same token to a clear recipient is not held up
     later = lock(bridge, bridge.users[2], "AxHKD", 1_000_000, bridge.users[2].address)
     assert_executed_once(bridge, later)
