@@ -135,14 +135,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _read(path: Path, what: str, limit: int) -> bytes:
+    from relayer.files import FileReadError, read_capped
+
     try:
-        with path.open("rb") as file:
-            data = file.read(limit + 1)
-    except OSError as err:
-        raise ConfigError(f"{what}: cannot read {path}: {err.strerror}") from err
-    if len(data) > limit:
-        raise ConfigError(f"{what}: {path} is larger than {limit} bytes")
-    return data
+        return read_capped(path, limit, "")
+    except FileReadError as err:
+        raise ConfigError(f"{what}: {err}") from err
 
 
 def _cmd_verify_export(args: argparse.Namespace) -> int:

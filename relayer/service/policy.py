@@ -38,6 +38,7 @@ from relayer.domain.packs import (
 from relayer.domain.policy import Policy, parse_deny_list
 from relayer.domain.types import Address, Hash32, parse_address
 from relayer.errors import ConfigError
+from relayer.files import FileReadError, read_capped
 from relayer.log import get_logger
 from relayer.service.writer import Writer
 from relayer.settings import PolicySettings
@@ -56,12 +57,11 @@ def read_signature(path: Path) -> bytes:
     """A pack's detached signature: 65 bytes as ``0x`` + 130 hex digits (whitespace around
     it is ignored). Raises ``PackFileError`` naming the file and what is wrong."""
     try:
-        with path.open("rb") as f:
-            data = f.read(SIGNATURE_FILE_MAX_BYTES + 1)
-    except OSError as err:
-        raise PackFileError(f"cannot read the signature file {path}: {err.strerror}") from err
+        data = read_capped(path, SIGNATURE_FILE_MAX_BYTES, "the signature file")
+    except FileReadError as err:
+        raise PackFileError(str(err)) from err
     text = data.decode("ascii", errors="replace").strip()
-    if len(data) > SIGNATURE_FILE_MAX_BYTES or not text.startswith("0x") or len(text) != 132:
+    if not text.startswith("0x") or len(text) != 132:
         raise PackFileError(f"{path}: expected 0x and 130 hex digits (a 65-byte signature)")
     try:
         return bytes.fromhex(text[2:])
@@ -72,13 +72,9 @@ def read_signature(path: Path) -> bytes:
 def read_pack(path: Path) -> bytes:
     """A pack file's bytes (refused above ``MAX_PACK_BYTES`` without reading it all)."""
     try:
-        with path.open("rb") as f:
-            raw = f.read(MAX_PACK_BYTES + 1)
-    except OSError as err:
-        raise PackFileError(f"cannot read the policy pack {path}: {err.strerror}") from err
-    if len(raw) > MAX_PACK_BYTES:
-        raise PackFileError(f"{path}: larger than {MAX_PACK_BYTES} bytes")
-    return raw
+        return read_capped(path, MAX_PACK_BYTES, "the policy pack")
+    except FileReadError as err:
+        raise PackFileError(str(err)) from err
 
 
 class PolicyBook:

@@ -12,7 +12,9 @@ from relayer.store.models import (
     DecisionRow,
     OutboxRow,
     OwnSignatureRow,
+    PolicyPackRow,
     RefusalRow,
+    ReviewRow,
     RootSignatureRow,
     SubmissionRow,
     Transfer,
@@ -26,9 +28,11 @@ from relayer.store.records import (
     EffectKind,
     OwnSignature,
     Refusal,
+    Review,
     RootSignature,
     StoredAttestation,
     StoredDecision,
+    StoredPack,
     Submission,
     SubmissionStatus,
     TransferRecord,
@@ -194,4 +198,25 @@ def decision(row: DecisionRow) -> StoredDecision:
         signer=Address(row.signer),
         signature=row.signature,
         received_at=row.received_at,
+    )
+
+
+def stored_pack(row: PolicyPackRow) -> StoredPack:
+    return StoredPack(
+        content_hash=Hash32(row.content_hash),
+        jurisdiction=row.jurisdiction,
+        version=row.version,
+        raw=row.raw,
+        signature=row.signature,
+        accepted_at=row.accepted_at,
+    )
+
+
+def review(row: ReviewRow) -> Review:
+    return Review(
+        transfer_id=Hash32(row.transfer_id),
+        approved=row.approved,
+        reviewer=row.reviewer,
+        reason=row.reason,
+        decided_at=row.decided_at,
     )

@@ -24,27 +24,6 @@ from relayer.store.outcomes import (
 from relayer.store.records import Review, StoredDecision, StoredPack, TransferStatus
 
 
-def _pack(row: PolicyPackRow) -> StoredPack:
-    return StoredPack(
-        content_hash=Hash32(row.content_hash),
-        jurisdiction=row.jurisdiction,
-        version=row.version,
-        raw=row.raw,
-        signature=row.signature,
-        accepted_at=row.accepted_at,
-    )
-
-
-def _review(row: ReviewRow) -> Review:
-    return Review(
-        transfer_id=Hash32(row.transfer_id),
-        approved=row.approved,
-        reviewer=row.reviewer,
-        reason=row.reason,
-        decided_at=row.decided_at,
-    )
-
-
 class PolicyOps(TxBase):
     """Record packs put in force, the transfers approved under their limits, and reviews."""
 
@@ -87,7 +66,7 @@ class PolicyOps(TxBase):
         if newest is None:
             return None
         row = await self._get(PolicyPackRow, newest.content_hash)
-        return None if row is None else _pack(row)
+        return None if row is None else convert.stored_pack(row)
 
     async def record_spend(self, spend: Spend, pack_hash: Hash32) -> bool:
         """Count ``spend`` against the rolling limits (once per transfer); True if new."""
@@ -137,7 +116,7 @@ class PolicyOps(TxBase):
             return TransferNotFound(transfer_id)
         existing = await self._get(ReviewRow, bytes(transfer_id))
         if existing is not None:
-            return ReviewAlreadyDecided(_review(existing))
+            return ReviewAlreadyDecided(convert.review(existing))
         status = TransferStatus(transfer.status)
         if status is not TransferStatus.REVIEW:
             return ReviewNotHeld(transfer_id, status)
@@ -155,12 +134,12 @@ class PolicyOps(TxBase):
             transfer_id,
             {"approved": approved, "reviewer": reviewer, "reason": reason},
         )
-        return ReviewRecorded(_review(row))
+        return ReviewRecorded(convert.review(row))
 
     async def review_of(self, transfer_id: Hash32) -> Review | None:
         """The reviewer's decision on a transfer, if one was taken."""
         row = await self._get(ReviewRow, bytes(transfer_id))
-        return None if row is None else _review(row)
+        return None if row is None else convert.review(row)
 
     async def record_decision(
         self, decision: Decision, signer: Address, signature: bytes
