@@ -122,6 +122,23 @@ def evaluate_pack(
     return Approved()
 
 
+def uses_history(pack: PolicyPack, event: SourceEvent) -> bool:
+    """Whether deciding ``event`` under ``pack`` reads the spends in the window (its token
+    has a rolling limit); when not, the shell need not read them."""
+    rules = pack.tokens.get((event.src_chain_id, event.src_token))
+    return rules is not None and (
+        rules.max_per_sender_24h is not None or rules.max_total_24h is not None
+    )
+
+
+def may_need_review(pack: PolicyPack, event: SourceEvent) -> bool:
+    """Whether ``event``'s amount is above its token's review threshold under ``pack``."""
+    rules = pack.tokens.get((event.src_chain_id, event.src_token))
+    return (
+        rules is not None and rules.review_above is not None and event.amount > rules.review_above
+    )
+
+
 def spend_of(event: SourceEvent, now: int) -> Spend:
     """The spend to record when ``event`` is approved at ``now``."""
     return Spend(

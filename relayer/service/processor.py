@@ -28,7 +28,14 @@ from relayer.crashpoints import CrashPoint
 from relayer.domain import lifecycle
 from relayer.domain.decisions import Decision, approval, decision_digest, refusal
 from relayer.domain.digest import release_digest
-from relayer.domain.limits import PackCheck, spend_of, window_start
+from relayer.domain.limits import (
+    PackCheck,
+    Spend,
+    may_need_review,
+    spend_of,
+    uses_history,
+    window_start,
+)
 from relayer.domain.policy import RefusalReason, Refused
 from relayer.domain.quorum import QuorumMet, evaluate_quorum
 from relayer.domain.routing import Unroutable, build_release, route_release
@@ -426,10 +433,13 @@ class Processor:
         check: PackCheck | None = None
         if pack is not None:
             now = int(self.clock())
-            if not reviewed:
+            if not reviewed and may_need_review(pack, event):
                 review = await tx.review_of(event.transfer_id)
                 reviewed = review is not None and review.approved
-            spends = await tx.spends_since(event.src_chain_id, event.src_token, window_start(now))
+            spends: tuple[Spend, ...] = ()
+            if uses_history(pack, event):  # the rolling limits need the window's spends
+                chain, token = event.src_chain_id, event.src_token
+                spends = await tx.spends_since(chain, token, window_start(now))
             check = PackCheck(pack, now, spends, reviewed)
         decided = lifecycle.decide(
             self.policy.policy, self.routes.routes, self.domains, event, check, issuer

@@ -22,8 +22,10 @@ from relayer.domain.limits import (
     PackVerdict,
     Spend,
     evaluate_pack,
+    may_need_review,
     spend_of,
     spent,
+    uses_history,
     window_start,
 )
 from relayer.domain.packs import PolicyPack, Sanctions, TokenKey, TokenRules
@@ -496,3 +498,17 @@ def test_replay_uses_the_whole_limit_and_no_more() -> None:
     recorded = _replay(rules, steps)
     moved = [(s.sender, s.amount) for s in recorded]
     assert moved == [(SENDER, 100)] * 2 + [(PEOPLE[2], 100)] * 2 + [(SENDER, 100)]
+
+
+@given(packs, events, times, st.booleans(), st.data())
+def test_the_shell_may_skip_what_the_verdict_does_not_read(
+    pack: PolicyPack, event: SourceEvent, now: int, reviewed: bool, data: Any
+) -> None:
+    """Without a rolling limit on the token the spends do not matter, and at or below the
+    review threshold a review does not: the processor skips those reads (uses_history,
+    may_need_review), and the verdict is the same as with them."""
+    history = data.draw(histories(now))
+    full = evaluate_pack(pack, event, now, history, reviewed=reviewed)
+    spends = history if uses_history(pack, event) else []
+    review = reviewed if may_need_review(pack, event) else False
+    assert evaluate_pack(pack, event, now, spends, reviewed=review) == full
