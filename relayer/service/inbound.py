@@ -233,11 +233,11 @@ class InboundVerifier:
         expected = p.expected_release(event_of(rec))
         if expected is None or expected[0] != msg.release or rec.dst_chain_id != msg.dst_chain_id:
             return Verdict.DIFFERENT_CONTENT
+        if isinstance(outcome, Duplicate):  # its decision came with it the first time
+            return Verdict.DUPLICATE
         decision = msg.decision()
         if decision is not None and msg.decision_signature is not None:
             await self._decision_in(tx, msg.dst_chain_id, decision, msg)
-        if isinstance(outcome, Duplicate):
-            return Verdict.DUPLICATE
         met = await p.quorum(tx, tid, msg.dst_chain_id, expected[1])
         if met is not None and isinstance(await p.apply(tx, tid, QuorumReached(tid, met)), Applied):
             reached.append(tid)
