@@ -38,6 +38,7 @@ from relayer.errors import (
 from relayer.gossip.config import GossipConfig, TlsFiles, client_id_for
 from relayer.gossip.refusals import RefusalMessage
 from relayer.gossip.transport import MqttGossip
+from relayer.gossip.vetoes import VetoMessage
 from relayer.gossip.wire import AttestationMessage
 from relayer.keys import Signer, load_keystore, signer_from_hex
 from relayer.log import get_logger
@@ -59,6 +60,7 @@ from relayer.service.submit import (
     StoreSendJournal,
     SubmitRunner,
 )
+from relayer.service.vetoes import Vetoes
 from relayer.service.writer import Writer
 from relayer.settings import ChainSettings, ConfluxSettings, Settings
 from relayer.store import Store
@@ -422,6 +424,15 @@ class Relayer:
             root_wait_s=s.pipeline.root_wait_s,
         )
         del submit_key
+        vetoes = Vetoes(
+            processor,
+            runner.destinations,
+            self.metrics,
+            hold_s=s.policy.veto_hold_s,
+            sweep_s=s.policy.veto_sweep_s,
+            grace_period_s=s.submitter.grace_period_s,
+            send=s.submitter.enabled,
+        )
         settler = Settler(
             processor,
             destinations,
@@ -479,12 +490,15 @@ class Relayer:
                         group.create_task(feed.run(), name=f"heads:{name}")
                     for name, (watcher, _sink) in watchers.items():
                         group.create_task(watcher.run(), name=f"watch:{name}")
-                    group.create_task(self._inbound(gossip, verifier, roots), name="inbound")
+                    group.create_task(
+                        self._inbound(gossip, verifier, roots, vetoes), name="inbound"
+                    )
                     if roots is not None:
                         group.create_task(roots.run(gossip.publish_root), name="roots")
                     group.create_task(publisher.run(), name="publish")
                     group.create_task(runner.run(), name="submit")
                     group.create_task(settler.run(), name="settle")
+                    group.create_task(vetoes.run(), name="vetoes")
                     group.create_task(
                         _forever(s.pipeline.set_refresh_s, sets.refresh, "set refresh")
                     )
@@ -585,7 +599,7 @@ class Relayer:
         return EventWatcher(head.rpc, config, sink, head), sink
 
     async def _inbound(
-        self, gossip: MqttGossip, verifier: InboundVerifier, roots: Roots | None
+        self, gossip: MqttGossip, verifier: InboundVerifier, roots: Roots | None, vetoes: Vetoes
     ) -> None:
         async def receive(limit: int) -> list[AttestationMessage | RefusalMessage]:
             """The next attestations and refusals; root signatures met on the way go to
@@ -596,6 +610,8 @@ class Relayer:
                     message = received.message
                     if isinstance(message, AttestationMessage | RefusalMessage):
                         attestations.append(message)
+                    elif isinstance(message, VetoMessage):
+                        await vetoes.receive(message)
                     elif roots is not None:
                         await roots.receive(message)
                     else:

@@ -274,6 +274,19 @@ class PolicySettings(_Section):
         default_factory=list,
         description="Issuers' controls, asked about sender and recipient before signing.",
     )
+    veto_hold_s: float = Field(
+        86_400.0,
+        ge=0,
+        description="How long a transfer refused by a blocking minority (so it can never "
+        "reach a quorum) is held after our refusal before we veto it on our own; then it "
+        "is cancelled on the destination and refunded (docs/supervision.md).",
+    )
+    veto_sweep_s: float = Field(
+        5.0,
+        gt=0,
+        description="How often vetoes are applied, cancels and refunds sent, and the source "
+        "asked whether a cancelled transfer was refunded.",
+    )
 
     @model_validator(mode="after")
     def _check_pack(self) -> PolicySettings:

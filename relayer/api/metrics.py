@@ -51,6 +51,24 @@ class Metrics:
             "Roots this relayer committed on a destination (commitRoot mined).",
             registry=r,
         )
+        self.veto_signatures = Counter(
+            "relayer_veto_signatures_total",
+            "Cancel and Refund signatures this validator signed, by kind.",
+            ["kind"],
+            registry=r,
+        )
+        self.veto_received = Counter(
+            "relayer_veto_signatures_received_total",
+            "Peers' Cancel and Refund signatures received over gossip, by kind and result.",
+            ["kind", "result"],
+            registry=r,
+        )
+        self.veto_sent = Counter(
+            "relayer_veto_transactions_total",
+            "cancel and refund transactions, by kind and outcome.",
+            ["kind", "outcome"],
+            registry=r,
+        )
         self.refusals = Counter(
             "relayer_policy_refusals_total", "Transfers refused by policy.", ["reason"], registry=r
         )

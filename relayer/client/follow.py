@@ -25,10 +25,12 @@ STAGES = (
     "quorum",
     "submitted",
     "delayed",
+    "vetoed",
     "released",
     "cancelled",
+    "refunded",
 )
-FINAL_STAGES = ("released", "cancelled")
+FINAL_STAGES = ("released", "refunded")
 
 
 @dataclass

@@ -65,6 +65,7 @@ class StackOptions:
     packs: bool = True  # each jurisdiction's validators run under a signed policy pack
     sanctioned: dict[str, Sequence[str]] = field(default_factory=dict)  # jurisdiction -> addrs
     review_above: dict[str, int] = field(default_factory=dict)  # jurisdiction -> smallest units
+    veto_hold_s: float = 10.0  # [policy] veto_hold_s: a never-quorate transfer is vetoed after
 
 
 # Per token, in whole tokens: bucket capacity, refill per second, large-transfer threshold.
@@ -351,6 +352,8 @@ level = "info"
 [policy]
 deny_list_file = "{deny}"
 reload_interval_s = 0.5
+veto_hold_s = {o.veto_hold_s}
+veto_sweep_s = 0.5
 {pack_lines}
 {tokens}{issuer_check}"""
             path = home / "relayer.toml"

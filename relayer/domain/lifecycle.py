@@ -23,6 +23,9 @@ Invariants (checked by the Hypothesis tests in ``tests/unit/domain``):
 * ``released`` and ``cancelled`` are terminal, and nothing is submitted for a delayed
   or cancelled transfer; ``ExecuteDelayed`` is emitted only for a delayed transfer our
   policy approved.
+* ``SignRefund`` is emitted only when the destination shows the id cancelled, never for
+  a released transfer; a transfer executed on the destination after a refund (or refunded
+  after its execution) halts signing.
 * ``released`` is terminal; a reorg or a conflicting event after confirmation yields
   ``HaltSigning`` and changes nothing else.
 * An input that is not legal in the current state returns ``Rejected`` (nothing changes);
@@ -41,6 +44,7 @@ from relayer.domain.routing import TokenRoute, Unroutable, route_release
 from relayer.domain.transfer import (
     AlreadyReleased,
     CancelledOnDestination,
+    CancelQuorumReached,
     CheckPolicy,
     CheckQuorum,
     Confirmed,
@@ -55,32 +59,52 @@ from relayer.domain.transfer import (
     PolicyDecided,
     PublishAttestation,
     QuorumReached,
+    RefundedOnSource,
+    RefundQuorumReached,
     Rejected,
     ReleaseConfirmed,
     Reviewed,
+    SignCancel,
+    SignRefund,
     SignRelease,
     SubmissionSent,
+    SubmitCancel,
+    SubmitRefund,
     SubmitRelease,
     TransferState,
     TransferStatus,
     Transition,
+    Vetoed,
 )
 from relayer.domain.types import EvmDomain, SourceEvent
 
 S = TransferStatus
 _BEFORE_CONFIRMATION = (S.OBSERVED, S.ORPHANED)
 _UNSIGNED = (S.CONFIRMED, S.REVIEW)  # final at the source, not signed
-_FINAL = (S.RELEASED, S.CANCELLED)
+_FINAL = (S.RELEASED, S.CANCELLED, S.REFUNDED)  # the destination acted (or the source refunded)
+# a veto may stop these: final at the source, never executed on the destination
+VETOABLE = (
+    S.CONFIRMED,
+    S.REVIEW,
+    S.REFUSED,
+    S.ATTESTED,
+    S.QUORUM,
+    S.SUBMITTED,
+    S.DELAYED,
+)
 
 
 def step(state: TransferState | None, event: Input) -> Outcome:
     """Apply one input to a transfer's state (``None``: the transfer is not known yet)."""
     outcome = _step(state, event)
-    held = isinstance(outcome, Transition) and outcome.state.status is S.REVIEW
-    if isinstance(outcome, Transition) and not held and outcome.state.review is not None:
-        # why it was held matters only while it is held
-        return Transition(replace(outcome.state, review=None), outcome.effects)
-    return outcome
+    if not isinstance(outcome, Transition):
+        return outcome
+    new = outcome.state
+    if new.status is not S.REVIEW and new.review is not None:
+        new = replace(new, review=None)  # why it was held matters only while it is held
+    if new.status is not S.VETOED and new.veto is not None:
+        new = replace(new, veto=None)  # the veto's reason too (the vetoes table keeps it)
+    return outcome if new is outcome.state else Transition(new, outcome.effects)
 
 
 def _step(state: TransferState | None, event: Input) -> Outcome:
@@ -107,6 +131,14 @@ def _step(state: TransferState | None, event: Input) -> Outcome:
             return _on_cancelled(state, event)
         case Reviewed():
             return _on_reviewed(state, event)
+        case Vetoed():
+            return _on_vetoed(state, event)
+        case CancelQuorumReached():
+            return _on_cancel_quorum(state, event)
+        case RefundQuorumReached():
+            return _on_refund_quorum(state, event)
+        case RefundedOnSource():
+            return _on_refunded(state, event)
 
 
 def decide(
@@ -258,6 +290,8 @@ def _on_own_signature(state: TransferState | None, event: OwnSignature) -> Outco
 def _on_quorum(state: TransferState | None, event: QuorumReached) -> Outcome:
     if state is None or state.release is None or state.status in (*_FINAL, S.REFUSED):
         return _reject(state, event, "no approved release to submit")
+    if state.status is S.VETOED:
+        return _reject(state, event, "vetoed: its release is never submitted by us")
     if state.status is S.DELAYED:
         return _reject(state, event, "the destination already holds this release (delayed)")
     if event.quorum.digest != state.digest:
@@ -284,6 +318,8 @@ def _on_released(state: TransferState | None, event: ReleaseConfirmed | AlreadyR
         return Transition(state)
     if state.status is S.CANCELLED:
         return _halt(state, "the destination executed a transfer it had cancelled")
+    if state.status is S.REFUNDED:
+        return _halt(state, "the destination executed a transfer the source refunded")
     tx_hash = event.tx_hash if isinstance(event, ReleaseConfirmed) else state.tx_hash
     return Transition(replace(state, status=S.RELEASED, tx_hash=tx_hash))
 
@@ -297,6 +333,10 @@ def _on_delayed(state: TransferState | None, event: DelayedOnDestination) -> Out
         if state.executable_at == event.executable_at:
             return Transition(state)
         return _reject(state, event, "delayed with another executable_at")
+    if state.status is S.VETOED:  # held there while the veto gathers its blocking minority
+        if state.executable_at == event.executable_at:
+            return Transition(state)
+        return Transition(replace(state, executable_at=event.executable_at))
     new = replace(state, status=S.DELAYED, executable_at=event.executable_at)
     if state.release is None:  # refused or never decided by us: we do not help execute it
         return Transition(new)
@@ -307,8 +347,49 @@ def _on_delayed(state: TransferState | None, event: DelayedOnDestination) -> Out
 def _on_cancelled(state: TransferState | None, event: CancelledOnDestination) -> Outcome:
     if state is None or state.status is S.ORPHANED:
         return _reject(state, event, "cancelled on the destination but unknown at the source")
-    if state.status is S.CANCELLED:
+    if state.status in (S.CANCELLED, S.REFUNDED):
         return Transition(state)
     if state.status is S.RELEASED:
         return _reject(state, event, "executed on the destination: it cannot be cancelled")
-    return Transition(replace(state, status=S.CANCELLED))
+    if state.status is S.OBSERVED:
+        return _reject(state, event, "not final at the source yet: no refund can be signed")
+    refund = SignRefund(state.transfer_id, state.event.src_chain_id)
+    return Transition(replace(state, status=S.CANCELLED), (refund,))
+
+
+def _on_vetoed(state: TransferState | None, event: Vetoed) -> Outcome:
+    if state is None:
+        return _reject(state, event, "unknown transfer")
+    if state.status is S.VETOED:
+        return Transition(state)  # vetoed once: the Cancel signature does not change
+    if state.status not in VETOABLE:
+        return _reject(state, event, f"a {state.status} transfer cannot be vetoed")
+    veto = f"vetoed by {event.by}: {event.reason}"
+    cancel = SignCancel(state.transfer_id, state.event.dst_chain_id)
+    return Transition(replace(state, status=S.VETOED, veto=veto), (cancel,))
+
+
+def _on_cancel_quorum(state: TransferState | None, event: CancelQuorumReached) -> Outcome:
+    if state is None or state.status is not S.VETOED:
+        return _reject(state, event, "only a transfer we vetoed is cancelled by us")
+    submit = SubmitCancel(state.transfer_id, state.event.dst_chain_id, event.bundle)
+    return Transition(state, (submit,))
+
+
+def _on_refund_quorum(state: TransferState | None, event: RefundQuorumReached) -> Outcome:
+    if state is None or state.status is not S.CANCELLED:
+        return _reject(state, event, "only a transfer cancelled on the destination is refunded")
+    submit = SubmitRefund(state.transfer_id, state.event.src_chain_id, event.bundle)
+    return Transition(state, (submit,))
+
+
+def _on_refunded(state: TransferState | None, event: RefundedOnSource) -> Outcome:
+    if state is None:
+        return _reject(state, event, "unknown transfer")
+    if state.status is S.REFUNDED:
+        return Transition(state)
+    if state.status is S.RELEASED:
+        return _halt(state, "the source refunded a transfer the destination executed")
+    if state.status is not S.CANCELLED:
+        return _reject(state, event, "refunded at the source before we saw it cancelled")
+    return Transition(replace(state, status=S.REFUNDED))

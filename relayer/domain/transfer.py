@@ -26,8 +26,10 @@ class TransferStatus(enum.StrEnum):
     QUORUM = "quorum"  # a bundle the destination contract accepts exists
     SUBMITTED = "submitted"  # a release transaction was sent
     DELAYED = "delayed"  # the destination holds it until ``executable_at`` (its governor)
+    VETOED = "vetoed"  # we signed Cancel (``relayer veto`` or refused by too many): not released
     RELEASED = "released"  # executed on the destination chain (terminal)
-    CANCELLED = "cancelled"  # vetoed on the destination: never executed there (terminal)
+    CANCELLED = "cancelled"  # vetoed on the destination: never executed there; refund next
+    REFUNDED = "refunded"  # returned to its sender on the source chain (terminal)
     ORPHANED = "orphaned"  # reorged out before confirmation
 
 
@@ -46,6 +48,7 @@ class TransferState:
     tx_hash: Hash32 | None = None  # our latest release transaction
     executable_at: int | None = None  # delayed: when ``executeDelayed`` may run (unix s)
     review: str | None = None  # in review: why a human must decide
+    veto: str | None = None  # vetoed: by whom and why
 
     @property
     def transfer_id(self) -> Hash32:
@@ -168,6 +171,40 @@ class CancelledOnDestination:
     transfer_id: Hash32
 
 
+@dataclass(frozen=True, slots=True)
+class Vetoed:
+    """This validator vetoes the transfer: an operator's ``relayer veto`` (``by`` names
+    them) or, automatically, a transfer refused by more than the set can spare."""
+
+    transfer_id: Hash32
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelQuorumReached:
+    """A blocking minority's ``Cancel`` signatures make a bundle ``cancel`` accepts."""
+
+    transfer_id: Hash32
+    bundle: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RefundQuorumReached:
+    """A quorum's ``Refund`` signatures make a bundle the source's ``refund`` accepts."""
+
+    transfer_id: Hash32
+    bundle: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RefundedOnSource:
+    """The source contract shows the transfer refunded (``statusOf`` 4) at its confirmed
+    head: its sender has the amount back."""
+
+    transfer_id: Hash32
+
+
 Input = (
     Observed
     | Confirmed
@@ -181,6 +218,10 @@ Input = (
     | DelayedOnDestination
     | CancelledOnDestination
     | Reviewed
+    | Vetoed
+    | CancelQuorumReached
+    | RefundQuorumReached
+    | RefundedOnSource
 )
 
 # ------------------------------------------------------------------------ effects
@@ -248,6 +289,43 @@ class HaltSigning:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class SignCancel:
+    """Sign ``Cancel(transferId)`` for the destination, store and gossip it, then check
+    whether a blocking minority has signed (feed back ``CancelQuorumReached``)."""
+
+    transfer_id: Hash32
+    dst_chain_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitCancel:
+    """Send ``cancel(transferId, bundle)`` on the destination (until it shows the id
+    cancelled, or executed)."""
+
+    transfer_id: Hash32
+    dst_chain_id: int
+    bundle: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SignRefund:
+    """Sign the ``Refund`` of the transfer on its source contract (the destination shows
+    it cancelled at its confirmed head), store and gossip it, then check for a quorum."""
+
+    transfer_id: Hash32
+    src_chain_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitRefund:
+    """Send ``refund(refund, bundle)`` on the source chain (until it shows it refunded)."""
+
+    transfer_id: Hash32
+    src_chain_id: int
+    bundle: bytes
+
+
 Effect = (
     CheckPolicy
     | SignRelease
@@ -256,6 +334,10 @@ Effect = (
     | SubmitRelease
     | ExecuteDelayed
     | HaltSigning
+    | SignCancel
+    | SubmitCancel
+    | SignRefund
+    | SubmitRefund
 )
 
 # ----------------------------------------------------------------------- outcomes

@@ -16,6 +16,13 @@ transfer, signer), cleared the same way, under `refusal_subscription_filter`
 
     {prefix}/v1/refusal/{dst_chain_id}/{transfer_id_hex}/{signer_hex}
 
+Cancel and Refund signatures (veto and refund) have the same levels under their kind,
+retained, one per (chain where used, transfer, signer), under `veto_subscription_filters`
+(``{prefix}/v1/cancel/#`` and ``{prefix}/v1/refund/#``); see relayer.gossip.vetoes::
+
+    {prefix}/v1/cancel/{dst_chain_id}/{transfer_id_hex}/{signer_hex}
+    {prefix}/v1/refund/{src_chain_id}/{transfer_id_hex}/{signer_hex}
+
 Root signatures (committed roots) have their own layout, one topic per (destination,
 window, signer), not retained (republished by their signer while the window is in play),
 under `root_subscription_filter` (``{prefix}/v1/root/#``)::
@@ -33,6 +40,7 @@ from relayer.domain.types import UINT64_MAX, Address, Hash32, hex32
 from relayer.gossip.codec import ADDRESS, HEX32
 from relayer.gossip.reasons import GossipWireError, Reason
 from relayer.gossip.refusals import RefusalMessage, decode_refusal
+from relayer.gossip.vetoes import VETO_KINDS, VetoMessage, decode_veto
 from relayer.gossip.wire import AttestationMessage, RootMessage, decode, decode_root
 
 TOPIC_VERSION: Final = "v1"
@@ -181,6 +189,38 @@ def parse_refusal_topic(prefix: str, topic: str) -> TopicKey:
     return _parse_key(topic, _head(prefix, _REFUSAL))
 
 
+# ------------------------------------------------------------- cancels and refunds
+
+
+def veto_subscription_filters(prefix: str) -> tuple[str, ...]:
+    """The filters that receive every Cancel and Refund signature under ``prefix``."""
+    return tuple(_filter(prefix, kind) for kind in VETO_KINDS)
+
+
+def veto_topic_for(prefix: str, kind: str, key: TopicKey) -> str:
+    """The topic of one signer's ``kind`` signature on one transfer (``key.dst_chain_id``:
+    the chain where it is used)."""
+    if kind not in VETO_KINDS:
+        raise ValueError(f"unknown veto kind {kind!r}")
+    return _keyed_topic(prefix, kind, key)
+
+
+def veto_topic(prefix: str, message: VetoMessage) -> str:
+    """The topic a Cancel or Refund signature is published under."""
+    key = TopicKey(message.chain_id, message.transfer_id, message.signer)
+    return veto_topic_for(prefix, message.kind, key)
+
+
+def _decode_veto_inbound(prefix: str, kind: str, topic: str, payload: bytes) -> VetoMessage | None:
+    key = _parse_key(topic, _head(prefix, kind))
+    if not payload:
+        return None  # withdrawn
+    message = decode_veto(payload, kind)
+    if TopicKey(message.chain_id, message.transfer_id, message.signer) != key:
+        raise GossipWireError(Reason.TOPIC_MISMATCH, topic[-120:])
+    return message
+
+
 # ----------------------------------------------------------------- root signatures
 
 
@@ -216,18 +256,24 @@ def _decode_root_inbound(prefix: str, topic: str, payload: bytes) -> RootMessage
 # ------------------------------------------------------------------------- inbound
 
 
+Inbound = AttestationMessage | RefusalMessage | RootMessage | VetoMessage
+
+
 def decode_inbound(
     prefix: str, topic: str, payload: bytes
-) -> AttestationMessage | RefusalMessage | RootMessage | Cleared | ClearedRefusal | None:
+) -> Inbound | Cleared | ClearedRefusal | None:
     """Turn one received MQTT message into an attestation, a refusal, a root signature,
     a withdrawal (`Cleared` of an attestation, `ClearedRefusal` of a refusal), or None
-    (a cleared root signature).
+    (a cleared root, Cancel or Refund signature).
 
     The topic must follow the layout and name the same destination chain, transfer (or
     window) and signer as the payload (else TOPIC_MISMATCH). Raises only `GossipWireError`.
     """
     if topic.startswith(_head(prefix, _ROOT)):
         return _decode_root_inbound(prefix, topic, payload)
+    for kind in VETO_KINDS:
+        if topic.startswith(_head(prefix, kind)):
+            return _decode_veto_inbound(prefix, kind, topic, payload)
     if topic.startswith(_head(prefix, _REFUSAL)):
         key = parse_refusal_topic(prefix, topic)
         if not payload:

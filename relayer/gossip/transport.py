@@ -2,10 +2,10 @@
 idempotent publishes.
 
 `MqttGossip` is an async context manager owning one background task that connects,
-subscribes to ``{prefix}/v1/att/#``, ``{prefix}/v1/refusal/#`` and ``{prefix}/v1/root/#``
-(QoS 1), pumps received messages through the strict decoder, and reconnects with
-exponential backoff forever (re-subscribing, which also re-delivers every retained
-attestation and refusal). Inbound flow::
+subscribes to ``{prefix}/v1/att/#``, ``{prefix}/v1/refusal/#``, ``{prefix}/v1/root/#``,
+``{prefix}/v1/cancel/#`` and ``{prefix}/v1/refund/#`` (QoS 1), pumps received messages
+through the strict decoder, and reconnects with exponential backoff forever
+(re-subscribing, which also re-delivers every retained message). Inbound flow::
 
     broker ─► ingress queue (bounded, drop-oldest, counts `received`/QUEUE_FULL)
            ─► decode_inbound (junk counted by `Reason`, empty payloads by `cleared`)
@@ -46,6 +46,7 @@ from relayer.gossip.stats import GossipStats
 from relayer.gossip.topics import (
     Cleared,
     ClearedRefusal,
+    Inbound,
     TopicKey,
     attestation_topic,
     decode_inbound,
@@ -56,7 +57,10 @@ from relayer.gossip.topics import (
     root_topic,
     subscription_filter,
     topic_for,
+    veto_subscription_filters,
+    veto_topic,
 )
+from relayer.gossip.vetoes import VetoMessage, encode_veto
 from relayer.gossip.wire import AttestationMessage, RootMessage, encode_attestation, encode_root
 
 _log = structlog.get_logger(__name__)
@@ -74,7 +78,7 @@ class Received:
 
     topic: str
     payload: bytes
-    message: AttestationMessage | RefusalMessage | RootMessage
+    message: Inbound
     retained: bool  # True when delivered from the broker's store on (re)subscribe
 
 
@@ -193,6 +197,12 @@ class MqttGossip:
     async def clear_refusal(self, key: TopicKey, *, timeout_s: float | None = None) -> None:
         """Withdraw the retained refusal at ``key`` (empty retained payload)."""
         await self._publish(refusal_topic_for(self.config.topic_prefix, key), b"", timeout_s)
+
+    async def publish_veto(self, message: VetoMessage, *, timeout_s: float | None = None) -> None:
+        """Publish a Cancel or Refund signature retained with QoS 1 (idempotent, like
+        `publish`)."""
+        topic = veto_topic(self.config.topic_prefix, message)
+        await self._publish(topic, encode_veto(message), timeout_s)
 
     async def _publish(
         self, topic: str, payload: bytes, timeout_s: float | None, *, retain: bool = True
@@ -350,7 +360,8 @@ class MqttGossip:
     async def _subscribe(self, client: aiomqtt.Client) -> None:
         prefix = self.config.topic_prefix
         filters = (subscription_filter, refusal_subscription_filter, root_subscription_filter)
-        codes = await client.subscribe([(each(prefix), QOS) for each in filters])
+        topics = [each(prefix) for each in filters] + list(veto_subscription_filters(prefix))
+        codes = await client.subscribe([(topic, QOS) for topic in topics])
         values = [code if isinstance(code, int) else code.value for code in codes]
         if any(value >= 0x80 for value in values):
             raise BrokerError(f"subscription refused by the broker: {values}")

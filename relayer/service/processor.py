@@ -27,7 +27,7 @@ from relayer.api.metrics import Metrics
 from relayer.crashpoints import CrashPoint
 from relayer.domain import lifecycle
 from relayer.domain.decisions import Decision, approval, decision_digest, refusal
-from relayer.domain.digest import release_digest
+from relayer.domain.digest import cancel_digest, refund_digest, release_digest
 from relayer.domain.limits import (
     PackCheck,
     Spend,
@@ -40,6 +40,7 @@ from relayer.domain.policy import RefusalReason, Refused
 from relayer.domain.quorum import QuorumMet, evaluate_quorum
 from relayer.domain.routing import Unroutable, build_release, route_release
 from relayer.domain.transfer import (
+    CancelQuorumReached,
     CheckPolicy,
     CheckQuorum,
     Confirmed,
@@ -51,9 +52,14 @@ from relayer.domain.transfer import (
     PolicyDecided,
     PublishAttestation,
     QuorumReached,
+    RefundQuorumReached,
     Rejected,
     Reviewed,
+    SignCancel,
+    SignRefund,
     SignRelease,
+    SubmitCancel,
+    SubmitRefund,
     SubmitRelease,
     TransferState,
     TransferStatus,
@@ -68,6 +74,7 @@ from relayer.domain.types import (
     SourceEvent,
     hex32,
 )
+from relayer.domain.vetoes import RefundTerms, evaluate_cancel, evaluate_refund, refund_terms
 from relayer.errors import FatalError, RetryableError
 from relayer.keys import Signer
 from relayer.log import get_logger, transfer_logger
@@ -77,13 +84,21 @@ from relayer.service.issuers import Checked, IssuerGate
 from relayer.service.payloads import release_to_json
 from relayer.service.policy import PolicyBook
 from relayer.service.writer import Writer
-from relayer.store import AlertKind, EffectKind, Store, Transaction, TransferRecord
+from relayer.store import (
+    AlertKind,
+    EffectKind,
+    Store,
+    Transaction,
+    TransferRecord,
+    VetoSignature,
+    utc_now,
+)
 from relayer.wakeup import wait_for_wake
 
 log = get_logger("processor")
 
 _ATTESTATION_USED = (TransferStatus.RELEASED, TransferStatus.DELAYED, TransferStatus.CANCELLED)
-_FINAL = (TransferStatus.RELEASED, TransferStatus.CANCELLED)
+_FINAL = (TransferStatus.RELEASED, TransferStatus.CANCELLED, TransferStatus.REFUNDED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +149,8 @@ _REFUSAL_KEPT = (
     TransferStatus.RELEASED,
     TransferStatus.DELAYED,
     TransferStatus.CANCELLED,
+    TransferStatus.VETOED,
+    TransferStatus.REFUNDED,
 )
 
 
@@ -199,6 +216,7 @@ class Processor:
         self.writer = Writer(store)  # the only way to write (its lock, then a transaction)
         self.outbox_ready = asyncio.Event()  # a PUBLISH effect was queued (the publisher's)
         self.submit_ready = asyncio.Event()  # a SUBMIT/EXECUTE effect was queued
+        self.veto_ready = asyncio.Event()  # a CANCEL/REFUND effect was queued (the vetoes')
         self.observed_ready = asyncio.Event()  # the watcher stored new events
         self.status_changed = asyncio.Event()  # a transfer's status changed (root signer's)
         # told of the transfers a sweep just confirmed (attestations may be waiting for them)
@@ -241,6 +259,7 @@ class Processor:
             tx_hash=rec.release_tx_hash,
             executable_at=rec.executable_at,
             review=rec.status_reason if rec.status is TransferStatus.REVIEW else None,
+            veto=rec.status_reason if rec.status is TransferStatus.VETOED else None,
         )
 
     def expected_release(self, event: SourceEvent) -> tuple[Release, Hash32] | None:
@@ -303,6 +322,8 @@ class Processor:
             reason = after.review
             if after.refusal is not None:
                 reason = f"{after.refusal.reason.value}: {after.refusal.detail}"
+            if after.veto is not None:
+                reason = after.veto
             if after.status is TransferStatus.RELEASED:
                 stored_hash = after.tx_hash
             await tx.set_status(
@@ -399,6 +420,27 @@ class Processor:
                 await tx.enqueue_effect(tid, EffectKind.EXECUTE, payload)
                 self.submit_ready.set()
                 return None
+            case SignCancel(transfer_id=tid, dst_chain_id=dst):
+                domain = self.domains.get(dst)
+                if domain is None:  # decided by the route: a vetoed transfer has one
+                    raise FatalError(f"no bridge contract known on chain {dst} to cancel on")
+                await self._sign_veto(tx, tid, "cancel", dst, cancel_digest(domain, tid))
+                return await self.cancel_check(tx, tid, dst)
+            case SubmitCancel(transfer_id=tid, dst_chain_id=dst, bundle=bundle):
+                payload = {"dst_chain_id": dst, "bundle": "0x" + bundle.hex()}
+                await tx.enqueue_effect(tid, EffectKind.CANCEL, payload)
+                self.veto_ready.set()
+                return None
+            case SignRefund(transfer_id=tid, src_chain_id=src):
+                terms = refund_terms(state.event)
+                digest = self.refund_digest_of(state.event.src_contract, src, terms)
+                await self._sign_veto(tx, tid, "refund", src, digest)
+                return await self.refund_check(tx, tid, src, digest)
+            case SubmitRefund(transfer_id=tid, src_chain_id=src, bundle=bundle):
+                payload = {"src_chain_id": src, "bundle": "0x" + bundle.hex()}
+                await tx.enqueue_effect(tid, EffectKind.REFUND, payload)
+                self.veto_ready.set()
+                return None
             case HaltSigning(transfer_id=tid, reason=reason):
                 await tx.raise_alert(
                     AlertKind.HALT,
@@ -417,6 +459,66 @@ class Processor:
         payload = {"dst_chain_id": dst_chain_id, "signer": hex32(self.signer.address)}
         await tx.enqueue_effect(tid, EffectKind.WITHDRAW, {**payload, "topic": topic})
         self.outbox_ready.set()
+
+    @staticmethod
+    def refund_digest_of(src_contract: Address, src_chain_id: int, terms: RefundTerms) -> Hash32:
+        """The ``Refund`` digest on the contract where the transfer began."""
+        domain = EvmDomain(src_chain_id, src_contract)
+        return refund_digest(
+            domain,
+            terms.transfer_id,
+            terms.dst_chain_id,
+            terms.token,
+            terms.recipient,
+            terms.amount,
+        )
+
+    async def _sign_veto(
+        self, tx: Transaction, tid: Hash32, kind: str, chain_id: int, digest: Hash32
+    ) -> None:
+        """Sign our Cancel or Refund of ``tid``, keep it and queue its gossip."""
+        signature = VetoSignature(
+            tid,
+            kind,
+            self.signer.address,
+            chain_id,
+            digest,
+            self.signer.sign_digest(digest),
+            utc_now(),
+        )
+        await tx.record_veto_signature(signature)
+        publish = EffectKind.PUBLISH_CANCEL if kind == "cancel" else EffectKind.PUBLISH_REFUND
+        await tx.enqueue_effect(tid, publish, {"kind": kind, "chain_id": chain_id})
+        self.outbox_ready.set()
+        self.metrics.veto_signatures.labels(kind).inc()
+
+    async def cancel_check(
+        self, tx: Transaction, tid: Hash32, dst_chain_id: int
+    ) -> CancelQuorumReached | None:
+        """``CancelQuorumReached`` once a blocking minority of the destination's current set
+        signed ``Cancel`` (the contract checks the current set only)."""
+        vset = self.sets.current.get(dst_chain_id)
+        domain = self.domains.get(dst_chain_id)
+        if vset is None or domain is None:
+            return None
+        stored = await tx.veto_signatures_for(tid, "cancel")
+        digest = cancel_digest(domain, tid)
+        signatures = [Attestation(tid, s.digest, s.signer, s.signature) for s in stored]
+        met = evaluate_cancel(vset, digest, signatures)
+        return None if met is None else CancelQuorumReached(tid, met.bundle)
+
+    async def refund_check(
+        self, tx: Transaction, tid: Hash32, src_chain_id: int, digest: Hash32
+    ) -> RefundQuorumReached | None:
+        """``RefundQuorumReached`` once a quorum of the source's current set (the one
+        ``refund`` checks) signed the Refund."""
+        vset = self.sets.current.get(src_chain_id)
+        if vset is None:
+            return None
+        stored = await tx.veto_signatures_for(tid, "refund")
+        signatures = [Attestation(tid, s.digest, s.signer, s.signature) for s in stored]
+        met = evaluate_refund(vset, digest, signatures)
+        return None if met is None else RefundQuorumReached(tid, met.bundle)
 
     async def _sign_decision(self, tx: Transaction, decision: Decision) -> None:
         """Sign and keep what we decided, under which policy (gossiped with the attestation

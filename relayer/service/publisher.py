@@ -1,8 +1,9 @@
-"""Publishes this validator's attestations and refusals: the outbox's PUBLISH and
-PUBLISH_REFUSAL effects, and again periodically while a transfer is open (retained
-messages are lost if the broker restarts without persistence; republishing the same
-retained payload is idempotent). Each carries our signed decision (its policy hash) unless
-``decisions`` is off (then attestations go out as version 1 and refusals stay local)."""
+"""Publishes this validator's attestations, refusals, and Cancel and Refund signatures:
+the outbox's PUBLISH, PUBLISH_REFUSAL, PUBLISH_CANCEL and PUBLISH_REFUND effects, and
+again periodically while a transfer is open (retained messages are lost if the broker
+restarts without persistence; republishing the same retained payload is idempotent).
+Each carries our signed decision (its policy hash) unless ``decisions`` is off (then
+attestations go out as version 1 and refusals stay local)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from relayer.errors import RetryableError
 from relayer.gossip.refusals import RefusalMessage
 from relayer.gossip.topics import TopicKey
 from relayer.gossip.transport import MqttGossip
+from relayer.gossip.vetoes import VetoMessage
 from relayer.gossip.wire import AttestationMessage
 from relayer.log import get_logger
 from relayer.service.processor import Processor, event_of
@@ -26,7 +28,11 @@ from relayer.wakeup import wait_for_wake
 log = get_logger("publisher")
 
 UNRELEASED = (TransferStatus.ATTESTED, TransferStatus.QUORUM, TransferStatus.SUBMITTED)
-Outgoing = AttestationMessage | RefusalMessage
+REFUSED = (TransferStatus.REFUSED, TransferStatus.VETOED)  # our refusal still matters
+# our Cancel (Refund) signature matters while the transfer is vetoed (cancelled)
+VETO_PENDING = {TransferStatus.VETOED: "cancel", TransferStatus.CANCELLED: "refund"}
+_VETO_EFFECTS = {EffectKind.PUBLISH_CANCEL: "cancel", EffectKind.PUBLISH_REFUND: "refund"}
+Outgoing = AttestationMessage | RefusalMessage | VetoMessage
 
 
 class Publisher:
@@ -56,7 +62,24 @@ class Publisher:
             return await self.message_for(tx, effect.transfer_id)
         if effect.kind is EffectKind.PUBLISH_REFUSAL:
             return await self.refusal_for(tx, effect.transfer_id)
+        if effect.kind in _VETO_EFFECTS:
+            return await self.veto_for(tx, effect.transfer_id, _VETO_EFFECTS[effect.kind])
         return None
+
+    async def veto_for(self, tx: Transaction, transfer_id: Hash32, kind: str) -> VetoMessage | None:
+        """Our Cancel or Refund signature on ``transfer_id`` as a message (None: none)."""
+        own = await tx.veto_signature_by(transfer_id, kind, self.processor.signer.address)
+        if own is None:
+            return None
+        return VetoMessage(
+            kind=kind,
+            transfer_id=transfer_id,
+            chain_id=own.chain_id,
+            digest=own.digest,
+            signer=own.signer,
+            signature=own.signature,
+            signed_at=int(own.received_at.timestamp()),
+        )
 
     async def message_for(self, tx: Transaction, transfer_id: Hash32) -> AttestationMessage | None:
         rec = await tx.get_transfer(transfer_id)
@@ -130,7 +153,12 @@ class Publisher:
         crash) is sent again, which is idempotent."""
         store = self.processor.store
         async with store.reader() as tx:
-            kinds = [EffectKind.PUBLISH, EffectKind.PUBLISH_REFUSAL, EffectKind.WITHDRAW]
+            kinds = [
+                EffectKind.PUBLISH,
+                EffectKind.PUBLISH_REFUSAL,
+                EffectKind.WITHDRAW,
+                *_VETO_EFFECTS,
+            ]
             effects = await tx.pending_effects(kinds, limit=500)
             messages = [(e, await self._message_if_publish(tx, e)) for e in effects]
         done: list[int] = []
@@ -156,6 +184,13 @@ class Publisher:
                     await self.gossip.clear(key)
                 self.withdrawn += 1
                 log.info(f"{topic} withdrawn", transfer_id=hex32(effect.transfer_id))
+            elif isinstance(message, VetoMessage):
+                await self.gossip.publish_veto(message)
+                log.info(
+                    f"{message.kind} signature published",
+                    transfer_id=hex32(effect.transfer_id),
+                    chain_id=message.chain_id,
+                )
             elif isinstance(message, RefusalMessage):
                 await self.gossip.publish_refusal(message)
                 log.info(
@@ -177,8 +212,9 @@ class Publisher:
             done.append(effect.id)
 
     async def republish(self) -> int:
-        """Publish again our attestations of every transfer not yet released, and our
-        refusals of every transfer still refused."""
+        """Publish again our attestations of every transfer not yet released, our refusals
+        of every transfer still refused (or vetoed), and our Cancel (Refund) signature of
+        every transfer still vetoed (cancelled)."""
         count = 0
         async with self.processor.store.reader() as tx:
             messages: list[Outgoing] = []
@@ -187,12 +223,20 @@ class Publisher:
                     message = await self.message_for(tx, rec.transfer_id)
                     if message is not None:
                         messages.append(message)
-            for rec in await tx.transfers_by_status(TransferStatus.REFUSED, limit=1000):
-                refusal = await self.refusal_for(tx, rec.transfer_id)
-                if refusal is not None:
-                    messages.append(refusal)
+            for status in REFUSED:
+                for rec in await tx.transfers_by_status(status, limit=1000):
+                    refusal = await self.refusal_for(tx, rec.transfer_id)
+                    if refusal is not None:
+                        messages.append(refusal)
+            for status, kind in VETO_PENDING.items():
+                for rec in await tx.transfers_by_status(status, limit=1000):
+                    veto = await self.veto_for(tx, rec.transfer_id, kind)
+                    if veto is not None:
+                        messages.append(veto)
         for outgoing in messages:
-            if isinstance(outgoing, RefusalMessage):
+            if isinstance(outgoing, VetoMessage):
+                await self.gossip.publish_veto(outgoing)
+            elif isinstance(outgoing, RefusalMessage):
                 await self.gossip.publish_refusal(outgoing)
             else:
                 await self.gossip.publish(outgoing)

@@ -52,6 +52,7 @@ OPEN = (
     TransferStatus.ATTESTED,
     TransferStatus.QUORUM,
     TransferStatus.SUBMITTED,
+    TransferStatus.VETOED,
 )
 UNSETTLED = (*OPEN, TransferStatus.DELAYED)  # the destination may still act on these
 TOPICS = [RELEASED_TOPIC, UNLOCKED_TOPIC, RELEASE_DELAYED_TOPIC, RELEASE_CANCELLED_TOPIC]

@@ -64,6 +64,15 @@ def _refusals(view: TransferView, jurisdictions: Mapping[str, str]) -> list[dict
     return listed
 
 
+def _signers(view: TransferView, kind: str, jurisdictions: dict[str, str]) -> list[dict[str, Any]]:
+    """Who signed the transfer's ``kind`` ("cancel" or "refund"), as known here."""
+    return [
+        {"address": checksum(s.signer), "jurisdiction": jurisdictions.get(checksum(s.signer))}
+        for s in view.veto_signatures
+        if s.kind == kind
+    ]
+
+
 def view_to_json(view: TransferView, sets: SetBook) -> dict[str, Any]:
     """A transfer as a user or operator wants to read it: where, why, who signed."""
     t = view.transfer
@@ -112,6 +121,17 @@ def view_to_json(view: TransferView, sets: SetBook) -> dict[str, Any]:
             ],
         },
         "refusals": _refusals(view, jurisdictions),
+        # this validator's veto, and the Cancel (destination) and Refund (source) signatures
+        "veto": None
+        if view.veto is None
+        else {
+            "by": view.veto.vetoed_by,
+            "reason": view.veto.reason,
+            "automatic": view.veto.automatic,
+            "at": view.veto.requested_at.isoformat(),
+        },
+        "cancel_signers": _signers(view, "cancel", jurisdictions),
+        "refund_signers": _signers(view, "refund", jurisdictions),
         # every validator's signed decision known here (ours, and peers' from the gossip)
         "decisions": [
             {

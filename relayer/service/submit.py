@@ -115,8 +115,8 @@ PENDING_LIMIT = 1000  # SUBMIT and EXECUTE effects read per round (oldest first)
 S = TransferStatus
 # an effect is finished once its transfer reached one of these (the settler may see it first)
 SETTLED = {
-    EffectKind.SUBMIT: (S.RELEASED, S.DELAYED, S.CANCELLED),
-    EffectKind.EXECUTE: (S.RELEASED, S.CANCELLED),
+    EffectKind.SUBMIT: (S.RELEASED, S.DELAYED, S.CANCELLED, S.VETOED, S.REFUNDED),
+    EffectKind.EXECUTE: (S.RELEASED, S.CANCELLED, S.VETOED, S.REFUNDED),
 }
 FINALITY_RECHECK_S = 2.0  # an execution awaiting finality is looked at again after this
 PREFLIGHT_CONCURRENCY = 8  # isProcessed reads in flight per destination before a batch

@@ -30,6 +30,8 @@ from relayer.store.records import (
     TransferRecord,
     TransferStatus,
     TransferView,
+    Veto,
+    VetoSignature,
 )
 from relayer.store.repository import Store, utc_now
 from relayer.store.transaction import Transaction
@@ -60,6 +62,8 @@ __all__ = [
     "TransferStatus",
     "TransferView",
     "UnknownTransferError",
+    "Veto",
+    "VetoSignature",
     "is_at_head",
     "schema_status",
     "upgrade",

@@ -334,3 +334,34 @@ class DecisionRow(Base):
     policy: Mapped[bytes] = mapped_column(LargeBinary)
     signature: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class VetoRow(Base):
+    """A veto of a transfer by this validator: an operator's ``relayer veto`` or the
+    automatic one of a transfer refused by a blocking minority (one per transfer); the
+    relayer applies it on its next sweep."""
+
+    __tablename__ = "vetoes"
+
+    transfer_id: Mapped[bytes] = mapped_column(
+        LargeBinary, ForeignKey(TRANSFER_FK), primary_key=True
+    )
+    vetoed_by: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text)
+    automatic: Mapped[bool] = mapped_column(Boolean)
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class VetoSignatureRow(Base):
+    """A validator's ``Cancel`` or ``Refund`` signature on a transfer (ours or a peer's,
+    checked first): one per (transfer, kind, signer)."""
+
+    __tablename__ = "veto_signatures"
+
+    transfer_id: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # "cancel" | "refund"
+    signer: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)  # where it executes
+    digest: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

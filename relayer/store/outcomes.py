@@ -15,6 +15,7 @@ from relayer.store.records import (
     StoredDecision,
     Submission,
     TransferStatus,
+    Veto,
 )
 
 # -- scanning -------------------------------------------------------------------------
@@ -322,6 +323,34 @@ class ReviewAlreadyDecided:
 
 
 ReviewOutcome = ReviewRecorded | ReviewNotHeld | ReviewAlreadyDecided | TransferNotFound
+
+# -- vetoes ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VetoRecorded:
+    """The veto is stored; the relayer applies it on its next sweep."""
+
+    veto: Veto
+
+
+@dataclass(frozen=True, slots=True)
+class VetoNotAllowed:
+    """The transfer cannot be vetoed where it is (``status``): not final at the source,
+    or already executed, cancelled or refunded."""
+
+    transfer_id: Hash32
+    status: TransferStatus
+
+
+@dataclass(frozen=True, slots=True)
+class VetoAlreadyRecorded:
+    """This validator already vetoed the transfer (the first veto stands)."""
+
+    veto: Veto
+
+
+VetoOutcome = VetoRecorded | VetoNotAllowed | VetoAlreadyRecorded | TransferNotFound
 
 # -- signed decisions -----------------------------------------------------------------
 

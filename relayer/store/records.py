@@ -35,6 +35,10 @@ class EffectKind(enum.StrEnum):
     EXECUTE = "execute"  # executeDelayed once a delayed transfer is due
     WITHDRAW = "withdraw"  # clear our retained attestation once the destination holds it
     PUBLISH_REFUSAL = "publish_refusal"  # gossip our signed refusal (retained)
+    PUBLISH_CANCEL = "publish_cancel"  # gossip our Cancel signature (retained)
+    PUBLISH_REFUND = "publish_refund"  # gossip our Refund signature (retained)
+    CANCEL = "cancel"  # send cancel(transferId, bundle) on the destination
+    REFUND = "refund"  # send refund(refund, bundle) on the source
 
 
 class AlertKind(enum.StrEnum):
@@ -175,6 +179,8 @@ class TransferView:
     refusals: tuple[Refusal, ...]
     submissions: tuple[Submission, ...]
     decisions: tuple[StoredDecision, ...] = ()  # every validator's signed decision known
+    veto: Veto | None = None  # this validator's veto, if any
+    veto_signatures: tuple[VetoSignature, ...] = ()  # every Cancel and Refund signature known
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,5 +242,29 @@ class StoredDecision:
 
     decision: Decision
     signer: Address
+    signature: bytes
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Veto:
+    """This validator's veto of a transfer (an operator's, or automatic)."""
+
+    transfer_id: Hash32
+    vetoed_by: str
+    reason: str
+    automatic: bool
+    requested_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class VetoSignature:
+    """A validator's ``Cancel`` or ``Refund`` signature on a transfer, as stored."""
+
+    transfer_id: Hash32
+    kind: str  # "cancel" (executes on the destination) or "refund" (on the source)
+    signer: Address
+    chain_id: int
+    digest: Hash32
     signature: bytes
     received_at: datetime

@@ -11,6 +11,7 @@ from relayer.store.ops.scanning import ScanOps
 from relayer.store.ops.signing import SigningOps
 from relayer.store.ops.submissions import SubmissionOps
 from relayer.store.ops.transfers import TransferOps
+from relayer.store.ops.vetoes import VetoOps
 
 
 class Transaction(
@@ -23,6 +24,7 @@ class Transaction(
     AuditOps,
     RootOps,
     PolicyOps,
+    VetoOps,
 ):
     """One open transaction. Obtain it from ``Store.transaction()``; never keep it.
 

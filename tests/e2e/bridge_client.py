@@ -277,3 +277,66 @@ def wait_until(probe: Callable[[], Any], timeout: float = 60.0) -> Any:
             return value
         time.sleep(0.25)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+def veto(stack: Stack, validator: int, sent: Sent, reason: str) -> dict[str, Any]:
+    """`relayer veto` by ``validator``'s operator; the JSON line it prints."""
+    config = stack.validators[validator].config_path
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "relayer", "veto", "0x" + sent.transfer_id.hex()),
+            *("--reason", reason, "--by", f"operator-{validator}", "--config", str(config)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert isinstance(answer, dict)
+    return answer
+
+
+def source_of(stack: Stack, sent: Sent) -> tuple[Any, Any]:
+    """(web3, contract) of the chain and contract where ``sent`` began."""
+    if sent.direction == "to_ethereum":
+        assert stack.w3c and stack.vault
+        return stack.w3c, stack.vault
+    assert stack.w3e and stack.gateway
+    return stack.w3e, stack.gateway
+
+
+def refunds(stack: Stack, sent: Sent) -> list[dict[str, Any]]:
+    """Every ``Refunded`` log of this transfer id on its source contract (at most one)."""
+    w3, contract = source_of(stack, sent)
+    signature = "Refunded(bytes32,address,address,uint256)"
+    logs = w3.eth.get_logs(
+        {
+            "address": contract.address,
+            "fromBlock": max(0, w3.eth.block_number - 900),
+            "toBlock": "latest",
+            "topics": [Web3.keccak(text=signature).to_0x_hex(), "0x" + sent.transfer_id.hex()],
+        }
+    )
+    return [dict(contract.events.Refunded().process_log(entry)["args"]) for entry in logs]
+
+
+def destination_status(stack: Stack, sent: Sent) -> int:
+    """``statusOf`` on the destination: 0 unknown, 1 executed, 2 delayed, 3 cancelled."""
+    contract = stack.gateway if sent.direction == "to_ethereum" else stack.vault
+    assert contract is not None
+    return int(contract.functions.statusOf(sent.transfer_id).call())
+
+
+def assert_refunded_once(stack: Stack, sent: Sent, sender: str, timeout: float = 180.0) -> None:
+    """The two facts of a veto: cancelled on the destination (never executed there), and
+    refunded once on the source, the exact amount to the sender; every validator says so."""
+    for v in range(len(stack.validators)):
+        wait_status(stack, v, sent, "refunded", timeout)
+    assert destination_status(stack, sent) == 3
+    assert executions(stack, sent) == []
+    _w3, source = source_of(stack, sent)
+    assert int(source.functions.statusOf(sent.transfer_id).call()) == 4
+    (refund,) = refunds(stack, sent)
+    assert refund["recipient"] == sender
+    assert refund["amount"] == sent.amount

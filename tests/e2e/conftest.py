@@ -4,7 +4,8 @@ Validators 1 and 3 keep their state in PostgreSQL, the others in SQLite: validat
 the machine's server, validator 3 on a private server this session starts (so a test can
 restart PostgreSQL under a running relayer without touching the shared one). Validator 4
 (SG) denies ``DENIED_BY_ONE``; validators 3 and 4 deny ``DENIED_BY_TWO``, so with
-threshold 4 of 5 the first still completes and the second is held.
+threshold 4 of 5 the first still completes and the second is held, then (20 s after the
+refusals, ``veto_hold_s``) vetoed by its refusers, cancelled and refunded.
 Missing components (PostgreSQL, mosquitto, node binaries) fail the session loudly.
 """
 
@@ -52,6 +53,7 @@ def bridge(tmp_path_factory: pytest.TempPathFactory, private_pg: PostgresServer)
         deny_lists={4: [DENIED_BY_ONE, DENIED_BY_TWO], 3: [DENIED_BY_TWO]},
         topic_prefix=f"e2e-{run}",
         grace_period_s=2.0,
+        veto_hold_s=20.0,  # a transfer refused by two is vetoed 20 s after the refusal
     )
     stack = Stack.up(options, workdir)
     try:

@@ -8,6 +8,7 @@ from bridge_client import (
     DENIED_BY_ONE,
     DENIED_BY_TWO,
     Sent,
+    assert_refunded_once,
     burn,
     executions,
     lock,
@@ -121,18 +122,25 @@ def test_enough_refusals_hold_the_transfer_and_say_by_whom(bridge: Stack) -> Non
     )
     assert held["attestations"]["threshold"] == 4
     assert held["status"] == "attested"
-    # Another transfer completes meanwhile: the held one stays held, never executed.
-    later = lock(bridge, user, "AxHKD", 1_000_000, user.address)
-    assert_executed_once(bridge, later)
-    assert bridge.gateway is not None
-    assert not bridge.gateway.functions.isProcessed(sent.transfer_id).call()
-    assert executions(bridge, sent) == []
-    # The broker keeps the held transfer's attestations (for late peers), and drops the
-    # executed one's: each signer withdraws its own once the release is final.
+    # The broker keeps the held transfer's attestations (for late peers) while it is held.
     assert len(retained_signers(bridge, sent)) == 3
+    # It can never reach a quorum: after the hold time its two refusers veto it (a blocking
+    # minority), a relayer cancels it on Ethereum, and a quorum refunds it on Conflux.
+    assert_refunded_once(bridge, sent, user.address)
     for v in range(len(bridge.validators)):
-        wait_status(bridge, v, later, "released")
-    wait_until(lambda: not retained_signers(bridge, later, listen_s=1.0), timeout=30)
+        veto = status(bridge, v, sent)["veto"]  # type: ignore[index]
+        if v in (3, 4):  # the refusers vetoed it, on their own
+            assert veto["by"] == "auto" and veto["automatic"], veto
+            assert veto["reason"].startswith("refused by 2 of 5 validators"), veto
+        else:
+            assert veto is None
+    view = status(bridge, 0, sent)
+    assert view is not None
+    assert {s["address"] for s in view["cancel_signers"]} == refusers
+    assert len(view["refund_signers"]) >= 4
+    assert executions(bridge, sent) == []
+    # once final, each signer withdraws its retained attestation
+    wait_until(lambda: not retained_signers(bridge, sent, listen_s=1.0), timeout=30)
 
 
 def test_a_recipient_the_issuer_blacklisted_is_refused_by_every_validator(bridge: Stack) -> None:
@@ -177,3 +185,7 @@ def test_a_recipient_the_issuer_blacklisted_is_refused_by_every_validator(bridge
     # the next transfer of the same token to a clear recipient is not held up
     later = lock(bridge, bridge.users[2], "AxHKD", 1_000_000, bridge.users[2].address)
     assert_executed_once(bridge, later)
+    # refused by all five, neither can ever be released: after the hold time every validator
+    # vetoes it, it is cancelled on Ethereum and refunded to its sender on Conflux
+    for held in (sent, to_frozen):
+        assert_refunded_once(bridge, held, bridge.users[2].address)

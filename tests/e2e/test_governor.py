@@ -14,6 +14,7 @@ import pytest
 from bridge_client import (
     Sent,
     assert_exactly_once,
+    assert_refunded_once,
     burn,
     executions,
     lock,
@@ -142,7 +143,7 @@ def test_burst_beyond_the_bucket_executes_part_now_and_the_rest_later_once(bridg
             assert (view["executable_at"] is not None) == (s.transfer_id in delayed)
 
 
-def test_a_vetoed_delayed_transfer_is_cancelled_everywhere_and_never_sent_again(
+def test_a_delayed_transfer_the_guardian_cancels_is_never_sent_again_and_is_refunded(
     bridge: Stack,
 ) -> None:
     assert bridge.w3e and bridge.gateway and bridge.deployer_e
@@ -158,8 +159,10 @@ def test_a_vetoed_delayed_transfer_is_cancelled_everywhere_and_never_sent_again(
         transactions.send(
             bridge.w3e, bridge.deployer_e, gateway.functions.guardianCancel(sent.transfer_id)
         )
+        # cancelled on Ethereum, so a quorum refunds it on Conflux, to its sender, exactly
+        assert_refunded_once(bridge, sent, user.address)
         for v in range(len(bridge.validators)):
-            assert wait_status(bridge, v, sent, "cancelled")["executable_at"] == executable_at
+            assert wait_status(bridge, v, sent, "refunded")["executable_at"] == executable_at
         # past its time (and every grace period), the relayers still send nothing for it:
         latest = int(bridge.w3e.eth.get_block("latest")["timestamp"])
         bridge.anvil_rpc("evm_increaseTime", [max(0, executable_at - latest) + 60])
@@ -168,7 +171,7 @@ def test_a_vetoed_delayed_transfer_is_cancelled_everywhere_and_never_sent_again(
     assert_exactly_once(bridge, later)
     for v in range(len(bridge.validators)):
         wait_status(bridge, v, later, "released")
-        assert wait_status(bridge, v, sent, "cancelled")["release_tx"] is None
+        assert wait_status(bridge, v, sent, "refunded")["release_tx"] is None
     assert gateway.functions.statusOf(sent.transfer_id).call() == 3
     assert executions(bridge, sent) == []
 

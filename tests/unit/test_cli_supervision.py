@@ -21,7 +21,7 @@ from relayer.domain.packs import pack_digest
 from relayer.domain.types import Address, Direction, Hash32, SourceEvent, checksum
 from relayer.keys import Signer, new_keystore
 from relayer.store import Store, TransferStatus, upgrade
-from relayer.store.records import AuditEntry, Review
+from relayer.store.records import AuditEntry, Review, Veto
 
 CONFLUX, ETHEREUM = 2030, 31337
 VAULT = Address(bytes.fromhex("11" * 20))
@@ -399,6 +399,23 @@ class Relayer:
     def review(self, *argv: str) -> int:
         return main(["review", *argv, "--config", str(self.config)])
 
+    def veto(self, *argv: str) -> int:
+        return main(["veto", *argv, "--config", str(self.config)])
+
+    def stored_veto(self, tid: str) -> tuple[Veto | None, list[AuditEntry]]:
+        async def go() -> tuple[Veto | None, list[AuditEntry]]:
+            store = await Store.open(self.url)
+            try:
+                async with store.reader() as tx:
+                    transfer_id = Hash32(bytes.fromhex(tid[2:]))
+                    entries = await tx.audit_entries(transfer_id)
+                    vetoed = [e for e in entries if e.event == "vetoed"]
+                    return await tx.veto_of(transfer_id), vetoed
+            finally:
+                await store.close()
+
+        return asyncio.run(go())
+
     def transfer(self, nonce: int, status: TransferStatus | None = None) -> str:
         """Store an observed transfer (then move it to ``status``); its id as 0x hex."""
         event = SourceEvent(
@@ -586,3 +603,66 @@ def test_review_by_longer_than_the_store_keeps_is_refused(
     assert relayer.review("approve", tid, "--by", "x" * 128) == 0
     line, _ = _one_line(capsys)
     assert line["by"] == "x" * 128
+
+
+# -- veto -----------------------------------------------------------------------------
+
+
+def test_veto_is_stored_with_who_and_why_and_audited(
+    relayer: Relayer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tid = relayer.transfer(21, TransferStatus.ATTESTED)
+    assert relayer.veto(tid, "--reason", "court order 2026/117") == 0
+    line, err = _one_line(capsys)
+    assert err == ""
+    assert line["transfer_id"] == tid and line["vetoed_by"] == "carol"
+    veto, audited = relayer.stored_veto(tid)
+    assert veto is not None and (veto.vetoed_by, veto.reason) == ("carol", "court order 2026/117")
+    assert not veto.automatic
+    assert [e.detail["by"] for e in audited] == ["carol"]
+    # a second veto is refused, naming the first; nothing more is recorded
+    assert relayer.veto(tid, "--reason", "again", "--by", "dave") == 2
+    _, err = _one_line(capsys)
+    assert "already vetoed by carol: court order 2026/117" in err, err
+    assert len(relayer.stored_veto(tid)[1]) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "named"),
+    [
+        (None, "is observed: it cannot be vetoed"),
+        (TransferStatus.RELEASED, "is released: it cannot be vetoed"),
+        (TransferStatus.REFUNDED, "is refunded: it cannot be vetoed"),
+    ],
+)
+def test_veto_of_a_transfer_that_cannot_be_vetoed_is_refused(
+    relayer: Relayer, capsys: pytest.CaptureFixture[str], status: TransferStatus | None, named: str
+) -> None:
+    tid = relayer.transfer(22, status)
+    assert relayer.veto(tid, "--reason", "too late") == 2
+    out, err = _one_line(capsys)
+    assert out is None and named in err, err
+    assert relayer.stored_veto(tid) == (None, [])
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["0x1234", "--reason", "x"], "transfer id"),
+        (["0x" + "ab" * 32, "--reason", "x"], "no transfer 0x" + "ab" * 32),
+        (["{tid}", "--reason", "  "], "--reason: a veto needs a reason"),
+        (["{tid}", "--reason", "a\tb"], "--reason: the reason must be printable"),
+        (["{tid}", "--reason", "x" * 301], "--reason: the reason is 301 characters"),
+        (["{tid}", "--reason", "x", "--by", "auto"], "--by: 1 to 128 characters"),
+        (["{tid}", "--reason", "x", "--by", "b" * 129], "--by: 1 to 128 characters"),
+    ],
+)
+def test_veto_bad_input_is_named_and_nothing_is_recorded(
+    relayer: Relayer, capsys: pytest.CaptureFixture[str], argv: list[str], named: str
+) -> None:
+    tid = relayer.transfer(23, TransferStatus.REFUSED)
+    assert relayer.veto(*[a.replace("{tid}", tid) for a in argv]) == 2
+    out, err = _one_line(capsys)
+    assert out is None
+    assert err.startswith("relayer: error: ") and named in err, err
+    assert relayer.stored_veto(tid) == (None, [])

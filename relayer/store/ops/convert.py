@@ -18,6 +18,8 @@ from relayer.store.models import (
     RootSignatureRow,
     SubmissionRow,
     Transfer,
+    VetoRow,
+    VetoSignatureRow,
 )
 from relayer.store.records import (
     Alert,
@@ -37,6 +39,8 @@ from relayer.store.records import (
     SubmissionStatus,
     TransferRecord,
     TransferStatus,
+    Veto,
+    VetoSignature,
 )
 
 
@@ -219,4 +223,20 @@ def review(row: ReviewRow) -> Review:
         reviewer=row.reviewer,
         reason=row.reason,
         decided_at=row.decided_at,
+    )
+
+
+def veto(row: VetoRow) -> Veto:
+    return Veto(Hash32(row.transfer_id), row.vetoed_by, row.reason, row.automatic, row.requested_at)
+
+
+def veto_signature(row: VetoSignatureRow) -> VetoSignature:
+    return VetoSignature(
+        transfer_id=Hash32(row.transfer_id),
+        kind=row.kind,
+        signer=Address(row.signer),
+        chain_id=row.chain_id,
+        digest=Hash32(row.digest),
+        signature=row.signature,
+        received_at=row.received_at,
     )

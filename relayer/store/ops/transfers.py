@@ -16,6 +16,8 @@ from relayer.store.models import (
     RefusalRow,
     SubmissionRow,
     Transfer,
+    VetoRow,
+    VetoSignatureRow,
 )
 from relayer.store.ops import convert
 from relayer.store.ops.base import TxBase
@@ -194,7 +196,15 @@ class TransferOps(TxBase):
         decisions = await self._exec(
             select(DecisionRow).where(DecisionRow.transfer_id == tid).order_by(DecisionRow.signer)
         )
+        veto = await self._get(VetoRow, tid)
+        signed = await self._exec(
+            select(VetoSignatureRow)
+            .where(VetoSignatureRow.transfer_id == tid)
+            .order_by(VetoSignatureRow.kind, VetoSignatureRow.signer)
+        )
         return TransferView(
+            veto=None if veto is None else convert.veto(veto),
+            veto_signatures=tuple(convert.veto_signature(v) for v in signed.scalars()),
             transfer=convert.transfer(row),
             own_signature=None if own is None else convert.own_signature(own),
             attestations=tuple(convert.attestation(a) for a in atts.scalars()),

@@ -15,6 +15,7 @@ from relayer.domain.signature import address_of_private_key, sign_digest
 from relayer.domain.transfer import (
     AlreadyReleased,
     CancelledOnDestination,
+    CancelQuorumReached,
     CheckPolicy,
     CheckQuorum,
     Confirmed,
@@ -28,15 +29,22 @@ from relayer.domain.transfer import (
     PolicyDecided,
     PublishAttestation,
     QuorumReached,
+    RefundedOnSource,
+    RefundQuorumReached,
     Rejected,
     ReleaseConfirmed,
     Reviewed,
+    SignCancel,
+    SignRefund,
     SignRelease,
     SubmissionSent,
+    SubmitCancel,
+    SubmitRefund,
     SubmitRelease,
     TransferState,
     TransferStatus,
     Transition,
+    Vetoed,
 )
 from relayer.domain.types import Address, Attestation, EvmDomain, Hash32
 
@@ -329,6 +337,11 @@ UNIVERSE: tuple[Input, ...] = (
     HOLD,
     APPROVED_BY_REVIEWER,
     REJECTED_BY_REVIEWER,
+    Vetoed(TID, "alice", "court order"),
+    Vetoed(TID, "auto", "refused by 2 of 5"),
+    CancelQuorumReached(TID, b"\x03" * 65),
+    RefundQuorumReached(TID, b"\x04" * 65),
+    RefundedOnSource(TID),
 )
 
 
@@ -338,6 +351,8 @@ def test_invariants_hold_for_any_input_sequence(inputs: list[Input]) -> None:
     state: TransferState | None = None
     signed = 0
     ever_refused = False
+    ever_vetoed = False
+    ever_released = False
     ever_final: TransferStatus | None = None
     for item in inputs:
         before = state
@@ -370,15 +385,39 @@ def test_invariants_hold_for_any_input_sequence(inputs: list[Input]) -> None:
                 assert effect.executable_at == state.executable_at
             if isinstance(effect, HaltSigning):
                 assert state == before
+            if isinstance(effect, SubmitRelease):  # a veto stops our own releases for good
+                assert not ever_vetoed and state.status is not S.VETOED
+            if isinstance(effect, SignCancel):  # only a veto signs Cancel, once
+                assert isinstance(item, Vetoed) and state.status is S.VETOED
+                assert before is not None and before.status is not S.VETOED
+            if isinstance(effect, SubmitCancel):
+                assert isinstance(item, CancelQuorumReached) and state.status is S.VETOED
+            if isinstance(effect, SignRefund):  # only once the destination cancelled it
+                assert isinstance(item, CancelledOnDestination) and state.status is S.CANCELLED
+                assert not ever_released and before is not None
+                assert before.status not in (S.CANCELLED, S.REFUNDED, S.OBSERVED)
+            if isinstance(effect, SubmitRefund):
+                assert state.status is S.CANCELLED and not ever_released
         ever_refused = ever_refused or state.status is S.REFUSED
-        if before is not None and before.status in (S.RELEASED, S.CANCELLED):
+        ever_vetoed = ever_vetoed or state.status is S.VETOED
+        ever_released = ever_released or state.status is S.RELEASED
+        if before is not None and before.status in (S.RELEASED, S.REFUNDED):
             assert state.status is before.status  # terminal
-        if state.status in (S.RELEASED, S.CANCELLED):
+        if before is not None and before.status is S.CANCELLED:  # then only refunded
+            assert state.status in (S.CANCELLED, S.REFUNDED)
+        if state.status is S.REFUNDED:
+            assert before is not None and before.status in (S.CANCELLED, S.REFUNDED)
+            assert not ever_released
+        if state.status in (S.RELEASED, S.CANCELLED, S.REFUNDED):
             ever_final = state.status
+        if state.status is S.VETOED:
+            assert state.veto is not None
+        else:
+            assert state.veto is None
         if state.status is S.DELAYED:
             assert state.executable_at is not None
         if before is not None and before.sign_requested:
-            assert state.sign_requested or state.status in (S.RELEASED, S.CANCELLED)
+            assert state.sign_requested or state.status in (S.RELEASED, S.CANCELLED, S.REFUNDED)
         if state.status in (S.ATTESTED, S.QUORUM, S.SUBMITTED):
             assert state.sign_requested
         if state.status is S.REFUSED:

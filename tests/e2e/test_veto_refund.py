@@ -1,0 +1,158 @@
+"""End to end: vetoes, cancels and refunds on the devnet stack (five validators, threshold
+4, so a blocking minority is two).
+
+* a delayed large transfer vetoed by two jurisdictions is cancelled and refunded exactly;
+* a veto by one validator is not enough: the transfer completes (the vetoer too says so);
+* a cancel racing the execution of a delayed transfer: exactly one of them executes and,
+  if the cancel won, exactly one refund follows.
+
+The automatic veto of a transfer refused by two validators, and of one the issuer
+blacklisted, is in test_bridge_e2e.py (both end refunded); the guardian's cancel in
+test_governor.py (refunded too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from bridge_client import (
+    Sent,
+    assert_exactly_once,
+    assert_refunded_once,
+    destination_status,
+    ethereum_mining_paused,
+    executions,
+    lock,
+    refunds,
+    status,
+    token,
+    veto,
+    wait_status,
+    wait_until,
+)
+from web3 import Web3
+
+from relayer.chain import transactions
+from relayer.devnet import deploy
+from relayer.devnet.stack import DEVNET_GOVERNORS, Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+CANCEL = Web3.keccak(text="cancel(bytes32,bytes)")[:4]
+EXECUTE_DELAYED = Web3.keccak(text="executeDelayed(bytes32)")[:4]
+
+
+@contextmanager
+def gateway_delay(bridge: Stack, seconds: int) -> Iterator[None]:
+    """The gateway's delay set to ``seconds`` (a longer one applies at once), then back."""
+    assert bridge.w3e and bridge.deployer_e and bridge.gateway
+    before = int(bridge.gateway.functions.delay().call())
+    assert deploy.configure_delay(bridge.w3e, bridge.deployer_e, bridge.gateway, seconds)
+    try:
+        yield
+    finally:
+        assert deploy.configure_delay(bridge.w3e, bridge.deployer_e, bridge.gateway, before)
+
+
+def balance(bridge: Stack, symbol: str, holder: str) -> int:
+    assert bridge.w3c is not None
+    erc20 = transactions.contract_at(bridge.w3c, "TestToken", token(bridge, symbol).conflux)
+    return int(erc20.functions.balanceOf(holder).call())
+
+
+def delayed_lock(bridge: Stack, user_index: int) -> tuple[Sent, Any]:
+    """A lock at AxHKD's large-transfer threshold, held by the gateway (every validator
+    sees it delayed); the user's balance right before it."""
+    user = bridge.users[user_index]
+    amount = DEVNET_GOVERNORS["AxHKD"][2] * 10**6
+    sent = lock(bridge, user, "AxHKD", amount, user.address)
+    for v in range(len(bridge.validators)):
+        wait_status(bridge, v, sent, "delayed")
+    return sent, user
+
+
+def pending_calls(bridge: Stack) -> list[bytes]:
+    """The selectors of the transactions waiting in anvil's pool for the gateway."""
+    assert bridge.gateway is not None
+    pool = bridge.anvil_rpc("txpool_content", [])["result"]
+    gateway = bridge.gateway.address.lower()
+    return [
+        bytes.fromhex(tx["input"][2:10])
+        for queue in ("pending", "queued")
+        for by_nonce in pool.get(queue, {}).values()
+        for tx in by_nonce.values()
+        if (tx.get("to") or "").lower() == gateway
+    ]
+
+
+def test_a_delayed_transfer_vetoed_by_two_jurisdictions_is_cancelled_and_refunded(
+    bridge: Stack,
+) -> None:
+    with gateway_delay(bridge, 3600):
+        user = bridge.users[0]
+        before = balance(bridge, "AxHKD", user.address)
+        sent, _ = delayed_lock(bridge, 0)
+        assert balance(bridge, "AxHKD", user.address) == before - sent.amount
+        jurisdictions = {bridge.validators[v].jurisdiction for v in (0, 1)}
+        assert len(jurisdictions) == 2
+        for v in (0, 1):
+            answer = veto(bridge, v, sent, "court order 2026/117: funds frozen")
+            assert answer["vetoed_by"] == f"operator-{v}"
+        assert_refunded_once(bridge, sent, user.address)
+        for v in (0, 1):
+            view = status(bridge, v, sent)
+            assert view is not None and view["veto"]["by"] == f"operator-{v}", view
+            assert view["veto"]["reason"] == "court order 2026/117: funds frozen"
+        cancellers = {s["address"] for s in view["cancel_signers"]}
+        assert cancellers == {bridge.validators[v].address for v in (0, 1)}
+    assert balance(bridge, "AxHKD", user.address) == before
+
+
+def test_a_veto_by_one_validator_is_not_enough_and_the_transfer_completes(
+    bridge: Stack,
+) -> None:
+    assert bridge.w3e is not None and bridge.gateway is not None
+    with gateway_delay(bridge, 3600):
+        sent, _ = delayed_lock(bridge, 1)
+        veto(bridge, 2, sent, "one validator's doubt")
+        view = wait_status(bridge, 2, sent, "vetoed", timeout=60)
+        assert view["reason"] == "vetoed by operator-2: one validator's doubt", view
+        # past its time, the four others execute it: one Cancel signature cancels nothing
+        executable_at = int(bridge.gateway.functions.delayedOf(sent.transfer_id).call()[3])
+        latest = int(bridge.w3e.eth.get_block("latest")["timestamp"])
+        bridge.anvil_rpc("evm_increaseTime", [max(0, executable_at - latest) + 1])
+        bridge.anvil_rpc("evm_mine", [])
+        assert_exactly_once(bridge, sent)
+    for v in range(len(bridge.validators)):
+        wait_status(bridge, v, sent, "released")
+    assert refunds(bridge, sent) == []
+
+
+def test_a_cancel_racing_the_execution_ends_with_exactly_one_of_them(bridge: Stack) -> None:
+    """The cancel and the execution of one delayed transfer wait in the same mempool; the
+    next block takes both, in whatever order: one succeeds, the other does nothing."""
+    assert bridge.w3e is not None and bridge.gateway is not None
+    with gateway_delay(bridge, 3600):
+        sent, user = delayed_lock(bridge, 2)
+        executable_at = int(bridge.gateway.functions.delayedOf(sent.transfer_id).call()[3])
+        with ethereum_mining_paused(bridge):
+            latest = int(bridge.w3e.eth.get_block("latest")["timestamp"])
+            bridge.anvil_rpc("evm_increaseTime", [max(0, executable_at - latest) + 1])
+            bridge.anvil_rpc("evm_mine", [])  # due now: a relayer sends executeDelayed
+            for v in (3, 4):  # two jurisdictions veto at the same time: a cancel is sent
+                veto(bridge, v, sent, "racing the execution")
+            wait_until(lambda: {CANCEL, EXECUTE_DELAYED} <= set(pending_calls(bridge)), timeout=90)
+            bridge.anvil_rpc("evm_mine", [])
+        wait_until(lambda: destination_status(bridge, sent) in (1, 3))
+        outcome = destination_status(bridge, sent)
+    if outcome == 1:  # the execution won: released, exactly once, never refunded
+        assert_exactly_once(bridge, sent)
+        for v in range(len(bridge.validators)):
+            wait_status(bridge, v, sent, "released")
+        assert refunds(bridge, sent) == []  # a refund needs a cancel, which failed
+    else:  # the cancel won: never executed, refunded exactly once
+        assert_refunded_once(bridge, sent, user.address)
+        assert executions(bridge, sent) == []
