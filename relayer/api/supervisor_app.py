@@ -61,6 +61,7 @@ PAGE_FILES = {
     "style.css": "text/css",
 }
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SUPERVISOR = web.RequestKey("supervisor", Supervisor)  # who asked, set by the middleware
 
 
 class SupervisorSource(Protocol):
@@ -106,9 +107,7 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 def _supervisor(request: web.Request) -> Supervisor:
-    found = request.get("supervisor")
-    assert isinstance(found, Supervisor)  # the middleware put it there
-    return found
+    return request[SUPERVISOR]  # the middleware put it there
 
 
 def _scope(request: web.Request, asked: Sequence[str] | None) -> frozenset[str]:
@@ -143,7 +142,7 @@ def build_supervisor_app(
             who = authenticate(request.headers.get("Authorization"), credentials)
             if isinstance(who, AuthRefused):
                 raise Refusal(401, who.message)
-            request["supervisor"] = who
+            request[SUPERVISOR] = who
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
