@@ -124,7 +124,7 @@ def _own(request: web.Request, source: SupervisorSource, what: str) -> None:
         raise Refusal(
             403,
             f"jurisdiction {source.jurisdiction} is not in the scope of supervisor "
-            f"{supervisor.name}: this validator's {what} belong to {source.jurisdiction}",
+            f"{supervisor.name}: the {what} of this validator belong to {source.jurisdiction}",
             jurisdiction=source.jurisdiction,
         )
 
@@ -242,7 +242,7 @@ def build_supervisor_app(
 
     async def audit(request: web.Request) -> web.StreamResponse:
         parse_no_params(request.query)
-        _own(request, source, "audit chain")
+        _own(request, source, "audit records")
         return _json(await source.audit())
 
     async def unknown(request: web.Request) -> web.StreamResponse:

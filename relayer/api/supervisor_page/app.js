@@ -83,13 +83,32 @@ function filters() {
   };
 }
 
+// What a section shows besides its table (cleared with it).
+const EXTRA = { volumes: ["volumes-pack"], freezes: ["freezes-range"], transfers: ["detail"] };
+
+function clearSection(name) {
+  $(name).replaceChildren();
+  for (const id of EXTRA[name] || []) $(id).textContent = "";
+  if (name === "transfers") $("detail").hidden = true;
+}
+
+// Nothing one supervisor saw stays on the page for the next.
+function clearAll() {
+  for (const name of ["transfers", "refusals", "reviews", "delays", "interventions", "volumes", "freezes", "alerts", "audit"]) {
+    clearSection(name);
+    show($(name + "-error"), "");
+  }
+  $("whoami").textContent = "";
+  $("validator").textContent = "validator: not signed in";
+}
+
 async function section(name, load) {
   const error = $(name + "-error");
   show(error, "");
   try {
     await load();
   } catch (err) {
-    fill(name, [], [() => null], "");
+    clearSection(name);
     show(error, (err.status ? err.status + ": " : "") + err.message);
     if (err.status === 401) signOut(err.message);
   }
@@ -243,6 +262,7 @@ async function start() {
 
 function signOut(message) {
   sessionStorage.removeItem(KEY);
+  clearAll();
   $("main").hidden = true;
   $("login").hidden = false;
   show($("error"), message || "");
