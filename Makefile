@@ -23,8 +23,9 @@ install: $(VENV)/.installed $(CONTRACTS)/node_modules/.installed system-tools  #
 
 # Debian packages the tests need: Mosquitto (a real broker), pg_dump (the key-leak
 # check), docker-compose 1.29 (parses ops/docker-compose.yml; no engine runs here), and
-# the PostgreSQL server binaries (the e2e session restarts a private cluster of its own).
-SYSTEM_TOOLS := mosquitto:mosquitto mosquitto_passwd:mosquitto pg_dump:postgresql-client docker-compose:docker-compose openssl:openssl
+# the PostgreSQL server binaries (the e2e session restarts a private cluster of its own),
+# and chromium (Playwright drives it in the supervisor-view browser test).
+SYSTEM_TOOLS := mosquitto:mosquitto mosquitto_passwd:mosquitto pg_dump:postgresql-client docker-compose:docker-compose openssl:openssl chromium:chromium
 system-tools:
 	missing=""; for pair in $(SYSTEM_TOOLS); do \
 	  command -v "$${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/$${pair%%:*}" ] || missing="$$missing $${pair##*:}"; \

@@ -60,6 +60,7 @@ from relayer.service.submit import (
     StoreSendJournal,
     SubmitRunner,
 )
+from relayer.service.supervision import start_supervisor_api
 from relayer.service.vetoes import Vetoes
 from relayer.service.writer import Writer
 from relayer.settings import ChainSettings, ConfluxSettings, Settings
@@ -476,6 +477,9 @@ class Relayer:
             api = ApiServer(build_app(status, self.metrics), s.api.host, s.api.port)
             await api.start()
             self.api_port = api.port
+            supervisor_api = await start_supervisor_api(
+                s, store, sets, policy, keys.attester.address, eth_rpc
+            )
             log.info(
                 "relayer started",
                 validator=checksum(keys.attester.address),
@@ -525,6 +529,8 @@ class Relayer:
                     self.ready.set()
             finally:
                 await api.stop()
+                if supervisor_api is not None:
+                    await supervisor_api.stop()
 
     @staticmethod
     def _reload(policy: PolicyBook, writer: Writer) -> Callable[[], Awaitable[object]]:

@@ -439,6 +439,76 @@ class ApiSettings(_Section):
     )
 
 
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+class SupervisorSettings(_Section):
+    """One supervisor who may read the supervisor API, and the jurisdictions it may see."""
+
+    name: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$",
+        description="Who this is, in logs and on the page (letters, digits, space . _ -).",
+    )
+    token_sha256: str = Field(
+        description="sha256 of the supervisor's bearer token, 64 lower-case hex digits "
+        "(`printf %s TOKEN | sha256sum`); the token itself is never stored."
+    )
+    jurisdictions: list[str] = Field(
+        min_length=1,
+        description='ISO 3166-1 alpha-2 codes this supervisor may see, e.g. ["HK", "SG"].',
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> SupervisorSettings:
+        if not _SHA256_HEX.match(self.token_sha256):
+            raise ValueError(
+                f"token_sha256 of {self.name!r} must be 64 lower-case hex digits (a sha256), "
+                "not the token itself"
+            )
+        for code in self.jurisdictions:
+            if not _JURISDICTION.match(code):
+                raise ValueError(
+                    f"jurisdictions of {self.name!r}: {code!r} is not two upper-case letters"
+                )
+        if len(set(self.jurisdictions)) != len(self.jurisdictions):
+            raise ValueError(f"jurisdictions of {self.name!r} lists a code twice")
+        return self
+
+
+class SupervisorApiSettings(_Section):
+    """The read-only supervisor API and page (/supervisor/), on its own port."""
+
+    enabled: bool = Field(False, description="Serve the supervisor API and page.")
+    host: str = Field("127.0.0.1", description="Address the supervisor API listens on.")
+    port: int = Field(8090, ge=0, le=65535, description="Its port (0: any free).")
+    supervisors: list[SupervisorSettings] = Field(
+        default_factory=list,
+        description="Who may read it: [[supervisor_api.supervisors]] name, token_sha256, "
+        "jurisdictions.",
+    )
+    freeze_lookback_blocks: int = Field(
+        5000,
+        ge=1,
+        le=1_000_000,
+        description="Freezes shown: Frozen/Unfrozen logs of the mirror tokens in this many "
+        "latest Ethereum blocks (read in windows of ethereum.max_log_window).",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> SupervisorApiSettings:
+        if self.enabled and not self.supervisors:
+            raise ValueError("enabled needs at least one [[supervisor_api.supervisors]]")
+        names = [s.name for s in self.supervisors]
+        if len(set(names)) != len(names):
+            raise ValueError("supervisors: two supervisors share a name")
+        hashes = [s.token_sha256 for s in self.supervisors]
+        if len(set(hashes)) != len(hashes):
+            raise ValueError("supervisors: two supervisors share a token")
+        return self
+
+
 class LogSettings(_Section):
     """Structured logs on stderr."""
 
@@ -478,6 +548,7 @@ class Settings(BaseSettings):
     submitter: SubmitterSettings = Field(default_factory=lambda: SubmitterSettings())
     pipeline: PipelineSettings = Field(default_factory=lambda: PipelineSettings())
     api: ApiSettings = Field(default_factory=lambda: ApiSettings())
+    supervisor_api: SupervisorApiSettings = Field(default_factory=lambda: SupervisorApiSettings())
     log: LogSettings = Field(default_factory=lambda: LogSettings())
     testing: TestingSettings = Field(default_factory=lambda: TestingSettings())
 

@@ -31,6 +31,7 @@ from relayer.devnet.broker import Broker, start_broker
 from relayer.devnet.conflux import ConfluxDevNode
 from relayer.devnet.packs import DevnetPack, pack_text, write_pack
 from relayer.devnet.processes import DevnetError, ManagedProcess, free_ports
+from relayer.devnet.supervisors import dev_token, supervisors_toml
 
 ZERO = "0x0000000000000000000000000000000000000000"
 REGULATED = "AxHKD"  # the devnet's regulated stablecoin: a BlacklistToken, issuer-checked
@@ -96,6 +97,7 @@ class ValidatorInfo:
     database_url: str
     config_path: Path
     log_path: Path
+    supervisor_url: str = ""  # the supervisor API and page (/supervisor/)
 
 
 def _key_hex(account: LocalAccount) -> str:
@@ -251,6 +253,8 @@ class Stack:
         o = self.options
         assert self.conflux and self.anvil and self.broker and self.vault and self.gateway
         ports = free_ports(o.validators)
+        supervisor_ports = free_ports(o.validators)
+        supervisors = supervisors_toml(sorted(set(self.vset.jurisdictions)))
         cfx_chain, eth_chain = self.conflux.chain_id, self.anvil.chain_id
         if o.packs:
             supervision = self.workdir / "supervisors"
@@ -345,7 +349,13 @@ port = {ports[i]}
 # budget on a loaded machine (five relayers and both chains on two cores)
 probe_timeout_s = 0.25
 
-[log]
+[supervisor_api]
+enabled = true
+host = "127.0.0.1"
+port = {supervisor_ports[i]}
+freeze_lookback_blocks = 20000
+
+{supervisors}[log]
 format = "{o.log_format}"
 level = "info"
 
@@ -369,6 +379,7 @@ veto_sweep_s = 0.5
                     database_url=db_url,
                     config_path=path,
                     log_path=home / "relayer.log",
+                    supervisor_url=f"http://127.0.0.1:{supervisor_ports[i]}/supervisor/",
                 )
             )
 
@@ -454,6 +465,7 @@ veto_sweep_s = 0.5
                     "database_url": v.database_url,
                     "config": str(v.config_path),
                     "log": str(v.log_path),
+                    "supervisor_url": v.supervisor_url,
                 }
                 for v in self.validators
             ],
@@ -472,6 +484,11 @@ veto_sweep_s = 0.5
             "supervisors": {
                 j: {"address": p.supervisor, "pack": str(p.path), "pack_hash": p.hash}
                 for j, p in self.packs.items()
+            },
+            "supervisor_api": {
+                "note": "DEV tokens: each sees its own jurisdiction on every relayer's "
+                "supervisor_url (Authorization: Bearer TOKEN)",
+                "tokens": {j: dev_token(j) for j in sorted(set(self.vset.jurisdictions))},
             },
             "threshold": self.vset.threshold,
             "min_jurisdictions": self.vset.min_jurisdictions,

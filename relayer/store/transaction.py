@@ -10,6 +10,7 @@ from relayer.store.ops.roots import RootOps
 from relayer.store.ops.scanning import ScanOps
 from relayer.store.ops.signing import SigningOps
 from relayer.store.ops.submissions import SubmissionOps
+from relayer.store.ops.supervision import SupervisionOps
 from relayer.store.ops.transfers import TransferOps
 from relayer.store.ops.vetoes import VetoOps
 
@@ -25,6 +26,7 @@ class Transaction(
     RootOps,
     PolicyOps,
     VetoOps,
+    SupervisionOps,
 ):
     """One open transaction. Obtain it from ``Store.transaction()``; never keep it.
 
