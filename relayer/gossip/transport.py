@@ -2,9 +2,9 @@
 idempotent publishes.
 
 `MqttGossip` is an async context manager owning one background task that connects,
-subscribes to ``{prefix}/v1/att/#``, ``{prefix}/v1/refusal/#`` and ``{prefix}/v1/root/#``
-(QoS 1), pumps received messages through the strict decoder, and reconnects with
-exponential backoff forever (re-subscribing, which also re-delivers every retained
+subscribes to ``{prefix}/v1/att/#``, ``{prefix}/v1/refusal/#``, ``{prefix}/v1/root/#`` and
+``{prefix}/v1/audit/#`` (QoS 1), pumps received messages through the strict decoder, and
+reconnects with exponential backoff forever (re-subscribing, which also re-delivers every retained
 attestation and refusal). Inbound flow::
 
     broker ─► ingress queue (bounded, drop-oldest, counts `received`/QUEUE_FULL)
@@ -39,6 +39,7 @@ import aiomqtt
 import structlog
 
 from relayer.errors import BrokerError
+from relayer.gossip.audit_heads import AuditHeadMessage, encode_audit_head
 from relayer.gossip.config import GossipConfig
 from relayer.gossip.reasons import GossipWireError, Reason
 from relayer.gossip.refusals import RefusalMessage, encode_refusal
@@ -48,6 +49,8 @@ from relayer.gossip.topics import (
     ClearedRefusal,
     TopicKey,
     attestation_topic,
+    audit_subscription_filter,
+    audit_topic,
     decode_inbound,
     refusal_subscription_filter,
     refusal_topic,
@@ -74,7 +77,7 @@ class Received:
 
     topic: str
     payload: bytes
-    message: AttestationMessage | RefusalMessage | RootMessage
+    message: AttestationMessage | RefusalMessage | RootMessage | AuditHeadMessage
     retained: bool  # True when delivered from the broker's store on (re)subscribe
 
 
@@ -193,6 +196,14 @@ class MqttGossip:
     async def clear_refusal(self, key: TopicKey, *, timeout_s: float | None = None) -> None:
         """Withdraw the retained refusal at ``key`` (empty retained payload)."""
         await self._publish(refusal_topic_for(self.config.topic_prefix, key), b"", timeout_s)
+
+    async def publish_audit_head(
+        self, message: AuditHeadMessage, *, timeout_s: float | None = None
+    ) -> None:
+        """Publish this validator's audit chain head retained with QoS 1 (one topic per
+        validator: the newest head replaces the previous one on the broker)."""
+        topic = audit_topic(self.config.topic_prefix, message)
+        await self._publish(topic, encode_audit_head(message), timeout_s)
 
     async def _publish(
         self, topic: str, payload: bytes, timeout_s: float | None, *, retain: bool = True
@@ -349,7 +360,12 @@ class MqttGossip:
 
     async def _subscribe(self, client: aiomqtt.Client) -> None:
         prefix = self.config.topic_prefix
-        filters = (subscription_filter, refusal_subscription_filter, root_subscription_filter)
+        filters = (
+            subscription_filter,
+            refusal_subscription_filter,
+            root_subscription_filter,
+            audit_subscription_filter,
+        )
         codes = await client.subscribe([(each(prefix), QOS) for each in filters])
         values = [code if isinstance(code, int) else code.value for code in codes]
         if any(value >= 0x80 for value in values):
