@@ -2,9 +2,10 @@
 
 ``run(settings)`` checks the world against the settings (chain ids, contract code),
 opens the store, connects to the broker, then runs the watchers, the gossip inbound
-loop, the publisher, the submitter, the settler, the set and policy refreshers and the
-HTTP API side by side. SIGTERM or SIGINT stops it cleanly (exit 0); any task that
-crashes stops the whole process with a non-zero code instead of leaving it half-dead.
+loop, the publisher, the submitter, the settler, the set and policy refreshers, the audit
+head publisher and the HTTP API side by side. SIGTERM or SIGINT stops it cleanly (exit 0);
+any task that crashes stops the whole process with a non-zero code instead of leaving it
+half-dead.
 """
 
 from __future__ import annotations
@@ -35,12 +36,14 @@ from relayer.errors import (
     FatalError,
     RelayerError,
 )
+from relayer.gossip.audit_heads import AuditHeadMessage
 from relayer.gossip.config import GossipConfig, TlsFiles, client_id_for
 from relayer.gossip.refusals import RefusalMessage
 from relayer.gossip.transport import MqttGossip
 from relayer.gossip.wire import AttestationMessage
 from relayer.keys import Signer, load_keystore, signer_from_hex
 from relayer.log import get_logger
+from relayer.service.audit_heads import AuditHeads
 from relayer.service.batching import BatchPolicy
 from relayer.service.books import RouteBook, SetBook
 from relayer.service.corroboration import Corroboration
@@ -321,6 +324,11 @@ class Relayer:
         await policy.reload_pack(processor.writer, strict=True)
         verifier = InboundVerifier(processor, self.metrics)
         processor.on_confirmed = verifier.replay_buffered
+        audit_heads = AuditHeads(
+            processor.writer,
+            keys.attester,
+            lambda address: any(sets.member_set(c, address) is not None for c in sets.current),
+        )
 
         # one confirmed-head read per chain and poll, shared by its watcher and the settler;
         # with a ws_url, polls follow the heads the node pushes
@@ -479,7 +487,18 @@ class Relayer:
                         group.create_task(feed.run(), name=f"heads:{name}")
                     for name, (watcher, _sink) in watchers.items():
                         group.create_task(watcher.run(), name=f"watch:{name}")
-                    group.create_task(self._inbound(gossip, verifier, roots), name="inbound")
+                    group.create_task(
+                        self._inbound(gossip, verifier, roots, audit_heads), name="inbound"
+                    )
+                    group.create_task(
+                        _forever(
+                            s.audit.head_interval_s,
+                            lambda: audit_heads.publish_once(gossip.publish_audit_head),
+                            "audit head publish",
+                            first_now=True,
+                        ),
+                        name="audit-heads",
+                    )
                     if roots is not None:
                         group.create_task(roots.run(gossip.publish_root), name="roots")
                     group.create_task(publisher.run(), name="publish")
@@ -585,17 +604,23 @@ class Relayer:
         return EventWatcher(head.rpc, config, sink, head), sink
 
     async def _inbound(
-        self, gossip: MqttGossip, verifier: InboundVerifier, roots: Roots | None
+        self,
+        gossip: MqttGossip,
+        verifier: InboundVerifier,
+        roots: Roots | None,
+        audit_heads: AuditHeads,
     ) -> None:
         async def receive(limit: int) -> list[AttestationMessage | RefusalMessage]:
             """The next attestations and refusals; root signatures met on the way go to
-            ``roots``."""
+            ``roots``, audit heads to ``audit_heads``."""
             while True:
                 attestations: list[AttestationMessage | RefusalMessage] = []
                 for received in await gossip.receive_batch(limit):
                     message = received.message
                     if isinstance(message, AttestationMessage | RefusalMessage):
                         attestations.append(message)
+                    elif isinstance(message, AuditHeadMessage):
+                        await audit_heads.receive(message)
                     elif roots is not None:
                         await roots.receive(message)
                     else:

@@ -426,6 +426,18 @@ class ApiSettings(_Section):
     )
 
 
+class AuditSettings(_Section):
+    """The audit chain's head, signed and gossiped so other operators can witness it."""
+
+    head_interval_s: float = Field(
+        60.0,
+        gt=0,
+        description="How often this validator signs and publishes its audit chain's head "
+        "(with the latest heads it holds of the others); `relayer audit verify` checks the "
+        "chain still contains every head of it another validator saw.",
+    )
+
+
 class LogSettings(_Section):
     """Structured logs on stderr."""
 
@@ -465,6 +477,7 @@ class Settings(BaseSettings):
     submitter: SubmitterSettings = Field(default_factory=lambda: SubmitterSettings())
     pipeline: PipelineSettings = Field(default_factory=lambda: PipelineSettings())
     api: ApiSettings = Field(default_factory=lambda: ApiSettings())
+    audit: AuditSettings = Field(default_factory=lambda: AuditSettings())
     log: LogSettings = Field(default_factory=lambda: LogSettings())
     testing: TestingSettings = Field(default_factory=lambda: TestingSettings())
 
