@@ -1,8 +1,9 @@
 """``relayer audit``: this validator's tamper-evident audit chain, and exports a supervisor
 can verify.
 
-* ``relayer audit verify --config FILE``: recompute this validator's whole chain (exit 0:
-  intact; 1: broken, naming the first bad link).
+* ``relayer audit verify --config FILE``: recompute this validator's whole chain, then check
+  it still contains every head of it another validator witnessed, one line per witness
+  (exit 0: intact; 1: broken, naming the first bad link or the witness and the lost head).
 * ``relayer audit export --config FILE --from T --to T --format jsonl|csv --out PATH``:
   write the entries dated in [T, T] and ``PATH.sig``, signed by the attesting key.
 * ``relayer audit verify-export PATH --validator ADDR``: check an export with nothing but
@@ -18,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -47,25 +49,44 @@ def _time(text: str, flag: str) -> datetime:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     from relayer.cli import settings_of
-    from relayer.domain.types import hex32
+    from relayer.cli_audit_heads import WitnessCheck, check_witnessed
+    from relayer.domain.types import checksum, hex32
+    from relayer.node import load_keys
     from relayer.store import Store
+    from relayer.store.audit import verify_links
     from relayer.store.outcomes import AuditChainIntact
 
     settings = settings_of(args)
+    own = load_keys(settings).attester.address
 
     async def go() -> int:
         store = await Store.open(settings.database.url)
+        witnesses: list[WitnessCheck] = []
         try:
             async with store.reader() as tx:
-                verdict = await tx.verify_audit_chain()
+                entries = await tx.audit_entries()
+                verdict = verify_links(entries)
+                if isinstance(verdict, AuditChainIntact):
+                    witnesses = await check_witnessed(tx, own, entries)
         finally:
             await store.close()
-        if isinstance(verdict, AuditChainIntact):
-            line = {"intact": True, "entries": verdict.entries, "head": hex32(verdict.head)}
-            print(json.dumps(line))
-            return EXIT_OK
-        print(json.dumps({"intact": False, "seq": verdict.seq, "reason": verdict.reason}))
-        return EXIT_BROKEN
+        if not isinstance(verdict, AuditChainIntact):
+            print(json.dumps({"intact": False, "seq": verdict.seq, "reason": verdict.reason}))
+            return EXIT_BROKEN
+        line = {"intact": True, "entries": verdict.entries, "head": hex32(verdict.head)}
+        print(json.dumps(line))
+        for check in witnesses:
+            print(json.dumps(check.line()))
+        if not witnesses:
+            print(
+                f"relayer: note: no head of {checksum(own)} witnessed by another validator "
+                "yet: only the chain's own links were checked",
+                file=sys.stderr,
+            )
+        failed = [check for check in witnesses if not check.ok]
+        for check in failed:
+            print(f"relayer: {check.failure()}", file=sys.stderr)
+        return EXIT_BROKEN if failed else EXIT_OK
 
     return asyncio.run(go())
 
@@ -182,7 +203,8 @@ def add_parsers(commands: Any, formatter: Formatter) -> None:
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     verify = audit_commands.add_parser(
         "verify",
-        help="recompute this validator's audit chain (exit 1 names the first bad link)",
+        help="recompute this validator's audit chain and check it contains every head of it "
+        "the other validators witnessed (exit 1 names the first bad link or lost head)",
         formatter_class=formatter,
         epilog="example:\n  relayer audit verify --config relayer.toml\n",
     )
