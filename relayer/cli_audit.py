@@ -6,8 +6,9 @@ can verify.
   (exit 0: intact; 1: broken, naming the first bad link or the witness and the lost head).
 * ``relayer audit export --config FILE --from T --to T --format jsonl|csv --out PATH``:
   write the entries dated in [T, T] and ``PATH.sig``, signed by the attesting key.
-* ``relayer audit verify-export PATH --validator ADDR``: check an export with nothing but
-  the file, its ``.sig`` and the validator's address.
+* ``relayer audit verify-export PATH --validator ADDR [--config FILE]``: check an export with
+  nothing but the file, its ``.sig`` and the validator's address; with ``--config``, also
+  against the signed heads of that validator held in that relayer's database.
 
 The formats and the signature are in ``relayer.store.audit_export`` and docs/supervision.md.
 Every bad argument, file or signature is one line naming what was wrong, exit code 2.
@@ -20,7 +21,7 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 from relayer.errors import ConfigError, FatalError
 
 if TYPE_CHECKING:
+    from relayer.domain.types import Address
+    from relayer.store.heads import StoredAuditHead
     from relayer.store.records import AuditEntry
 
 EXIT_OK = 0
@@ -189,8 +192,36 @@ def _cmd_verify_export(args: argparse.Namespace) -> int:
     verdict = verify_export(raw, signed, validator)
     if isinstance(verdict, ExportRefused):
         raise ConfigError(f"{args.file}: {verdict.detail}")
-    print(json.dumps(verdict.summary()))
+    summary = verdict.summary()
+    if args.config is not None:
+        summary["heads_checked"] = _export_heads(args, validator, verdict.entries)
+    print(json.dumps(summary))
     return EXIT_OK
+
+
+def _export_heads(
+    args: argparse.Namespace, validator: Address, entries: Sequence[AuditEntry]
+) -> int:
+    """How many heads of ``validator`` held in ``--config``'s database fall within the
+    export (all agree with it; else one line naming the first that does not, exit 2)."""
+    from relayer.cli import settings_of
+    from relayer.cli_audit_heads import check_export
+    from relayer.store import Store
+
+    settings = settings_of(args)
+
+    async def held() -> tuple[StoredAuditHead, ...]:
+        store = await Store.open(settings.database.url)
+        try:
+            async with store.reader() as tx:
+                return await tx.audit_heads_of(validator)
+        finally:
+            await store.close()
+
+    checked = check_export(entries, asyncio.run(held()))
+    if checked.fault is not None:
+        raise ConfigError(f"{args.file}: {checked.fault}")
+    return checked.checked
 
 
 def add_parsers(commands: Any, formatter: Formatter) -> None:
@@ -242,4 +273,9 @@ def add_parsers(commands: Any, formatter: Formatter) -> None:
     check.add_argument("file", help="the export (jsonl or csv, as its .sig says)")
     check.add_argument("--validator", required=True, help="the validator's attesting address")
     check.add_argument("--signature", help="signature file (default: FILE.sig)")
+    check.add_argument(
+        "--config",
+        help="also check the export against the heads of the validator held in this "
+        "relayer's database (any validator's settings; read only)",
+    )
     check.set_defaults(func=_cmd_verify_export)

@@ -17,6 +17,7 @@ from typing import Any
 from relayer.domain.audit_heads import ChainExtends, ChainMissesHead, ExtendsVerdict, check_extends
 from relayer.domain.types import Address, checksum, hex32
 from relayer.store import AuditEntry, Transaction
+from relayer.store.heads import StoredAuditHead
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +76,30 @@ async def check_witnessed(
         WitnessCheck(witness, len(heads), check_extends(links, heads))
         for witness, heads in sorted(by_witness.items())
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportHeads:
+    """The held heads whose seq falls within an export, checked against its links."""
+
+    checked: int
+    fault: str | None  # the first head the export contradicts, in words
+
+
+def check_export(entries: Sequence[AuditEntry], held: Sequence[StoredAuditHead]) -> ExportHeads:
+    """Whether the export's link at each held head's seq (within the export) has its hash."""
+    if not entries:
+        return ExportHeads(0, None)
+    first, last = entries[0].seq, entries[-1].seq
+    inside = [stored for stored in held if first <= stored.head.seq <= last]
+    verdict = check_extends({e.seq: e.hash for e in entries}, [s.head for s in inside])
+    if isinstance(verdict, ChainExtends):
+        return ExportHeads(len(inside), None)
+    witness = next(s.witness for s in inside if s.head == verdict.head)
+    there = "no link" if verdict.chain_hash is None else hex32(verdict.chain_hash)
+    return ExportHeads(
+        len(inside),
+        f"the export has {there} at seq {verdict.head.seq}, but "
+        f"{checksum(verdict.head.validator)} signed a head there with "
+        f"{hex32(verdict.head.hash)} (witnessed by {checksum(witness)})",
+    )

@@ -272,3 +272,38 @@ async def _rewrite_from(node: Validator, seq: int) -> None:
                 .values(detail=detail, prev_hash=prev, hash=digest)
             )
             prev = digest
+
+
+async def _export(node: Validator, out: Path) -> int:
+    argv = ["audit", "export", "--config", str(node.config), "--format", "jsonl"]
+    argv += ["--from", "2000-01-01T00:00:00Z", "--to", "2100-01-01T00:00:00Z", "--out", str(out)]
+    return await asyncio.to_thread(main, argv)
+
+
+async def test_an_export_is_checked_against_the_heads_a_witness_holds(
+    broker: MosquittoBroker,
+    prefix: str,
+    tmp_path: Path,
+    env: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async with pair(broker, prefix, tmp_path) as (a, b):
+        await a.append(2)
+        await a.publish()  # B now holds A's heads at seq 5 and 7
+        assert await b.handled_from(a) is HeadVerdict.ACCEPTED
+        honest, forged = tmp_path / "honest.jsonl", tmp_path / "forged.jsonl"
+        assert await _export(a, honest) == 0
+        await _rewrite_from(a, 4)  # recomputed onward: its export verifies on its own
+        assert await _export(a, forged) == 0
+        capsys.readouterr()
+
+        argv = ["audit", "verify-export", "--validator", checksum(a.signer.address)]
+        witness = ["--config", str(b.config)]
+        assert await asyncio.to_thread(main, [*argv, str(honest), *witness]) == 0
+        assert json.loads(capsys.readouterr().out)["heads_checked"] == 2
+        assert await asyncio.to_thread(main, [*argv, str(forged)]) == 0  # alone: fine
+        capsys.readouterr()
+        assert await asyncio.to_thread(main, [*argv, str(forged), *witness]) == 2
+        err = capsys.readouterr().err
+    assert "at seq 5" in err and checksum(b.signer.address) not in err
+    assert f"witnessed by {checksum(a.signer.address)}" in err  # B got it from A directly
