@@ -65,6 +65,7 @@ class StackOptions:
     packs: bool = True  # each jurisdiction's validators run under a signed policy pack
     sanctioned: dict[str, Sequence[str]] = field(default_factory=dict)  # jurisdiction -> addrs
     review_above: dict[str, int] = field(default_factory=dict)  # jurisdiction -> smallest units
+    audit_head_interval_s: float = 5.0  # [audit] head_interval_s (60 s in production)
 
 
 # Per token, in whole tokens: bucket capacity, refill per second, large-transfer threshold.
@@ -343,6 +344,9 @@ port = {ports[i]}
 # loopback nodes answer in milliseconds; a short probe leaves /readyz its 1 s answer
 # budget on a loaded machine (five relayers and both chains on two cores)
 probe_timeout_s = 0.25
+
+[audit]
+head_interval_s = {o.audit_head_interval_s}
 
 [log]
 format = "{o.log_format}"

@@ -147,7 +147,10 @@ class AuditHeads:
         try:
             async with self.writer.transaction() as tx:
                 for signed in heads:
-                    outcome = await tx.record_audit_head(WitnessedHead(signed, witness))
+                    ours = signed.head.validator == self.signer.address
+                    outcome = await tx.record_audit_head(
+                        WitnessedHead(signed, witness), each_witness=ours
+                    )
                     if isinstance(outcome, HeadConflicting):
                         await _alert(tx, outcome.conflict, witness)
         except RetryableError as err:

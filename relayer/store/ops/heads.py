@@ -44,12 +44,29 @@ class AuditHeadOps(TxBase):
         seq, digest = tuple[Any, ...](row)
         return int(seq), Hash32(digest)
 
-    async def record_audit_head(self, witnessed: WitnessedHead) -> HeadOutcome:
+    async def record_audit_head(
+        self, witnessed: WitnessedHead, *, each_witness: bool = False
+    ) -> HeadOutcome:
         """Keep a checked head (its signature verified by the caller) unless this
-        (validator, seq, hash) is stored already; a new one is compared with the stored
-        heads of its validator: one seq with another hash, or a later head with a lower seq
-        (or an earlier one with a higher), is a conflict (stored too, as evidence)."""
+        (validator, seq, hash) is stored already (with ``each_witness``, for our own heads:
+        unless it is stored already from this witness). A new one is compared with the
+        stored heads of its validator: one seq with another hash, or a later head with a
+        lower seq (or an earlier one with a higher), is a conflict (stored too, as evidence).
+        """
         head = witnessed.head
+        row = AuditHeadRow
+        same = await self._exec(
+            select(row.witness)
+            .where(
+                row.validator == bytes(head.validator),
+                row.seq == head.seq,
+                row.hash == bytes(head.hash),
+            )
+            .limit(1)
+        )
+        known = same.first() is not None
+        if known and not each_witness:
+            return HeadKnown()
         inserted = await self._insert_ignore(
             AuditHeadRow,
             {
@@ -64,7 +81,8 @@ class AuditHeadOps(TxBase):
         )
         if not inserted:
             return HeadKnown()
-        row = AuditHeadRow
+        if known:  # another witness of a head compared when it first came
+            return HeadRecorded()
         contradicting = or_(
             and_(row.seq == head.seq, row.hash != bytes(head.hash)),
             and_(row.at < head.at, row.seq > head.seq),
@@ -88,7 +106,7 @@ class AuditHeadOps(TxBase):
         result = await self._exec(
             select(AuditHeadRow)
             .where(AuditHeadRow.validator == bytes(validator))
-            .order_by(AuditHeadRow.seq, AuditHeadRow.hash)
+            .order_by(AuditHeadRow.seq, AuditHeadRow.hash, AuditHeadRow.witness)
         )
         return tuple(_stored(r) for r in result.scalars())
 

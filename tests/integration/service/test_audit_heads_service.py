@@ -77,11 +77,14 @@ async def test_received_heads_are_checked_before_they_are_kept(store: Store) -> 
     stranger = _signed(OUTSIDER, 1, 90)
     verdict = await heads.receive(_message(PEERS[0], mine, forged, stranger))
     assert verdict is HeadVerdict.ACCEPTED
+    again = _message(PEERS[1], mine)  # our head from a second witness: kept for it too
+    assert await heads.receive(again) is HeadVerdict.ACCEPTED
     async with store.reader() as tx:
         assert [h.head.seq for h in await tx.audit_heads_of(PEERS[0].address)] == [3]
-        assert [(h.head.seq, h.witness) for h in await tx.audit_heads_of(ME.address)] == [
-            (2, PEERS[0].address)
-        ]
+        assert {(h.head.seq, h.witness) for h in await tx.audit_heads_of(ME.address)} == {
+            (2, PEERS[0].address),
+            (2, PEERS[1].address),
+        }
         assert await tx.audit_heads_of(PEERS[2].address) == ()
         assert await tx.audit_heads_of(OUTSIDER.address) == ()
         assert await tx.open_alerts() == ()

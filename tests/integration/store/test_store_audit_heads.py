@@ -23,14 +23,16 @@ ME = Address(b"\x33" * 20)
 SIG = b"\x44" * 64 + b"\x1b"
 
 
-def _witnessed(seq: int, at: int, *, validator: Address = V, fill: int = 0xA0) -> WitnessedHead:
+def _witnessed(
+    seq: int, at: int, *, validator: Address = V, fill: int = 0xA0, witness: Address = W
+) -> WitnessedHead:
     digest = GENESIS_HASH if seq == 0 else Hash32(bytes([fill]) + seq.to_bytes(31, "big"))
-    return WitnessedHead(SignedHead(AuditHead(validator, seq, digest, at), SIG), W)
+    return WitnessedHead(SignedHead(AuditHead(validator, seq, digest, at), SIG), witness)
 
 
-async def _record(store: Store, witnessed: WitnessedHead) -> object:
+async def _record(store: Store, witnessed: WitnessedHead, *, each_witness: bool = False) -> object:
     async with store.transaction() as tx:
-        return await tx.record_audit_head(witnessed)
+        return await tx.record_audit_head(witnessed, each_witness=each_witness)
 
 
 async def test_audit_tip_of_an_empty_then_a_growing_chain(store: Store) -> None:
@@ -59,6 +61,28 @@ async def test_heads_of_a_growing_chain_are_recorded_once(store: Store) -> None:
         (9, 220, W),
     ]
     assert heads[0].signed.signature == SIG
+
+
+async def test_our_own_heads_are_kept_once_per_witness(store: Store) -> None:
+    first = _witnessed(3, 100, validator=ME)
+    assert isinstance(await _record(store, first), HeadRecorded)
+    again = _witnessed(3, 100, validator=ME, witness=V)
+    assert isinstance(await _record(store, again), HeadKnown)  # not asked: one row
+    assert isinstance(await _record(store, again, each_witness=True), HeadRecorded)
+    assert isinstance(await _record(store, again, each_witness=True), HeadKnown)
+    rewritten = _witnessed(3, 200, validator=ME, witness=V, fill=0xB0)
+    outcome = await _record(store, rewritten, each_witness=True)
+    assert isinstance(outcome, HeadConflicting)
+    other_witness = _witnessed(3, 200, validator=ME, fill=0xB0)
+    assert isinstance(await _record(store, other_witness, each_witness=True), HeadRecorded)
+    async with store.reader() as tx:
+        heads = await tx.audit_heads_of(ME)
+    assert [(h.head.hash[0], h.witness) for h in heads] == [
+        (0xA0, V),
+        (0xA0, W),
+        (0xB0, V),
+        (0xB0, W),
+    ]
 
 
 async def test_one_seq_two_hashes_is_a_rewrite_kept_as_evidence(store: Store) -> None:

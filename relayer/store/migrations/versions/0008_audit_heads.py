@@ -1,5 +1,6 @@
 """audit_heads: the signed audit chain heads this validator received from the others
-(directly or relayed), every distinct (validator, seq, hash) kept
+(directly or relayed), every distinct (validator, seq, hash) kept, this validator's own
+heads once per witness
 
 Revision ID: 0008
 Revises: 0006 (re-point to 0007 when merged after it)
@@ -28,11 +29,11 @@ def upgrade() -> None:
         sa.Column("validator", sa.LargeBinary(), nullable=False),
         sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("hash", sa.LargeBinary(), nullable=False),
+        sa.Column("witness", sa.LargeBinary(), nullable=False),
         sa.Column("at", sa.BigInteger(), nullable=False),
         sa.Column("signature", sa.LargeBinary(), nullable=False),
-        sa.Column("witness", sa.LargeBinary(), nullable=False),
         sa.Column("received_at", TIMESTAMP, nullable=False),
-        sa.PrimaryKeyConstraint("validator", "seq", "hash", name=op.f("pk_audit_heads")),
+        sa.PrimaryKeyConstraint("validator", "seq", "hash", "witness", name=op.f("pk_audit_heads")),
     )
     op.create_index(op.f("ix_audit_heads_validator_at"), "audit_heads", ["validator", "at"])
 
