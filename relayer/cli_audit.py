@@ -1,12 +1,14 @@
 """``relayer audit``: this validator's tamper-evident audit chain, and exports a supervisor
 can verify.
 
-* ``relayer audit verify --config FILE``: recompute this validator's whole chain (exit 0:
-  intact; 1: broken, naming the first bad link).
+* ``relayer audit verify --config FILE``: recompute this validator's whole chain, then check
+  it still contains every head of it another validator witnessed, one line per witness
+  (exit 0: intact; 1: broken, naming the first bad link or the witness and the lost head).
 * ``relayer audit export --config FILE --from T --to T --format jsonl|csv --out PATH``:
   write the entries dated in [T, T] and ``PATH.sig``, signed by the attesting key.
-* ``relayer audit verify-export PATH --validator ADDR``: check an export with nothing but
-  the file, its ``.sig`` and the validator's address.
+* ``relayer audit verify-export PATH --validator ADDR [--config FILE]``: check an export with
+  nothing but the file, its ``.sig`` and the validator's address; with ``--config``, also
+  against the signed heads of that validator held in that relayer's database.
 
 The formats and the signature are in ``relayer.store.audit_export`` and docs/supervision.md.
 Every bad argument, file or signature is one line naming what was wrong, exit code 2.
@@ -18,7 +20,8 @@ import argparse
 import asyncio
 import json
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 from relayer.errors import ConfigError, FatalError
 
 if TYPE_CHECKING:
+    from relayer.domain.types import Address
+    from relayer.store.heads import StoredAuditHead
     from relayer.store.records import AuditEntry
 
 EXIT_OK = 0
@@ -47,25 +52,44 @@ def _time(text: str, flag: str) -> datetime:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     from relayer.cli import settings_of
-    from relayer.domain.types import hex32
+    from relayer.cli_audit_heads import WitnessCheck, check_witnessed
+    from relayer.domain.types import checksum, hex32
+    from relayer.node import load_keys
     from relayer.store import Store
+    from relayer.store.audit import verify_links
     from relayer.store.outcomes import AuditChainIntact
 
     settings = settings_of(args)
+    own = load_keys(settings).attester.address
 
     async def go() -> int:
         store = await Store.open(settings.database.url)
+        witnesses: list[WitnessCheck] = []
         try:
             async with store.reader() as tx:
-                verdict = await tx.verify_audit_chain()
+                entries = await tx.audit_entries()
+                verdict = verify_links(entries)
+                if isinstance(verdict, AuditChainIntact):
+                    witnesses = await check_witnessed(tx, own, entries)
         finally:
             await store.close()
-        if isinstance(verdict, AuditChainIntact):
-            line = {"intact": True, "entries": verdict.entries, "head": hex32(verdict.head)}
-            print(json.dumps(line))
-            return EXIT_OK
-        print(json.dumps({"intact": False, "seq": verdict.seq, "reason": verdict.reason}))
-        return EXIT_BROKEN
+        if not isinstance(verdict, AuditChainIntact):
+            print(json.dumps({"intact": False, "seq": verdict.seq, "reason": verdict.reason}))
+            return EXIT_BROKEN
+        line = {"intact": True, "entries": verdict.entries, "head": hex32(verdict.head)}
+        print(json.dumps(line))
+        for check in witnesses:
+            print(json.dumps(check.line()))
+        if not witnesses:
+            print(
+                f"relayer: note: no head of {checksum(own)} witnessed by another validator "
+                "yet: only the chain's own links were checked",
+                file=sys.stderr,
+            )
+        failed = [check for check in witnesses if not check.ok]
+        for check in failed:
+            print(f"relayer: {check.failure()}", file=sys.stderr)
+        return EXIT_BROKEN if failed else EXIT_OK
 
     return asyncio.run(go())
 
@@ -168,8 +192,36 @@ def _cmd_verify_export(args: argparse.Namespace) -> int:
     verdict = verify_export(raw, signed, validator)
     if isinstance(verdict, ExportRefused):
         raise ConfigError(f"{args.file}: {verdict.detail}")
-    print(json.dumps(verdict.summary()))
+    summary = verdict.summary()
+    if args.config is not None:
+        summary["heads_checked"] = _export_heads(args, validator, verdict.entries)
+    print(json.dumps(summary))
     return EXIT_OK
+
+
+def _export_heads(
+    args: argparse.Namespace, validator: Address, entries: Sequence[AuditEntry]
+) -> int:
+    """How many heads of ``validator`` held in ``--config``'s database fall within the
+    export (all agree with it; else one line naming the first that does not, exit 2)."""
+    from relayer.cli import settings_of
+    from relayer.cli_audit_heads import check_export
+    from relayer.store import Store
+
+    settings = settings_of(args)
+
+    async def held() -> tuple[StoredAuditHead, ...]:
+        store = await Store.open(settings.database.url)
+        try:
+            async with store.reader() as tx:
+                return await tx.audit_heads_of(validator)
+        finally:
+            await store.close()
+
+    checked = check_export(entries, asyncio.run(held()))
+    if checked.fault is not None:
+        raise ConfigError(f"{args.file}: {checked.fault}")
+    return checked.checked
 
 
 def add_parsers(commands: Any, formatter: Formatter) -> None:
@@ -182,7 +234,8 @@ def add_parsers(commands: Any, formatter: Formatter) -> None:
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     verify = audit_commands.add_parser(
         "verify",
-        help="recompute this validator's audit chain (exit 1 names the first bad link)",
+        help="recompute this validator's audit chain and check it contains every head of it "
+        "the other validators witnessed (exit 1 names the first bad link or lost head)",
         formatter_class=formatter,
         epilog="example:\n  relayer audit verify --config relayer.toml\n",
     )
@@ -220,4 +273,9 @@ def add_parsers(commands: Any, formatter: Formatter) -> None:
     check.add_argument("file", help="the export (jsonl or csv, as its .sig says)")
     check.add_argument("--validator", required=True, help="the validator's attesting address")
     check.add_argument("--signature", help="signature file (default: FILE.sig)")
+    check.add_argument(
+        "--config",
+        help="also check the export against the heads of the validator held in this "
+        "relayer's database (any validator's settings; read only)",
+    )
     check.set_defaults(func=_cmd_verify_export)

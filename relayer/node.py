@@ -2,9 +2,10 @@
 
 ``run(settings)`` checks the world against the settings (chain ids, contract code),
 opens the store, connects to the broker, then runs the watchers, the gossip inbound
-loop, the publisher, the submitter, the settler, the set and policy refreshers and the
-HTTP API side by side. SIGTERM or SIGINT stops it cleanly (exit 0); any task that
-crashes stops the whole process with a non-zero code instead of leaving it half-dead.
+loop, the publisher, the submitter, the settler, the set and policy refreshers, the audit
+head publisher and the HTTP API side by side. SIGTERM or SIGINT stops it cleanly (exit 0);
+any task that crashes stops the whole process with a non-zero code instead of leaving it
+half-dead.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from relayer.errors import (
     FatalError,
     RelayerError,
 )
+from relayer.gossip.audit_heads import AuditHeadMessage
 from relayer.gossip.config import GossipConfig, TlsFiles, client_id_for
 from relayer.gossip.refusals import RefusalMessage
 from relayer.gossip.transport import MqttGossip
@@ -42,6 +44,7 @@ from relayer.gossip.vetoes import VetoMessage
 from relayer.gossip.wire import AttestationMessage
 from relayer.keys import Signer, load_keystore, signer_from_hex
 from relayer.log import get_logger
+from relayer.service.audit_heads import AuditHeads
 from relayer.service.batching import BatchPolicy
 from relayer.service.books import RouteBook, SetBook
 from relayer.service.corroboration import Corroboration
@@ -324,6 +327,11 @@ class Relayer:
         await policy.reload_pack(processor.writer, strict=True)
         verifier = InboundVerifier(processor, self.metrics)
         processor.on_confirmed = verifier.replay_buffered
+        audit_heads = AuditHeads(
+            processor.writer,
+            keys.attester,
+            lambda address: any(sets.member_set(c, address) is not None for c in sets.current),
+        )
 
         # one confirmed-head read per chain and poll, shared by its watcher and the settler;
         # with a ws_url, polls follow the heads the node pushes
@@ -495,7 +503,17 @@ class Relayer:
                     for name, (watcher, _sink) in watchers.items():
                         group.create_task(watcher.run(), name=f"watch:{name}")
                     group.create_task(
-                        self._inbound(gossip, verifier, roots, vetoes), name="inbound"
+                        self._inbound(gossip, verifier, roots, vetoes, audit_heads),
+                        name="inbound",
+                    )
+                    group.create_task(
+                        _forever(
+                            s.audit.head_interval_s,
+                            lambda: audit_heads.publish_once(gossip.publish_audit_head),
+                            "audit head publish",
+                            first_now=True,
+                        ),
+                        name="audit-heads",
                     )
                     if roots is not None:
                         group.create_task(roots.run(gossip.publish_root), name="roots")
@@ -605,11 +623,17 @@ class Relayer:
         return EventWatcher(head.rpc, config, sink, head), sink
 
     async def _inbound(
-        self, gossip: MqttGossip, verifier: InboundVerifier, roots: Roots | None, vetoes: Vetoes
+        self,
+        gossip: MqttGossip,
+        verifier: InboundVerifier,
+        roots: Roots | None,
+        vetoes: Vetoes,
+        audit_heads: AuditHeads,
     ) -> None:
         async def receive(limit: int) -> list[AttestationMessage | RefusalMessage]:
             """The next attestations and refusals; root signatures met on the way go to
-            ``roots``."""
+            ``roots``, Cancel and Refund signatures to ``vetoes``, audit heads to
+            ``audit_heads``."""
             while True:
                 attestations: list[AttestationMessage | RefusalMessage] = []
                 for received in await gossip.receive_batch(limit):
@@ -618,6 +642,8 @@ class Relayer:
                         attestations.append(message)
                     elif isinstance(message, VetoMessage):
                         await vetoes.receive(message)
+                    elif isinstance(message, AuditHeadMessage):
+                        await audit_heads.receive(message)
                     elif roots is not None:
                         await roots.receive(message)
                     else:

@@ -509,6 +509,18 @@ class SupervisorApiSettings(_Section):
         return self
 
 
+class AuditSettings(_Section):
+    """The audit chain's head, signed and gossiped so other operators can witness it."""
+
+    head_interval_s: float = Field(
+        60.0,
+        gt=0,
+        description="How often this validator signs and publishes its audit chain's head "
+        "(with the latest heads it holds of the others); `relayer audit verify` checks the "
+        "chain still contains every head of it another validator saw.",
+    )
+
+
 class LogSettings(_Section):
     """Structured logs on stderr."""
 
@@ -549,6 +561,7 @@ class Settings(BaseSettings):
     pipeline: PipelineSettings = Field(default_factory=lambda: PipelineSettings())
     api: ApiSettings = Field(default_factory=lambda: ApiSettings())
     supervisor_api: SupervisorApiSettings = Field(default_factory=lambda: SupervisorApiSettings())
+    audit: AuditSettings = Field(default_factory=lambda: AuditSettings())
     log: LogSettings = Field(default_factory=lambda: LogSettings())
     testing: TestingSettings = Field(default_factory=lambda: TestingSettings())
 

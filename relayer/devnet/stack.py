@@ -66,7 +66,8 @@ class StackOptions:
     packs: bool = True  # each jurisdiction's validators run under a signed policy pack
     sanctioned: dict[str, Sequence[str]] = field(default_factory=dict)  # jurisdiction -> addrs
     review_above: dict[str, int] = field(default_factory=dict)  # jurisdiction -> smallest units
-    veto_hold_s: float = 10.0  # [policy] veto_hold_s: a never-quorate transfer is vetoed after
+    veto_hold_s: float = 10.0  # [policy] veto_hold_s: a never-quorate transfer waits this long
+    audit_head_interval_s: float = 5.0  # [audit] head_interval_s (60 s in production)
 
 
 # Per token, in whole tokens: bucket capacity, refill per second, large-transfer threshold.
@@ -355,7 +356,10 @@ host = "127.0.0.1"
 port = {supervisor_ports[i]}
 freeze_lookback_blocks = 20000
 
-{supervisors}[log]
+{supervisors}[audit]
+head_interval_s = {o.audit_head_interval_s}
+
+[log]
 format = "{o.log_format}"
 level = "info"
 

@@ -28,6 +28,12 @@ window, signer), not retained (republished by their signer while the window is i
 under `root_subscription_filter` (``{prefix}/v1/root/#``)::
 
     {prefix}/v1/root/{dst_chain_id}/{src_chain_id}/{first_nonce}/{signer_hex}
+
+Audit chain heads (relayer.gossip.audit_heads), one retained topic per validator (its
+latest head replaces the previous one), under `audit_subscription_filter`
+(``{prefix}/v1/audit/#``)::
+
+    {prefix}/v1/audit/{signer_hex}
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from relayer.domain.types import UINT64_MAX, Address, Hash32, hex32
+from relayer.gossip.audit_heads import AuditHeadMessage, decode_audit_head
 from relayer.gossip.codec import ADDRESS, HEX32
 from relayer.gossip.reasons import GossipWireError, Reason
 from relayer.gossip.refusals import RefusalMessage, decode_refusal
@@ -47,6 +54,7 @@ TOPIC_VERSION: Final = "v1"
 _ATT: Final = "att"
 _REFUSAL: Final = "refusal"
 _ROOT: Final = "root"
+_AUDIT: Final = "audit"
 _DECIMAL = re.compile(r"0|[1-9][0-9]{0,19}")
 _PREFIX_LEVEL = re.compile(r"[A-Za-z0-9_.-]+")
 
@@ -253,18 +261,44 @@ def _decode_root_inbound(prefix: str, topic: str, payload: bytes) -> RootMessage
     return message
 
 
+# --------------------------------------------------------------------- audit heads
+
+
+def audit_subscription_filter(prefix: str) -> str:
+    """The filter that receives every validator's audit chain head under ``prefix``."""
+    return _filter(prefix, _AUDIT)
+
+
+def audit_topic(prefix: str, message: AuditHeadMessage) -> str:
+    """The topic a validator's audit head is published under (one per validator)."""
+    return f"{_head(validate_prefix(prefix), _AUDIT)}{hex32(message.signer)}"
+
+
+def _decode_audit_inbound(prefix: str, topic: str, payload: bytes) -> AuditHeadMessage | None:
+    """An audit head, or None for an empty (cleared) payload; the topic names its signer."""
+    (signer,) = _levels(topic, _head(prefix, _AUDIT), 1)
+    _hex_level(signer, ADDRESS, "signer")
+    if not payload:
+        return None
+    message = decode_audit_head(payload)
+    if audit_topic(prefix, message) != topic:
+        raise GossipWireError(Reason.TOPIC_MISMATCH, topic[-120:])
+    return message
+
+
 # ------------------------------------------------------------------------- inbound
 
 
-Inbound = AttestationMessage | RefusalMessage | RootMessage | VetoMessage
+Inbound = AttestationMessage | RefusalMessage | RootMessage | VetoMessage | AuditHeadMessage
 
 
 def decode_inbound(
     prefix: str, topic: str, payload: bytes
 ) -> Inbound | Cleared | ClearedRefusal | None:
-    """Turn one received MQTT message into an attestation, a refusal, a root signature,
-    a withdrawal (`Cleared` of an attestation, `ClearedRefusal` of a refusal), or None
-    (a cleared root, Cancel or Refund signature).
+    """Turn one received MQTT message into an attestation, a refusal, a root signature, a
+    Cancel or Refund signature, a validator's `AuditHeadMessage`, a withdrawal (`Cleared`
+    of an attestation, `ClearedRefusal` of a refusal), or None (a cleared root, Cancel,
+    Refund signature or audit head).
 
     The topic must follow the layout and name the same destination chain, transfer (or
     window) and signer as the payload (else TOPIC_MISMATCH). Raises only `GossipWireError`.
@@ -274,6 +308,8 @@ def decode_inbound(
     for kind in VETO_KINDS:
         if topic.startswith(_head(prefix, kind)):
             return _decode_veto_inbound(prefix, kind, topic, payload)
+    if topic.startswith(_head(prefix, _AUDIT)):
+        return _decode_audit_inbound(prefix, topic, payload)
     if topic.startswith(_head(prefix, _REFUSAL)):
         key = parse_refusal_topic(prefix, topic)
         if not payload:

@@ -3,9 +3,10 @@ idempotent publishes.
 
 `MqttGossip` is an async context manager owning one background task that connects,
 subscribes to ``{prefix}/v1/att/#``, ``{prefix}/v1/refusal/#``, ``{prefix}/v1/root/#``,
-``{prefix}/v1/cancel/#`` and ``{prefix}/v1/refund/#`` (QoS 1), pumps received messages
-through the strict decoder, and reconnects with exponential backoff forever
-(re-subscribing, which also re-delivers every retained message). Inbound flow::
+``{prefix}/v1/cancel/#``, ``{prefix}/v1/refund/#`` and ``{prefix}/v1/audit/#`` (QoS 1),
+pumps received messages through the strict decoder, and reconnects with exponential
+backoff forever (re-subscribing, which also re-delivers every retained message). Inbound
+flow::
 
     broker ─► ingress queue (bounded, drop-oldest, counts `received`/QUEUE_FULL)
            ─► decode_inbound (junk counted by `Reason`, empty payloads by `cleared`)
@@ -39,6 +40,7 @@ import aiomqtt
 import structlog
 
 from relayer.errors import BrokerError
+from relayer.gossip.audit_heads import AuditHeadMessage, encode_audit_head
 from relayer.gossip.config import GossipConfig
 from relayer.gossip.reasons import GossipWireError, Reason
 from relayer.gossip.refusals import RefusalMessage, encode_refusal
@@ -49,6 +51,8 @@ from relayer.gossip.topics import (
     Inbound,
     TopicKey,
     attestation_topic,
+    audit_subscription_filter,
+    audit_topic,
     decode_inbound,
     refusal_subscription_filter,
     refusal_topic,
@@ -203,6 +207,14 @@ class MqttGossip:
         `publish`)."""
         topic = veto_topic(self.config.topic_prefix, message)
         await self._publish(topic, encode_veto(message), timeout_s)
+
+    async def publish_audit_head(
+        self, message: AuditHeadMessage, *, timeout_s: float | None = None
+    ) -> None:
+        """Publish this validator's audit chain head retained with QoS 1 (one topic per
+        validator: the newest head replaces the previous one on the broker)."""
+        topic = audit_topic(self.config.topic_prefix, message)
+        await self._publish(topic, encode_audit_head(message), timeout_s)
 
     async def _publish(
         self, topic: str, payload: bytes, timeout_s: float | None, *, retain: bool = True
@@ -359,7 +371,12 @@ class MqttGossip:
 
     async def _subscribe(self, client: aiomqtt.Client) -> None:
         prefix = self.config.topic_prefix
-        filters = (subscription_filter, refusal_subscription_filter, root_subscription_filter)
+        filters = (
+            subscription_filter,
+            refusal_subscription_filter,
+            root_subscription_filter,
+            audit_subscription_filter,
+        )
         topics = [each(prefix) for each in filters] + list(veto_subscription_filters(prefix))
         codes = await client.subscribe([(topic, QOS) for topic in topics])
         values = [code if isinstance(code, int) else code.value for code in codes]

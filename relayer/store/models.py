@@ -365,3 +365,24 @@ class VetoSignatureRow(Base):
     digest: Mapped[bytes] = mapped_column(LargeBinary)
     signature: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AuditHeadRow(Base):
+    """A validator's signed audit chain head as this validator received it, from its
+    validator or relayed by another (``witness``); see ``relayer.domain.audit_heads``.
+
+    Every distinct (validator, seq, hash) is kept, the first copy to arrive, and for this
+    validator's own heads one row per witness: those are what ``relayer audit verify``
+    checks its chain against, per witness. Two heads of one validator that contradict each
+    other are the evidence of a rewrite."""
+
+    __tablename__ = "audit_heads"
+    __table_args__ = (Index(None, "validator", "at"),)
+
+    validator: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    witness: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)  # who it came from
+    at: Mapped[int] = mapped_column(BigInteger)  # unix seconds, as signed
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

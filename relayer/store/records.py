@@ -42,10 +42,12 @@ class EffectKind(enum.StrEnum):
 
 
 class AlertKind(enum.StrEnum):
-    """Operator alerts; ``HALT`` stops signing on its chain until acknowledged."""
+    """Operator alerts; ``HALT`` stops signing on its chain until acknowledged; ``CRITICAL``
+    is evidence an operator must act on that does not stop signing."""
 
     HALT = "halt"
     WARNING = "warning"
+    CRITICAL = "critical"  # evidence of misconduct (a rewritten audit chain); does not halt
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from relayer.store.ops.alerts import AlertOps
 from relayer.store.ops.auditing import AuditOps
 from relayer.store.ops.effects import EffectOps
+from relayer.store.ops.heads import AuditHeadOps
 from relayer.store.ops.policy import PolicyOps
 from relayer.store.ops.roots import RootOps
 from relayer.store.ops.scanning import ScanOps
@@ -27,6 +28,7 @@ class Transaction(
     PolicyOps,
     VetoOps,
     SupervisionOps,
+    AuditHeadOps,
 ):
     """One open transaction. Obtain it from ``Store.transaction()``; never keep it.
 
