@@ -25,7 +25,13 @@ from collections.abc import Mapping
 
 from relayer.api.metrics import Metrics
 from relayer.chain.confirmation import confirmed_head
-from relayer.chain.submission import Held, Mined, SubmitOutcome
+from relayer.chain.submission import (
+    AlreadyProcessed,
+    AwaitingFinality,
+    Held,
+    Mined,
+    SubmitOutcome,
+)
 from relayer.chain.vetoes import (
     STATUS_CANCELLED,
     STATUS_EXECUTED,
@@ -184,7 +190,8 @@ class Vetoes:
             if outcome is not None:
                 label = type(outcome).__name__.lower()
                 self.metrics.veto_sent.labels(effect.kind.value, label).inc()
-                log.info(
+                quiet = isinstance(outcome, AlreadyProcessed | AwaitingFinality)
+                (log.debug if quiet else log.info)(
                     f"{effect.kind.value} submission",
                     transfer_id=hex32(effect.transfer_id),
                     chain_id=chain_id,

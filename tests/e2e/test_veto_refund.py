@@ -131,28 +131,56 @@ def test_a_veto_by_one_validator_is_not_enough_and_the_transfer_completes(
     assert refunds(bridge, sent) == []
 
 
-def test_a_cancel_racing_the_execution_ends_with_exactly_one_of_them(bridge: Stack) -> None:
-    """The cancel and the execution of one delayed transfer wait in the same mempool; the
-    next block takes both, in whatever order: one succeeds, the other does nothing."""
+def send_execute_delayed(bridge: Stack, sent: Sent, tip_gwei: int) -> None:
+    """``executeDelayed`` from a user into anvil's pool (mining is paused: no estimate, no
+    receipt), tipping ``tip_gwei``: anvil orders a block by tip, so the tip decides
+    whether it comes before or after the relayers' cancel (tip 1 gwei)."""
+    assert bridge.w3e is not None and bridge.gateway is not None
+    w3, user = bridge.w3e, bridge.users[0]
+    base = int(w3.eth.get_block("latest")["baseFeePerGas"])
+    tx = {
+        "from": user.address,
+        "to": bridge.gateway.address,
+        "data": "0x" + (EXECUTE_DELAYED + sent.transfer_id).hex(),
+        "gas": 300_000,
+        "nonce": w3.eth.get_transaction_count(user.address, "pending"),
+        "chainId": w3.eth.chain_id,
+        "maxPriorityFeePerGas": Web3.to_wei(tip_gwei, "gwei"),
+        "maxFeePerGas": 2 * base + Web3.to_wei(tip_gwei + 1, "gwei"),
+    }
+    w3.eth.send_raw_transaction(user.sign_transaction(tx).raw_transaction)
+
+
+@pytest.mark.parametrize(("first", "tip_gwei"), [("execution", 50), ("cancel", 0)])
+def test_a_cancel_racing_the_execution_ends_with_exactly_one_of_them(
+    bridge: Stack, first: str, tip_gwei: int
+) -> None:
+    """The relayers' cancel (two jurisdictions vetoed) and someone's executeDelayed of the
+    same delayed transfer wait in one pool and are mined in one block, in the order their
+    tips give: the first takes effect, the second does nothing. If the cancel won, the
+    transfer is refunded exactly once; if the execution won, it is released and never
+    refunded, and the vetoing validators say so too."""
     assert bridge.w3e is not None and bridge.gateway is not None
     with gateway_delay(bridge, 3600):
         sent, user = delayed_lock(bridge, 2)
         executable_at = int(bridge.gateway.functions.delayedOf(sent.transfer_id).call()[3])
         with ethereum_mining_paused(bridge):
+            for v in (3, 4):
+                veto(bridge, v, sent, "racing the execution")
+            wait_until(lambda: CANCEL in pending_calls(bridge), timeout=90)
             latest = int(bridge.w3e.eth.get_block("latest")["timestamp"])
             bridge.anvil_rpc("evm_increaseTime", [max(0, executable_at - latest) + 1])
-            bridge.anvil_rpc("evm_mine", [])  # due now: a relayer sends executeDelayed
-            for v in (3, 4):  # two jurisdictions veto at the same time: a cancel is sent
-                veto(bridge, v, sent, "racing the execution")
-            wait_until(lambda: {CANCEL, EXECUTE_DELAYED} <= set(pending_calls(bridge)), timeout=90)
-            bridge.anvil_rpc("evm_mine", [])
-        wait_until(lambda: destination_status(bridge, sent) in (1, 3))
+            send_execute_delayed(bridge, sent, tip_gwei)
+            assert sorted(pending_calls(bridge)) == sorted([CANCEL, EXECUTE_DELAYED])
+            bridge.anvil_rpc("evm_mine", [])  # both in one block
         outcome = destination_status(bridge, sent)
-    if outcome == 1:  # the execution won: released, exactly once, never refunded
+    if first == "execution":
+        assert outcome == 1
         assert_exactly_once(bridge, sent)
         for v in range(len(bridge.validators)):
             wait_status(bridge, v, sent, "released")
-        assert refunds(bridge, sent) == []  # a refund needs a cancel, which failed
-    else:  # the cancel won: never executed, refunded exactly once
+        assert refunds(bridge, sent) == []  # a refund needs a cancel, which did nothing
+    else:
+        assert outcome == 3
         assert_refunded_once(bridge, sent, user.address)
         assert executions(bridge, sent) == []
