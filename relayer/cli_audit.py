@@ -52,12 +52,12 @@ def _time(text: str, flag: str) -> datetime:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     from relayer.cli import settings_of
-    from relayer.cli_audit_heads import WitnessCheck, check_witnessed
     from relayer.domain.types import checksum, hex32
     from relayer.node import load_keys
     from relayer.store import Store
     from relayer.store.audit import verify_links
     from relayer.store.outcomes import AuditChainIntact
+    from relayer.store.witnesses import WitnessCheck, check_witnessed
 
     settings = settings_of(args)
     own = load_keys(settings).attester.address
@@ -205,8 +205,8 @@ def _export_heads(
     """How many heads of ``validator`` held in ``--config``'s database fall within the
     export (all agree with it; else one line naming the first that does not, exit 2)."""
     from relayer.cli import settings_of
-    from relayer.cli_audit_heads import check_export
     from relayer.store import Store
+    from relayer.store.witnesses import check_export
 
     settings = settings_of(args)
 

@@ -24,7 +24,7 @@ from relayer.api.supervisor_app import build_supervisor_app
 from relayer.api.supervisor_auth import Credential
 from relayer.api.supervisor_query import ListQuery
 from relayer.chain.rpc import RpcClient
-from relayer.domain.types import Hash32, checksum, hex32
+from relayer.domain.types import Address, Hash32, checksum, hex32
 from relayer.log import get_logger
 from relayer.service.books import SetBook
 from relayer.service.freezes import freeze_to_json, frozen_now, read_freezes
@@ -33,8 +33,10 @@ from relayer.service.status import alert_to_json, view_to_json
 from relayer.service.volumes import daily_volumes, since_for
 from relayer.settings import Settings
 from relayer.store import Store
+from relayer.store.audit import verify_links
 from relayer.store.outcomes import AuditChainIntact
 from relayer.store.supervision_records import ListedRefusal, SupervisedTransfer
+from relayer.store.witnesses import WitnessCheck, check_witnessed
 
 log = get_logger("supervision")
 
@@ -80,8 +82,11 @@ class NodeSupervision:
         return {a for a, j in self.jurisdictions_by_validator().items() if j in scope}
 
     def _jurisdictions_of(self, signers: Collection[bytes]) -> list[str]:
+        """The jurisdictions a transfer concerns: this validator's (it observed and
+        decided every transfer it stores) and those of the validators that signed,
+        decided or refused it."""
         by = self.jurisdictions_by_validator()
-        return sorted({by[s] for s in signers if s in by})
+        return sorted({by[s] for s in signers if s in by} | {self.jurisdiction})
 
     # ------------------------------------------------------------ transfers
 
@@ -107,8 +112,10 @@ class NodeSupervision:
     async def transfers(self, scope: frozenset[str], query: ListQuery) -> list[dict[str, Any]]:
         w = query.window
         async with self.store.reader() as tx:
+            # this validator's own jurisdiction concerns every transfer it stores
+            signers = None if self.jurisdiction in scope else self._validators_in(scope)
             found = await tx.supervised_transfers(
-                self._validators_in(scope), query.states, w.since, w.until, query.limit
+                signers, query.states, w.since, w.until, query.limit
             )
         return [self._transfer_json(t) for t in found]
 
@@ -226,8 +233,12 @@ class NodeSupervision:
             now = self.clock()
             if self._audit is not None and now - self._audit[0] < AUDIT_CACHE_S:
                 return self._audit[1]
+            witnesses: list[WitnessCheck] = []
             async with self.store.reader() as tx:
-                verdict = await tx.verify_audit_chain()
+                entries = await tx.audit_entries()
+                verdict = verify_links(entries)
+                if isinstance(verdict, AuditChainIntact):
+                    witnesses = await check_witnessed(tx, Address(self.validator), entries)
             checked = {
                 "validator": checksum(self.validator),
                 "jurisdiction": self.jurisdiction,
@@ -241,6 +252,9 @@ class NodeSupervision:
                     "head": hex32(verdict.head),
                     "broken_at": None,
                     "problem": None,
+                    # every head of this chain another validator witnessed, per witness
+                    "witnesses": [w.line() for w in witnesses],
+                    "extends_witnessed_heads": all(w.ok for w in witnesses),
                 }
             else:
                 result = {
@@ -250,6 +264,8 @@ class NodeSupervision:
                     "head": None,
                     "broken_at": verdict.seq,
                     "problem": verdict.reason,
+                    "witnesses": [],
+                    "extends_witnessed_heads": False,
                 }
             self._audit = (now, result)
             return result

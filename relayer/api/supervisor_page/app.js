@@ -228,6 +228,17 @@ async function loadAll() {
         ? " · " + data.entries + " entries · head " + data.head + " · validator " + data.validator + " (" + data.jurisdiction + ") · checked " + data.checked_at
         : " · validator " + data.validator;
       p.appendChild(more);
+      // every head of this chain the other validators witnessed (signed audit heads)
+      const witnesses = data.witnesses || [];
+      const seen = document.createElement("div");
+      seen.className = witnesses.every((w) => w.extends) ? "ok" : "broken";
+      seen.textContent = witnesses.length === 0
+        ? "No head of this chain witnessed by another validator yet"
+        : witnesses.map((w) => w.extends
+            ? "Extends every head " + w.witness + " witnessed (" + w.heads + ", up to seq " + w.highest_seq + ")"
+            : "Does NOT extend the head seq " + w.seq + " witnessed by " + w.witness + ": " + w.problem
+          ).join(" · ");
+      p.appendChild(seen);
     }),
   ]);
 }

@@ -47,16 +47,19 @@ class SupervisionOps(TxBase):
 
     async def supervised_transfers(
         self,
-        signers: Collection[bytes],
+        signers: Collection[bytes] | None,
         states: Collection[str] | None,
         since: datetime | None,
         until: datetime | None,
         limit: int,
     ) -> tuple[SupervisedTransfer, ...]:
-        """Transfers ``signers`` took part in, newest observed first."""
-        if not signers:
+        """Transfers ``signers`` took part in (None: every transfer stored), newest
+        observed first."""
+        if signers is not None and not signers:
             return ()
-        stmt = select(Transfer).where(Transfer.transfer_id.in_(_concerning(signers)))
+        stmt = select(Transfer)
+        if signers is not None:
+            stmt = stmt.where(Transfer.transfer_id.in_(_concerning(signers)))
         if states is not None:
             stmt = stmt.where(Transfer.status.in_(list(states)))
         if since is not None:

@@ -50,11 +50,17 @@ AE_PEER = Address(b"\x03" * 20)
 PACK_HASH = Hash32(b"\x9c" * 32)
 PEER_POLICY = Hash32(b"\x7e" * 32)
 EXECUTABLE_AT = 1_900_000_000
-TOKENS = {"hk": "token-of-hk", "sgae": "token-of-sg-and-ae", "all": "token-of-all"}
+TOKENS = {
+    "hk": "token-of-hk",
+    "sgae": "token-of-sg-and-ae",
+    "all": "token-of-all",
+    "ch": "token-of-ch",
+}
 CREDENTIALS = [
     Credential("hk-sfc", bytes.fromhex(token_sha256(TOKENS["hk"])), frozenset({"HK"})),
     Credential("sg-ae", bytes.fromhex(token_sha256(TOKENS["sgae"])), frozenset({"SG", "AE"})),
     Credential("all", bytes.fromhex(token_sha256(TOKENS["all"])), frozenset({"HK", "SG", "AE"})),
+    Credential("ch-finma", bytes.fromhex(token_sha256(TOKENS["ch"])), frozenset({"CH"})),
 ]
 
 
@@ -227,19 +233,28 @@ async def test_transfers_are_scoped_by_the_jurisdictions_of_their_validators(wor
         assert status == 200, body
         return {names[t["transfer_id"]]: t["jurisdictions"] for t in body["transfers"]}
 
-    assert await listed("hk") == {"released": ["HK", "SG"], "refused": ["AE", "HK"]}
-    assert await listed("sgae") == {
+    # this validator (HK) observed and decided every transfer it stores: its supervisor
+    # sees them all, and each concerns HK besides its signers' jurisdictions
+    everything = {
         "released": ["HK", "SG"],
         "refused": ["AE", "HK"],
-        "delayed": ["SG"],
-        "refunded": ["AE"],
+        "delayed": ["HK", "SG"],
+        "refunded": ["AE", "HK"],
     }
+    # a transfer held for review here has no decision yet: only HK's supervisor sees it
+    assert await listed("hk") == {**everything, "review": ["HK"]}
+    assert await listed("sgae") == everything  # each of these has an SG or AE signer
     assert await listed("sgae", jurisdiction="AE") == {
         "refused": ["AE", "HK"],
-        "refunded": ["AE"],
+        "refunded": ["AE", "HK"],
     }
-    assert await listed("all", state="vetoed,cancelled,refunded") == {"refunded": ["AE"]}
-    assert await listed("all", state="delayed") == {"delayed": ["SG"]}
+    assert await listed("sgae", jurisdiction="SG") == {
+        "released": ["HK", "SG"],
+        "delayed": ["HK", "SG"],
+    }
+    assert await listed("ch") == {}  # no CH validator took part in any
+    assert await listed("all", state="vetoed,cancelled,refunded") == {"refunded": ["AE", "HK"]}
+    assert await listed("all", state="delayed") == {"delayed": ["HK", "SG"]}
     assert await listed("all", state="vetoed") == {}
     assert await listed("all", **{"from": "2999-01-01"}) == {}
     _, body = await world.get("/supervisor/api/transfers", "all", state="delayed")
@@ -287,9 +302,12 @@ async def test_one_transfer_in_scope_404_unknown_403_outside(world: World) -> No
     assert {r["jurisdiction"] for r in body["refusals"]} == {"HK", "AE"}
     delayed = "0x" + world.ids["delayed"].hex()
     status, body = await world.get(f"/supervisor/api/transfers/{delayed}", "hk")
+    assert (status, body["jurisdictions"]) == (200, ["HK", "SG"])
+    status, body = await world.get(f"/supervisor/api/transfers/{delayed}", "ch")
     assert status == 403
     assert body["error"] == (
-        f"transfer {delayed} concerns jurisdictions SG, none in the scope of supervisor hk-sfc"
+        f"transfer {delayed} concerns jurisdictions HK, SG, none in the scope of supervisor "
+        "ch-finma"
     )
     unknown = "0x" + "ee" * 32
     status, body = await world.get(f"/supervisor/api/transfers/{unknown}", "hk")

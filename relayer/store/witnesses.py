@@ -1,5 +1,6 @@
-"""``relayer audit verify``'s second half: does this chain still contain every head of it
-that another validator witnessed? (relayer.domain.audit_heads, docs/supervision.md)
+"""Does this chain still contain every head of it that another validator witnessed?
+(relayer.domain.audit_heads, docs/supervision.md): ``relayer audit verify``'s second half,
+also shown by the supervisor's view; and whether an export agrees with the heads held.
 
 The heads come from this validator's own database (table ``audit_heads``): every head of
 ours another validator relayed to us. A witness relays the latest head it holds of us again
@@ -16,8 +17,9 @@ from typing import Any
 
 from relayer.domain.audit_heads import ChainExtends, ChainMissesHead, ExtendsVerdict, check_extends
 from relayer.domain.types import Address, checksum, hex32
-from relayer.store import AuditEntry, Transaction
 from relayer.store.heads import StoredAuditHead
+from relayer.store.records import AuditEntry
+from relayer.store.transaction import Transaction
 
 
 @dataclass(frozen=True, slots=True)
