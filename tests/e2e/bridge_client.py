@@ -19,6 +19,7 @@ from eth_utils.address import to_checksum_address
 from web3 import Web3
 
 from relayer.chain import transactions
+from relayer.devnet import deploy
 from relayer.devnet.stack import ZERO, Stack, TokenInfo
 
 # recipients the validators' deny lists name (tests/e2e/conftest.py configures them)
@@ -35,6 +36,18 @@ class Sent:
     token: TokenInfo
     recipient: str
     direction: str  # "to_ethereum" or "to_conflux"
+
+
+@contextlib.contextmanager
+def gateway_delay(stack: Stack, seconds: int) -> Iterator[None]:
+    """The gateway's delay set to ``seconds`` (a longer one applies at once), then back."""
+    assert stack.w3e and stack.deployer_e and stack.gateway
+    before = int(stack.gateway.functions.delay().call())
+    assert deploy.configure_delay(stack.w3e, stack.deployer_e, stack.gateway, seconds)
+    try:
+        yield
+    finally:
+        assert deploy.configure_delay(stack.w3e, stack.deployer_e, stack.gateway, before)
 
 
 @contextlib.contextmanager

@@ -17,6 +17,7 @@ from bridge_client import (
     assert_refunded_once,
     burn,
     executions,
+    gateway_delay,
     lock,
     token,
     wait_executed,
@@ -33,18 +34,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 EXECUTE_DELAYED = Web3.keccak(text="executeDelayed(bytes32)")[:4]
 RELEASE_DELAYED = Web3.keccak(text="ReleaseDelayed(bytes32,uint64)")
 STATUS_DELAYED = 2
-
-
-@contextmanager
-def gateway_delay(bridge: Stack, seconds: int) -> Iterator[None]:
-    """The gateway's delay set to ``seconds`` (a longer one applies at once), then back."""
-    assert bridge.w3e and bridge.deployer_e and bridge.gateway
-    before = int(bridge.gateway.functions.delay().call())
-    assert deploy.configure_delay(bridge.w3e, bridge.deployer_e, bridge.gateway, seconds)
-    try:
-        yield
-    finally:
-        assert deploy.configure_delay(bridge.w3e, bridge.deployer_e, bridge.gateway, before)
 
 
 @contextmanager

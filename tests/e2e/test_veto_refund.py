@@ -13,8 +13,6 @@ test_governor.py (refunded too).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -25,6 +23,7 @@ from bridge_client import (
     destination_status,
     ethereum_mining_paused,
     executions,
+    gateway_delay,
     lock,
     refunds,
     status,
@@ -36,25 +35,12 @@ from bridge_client import (
 from web3 import Web3
 
 from relayer.chain import transactions
-from relayer.devnet import deploy
 from relayer.devnet.stack import DEVNET_GOVERNORS, Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 CANCEL = Web3.keccak(text="cancel(bytes32,bytes)")[:4]
 EXECUTE_DELAYED = Web3.keccak(text="executeDelayed(bytes32)")[:4]
-
-
-@contextmanager
-def gateway_delay(bridge: Stack, seconds: int) -> Iterator[None]:
-    """The gateway's delay set to ``seconds`` (a longer one applies at once), then back."""
-    assert bridge.w3e and bridge.deployer_e and bridge.gateway
-    before = int(bridge.gateway.functions.delay().call())
-    assert deploy.configure_delay(bridge.w3e, bridge.deployer_e, bridge.gateway, seconds)
-    try:
-        yield
-    finally:
-        assert deploy.configure_delay(bridge.w3e, bridge.deployer_e, bridge.gateway, before)
 
 
 def balance(bridge: Stack, symbol: str, holder: str) -> int:
