@@ -54,7 +54,14 @@ def _cmd_veto(args: argparse.Namespace) -> int:
     async def go() -> int:
         store = await Store.open(settings.database.url)
         try:
+            chains = {settings.conflux.chain_id, settings.ethereum.chain_id}
             async with store.transaction() as tx:
+                rec = await tx.get_transfer(tid)
+                if rec is not None and rec.dst_chain_id not in chains:
+                    raise ConfigError(
+                        f"transfer {hex32(tid)} goes to chain {rec.dst_chain_id}, where this "
+                        "relayer knows no bridge contract: no Cancel can be signed for it"
+                    )
                 outcome = await tx.record_veto(tid, by, reason, automatic=False)
         finally:
             await store.close()

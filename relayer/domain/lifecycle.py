@@ -14,15 +14,15 @@ observed ─► confirmed ─► (policy) ─► refused                       (
 The destination decides ``delayed`` and ``cancelled`` (the shell reads them at its
 confirmed head): a delayed transfer gets ``ExecuteDelayed`` (only if our policy approved
 it) and becomes ``released`` when executed; ``cancelled`` may come from any open state,
-including ``delayed``, and is terminal like ``released``.
+including ``delayed``, is final on the destination, and leads only to ``refunded``.
 
 Invariants (checked by the Hypothesis tests in ``tests/unit/domain``):
 * ``SignRelease`` is emitted at most once per transfer, only after confirmation and an
   approving policy decision; never for a refused transfer.
 * ``SubmitRelease`` is emitted only with a ``QuorumMet`` over the approved digest.
-* ``released`` and ``cancelled`` are terminal, and nothing is submitted for a delayed
-  or cancelled transfer; ``ExecuteDelayed`` is emitted only for a delayed transfer our
-  policy approved.
+* ``released`` and ``refunded`` are terminal, ``cancelled`` moves only to ``refunded``,
+  and no release is submitted for a delayed, vetoed, cancelled or refunded transfer;
+  ``ExecuteDelayed`` is emitted only for a delayed transfer our policy approved.
 * ``SignRefund`` is emitted only when the destination shows the id cancelled, never for
   a released transfer; a transfer executed on the destination after a refund (or refunded
   after its execution) halts signing.

@@ -32,7 +32,9 @@ def evaluate_cancel(
     validator_set: ValidatorSet, digest: Hash32, signatures: Iterable[Attestation]
 ) -> QuorumMet | None:
     """The bundle ``cancel(transferId, signatures)`` accepts, if the signatures over
-    ``digest`` (the contract's ``hashCancel``) come from a blocking minority of the set."""
+    ``digest`` (the contract's ``hashCancel``) come from a blocking minority of the set.
+    The contract asks no jurisdiction rule of a cancel; ``min_jurisdictions=1`` says the
+    same here (any one signer covers one jurisdiction)."""
     rule = replace(validator_set, threshold=blocking_minority(validator_set), min_jurisdictions=1)
     outcome = evaluate_quorum(rule, digest, signatures)
     return outcome if isinstance(outcome, QuorumMet) else None

@@ -40,7 +40,6 @@ from relayer.gossip.codec import (
     signature_field,
     uint64_field,
 )
-from relayer.gossip.reasons import GossipWireError, Reason
 
 VETO_WIRE_VERSION: Final = 1
 KIND_CANCEL: Final = "cancel"
@@ -105,8 +104,3 @@ def decode_veto(payload: bytes, kind: str) -> VetoMessage:
         signature=signature_field(obj, "signature"),
         signed_at=uint64_field(obj, "signed_at"),
     )
-
-
-def wrong_kind(kind: str) -> GossipWireError:
-    """The error for a topic of an unknown veto kind."""
-    return GossipWireError(Reason.BAD_TOPIC, f"unknown veto kind {kind!r:.20}")

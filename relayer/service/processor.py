@@ -422,8 +422,14 @@ class Processor:
                 return None
             case SignCancel(transfer_id=tid, dst_chain_id=dst):
                 domain = self.domains.get(dst)
-                if domain is None:  # decided by the route: a vetoed transfer has one
-                    raise FatalError(f"no bridge contract known on chain {dst} to cancel on")
+                if domain is None:  # `relayer veto` refuses these; an old row may remain
+                    detail = {
+                        "transfer_id": hex32(tid),
+                        "reason": f"vetoed, but no bridge contract is known on chain {dst}: "
+                        "no Cancel can be signed for it",
+                    }
+                    await tx.raise_alert(AlertKind.WARNING, dst, detail)
+                    return None
                 await self._sign_veto(tx, tid, "cancel", dst, cancel_digest(domain, tid))
                 return await self.cancel_check(tx, tid, dst)
             case SubmitCancel(transfer_id=tid, dst_chain_id=dst, bundle=bundle):
@@ -492,33 +498,58 @@ class Processor:
         self.outbox_ready.set()
         self.metrics.veto_signatures.labels(kind).inc()
 
-    async def cancel_check(
+    async def cancel_bundle(
         self, tx: Transaction, tid: Hash32, dst_chain_id: int
-    ) -> CancelQuorumReached | None:
-        """``CancelQuorumReached`` once a blocking minority of the destination's current set
-        signed ``Cancel`` (the contract checks the current set only)."""
+    ) -> QuorumMet | None:
+        """The ``cancel`` bundle of a blocking minority of the destination's current set
+        (the set ``cancel`` checks), from the stored Cancel signatures, if there is one."""
         vset = self.sets.current.get(dst_chain_id)
         domain = self.domains.get(dst_chain_id)
         if vset is None or domain is None:
             return None
         stored = await tx.veto_signatures_for(tid, "cancel")
-        digest = cancel_digest(domain, tid)
         signatures = [Attestation(tid, s.digest, s.signer, s.signature) for s in stored]
-        met = evaluate_cancel(vset, digest, signatures)
+        return evaluate_cancel(vset, cancel_digest(domain, tid), signatures)
+
+    async def cancel_check(
+        self, tx: Transaction, tid: Hash32, dst_chain_id: int
+    ) -> CancelQuorumReached | None:
+        """``CancelQuorumReached`` once a blocking minority signed ``Cancel``."""
+        met = await self.cancel_bundle(tx, tid, dst_chain_id)
         return None if met is None else CancelQuorumReached(tid, met.bundle)
 
-    async def refund_check(
+    async def refund_bundle(
         self, tx: Transaction, tid: Hash32, src_chain_id: int, digest: Hash32
-    ) -> RefundQuorumReached | None:
-        """``RefundQuorumReached`` once a quorum of the source's current set (the one
-        ``refund`` checks) signed the Refund."""
+    ) -> QuorumMet | None:
+        """The ``refund`` bundle of a quorum of the source's current set (the one ``refund``
+        checks), from the stored Refund signatures over ``digest``, if there is one."""
         vset = self.sets.current.get(src_chain_id)
         if vset is None:
             return None
         stored = await tx.veto_signatures_for(tid, "refund")
         signatures = [Attestation(tid, s.digest, s.signer, s.signature) for s in stored]
-        met = evaluate_refund(vset, digest, signatures)
+        return evaluate_refund(vset, digest, signatures)
+
+    async def refund_check(
+        self, tx: Transaction, tid: Hash32, src_chain_id: int, digest: Hash32
+    ) -> RefundQuorumReached | None:
+        """``RefundQuorumReached`` once a quorum of the source's set signed the Refund."""
+        met = await self.refund_bundle(tx, tid, src_chain_id, digest)
         return None if met is None else RefundQuorumReached(tid, met.bundle)
+
+    async def sign_missing_refund(self, tx: Transaction, tid: Hash32) -> bool:
+        """Sign the Refund of a ``cancelled`` transfer that has none of ours (one cancelled
+        before this relayer signed refunds: its ``SignRefund`` was never emitted); True if
+        signed. Same effect as the lifecycle's, run by the sweep that found it undone."""
+        state = await self.load_state(tx, tid)
+        if state is None or state.status is not TransferStatus.CANCELLED:
+            return False
+        if await tx.veto_signature_by(tid, "refund", self.signer.address) is not None:
+            return False
+        follow = await self._run_effect(tx, state, SignRefund(tid, state.event.src_chain_id))
+        if follow is not None:
+            await self.apply(tx, tid, follow)
+        return True
 
     async def _sign_decision(self, tx: Transaction, decision: Decision) -> None:
         """Sign and keep what we decided, under which policy (gossiped with the attestation

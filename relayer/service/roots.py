@@ -52,7 +52,7 @@ log = get_logger("roots")
 
 S = TransferStatus
 _NOT_FINAL = (S.OBSERVED, S.ORPHANED)
-_ENDED = (S.REFUSED, S.RELEASED, S.CANCELLED)
+_ENDED = (S.REFUSED, S.RELEASED, S.CANCELLED, S.REFUNDED, S.VETOED)
 _UNSENT = (S.ATTESTED, S.QUORUM)  # signed by us, not sent or executed yet
 
 
@@ -88,8 +88,11 @@ def entry_of(
     rec: TransferRecord, own: OwnSignature | None, domain_of: Callable[[int], EvmDomain | None]
 ) -> Entry:
     """What one stored transfer says about its nonce (see ``relayer.domain.roots.Entry``).
-    A signature whose digest is not the rebuilt release's is no leaf, and not settled."""
+    A signature whose digest is not the rebuilt release's is no leaf, and not settled; a
+    transfer we vetoed is no leaf (our veto withdraws our approval), and settled."""
     final = rec.status not in _NOT_FINAL
+    if rec.status is S.VETOED:  # never authorised again by us, in any root: settled
+        return Entry(rec.nonce, rec.dst_chain_id, final, settled=True)
     if own is not None and rec.dst_token is not None:
         release = build_release(event_of(rec), rec.dst_token)
         domain = domain_of(rec.dst_chain_id)

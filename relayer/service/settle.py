@@ -55,6 +55,8 @@ OPEN = (
     TransferStatus.VETOED,
 )
 UNSETTLED = (*OPEN, TransferStatus.DELAYED)  # the destination may still act on these
+# an execution of these must never happen: the lifecycle halts if one is seen
+ALARMING = (TransferStatus.CANCELLED, TransferStatus.REFUNDED)
 TOPICS = [RELEASED_TOPIC, UNLOCKED_TOPIC, RELEASE_DELAYED_TOPIC, RELEASE_CANCELLED_TOPIC]
 
 
@@ -139,7 +141,7 @@ class Settler:
             end = min(head, start + self.max_window[chain_id] - 1)
             logs = await contract.rpc.get_logs(contract.address, [TOPICS], start, end)
             outcomes = [o for o in map(outcome_of_log, logs) if o is not None]
-            found += await self.mark_all(outcomes)
+            found += await self.mark_all(outcomes, chain_id)
             start = end + 1
         self._next_block[chain_id] = start
         return found
@@ -183,7 +185,7 @@ class Settler:
                     block=head,
                 )
                 continue
-            if await self.mark(outcome):
+            if await self.mark(outcome, rec.dst_chain_id):
                 found += 1
         return found
 
@@ -192,15 +194,19 @@ class Settler:
         block = await self.heads[chain_id].read()
         return None if block is None else block.number
 
-    async def mark(self, outcome: DestinationOutcome) -> bool:
-        """Apply what the destination did to a known, unsettled transfer; False if it is
-        unknown, already settled, or the input changed nothing."""
-        return await self.mark_all([outcome]) == 1
+    async def mark(self, outcome: DestinationOutcome, chain_id: int) -> bool:
+        """Apply what the destination ``chain_id`` did to a known, unsettled transfer;
+        False if it is unknown, already settled, or the input changed nothing."""
+        return await self.mark_all([outcome], chain_id) == 1
 
-    async def mark_all(self, outcomes: Sequence[DestinationOutcome]) -> int:
-        """``mark`` each of ``outcomes``, in order, all in one writing transaction (a poll
-        under load reads dozens of executions at once); returns how many changed a
-        transfer."""
+    async def mark_all(self, outcomes: Sequence[DestinationOutcome], chain_id: int) -> int:
+        """``mark`` each of ``outcomes`` read on ``chain_id``, in order, all in one writing
+        transaction (a poll under load reads dozens of executions at once); returns how
+        many changed a transfer. An outcome counts only on the transfer's own destination:
+        a ``cancel`` signed under another chain's domain, by that chain's set, cancels an
+        id there but never this transfer (else a refund could follow while the real
+        destination can still execute it). An execution seen for a transfer already
+        cancelled or refunded goes to the lifecycle too: it halts signing."""
         if not outcomes:
             return 0
         p = self.processor
@@ -210,7 +216,10 @@ class Settler:
             for outcome in outcomes:
                 tid = outcome.transfer_id
                 rec = await tx.get_transfer(tid)
-                if rec is None or rec.status not in UNSETTLED:
+                if rec is None or rec.dst_chain_id != chain_id:
+                    continue
+                executed = isinstance(outcome, ReleaseConfirmed | AlreadyReleased)
+                if rec.status not in UNSETTLED and not (executed and rec.status in ALARMING):
                     continue
                 if (
                     isinstance(outcome, DelayedOnDestination)

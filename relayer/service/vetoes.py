@@ -5,17 +5,21 @@ Every ``veto_sweep_s`` (or at once when the processor queues a cancel or a refun
 1. vetoes stored by ``relayer veto`` are applied (``Vetoed``: we sign ``Cancel``);
 2. a transfer we refused that a blocking minority refused (our refusal and the peers'
    signed refusals in ``decisions``) is vetoed automatically once ``veto_hold_s`` passed;
-3. queued ``cancel`` (destination) and ``refund`` (source) transactions are sent, the
-   k-th in line after the first ``k * grace_period_s`` later, until the transfer moves on;
-4. each cancelled transfer's source is asked (``statusOf`` at its confirmed head) whether
-   it was refunded (``RefundedOnSource``).
+3. queued ``cancel`` (destination) and ``refund`` (source) transactions are sent, with a
+   bundle built at send time from the stored signatures (a rotated set is followed), the
+   k-th in line among the validators that signed that kind ``k * grace_period_s`` after
+   the first, until the transfer moves on;
+4. a cancelled transfer without our Refund signature (cancelled before this version) is
+   signed, and each cancelled transfer's source is asked (``statusOf`` at its confirmed
+   head) whether it was refunded (``RefundedOnSource``).
 
 Peers' Cancel and Refund signatures arrive through ``receive``: the digest is computed
 here (the destination's ``hashCancel``, or the ``Refund`` of our own record of the
-transfer), the signer must be a member of the set that checks it and recover from the
-signature; then it is stored and the blocking minority (or quorum) checked, in one
-transaction. Settling (``relayer.service.settle``) turns a cancel seen on the destination
-into ``cancelled``, which signs the refund.
+transfer; a Cancel for another chain than a known transfer's destination is refused), the
+signer must be a member of the set that checks it and recover from the signature; then
+it is stored and the blocking minority (or quorum) checked, in one transaction. Settling
+(``relayer.service.settle``) turns a cancel seen on the destination into ``cancelled``,
+which signs the refund.
 """
 
 from __future__ import annotations
@@ -43,14 +47,14 @@ from relayer.domain.digest import cancel_digest
 from relayer.domain.errors import InvalidSignatureError
 from relayer.domain.signature import recover_signer
 from relayer.domain.transfer import Input, RefundedOnSource, TransferStatus, Vetoed
-from relayer.domain.types import Hash32, SourceEvent, hex32
+from relayer.domain.types import Address, Hash32, SourceEvent, hex32
 from relayer.domain.vetoes import auto_veto_due, refund_terms
 from relayer.errors import RetryableError, RpcResponseError
 from relayer.gossip.vetoes import KIND_CANCEL, VetoMessage
 from relayer.log import get_logger
 from relayer.service.processor import Processor, event_of
 from relayer.service.submit import Destination, submitter_rank
-from relayer.store import Effect, EffectKind, VetoSignature, utc_now
+from relayer.store import AlertKind, Effect, EffectKind, TransferRecord, VetoSignature, utc_now
 from relayer.store.outcomes import VetoRecorded
 from relayer.wakeup import wait_for_wake
 
@@ -134,23 +138,29 @@ class Vetoes:
         now = self.processor.clock()
         due: list[tuple[Hash32, str]] = []
         async with self.processor.store.reader() as tx:
-            for rec in await tx.transfers_by_status(S.REFUSED, 500):
+            for rec in await tx.refused_without_veto(500):
                 vset = self.processor.sets.current.get(rec.dst_chain_id)
                 ours = await tx.refusal_by(rec.transfer_id, me)
-                if vset is None or ours is None or await tx.veto_of(rec.transfer_id):
+                if vset is None or ours is None:
                     continue
                 decisions = await tx.decisions_for(rec.transfer_id)
                 refusers = {d.signer for d in decisions if not d.decision.approved} | {me}
                 verdict = auto_veto_due(vset, refusers, ours.at.timestamp(), now, self.hold_s)
                 if verdict is not None:
                     due.append((rec.transfer_id, verdict.detail))
+        moved = 0
         for transfer_id, detail in due:
             async with self.processor.writer.transaction() as tx:
+                now_rec = await tx.get_transfer(transfer_id)
+                if now_rec is None or now_rec.status is not S.REFUSED:  # it moved meanwhile
+                    continue
                 recorded = await tx.record_veto(transfer_id, AUTO, detail, automatic=True)
-                if isinstance(recorded, VetoRecorded):
-                    await self.processor.apply(tx, transfer_id, Vetoed(transfer_id, AUTO, detail))
+                if not isinstance(recorded, VetoRecorded):
+                    continue
+                await self.processor.apply(tx, transfer_id, Vetoed(transfer_id, AUTO, detail))
+            moved += 1
             log.warning("transfer vetoed automatically", transfer_id=hex32(transfer_id), why=detail)
-        return len(due)
+        return moved
 
     # ------------------------------------------------------------- transactions
 
@@ -165,85 +175,124 @@ class Vetoes:
             for e in effects
             if (rec := records[e.id]) is None or rec.status is not _WAITS_IN[e.kind]
         ]
+        for effect in effects:
+            rec = records[effect.id]
+            if effect.id in done or rec is None:
+                continue
+            if effect.kind is EffectKind.REFUND and not self._refunds_here(rec):
+                await self._alert_foreign_source(rec)
+                done.append(effect.id)
+                continue
+            await self._send_if_due(effect, rec)
         if done:
             async with self.processor.writer.transaction() as tx:
                 for effect_id in done:
                     await tx.mark_effect_done(effect_id)
                     self._first_seen.pop(effect_id, None)
-        for effect in effects:
-            rec = records[effect.id]
-            if effect.id in done or rec is None:
-                continue
-            chain_id = rec.dst_chain_id if effect.kind is EffectKind.CANCEL else rec.src_chain_id
-            dst = self.destinations.get(chain_id)
-            if dst is None or not self._due(effect, chain_id):
-                continue
-            try:
-                outcome = await self._send(dst, effect, event_of(rec))
-            except _SENT_ERRORS as err:
-                log.warning(
-                    f"{effect.kind.value} not sent; retrying",
-                    transfer_id=hex32(effect.transfer_id),
-                    error=f"{type(err).__name__}: {err}",
-                )
-                continue
-            if outcome is not None:
-                label = type(outcome).__name__.lower()
-                self.metrics.veto_sent.labels(effect.kind.value, label).inc()
-                quiet = isinstance(outcome, AlreadyProcessed | AwaitingFinality)
-                (log.debug if quiet else log.info)(
-                    f"{effect.kind.value} submission",
-                    transfer_id=hex32(effect.transfer_id),
-                    chain_id=chain_id,
-                    outcome=type(outcome).__name__,
-                    detail=repr(outcome),
-                )
 
-    def _due(self, effect: Effect, chain_id: int) -> bool:
-        vset = self.processor.sets.current.get(chain_id)
-        members = () if vset is None else tuple(m.address for m in vset.members)
-        rank = submitter_rank(effect.transfer_id, members, self.processor.signer.address)
+    def _refunds_here(self, rec: TransferRecord) -> bool:
+        """Whether this relayer sends to the contract where ``rec`` began."""
+        src = self.destinations.get(rec.src_chain_id)
+        return src is not None and src.contract == rec.src_contract
+
+    async def _alert_foreign_source(self, rec: TransferRecord) -> None:
+        detail = {
+            "transfer_id": hex32(rec.transfer_id),
+            "reason": "refund not sent: the transfer began at a contract this relayer does "
+            f"not send to (0x{rec.src_contract.hex()} on chain {rec.src_chain_id})",
+        }
+        async with self.processor.writer.transaction() as tx:
+            await tx.raise_alert(AlertKind.WARNING, rec.src_chain_id, detail)
+        log.error("refund not sent", **detail)
+
+    async def _send_if_due(self, effect: Effect, rec: TransferRecord) -> None:
+        """Send one cancel or refund with a bundle built now from the stored signatures
+        (the set may have rotated since the effect was queued), if it is our turn among
+        the signers of its kind."""
+        p = self.processor
+        event = event_of(rec)
+        cancel = effect.kind is EffectKind.CANCEL
+        chain_id = rec.dst_chain_id if cancel else rec.src_chain_id
+        dst = self.destinations.get(chain_id)
+        if dst is None:
+            return
+        async with p.store.reader() as tx:
+            if cancel:
+                met = await p.cancel_bundle(tx, rec.transfer_id, chain_id)
+            else:
+                digest = p.refund_digest_of(rec.src_contract, chain_id, refund_terms(event))
+                met = await p.refund_bundle(tx, rec.transfer_id, chain_id, digest)
+            kind = "cancel" if cancel else "refund"
+            signers = tuple(s.signer for s in await tx.veto_signatures_for(rec.transfer_id, kind))
+        if met is None or not self._due(effect, signers):
+            return
+        try:
+            outcome = await self._send(dst, effect, event, met.bundle)
+        except _SENT_ERRORS as err:
+            log.warning(
+                f"{effect.kind.value} not sent; retrying",
+                transfer_id=hex32(effect.transfer_id),
+                error=f"{type(err).__name__}: {err}",
+            )
+            return
+        if outcome is None:
+            return
+        self.metrics.veto_sent.labels(effect.kind.value, type(outcome).__name__.lower()).inc()
+        quiet = isinstance(outcome, AlreadyProcessed | AwaitingFinality | Held)
+        (log.debug if quiet else log.info)(
+            f"{effect.kind.value} submission",
+            transfer_id=hex32(effect.transfer_id),
+            chain_id=chain_id,
+            outcome=type(outcome).__name__,
+            detail=repr(outcome),
+        )
+
+    def _due(self, effect: Effect, signers: tuple[Address, ...]) -> bool:
+        """Our turn: the first in line among the validators that signed this kind sends
+        at once, the k-th ``k * grace_period_s`` after this relayer first saw it due."""
+        rank = submitter_rank(effect.transfer_id, signers, self.processor.signer.address)
         first = self._first_seen.setdefault(effect.id, time.monotonic())
-        waited = max(time.time() - effect.created_at.timestamp(), time.monotonic() - first)
-        return rank == 0 or waited >= rank * self.grace_period_s
+        return rank == 0 or time.monotonic() - first >= rank * self.grace_period_s
 
     async def _send(
-        self, dst: Destination, effect: Effect, event: SourceEvent
+        self, dst: Destination, effect: Effect, event: SourceEvent, bundle: bytes
     ) -> SubmitOutcome | None:
         """Send one cancel or refund (None: nothing to send, the settler catches up)."""
-        bundle = bytes.fromhex(str(effect.payload["bundle"]).removeprefix("0x"))
         if effect.kind is EffectKind.CANCEL:
             status = await dst.view.status_of(effect.transfer_id)
             if status in (STATUS_EXECUTED, STATUS_CANCELLED):
                 return None  # the settler reads what happened at the confirmed head
             request = cancel_request(effect.transfer_id, dst.contract, bundle, status)
         else:
-            if dst.contract != event.src_contract:
-                log.error(
-                    "refund not sent: the source contract is not the one this relayer sends to",
-                    transfer_id=hex32(effect.transfer_id),
-                    src_contract=hex32(event.src_contract),
-                )
-                return None
             request = refund_request(refund_terms(event), dst.contract, bundle)
         outcome = await dst.submitter.submit(request)
-        if isinstance(outcome, Mined | Held):
-            self.processor.veto_ready.set()  # look again soon
+        if isinstance(outcome, Mined):
+            self.processor.veto_ready.set()  # look again soon (a pause waits a sweep)
         return outcome
 
     # ----------------------------------------------------------------- refunds
 
     async def refunds_seen(self) -> int:
         """``RefundedOnSource`` for each cancelled transfer its source shows refunded at the
-        source's confirmed head."""
+        source's confirmed head; a cancelled transfer without our Refund signature (one
+        cancelled before this relayer signed refunds) is signed first."""
         async with self.processor.store.reader() as tx:
             cancelled = await tx.transfers_by_status(S.CANCELLED, 500)
+            me = self.processor.signer.address
+            unsigned = [
+                rec.transfer_id
+                for rec in cancelled
+                if await tx.veto_signature_by(rec.transfer_id, "refund", me) is None
+            ]
+        for transfer_id in unsigned:
+            async with self.processor.writer.transaction() as tx:
+                await self.processor.sign_missing_refund(tx, transfer_id)
         moved = 0
         heads: dict[int, int | None] = {}
         for rec in cancelled:
-            src = self.destinations.get(rec.src_chain_id)
-            if src is None or src.contract != rec.src_contract:
+            if not self._refunds_here(rec):
                 continue
+            src = self.destinations[rec.src_chain_id]
             if rec.src_chain_id not in heads:
                 head = await confirmed_head(src.view.rpc, src.submitter.config.rule)
                 heads[rec.src_chain_id] = None if head is None else head.number
@@ -262,8 +311,14 @@ class Vetoes:
     # ----------------------------------------------------------------- inbound
 
     async def receive(self, message: VetoMessage) -> str:
-        """Check, store and count a peer's Cancel or Refund signature; the result label."""
-        result = await self._receive(message)
+        """Check, store and count a peer's Cancel or Refund signature; the result label.
+        A database away is ``not_stored``: the signature is retained on the broker and
+        republished by its signer, so it comes again."""
+        try:
+            result = await self._receive(message)
+        except RetryableError as err:
+            log.warning(f"{message.kind} signature not stored; it comes again", error=str(err))
+            result = "not_stored"
         self.metrics.veto_received.labels(message.kind, result).inc()
         if result != "accepted":
             log.debug(
@@ -284,6 +339,9 @@ class Vetoes:
                 domain = p.domains.get(chain)
                 if domain is None:
                     return "unknown_chain"
+                known = await tx.get_transfer(tid)
+                if known is not None and known.dst_chain_id != chain:
+                    return "wrong_chain"  # a cancel elsewhere never cancels this transfer
                 digest = cancel_digest(domain, tid)
             else:
                 rec = await tx.get_transfer(tid)

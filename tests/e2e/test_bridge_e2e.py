@@ -124,6 +124,13 @@ def test_enough_refusals_hold_the_transfer_and_say_by_whom(bridge: Stack) -> Non
     assert held["status"] == "attested"
     # The broker keeps the held transfer's attestations (for late peers) while it is held.
     assert len(retained_signers(bridge, sent)) == 3
+    # Another transfer completes meanwhile, and its signers withdraw their retained
+    # attestations once it is final; the held one is never executed.
+    later = lock(bridge, user, "AxHKD", 1_000_000, user.address)
+    assert_executed_once(bridge, later)
+    for v in range(len(bridge.validators)):
+        wait_status(bridge, v, later, "released")
+    wait_until(lambda: not retained_signers(bridge, later, listen_s=1.0), timeout=30)
     # It can never reach a quorum: after the hold time its two refusers veto it (a blocking
     # minority), a relayer cancels it on Ethereum, and a quorum refunds it on Conflux.
     assert_refunded_once(bridge, sent, user.address)

@@ -416,7 +416,9 @@ class Relayer:
 
         return asyncio.run(go())
 
-    def transfer(self, nonce: int, status: TransferStatus | None = None) -> str:
+    def transfer(
+        self, nonce: int, status: TransferStatus | None = None, dst: int = ETHEREUM
+    ) -> str:
         """Store an observed transfer (then move it to ``status``); its id as 0x hex."""
         event = SourceEvent(
             transfer_id=Hash32(_keccak(nonce.to_bytes(32, "big"))),
@@ -427,7 +429,7 @@ class Relayer:
             sender=Address(bytes.fromhex("0a" * 20)),
             recipient=Address(bytes.fromhex("0b" * 20)),
             amount=500 * 10**18,
-            dst_chain_id=ETHEREUM,
+            dst_chain_id=dst,
             block_number=100,
             block_hash=Hash32(bytes(32)),
             tx_hash=Hash32(_keccak(b"tx" + nonce.to_bytes(32, "big"))),
@@ -665,4 +667,14 @@ def test_veto_bad_input_is_named_and_nothing_is_recorded(
     out, err = _one_line(capsys)
     assert out is None
     assert err.startswith("relayer: error: ") and named in err, err
+    assert relayer.stored_veto(tid) == (None, [])
+
+
+def test_veto_of_a_transfer_to_a_chain_without_a_known_contract_is_refused(
+    relayer: Relayer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tid = relayer.transfer(24, TransferStatus.REFUSED, dst=ETHEREUM + 1)
+    assert relayer.veto(tid, "--reason", "x") == 2
+    out, err = _one_line(capsys)
+    assert out is None and f"goes to chain {ETHEREUM + 1}, where this relayer knows no" in err
     assert relayer.stored_veto(tid) == (None, [])

@@ -16,7 +16,7 @@ from relayer.store.outcomes import (
     VetoOutcome,
     VetoRecorded,
 )
-from relayer.store.records import TransferStatus, Veto, VetoSignature
+from relayer.store.records import TransferRecord, TransferStatus, Veto, VetoSignature
 
 VETO_KINDS = ("cancel", "refund")
 
@@ -69,6 +69,19 @@ class VetoOps(TxBase):
             .limit(limit)
         )
         return tuple(convert.veto(r) for r in rows.scalars())
+
+    async def refused_without_veto(self, limit: int = 500) -> tuple[TransferRecord, ...]:
+        """Refused transfers this validator has not vetoed yet, oldest first (those an
+        automatic veto may be due for)."""
+        vetoed = select(VetoRow.transfer_id)
+        rows = await self._exec(
+            select(Transfer)
+            .where(Transfer.status == TransferStatus.REFUSED.value)
+            .where(Transfer.transfer_id.not_in(vetoed))
+            .order_by(Transfer.observed_at, Transfer.transfer_id)
+            .limit(limit)
+        )
+        return tuple(convert.transfer(r) for r in rows.scalars())
 
     async def record_veto_signature(self, signature: VetoSignature) -> bool:
         """Keep a checked Cancel or Refund signature; True if new (one per transfer, kind

@@ -58,8 +58,12 @@ async def test_one_window_of_outcomes_is_one_transaction(
         ReleaseConfirmed(Hash32(b"\x01" * 32), executed),  # not ours: left alone
         ReleaseConfirmed(tids[0], executed),  # seen twice: settled already
     ]
+    dst = events[0].dst_chain_id
+    # a cancel logged on another chain (signed there, under its domain) is not this
+    # transfer's: it stays where it is, and nothing is refunded
+    assert await settler.mark_all([CancelledOnDestination(tids[4])], dst + 1) == 0
     writes = store.writes
-    assert await settler.mark_all(outcomes) == 4
+    assert await settler.mark_all(outcomes, dst) == 4
     assert store.writes == writes + 1
     async with store.reader() as tx:
         statuses = [(await tx.get_transfer(t)) for t in tids]
@@ -71,6 +75,6 @@ async def test_one_window_of_outcomes_is_one_transaction(
         TransferStatus.QUORUM,
     ]
     assert statuses[0] is not None and statuses[0].release_tx_hash == executed
-    assert await settler.mark_all([DelayedOnDestination(tids[2], 2_000_000_000)]) == 0
-    assert await settler.mark_all([]) == 0
+    assert await settler.mark_all([DelayedOnDestination(tids[2], 2_000_000_000)], dst) == 0
+    assert await settler.mark_all([], dst) == 0
     assert store.writes == writes + 2  # the repeated delay: read, nothing changed
