@@ -359,6 +359,10 @@ class Processor:
             await tx.enqueue_effect(tid, EffectKind.PUBLISH_REFUSAL, {})
             self.outbox_ready.set()
             self.metrics.refusals.labels(after.refusal.reason.value).inc()
+        delay = after.executable_at
+        if delay is not None and after.status is not TransferStatus.DELAYED:
+            if before is None or before.executable_at != delay:  # delayed while vetoed
+                await tx.set_executable_at(tid, delay)
         if after.quorum is not None and (before is None or before.quorum != after.quorum):
             q = after.quorum
             await tx.set_quorum(tid, q.bundle, q.signers, q.jurisdictions)

@@ -79,6 +79,16 @@ class TransferOps(TxBase):
         await self._audit("status", transfer_id, detail)
         return StatusChanged(transfer_id, old, new)
 
+    async def set_executable_at(self, transfer_id: Hash32, executable_at: int) -> None:
+        """Record when a delayed transfer may execute, its status unchanged (a transfer we
+        vetoed that the destination delays stays vetoed, with its executable_at)."""
+        row = await self._get(Transfer, bytes(transfer_id), for_update=True)
+        if row is None or row.executable_at == executable_at:
+            return
+        row.executable_at = executable_at
+        await self._flush()
+        await self._audit("executable_at", transfer_id, {"executable_at": str(executable_at)})
+
     async def set_tx_hash(self, transfer_id: Hash32, tx_hash: Hash32 | None) -> None:
         """The transaction the transfer's state names (``release_tx_hash``): ours while it
         is ``submitted``, the executing one once ``released``."""

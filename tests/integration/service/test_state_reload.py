@@ -25,9 +25,11 @@ from relayer.domain.transfer import (
     DelayedOnDestination,
     Input,
     Orphaned,
+    RefundedOnSource,
     ReleaseConfirmed,
     Reviewed,
     SubmissionSent,
+    Vetoed,
 )
 from relayer.domain.types import Address, Direction, Hash32, SourceEvent
 from relayer.service.processor import Applied, Processor
@@ -49,6 +51,8 @@ KINDS = (
     "cancelled",
     "approved",
     "rejected",
+    "vetoed",
+    "refunded",
 )
 
 
@@ -65,6 +69,8 @@ def _input(kind: str, event: SourceEvent) -> Input:
         "cancelled": CancelledOnDestination(tid),
         "approved": Reviewed(tid, True, "alice", "checked"),
         "rejected": Reviewed(tid, False, "bob", "unclear"),
+        "vetoed": Vetoed(tid, "carol", "court order"),
+        "refunded": RefundedOnSource(tid),
     }[kind]
 
 
@@ -133,6 +139,9 @@ def test_load_state_reads_back_what_apply_decided(
     @example(variant="held", kinds=["confirmed", "approved", "sent_1", "released"])
     @example(variant="held", kinds=["confirmed", "rejected", "approved", "delayed"])
     @example(variant="held", kinds=["confirmed", "orphaned", "confirmed", "released"])
+    @example(variant="allowed", kinds=["confirmed", "vetoed", "delayed", "released"])
+    @example(variant="refused", kinds=["confirmed", "vetoed", "cancelled", "refunded"])
+    @example(variant="held", kinds=["confirmed", "vetoed", "vetoed", "cancelled"])
     def check(variant: str, kinds: list[str]) -> None:
         loop.run_until_complete(_check(processor, variant, kinds, reached))
 
