@@ -360,9 +360,9 @@ class Processor:
             self.outbox_ready.set()
             self.metrics.refusals.labels(after.refusal.reason.value).inc()
         delay = after.executable_at
-        if delay is not None and after.status is not TransferStatus.DELAYED:
-            if before is None or before.executable_at != delay:  # delayed while vetoed
-                await tx.set_executable_at(tid, delay)
+        delay_changed = before is None or before.executable_at != delay
+        if delay is not None and delay_changed and after.status is not TransferStatus.DELAYED:
+            await tx.set_executable_at(tid, delay)  # delayed while vetoed
         if after.quorum is not None and (before is None or before.quorum != after.quorum):
             q = after.quorum
             await tx.set_quorum(tid, q.bundle, q.signers, q.jurisdictions)
