@@ -8,13 +8,22 @@ const $ = (id) => document.getElementById(id);
 
 function token() { return sessionStorage.getItem(KEY); }
 
+// Each load of the page's sections (and each sign-out) starts a new epoch; an answer to a
+// request of an older epoch is dropped (Stale), so a slow answer to an earlier filter, or
+// to the supervisor who signed out, never overwrites what the page shows now.
+let epoch = 0;
+
+class Stale extends Error {}
+
 async function get(path, params) {
+  const started = epoch;
   const query = new URLSearchParams();
   for (const [k, v] of Object.entries(params || {})) if (v !== "" && v != null) query.set(k, v);
   const url = API + path + (query.toString() ? "?" + query : "");
   const response = await fetch(url, { headers: { Authorization: "Bearer " + token() }, cache: "no-store" });
   let body = null;
   try { body = await response.json(); } catch (_) { body = { error: response.statusText }; }
+  if (started !== epoch) throw new Stale("an answer to an earlier request");
   if (!response.ok) {
     const err = new Error((body && body.error) || ("HTTP " + response.status));
     err.status = response.status;
@@ -69,6 +78,7 @@ async function detail(id) {
   try {
     pre.textContent = JSON.stringify(await get("/transfers/" + id), null, 2);
   } catch (err) {
+    if (err instanceof Stale) return;
     pre.textContent = err.message;
   }
   pre.hidden = false;
@@ -108,6 +118,7 @@ async function section(name, load) {
   try {
     await load();
   } catch (err) {
+    if (err instanceof Stale) return; // a newer load of this section answers instead
     clearSection(name);
     show(error, (err.status ? err.status + ": " : "") + err.message);
     if (err.status === 401) signOut(err.message);
@@ -125,6 +136,7 @@ const transferColumns = [
 ];
 
 async function loadAll() {
+  epoch += 1;
   const f = filters();
   const state = $("f-state").value;
   await Promise.all([
@@ -272,6 +284,7 @@ async function start() {
 }
 
 function signOut(message) {
+  epoch += 1;
   sessionStorage.removeItem(KEY);
   clearAll();
   $("main").hidden = true;
