@@ -105,21 +105,28 @@ def _demo(stack: Stack, manifest: Manifest) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from relayer.client.actions import Manifest
-    from relayer.devnet.databases import ensure_postgres_database
+    from relayer.devnet import workdir as workdir_lock
+    from relayer.devnet.databases import reset_database
     from relayer.devnet.processes import DevnetError
     from relayer.devnet.stack import Stack
 
     options = options_from(args)
-    workdir = Path(args.workdir)
+    workdir = Path(args.workdir).resolve()
     manifest_path = Path(args.manifest)
-    if options.database_urls:
-        for url in options.database_urls:
-            if url.startswith("postgresql"):
-                ensure_postgres_database(url, fresh=True)
+    # Refuses (WorkdirBusyError: exit 2) while another devnet runs here; nothing of that
+    # devnet (its state, its manifest) is touched before this succeeds.
+    held = workdir_lock.acquire(workdir)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     stack: Stack | None = None
     started = time.monotonic()
     try:
+        # New chains every start: the previous run's relayer state describes chains that
+        # are gone, so it goes (databases, per-validator folders, packs, broker files).
+        cleared = workdir_lock.clear_previous_run(workdir)
+        for url in options.database_urls or ():
+            reset_database(url)
+        if cleared or options.database_urls:
+            _say(f"cleared the previous run's relayer state in {workdir}")
         stack = Stack.up(options, workdir, say=_say)
         stack.write_manifest(manifest_path)
         _say(f"bridge up in {time.monotonic() - started:.0f}s; manifest: {manifest_path}")
@@ -154,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
         if stack is not None:
             stack.stop()
         manifest_path.unlink(missing_ok=True)
+        held.release()
         _say("stopped every process it started")
 
 
