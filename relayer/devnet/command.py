@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -27,6 +29,7 @@ from relayer.errors import ConfigError
 DEMO_AMOUNT = 12_500_000  # 12.5 of the 6-decimals HKD-style stablecoin: executes at once
 # 600: at least the devnet's large-transfer threshold (500 AxHKD): delayed, then executed
 DEMO_LARGE_AMOUNT = 600_000_000
+DEMO_BALANCE_WAIT_S = 10.0  # after "released", for the balance to show the release
 
 
 def _say(text: str) -> None:
@@ -78,28 +81,66 @@ def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+class DemoError(RuntimeError):
+    """The demo transfer did not deliver exactly its amount (the devnet exits 1)."""
+
+
+def check_delivered(before: int, after: int, amount: int, what: str) -> None:
+    """Raise :class:`DemoError` unless ``after`` is exactly ``before + amount``."""
+    if after - before != amount:
+        raise DemoError(
+            f"{what}: the recipient's balance rose by {after - before} smallest units, "
+            f"expected exactly {amount}"
+        )
+
+
+def wait_delivered(
+    read: Callable[[], int],
+    before: int,
+    amount: int,
+    what: str,
+    timeout: float = DEMO_BALANCE_WAIT_S,
+    poll: float = 0.25,
+) -> int:
+    """Poll ``read`` until it is ``before + amount`` (a node may answer from an older block
+    for a moment after the release); then, or after ``timeout``, check it exactly."""
+    deadline = time.monotonic() + timeout
+    after = read()
+    while after - before < amount and time.monotonic() < deadline:
+        time.sleep(poll)
+        after = read()
+    check_delivered(before, after, amount, what)
+    return after
+
+
 def _demo(stack: Stack, manifest: Manifest) -> None:
+    """One transfer that executes at once, one that the governor delays (then executes).
+
+    Each must raise the recipient's balance on Ethereum by exactly its amount: anything
+    else (not released in time, nothing or something else arrived) raises DemoError.
+    """
     from relayer.client.actions import balances, lock
     from relayer.client.follow import follow
 
-    """One transfer that executes at once, one that the governor delays (then executes)."""
     user = stack.users[0]
     recipient = stack.users[1].address
     token = manifest.token("AxHKD")
     scale = 10 ** token["decimals"]
     for amount, kind in ((DEMO_AMOUNT, "immediate"), (DEMO_LARGE_AMOUNT, "delayed")):
-        before = balances(manifest, token, recipient)
+        before = balances(manifest, token, recipient)["ethereum"]
         _say(f"demo ({kind}): {user.address} locks {amount / scale} AxHKD for {recipient}")
         sent = lock(manifest, user, token, amount, recipient)
         _say(f"locked: transfer {sent.transfer_id} (tx {sent.tx_hash})")
         progress = follow(manifest.api_urls, sent.transfer_id, timeout=180, emit=print)
+        what = f"demo ({kind}) transfer {sent.transfer_id}"
         if progress.stage != "released":
-            _say(f"demo transfer not released yet: {progress.line()}")
-            return
-        after = balances(manifest, token, recipient)
-        got = (after["ethereum"] - before["ethereum"]) / scale
+            raise DemoError(f"{what} not released within 180 s: {progress.line()}")
+        after = wait_delivered(
+            lambda: balances(manifest, token, recipient)["ethereum"], before, amount, what
+        )
         _say(
-            f"released: {recipient} holds {got} more bAxHKD on Ethereum (tx {progress.release_tx})"
+            f"released: {recipient} holds {(after - before) / scale} more bAxHKD on Ethereum, "
+            f"exactly the amount (tx {progress.release_tx})"
         )
 
 
@@ -154,6 +195,10 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         _say("stopping")
         return 0
+    except DemoError as err:
+        _say(f"FAILED: {err}; relayer logs: {workdir}/validator-*/relayer.log")
+        sys.stderr.write(f"relayer: devnet demo failed: {err}\n")
+        return 1
     except DevnetError as err:
         _say(f"failed: {err}")
         return 1

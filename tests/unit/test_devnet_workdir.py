@@ -18,6 +18,7 @@ import pytest
 
 import relayer
 from relayer.cli import main
+from relayer.devnet.command import DemoError, check_delivered, wait_delivered
 from relayer.devnet.databases import reset_database
 from relayer.devnet.workdir import (
     LOCK_NAME,
@@ -152,3 +153,19 @@ def test_devnet_refuses_a_busy_workdir_with_exit_2_and_touches_nothing(
     assert str(workdir) in err and f"pid {holder.pid}" in err, err
     assert state.read_text() == "the running devnet's database"
     assert manifest.exists()
+
+
+def test_check_delivered_accepts_exactly_the_amount_only() -> None:
+    check_delivered(100, 112, 12, "demo")
+    for after in (100, 111, 113):
+        with pytest.raises(DemoError, match="expected exactly 12"):
+            check_delivered(100, after, 12, "demo")
+
+
+def test_wait_delivered_waits_for_the_release_to_show_then_checks_it() -> None:
+    answers = iter([100, 100, 112])
+    assert wait_delivered(lambda: next(answers), 100, 12, "demo", poll=0.0) == 112
+    with pytest.raises(DemoError, match="rose by 0"):
+        wait_delivered(lambda: 100, 100, 12, "demo", timeout=0.05, poll=0.01)
+    with pytest.raises(DemoError, match="rose by 24"):  # too much is as wrong as too little
+        wait_delivered(lambda: 124, 100, 12, "demo", timeout=0.05, poll=0.01)
