@@ -3,8 +3,12 @@
 Starts a Conflux dev node, anvil, an MQTT broker and N validator relayers (each its own
 OS process and database), deploys and registers the contracts and demo tokens, funds
 users, writes the manifest once everything is up, bridges a demo transfer while
-showing its progress, then stays up until Ctrl-C (or SIGTERM) and stops every process
-it started.
+showing its progress (and exits 1 unless the recipient received exactly the amount),
+then stays up until Ctrl-C (or SIGTERM) and stops every process it started.
+
+The chains are new at every start, so the previous run's relayer state in the workdir
+(databases, configs, packs) is removed first. One devnet runs per workdir: while one
+runs, another start there refuses (exit 2) and names the workdir and the pid.
 """
 
 from __future__ import annotations
@@ -227,7 +231,11 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--min-jurisdictions", type=int, default=2, help="default 2")
     parser.add_argument("--jurisdictions", default="HK,SG,AE", help="assigned round-robin")
     parser.add_argument("--manifest", default=".devnet/manifest.json", help="where to write it")
-    parser.add_argument("--workdir", default=".devnet", help="logs, configs and databases")
+    parser.add_argument(
+        "--workdir",
+        default=".devnet",
+        help="logs, configs and databases (one devnet at a time; cleared at each start)",
+    )
     parser.add_argument("--no-demo", action="store_true", help="skip the demo transfer")
     parser.add_argument("--block-time-ms", type=int, default=250, help="Conflux dev block time")
     parser.add_argument(
