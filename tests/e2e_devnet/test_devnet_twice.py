@@ -106,7 +106,7 @@ def _check_demo(output: str) -> list[str]:
 
 
 def test_devnet_twice_in_one_workdir_delivers_both_demos(tmp_path: Path) -> None:
-    workdir = tmp_path / "devnet"
+    workdir = tmp_path.resolve() / "devnet"  # as the devnet names it
     first = _start(workdir, tmp_path / "first.log")
     try:
         first_ids = _check_demo(_wait_running(first))
