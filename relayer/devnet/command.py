@@ -3,15 +3,21 @@
 Starts a Conflux dev node, anvil, an MQTT broker and N validator relayers (each its own
 OS process and database), deploys and registers the contracts and demo tokens, funds
 users, writes the manifest once everything is up, bridges a demo transfer while
-showing its progress, then stays up until Ctrl-C (or SIGTERM) and stops every process
-it started.
+showing its progress (and exits 1 unless the recipient received exactly the amount),
+then stays up until Ctrl-C (or SIGTERM) and stops every process it started.
+
+The chains are new at every start, so the previous run's relayer state in the workdir
+(databases, configs, packs) is removed first. One devnet runs per workdir: while one
+runs, another start there refuses (exit 2) and names the workdir and the pid.
 """
 
 from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -27,6 +33,7 @@ from relayer.errors import ConfigError
 DEMO_AMOUNT = 12_500_000  # 12.5 of the 6-decimals HKD-style stablecoin: executes at once
 # 600: at least the devnet's large-transfer threshold (500 AxHKD): delayed, then executed
 DEMO_LARGE_AMOUNT = 600_000_000
+DEMO_BALANCE_WAIT_S = 10.0  # after "released", for the balance to show the release
 
 
 def _say(text: str) -> None:
@@ -78,48 +85,93 @@ def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+class DemoError(RuntimeError):
+    """The demo transfer did not deliver exactly its amount (the devnet exits 1)."""
+
+
+def check_delivered(before: int, after: int, amount: int, what: str) -> None:
+    """Raise :class:`DemoError` unless ``after`` is exactly ``before + amount``."""
+    if after - before != amount:
+        raise DemoError(
+            f"{what}: the recipient's balance rose by {after - before} smallest units, "
+            f"expected exactly {amount}"
+        )
+
+
+def wait_delivered(
+    read: Callable[[], int],
+    before: int,
+    amount: int,
+    what: str,
+    timeout: float = DEMO_BALANCE_WAIT_S,
+    poll: float = 0.25,
+) -> int:
+    """Poll ``read`` until it is ``before + amount`` (a node may answer from an older block
+    for a moment after the release); then, or after ``timeout``, check it exactly."""
+    deadline = time.monotonic() + timeout
+    after = read()
+    while after - before < amount and time.monotonic() < deadline:
+        time.sleep(poll)
+        after = read()
+    check_delivered(before, after, amount, what)
+    return after
+
+
 def _demo(stack: Stack, manifest: Manifest) -> None:
+    """One transfer that executes at once, one that the governor delays (then executes).
+
+    Each must raise the recipient's balance on Ethereum by exactly its amount: anything
+    else (not released in time, nothing or something else arrived) raises DemoError.
+    """
     from relayer.client.actions import balances, lock
     from relayer.client.follow import follow
 
-    """One transfer that executes at once, one that the governor delays (then executes)."""
     user = stack.users[0]
     recipient = stack.users[1].address
     token = manifest.token("AxHKD")
     scale = 10 ** token["decimals"]
     for amount, kind in ((DEMO_AMOUNT, "immediate"), (DEMO_LARGE_AMOUNT, "delayed")):
-        before = balances(manifest, token, recipient)
+        before = balances(manifest, token, recipient)["ethereum"]
         _say(f"demo ({kind}): {user.address} locks {amount / scale} AxHKD for {recipient}")
         sent = lock(manifest, user, token, amount, recipient)
         _say(f"locked: transfer {sent.transfer_id} (tx {sent.tx_hash})")
         progress = follow(manifest.api_urls, sent.transfer_id, timeout=180, emit=print)
+        what = f"demo ({kind}) transfer {sent.transfer_id}"
         if progress.stage != "released":
-            _say(f"demo transfer not released yet: {progress.line()}")
-            return
-        after = balances(manifest, token, recipient)
-        got = (after["ethereum"] - before["ethereum"]) / scale
+            raise DemoError(f"{what} not released within 180 s: {progress.line()}")
+        after = wait_delivered(
+            lambda: balances(manifest, token, recipient)["ethereum"], before, amount, what
+        )
         _say(
-            f"released: {recipient} holds {got} more bAxHKD on Ethereum (tx {progress.release_tx})"
+            f"released: {recipient} holds {(after - before) / scale} more bAxHKD on Ethereum, "
+            f"exactly the amount (tx {progress.release_tx})"
         )
 
 
 def run(args: argparse.Namespace) -> int:
     from relayer.client.actions import Manifest
-    from relayer.devnet.databases import ensure_postgres_database
+    from relayer.devnet import workdir as workdir_lock
+    from relayer.devnet.databases import reset_database
     from relayer.devnet.processes import DevnetError
     from relayer.devnet.stack import Stack
 
     options = options_from(args)
-    workdir = Path(args.workdir)
+    workdir = Path(args.workdir).resolve()
     manifest_path = Path(args.manifest)
-    if options.database_urls:
-        for url in options.database_urls:
-            if url.startswith("postgresql"):
-                ensure_postgres_database(url, fresh=True)
+    # Refuses (WorkdirBusyError: exit 2) while another devnet runs here; nothing of that
+    # devnet (its state, its manifest) is touched before this succeeds.
+    held = workdir_lock.acquire(workdir)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     stack: Stack | None = None
     started = time.monotonic()
     try:
+        # New chains every start: the previous run's relayer state describes chains that
+        # are gone, so it goes (databases, per-validator folders, packs, broker files).
+        cleared = workdir_lock.clear_previous_run(workdir)
+        for url in options.database_urls or ():
+            reset_database(url)
+        if cleared or options.database_urls:
+            _say(f"cleared the previous run's relayer state in {workdir}")
         stack = Stack.up(options, workdir, say=_say)
         stack.write_manifest(manifest_path)
         _say(f"bridge up in {time.monotonic() - started:.0f}s; manifest: {manifest_path}")
@@ -147,6 +199,10 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         _say("stopping")
         return 0
+    except DemoError as err:
+        _say(f"FAILED: {err}; relayer logs: {workdir}/validator-*/relayer.log")
+        sys.stderr.write(f"relayer: devnet demo failed: {err}\n")
+        return 1
     except DevnetError as err:
         _say(f"failed: {err}")
         return 1
@@ -154,6 +210,7 @@ def run(args: argparse.Namespace) -> int:
         if stack is not None:
             stack.stop()
         manifest_path.unlink(missing_ok=True)
+        held.release()
         _say("stopped every process it started")
 
 
@@ -174,7 +231,11 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--min-jurisdictions", type=int, default=2, help="default 2")
     parser.add_argument("--jurisdictions", default="HK,SG,AE", help="assigned round-robin")
     parser.add_argument("--manifest", default=".devnet/manifest.json", help="where to write it")
-    parser.add_argument("--workdir", default=".devnet", help="logs, configs and databases")
+    parser.add_argument(
+        "--workdir",
+        default=".devnet",
+        help="logs, configs and databases (one devnet at a time; cleared at each start)",
+    )
     parser.add_argument("--no-demo", action="store_true", help="skip the demo transfer")
     parser.add_argument("--block-time-ms", type=int, default=250, help="Conflux dev block time")
     parser.add_argument(

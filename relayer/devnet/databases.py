@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import asyncpg
@@ -37,6 +38,28 @@ async def _run(url: str, drop_first: bool) -> None:
 def ensure_postgres_database(url: str, *, fresh: bool = False) -> None:
     """Create the PostgreSQL database named in ``url`` if missing (``fresh``: recreate it)."""
     asyncio.run(_run(url, fresh))
+
+
+SQLITE_SIDECARS = ("", "-wal", "-shm", "-journal")
+
+
+def reset_database(url: str) -> None:
+    """Empty a validator's database before a devnet starts it on new chains.
+
+    PostgreSQL: dropped and created again. SQLite: the file and its -wal, -shm and
+    -journal files are removed when the path is absolute; a relative path lies in the
+    validator's own folder (relayers run there), which the devnet removes as a whole.
+    """
+    if url.startswith("postgresql"):
+        ensure_postgres_database(url, fresh=True)
+        return
+    if not url.startswith("sqlite"):
+        raise DevnetError(f"unsupported database URL for the devnet: {url!r}")
+    path = url.split(":///", 1)[1].split("?", 1)[0] if ":///" in url else ""
+    if not path.startswith("/"):
+        return
+    for suffix in SQLITE_SIDECARS:
+        Path(path + suffix).unlink(missing_ok=True)
 
 
 async def _drop(url: str) -> None:
