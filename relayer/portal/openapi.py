@@ -123,6 +123,7 @@ _SCHEMAS: dict[str, Any] = {
             "state": {"enum": _STATES, "description": "The set's state (the aggregation rule)."},
             "src_chain_id": {"type": "integer"},
             "dst_chain_id": {"type": "integer"},
+            "nonce": {"type": "integer", "description": "The source contract's nonce."},
             "src_token": {"type": "string"},
             "dst_token": _nullable("string"),
             "sender": {"type": "string"},
