@@ -146,12 +146,16 @@ def build_portal_app(
             wait = str(decision.retry_after_s)
             message = {"error": f"too many requests: retry after {wait} s"}
             return _json(message, 429, {**cors, "Retry-After": wait})
+        unrouted = _json({"error": f"no such endpoint: {request.path}"}, 404)
+        if isinstance(request.match_info.route.resource, web.StaticResource):
+            unrouted.headers.update(cors)  # no /v1 route: not a file of the page either
+            return unrouted
         try:
             response = await handler(request)
         except BadInput as err:
             response = _json({"error": str(err)}, 400)
         except web.HTTPNotFound:
-            response = _json({"error": f"no such endpoint: {request.path}"}, 404)
+            response = unrouted
         except web.HTTPMethodNotAllowed:
             response = _json({"error": "only GET"}, 405, {"Allow": "GET, OPTIONS"})
         response.headers.update(cors)
