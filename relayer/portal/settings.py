@@ -98,7 +98,9 @@ class ChainEntry(_Section):
 
     chain_id: int = Field(gt=0, description="EVM chain id (1030, 71, 1, 11155111, a devnet's).")
     name: str = Field(description="Shown to users and to the wallet.")
-    kind: Literal["conflux-espace", "ethereum"] = Field(description="Which side of the bridge.")
+    kind: Literal["conflux-espace", "ethereum"] = Field(
+        description="'conflux-espace' or 'ethereum'."
+    )
     rpc_url: str = Field(pattern=_HTTP_URL, description="Public JSON-RPC URL the browser uses.")
     explorer_tx_url: str | None = Field(
         None, description="Explorer link of a transaction, with {hash} where the hash goes."
@@ -202,3 +204,39 @@ def load_portal_settings(path: Path) -> PortalSettings:
     if not settings.static_path.is_dir():
         raise ConfigError(f"server.static_dir: not a folder: {settings.static_path}")
     return settings
+
+
+def _rows(model: type[BaseModel], prefix: str) -> list[str]:
+    from relayer.settings_doc import _default
+
+    rows = []
+    for name, info in model.model_fields.items():
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
+            rows += _rows(info.annotation, f"{prefix}{name}.")
+            continue
+        meaning = (info.description or "").replace("|", "\\|")
+        rows.append(f"| `{prefix}{name}` | {_default(info)} | {meaning} |")
+    return rows
+
+
+def settings_table() -> str:
+    """The settings part of docs/portal.md, rendered from this model (a test keeps the
+    committed page in step): one table per section, ``[[array]]`` sections included."""
+    from typing import get_args
+
+    from relayer.settings_doc import _default
+
+    parts = []
+    for section, info in PortalSettings.model_fields.items():
+        annotation = info.annotation
+        models = [a for a in (annotation, *get_args(annotation)) if isinstance(a, type)]
+        model = next((m for m in models if issubclass(m, BaseModel)), None)
+        if model is None:
+            parts.append(f"Top level: `{section}` ({_default(info)}): {info.description}\n")
+            continue
+        title = f"[[{section}]]" if annotation is not model else f"[{section}]"
+        doc = (model.__doc__ or "").strip().splitlines()[0]
+        rows = "\n".join(_rows(model, ""))
+        header = "| setting | default | meaning |\n|---|---|---|"
+        parts.append(f"### {title}\n\n{doc}\n\n{header}\n{rows}\n")
+    return "\n".join(parts)

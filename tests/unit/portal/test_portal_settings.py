@@ -9,7 +9,19 @@ import pytest
 
 from relayer.errors import ConfigError
 from relayer.portal.app import config_json
-from relayer.portal.settings import STATIC_DIR, load_portal_settings
+from relayer.portal.settings import (
+    STATIC_DIR,
+    ChainEntry,
+    NativeCurrency,
+    PortalSettings,
+    RateLimitSettings,
+    ServerSettings,
+    TokenEntry,
+    UpstreamSettings,
+    ValidatorEndpoint,
+    load_portal_settings,
+    settings_table,
+)
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "portal.example.toml"
 
@@ -79,3 +91,21 @@ def test_a_missing_file_or_static_folder_is_named(tmp_path: Path) -> None:
 def test_the_environment_overrides_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORTAL_SERVER__PORT", "9123")
     assert load_portal_settings(EXAMPLE).server.port == 9123
+
+
+def test_docs_portal_lists_every_setting_as_the_model_defines_it() -> None:
+    doc = (EXAMPLE.parents[1] / "docs" / "portal.md").read_text()
+    start = doc.index("<!-- settings: generated")
+    block = doc[doc.index("\n", start) + 1 : doc.index("<!-- end of settings -->")]
+    assert block == settings_table(), "docs/portal.md settings are stale: paste settings_table()"
+
+
+def test_every_portal_setting_has_a_description() -> None:
+    for name, info in PortalSettings.model_fields.items():
+        assert info.description or name in ("server", "rate_limit", "upstream"), name
+    for model in (ServerSettings, RateLimitSettings, UpstreamSettings, ValidatorEndpoint):
+        for name, info in model.model_fields.items():
+            assert info.description, f"{model.__name__}.{name}"
+    for model in (ChainEntry, TokenEntry, NativeCurrency):
+        for name, info in model.model_fields.items():
+            assert info.description, f"{model.__name__}.{name}"
