@@ -105,13 +105,13 @@ def client_of(request: web.Request, trust_forwarded_for: bool) -> str:
 
 def _cors_headers(settings: PortalSettings, origin: str | None) -> dict[str, str]:
     allowed = settings.server.cors_origins
-    if origin is None or not allowed:
+    if not allowed:
         return {}
     if "*" in allowed:
-        return {"Access-Control-Allow-Origin": "*"}
+        return {"Access-Control-Allow-Origin": "*"} if origin is not None else {}
     if origin in allowed:
         return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
-    return {}
+    return {"Vary": "Origin"}  # the answer depends on the origin: caches must know
 
 
 def build_portal_app(
