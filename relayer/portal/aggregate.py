@@ -126,14 +126,27 @@ def set_state(statuses: Sequence[str]) -> str:
 
 
 def _earliest(a: str | None, b: Any) -> str | None:
+    """The earlier of two ISO 8601 stamps; one that does not parse is ignored."""
     if not isinstance(b, str):
         return a
-    return b if a is None or _unix(b) < _unix(a) else a
+    try:
+        when = _unix(b)
+    except ValueError:
+        return a
+    return a if a is not None and when >= _unix(a) else b
 
 
 def _unix(stamp: str) -> float:
     when = datetime.fromisoformat(stamp)
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _chain_id(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def merge_views(views: Iterable[Mapping[str, Any]]) -> Merged:
@@ -159,12 +172,16 @@ def merge_views(views: Iterable[Mapping[str, Any]]) -> Merged:
             merged.threshold = att["threshold"]
         if merged.min_jurisdictions is None and isinstance(att.get("min_jurisdictions"), int):
             merged.min_jurisdictions = att["min_jurisdictions"]
-        for signer in att.get("signers", []):
-            address = str(signer["address"])
+        for signer in _items(att.get("signers")):
+            if not isinstance(signer, Mapping) or not isinstance(signer.get("address"), str):
+                continue  # a malformed entry from one validator is not shown
+            address = signer["address"]
             jurisdiction = str(signer.get("jurisdiction") or "??")
             before = merged.signers.get(address, (jurisdiction, None))[1]
             merged.signers[address] = (jurisdiction, _earliest(before, signer.get("received_at")))
-        for refusal in view.get("refusals", []):
+        for refusal in _items(view.get("refusals")):
+            if not isinstance(refusal, Mapping):
+                continue
             key_of = (refusal.get("validator"), refusal.get("reason"))
             if all((r.get("validator"), r.get("reason")) != key_of for r in merged.refusals):
                 merged.refusals.append(dict(refusal))
@@ -257,8 +274,8 @@ def aggregate_transfer(
     if not views:
         return None
     m = merge_views(views)
-    src = timings.get(int(m.facts.get("src_chain_id", 0)))
-    dst_id = int(m.facts.get("dst_chain_id", 0))
+    src = timings.get(_chain_id(m.facts.get("src_chain_id")))
+    dst_id = _chain_id(m.facts.get("dst_chain_id"))
     dst = timings.get(dst_id)
     by_jurisdiction: dict[str, list[dict[str, Any]]] = {}
     names = {s.address: s.name for s, _ in answers if s.address is not None}

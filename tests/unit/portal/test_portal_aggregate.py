@@ -230,3 +230,21 @@ def test_listings_merge_by_transfer_newest_first() -> None:
         ("unreachable", "HTTP 503"),
     ]
     assert len(aggregate_list(answers, TIMINGS, OBSERVED, limit=1)["transfers"]) == 1
+
+
+def test_a_malformed_answer_is_merged_as_far_as_it_makes_sense() -> None:
+    broken = view(
+        "observed",
+        observed_at="yesterday",
+        refusals=5,
+        src_chain_id="71",
+        attestations={"signers": ["x", {"jurisdiction": "HK"}, {"address": 3}]},
+    )
+    shown = aggregate_transfer(
+        [(SOURCES[0], Found(broken)), (SOURCES[1], Found(view("observed")))], TIMINGS, OBSERVED
+    )
+    assert shown is not None
+    assert shown["state"] == "observed"
+    assert shown["observed_at"] == "2026-12-07T10:00:00+00:00"  # the one that parses
+    assert shown["attestations"]["count"] == 0
+    assert shown["conflicts"] == ["src_chain_id differs between validators"]
