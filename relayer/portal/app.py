@@ -140,7 +140,8 @@ def build_portal_app(
                 "Access-Control-Allow-Headers": "Content-Type",
                 "Access-Control-Max-Age": "600",
             }
-            return web.Response(status=204, headers=preflight if cors else {})
+            allowed = "Access-Control-Allow-Origin" in cors
+            return web.Response(status=204, headers=preflight if allowed else cors)
         decision = limiter.take(client_of(request, settings.server.trust_forwarded_for), clock())
         if isinstance(decision, Limited):
             wait = str(decision.retry_after_s)
