@@ -248,7 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
         "  relayer run --config config/devnet.toml\n"
         "  relayer keys new --jurisdiction HK --out validator.json\n"
         "  relayer status 0x5c1f…e2a9\n"
-        "  relayer review list --config relayer.toml\n",
+        "  relayer review list --config relayer.toml\n"
+        "  relayer portal --config portal.toml\n",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -306,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(func=_cmd_status)
 
     from relayer.cli_audit import add_parsers as add_audit
+    from relayer.cli_portal import add_parsers as add_portal
     from relayer.cli_supervision import add_parsers as add_supervision
     from relayer.cli_veto import add_parsers as add_veto
     from relayer.devnet.command import add_parser as add_devnet
@@ -313,6 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_supervision(commands, _formatter)
     add_veto(commands, _formatter)
     add_audit(commands, _formatter)
+    add_portal(commands, _formatter)
     add_devnet(commands)
 
     db = commands.add_parser("db", help="database schema", formatter_class=_formatter)

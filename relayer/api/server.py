@@ -3,7 +3,9 @@
 ``/healthz`` answers while the process runs. ``/readyz`` answers 200 only when every
 readiness check passes (RPCs, broker and database reachable, cursors advancing) and
 503 with the failing checks otherwise. ``/transfers/{id}`` takes a transfer id or the
-hash of the source transaction and tells where the transfer is and why. ``/alerts``
+hash of the source transaction and tells where the transfer is and why; ``/transfers``
+lists transfers (``?status=``, ``?limit=``, ``?address=`` for those an address sent or
+receives, newest first). ``/alerts``
 lists the open (unacknowledged) alerts, as ``relayer alerts list`` prints them; they are
 acknowledged with the CLI only (the API is read-only).
 """
@@ -18,6 +20,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from relayer.api.metrics import Metrics
+from relayer.domain.types import Address, parse_address
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +38,9 @@ class StatusSource(Protocol):
 
     async def transfer_status(self, key: str) -> Mapping[str, Any] | None: ...
 
-    async def list_transfers(self, status: str | None, limit: int) -> list[Mapping[str, Any]]: ...
+    async def list_transfers(
+        self, status: str | None, limit: int, party: Address | None = None
+    ) -> list[Mapping[str, Any]]: ...
 
     async def open_alerts(self) -> list[Mapping[str, Any]]: ...
 
@@ -90,7 +95,13 @@ def build_app(source: StatusSource, metrics: Metrics) -> web.Application:
             limit = min(int(request.query.get("limit", "100")), 1000)
         except ValueError:
             return _json({"error": "limit must be an integer"}, 400)
-        return _json(await source.list_transfers(status, limit))
+        party = None
+        if "address" in request.query:  # sent or received by this address, newest first
+            try:
+                party = parse_address(request.query["address"], "address", strict_checksum=True)
+            except ValueError as err:
+                return _json({"error": str(err)}, 400)
+        return _json(await source.list_transfers(status, limit, party))
 
     async def alerts(_request: web.Request) -> web.Response:
         return _json(await source.open_alerts())

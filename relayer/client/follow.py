@@ -1,8 +1,9 @@
 """Following a transfer through the validators' APIs, as a person wants to watch it.
 
 ``collect(api_urls, key)`` asks every validator's ``/transfers/{key}`` and folds the
-answers into one :class:`Progress`: the furthest stage any validator reports, who
-attested (with jurisdictions), who refused and why, and the release transaction.
+answers into one :class:`Progress` (the portal's merge, relayer/portal/aggregate.py): the
+set's stage, who attested (with jurisdictions), who refused and why, and the release
+transaction.
 ``follow`` prints one line per change until the transfer is released or cancelled (or
 a timeout). A transfer the destination's governor delayed shows as ``delayed`` with the
 time it becomes executable.
@@ -18,19 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-STAGES = (
-    "observed",
-    "confirmed",
-    "attested",
-    "quorum",
-    "submitted",
-    "delayed",
-    "vetoed",
-    "released",
-    "cancelled",
-    "refunded",
-)
-FINAL_STAGES = ("released", "refunded")
+from relayer.portal.aggregate import FINAL as FINAL_STAGES
+from relayer.portal.aggregate import merge_views
 
 
 @dataclass
@@ -83,34 +73,28 @@ def _get(url: str, timeout: float) -> Any | None:
 
 
 def collect(api_urls: Sequence[str], key: str, timeout: float = 3.0) -> Progress:
-    """Ask every validator about ``key`` (transfer id or source tx hash) and merge."""
+    """Ask every validator about ``key`` (transfer id or source tx hash) and merge, by the
+    portal's rule (relayer/portal/aggregate.py: the furthest state the set agrees on)."""
     progress = Progress(key)
-    best = -1
+    views: list[dict[str, Any]] = []
     for base in api_urls:
         view = _get(f"{base.rstrip('/')}/transfers/{key}", timeout)
         if not isinstance(view, dict) or "status" not in view:
             continue
-        progress.found = True
+        views.append(view)
         progress.transfer = view
-        status = str(view["status"])
-        progress.statuses[base] = status
-        if status in STAGES and STAGES.index(status) > best:
-            best = STAGES.index(status)
-            progress.stage = status
-        elif best < 0:
-            progress.stage = status
-        att = view.get("attestations", {})
-        progress.threshold = att.get("threshold", progress.threshold)
-        progress.min_jurisdictions = att.get("min_jurisdictions", progress.min_jurisdictions)
-        for signer in att.get("signers", []):
-            progress.signers[signer["address"]] = signer.get("jurisdiction") or "??"
-        for refusal in view.get("refusals", []):
-            if refusal not in progress.refusals:
-                progress.refusals.append(refusal)
-        progress.release_tx = view.get("release_tx") or progress.release_tx
-        executable_at = view.get("executable_at")
-        if isinstance(executable_at, int) and not isinstance(executable_at, bool):
-            progress.executable_at = executable_at
+        progress.statuses[base] = str(view["status"])
+    if not views:
+        return progress
+    merged = merge_views(views)
+    progress.found = True
+    progress.stage = merged.state
+    progress.signers = {address: j for address, (j, _) in merged.signers.items()}
+    progress.threshold = merged.threshold
+    progress.min_jurisdictions = merged.min_jurisdictions
+    progress.refusals = merged.refusals
+    progress.release_tx = merged.release_tx
+    progress.executable_at = merged.executable_at
     return progress
 
 

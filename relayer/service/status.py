@@ -116,6 +116,7 @@ def view_to_json(view: TransferView, sets: SetBook) -> dict[str, Any]:
                 {
                     "address": checksum(a.signer),
                     "jurisdiction": jurisdictions.get(checksum(a.signer)),
+                    "received_at": a.received_at.isoformat(),  # when it reached this validator
                 }
                 for a in counted
             ],
@@ -238,10 +239,18 @@ class NodeStatus:
             view = await tx.transfer_view(parse_hash32(key))
         return None if view is None else view_to_json(view, self.sets)
 
-    async def list_transfers(self, status: str | None, limit: int) -> list[Mapping[str, Any]]:
+    async def list_transfers(
+        self, status: str | None, limit: int, party: Address | None = None
+    ) -> list[Mapping[str, Any]]:
         statuses = list(TransferStatus) if status is None else [TransferStatus(status)]
         out: list[Mapping[str, Any]] = []
         async with self.store.reader() as tx:
+            if party is not None:  # the transfers it sent or receives, newest first
+                for rec in await tx.transfers_of_party(party, limit=limit):
+                    view = await tx.transfer_view(rec.transfer_id)
+                    if view is not None and status in (None, rec.status.value):
+                        out.append(view_to_json(view, self.sets))
+                return out
             for s in statuses:
                 for rec in await tx.transfers_by_status(s, limit=limit):
                     view = await tx.transfer_view(rec.transfer_id)

@@ -1,6 +1,7 @@
-"""The layers the production relayer runs never import the devnet, the benchmarks or the
-user-facing client (docs/architecture.md, "Layers"): deploying contracts, starting local
-chains and sending a user's lock stay out of the process that holds a validator key.
+"""The layers the production relayer runs never import the devnet, the benchmarks, the
+user-facing client or the portal (docs/architecture.md, "Layers"): deploying contracts,
+starting local chains, sending a user's lock and serving the public page stay out of the
+process that holds a validator key.
 
 Read from the source with ``ast``, so an import inside a function or behind
 ``TYPE_CHECKING`` counts as much as one at the top of a module.
@@ -20,7 +21,7 @@ import relayer
 
 PACKAGE_ROOT = Path(relayer.__file__).resolve().parent
 RELAYER_LAYERS = ("chain", "service", "store", "gossip", "domain", "api", "node.py")
-TOOLING = ("relayer.devnet", "relayer.bench", "relayer.client")
+TOOLING = ("relayer.devnet", "relayer.bench", "relayer.client", "relayer.portal")
 
 
 def module_name(path: Path) -> str:
@@ -88,6 +89,7 @@ def test_the_relayer_layers_never_import_the_devnet_bench_or_client() -> None:
         "from relayer import bench as b",
         "from ..devnet.stack import Stack",
         "from .. import client",
+        "from relayer.portal.app import build_portal_app",
         "def f():\n    from relayer.devnet.signing import sign_bundle\n",
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import relayer.client.actions\n",
     ],
@@ -124,7 +126,8 @@ def test_a_relayer_process_loads_no_tooling() -> None:
         "cli.build_parser()\n"
         "import relayer.node\n"
         "print(sorted(m for m in sys.modules if m.startswith(("
-        "'relayer.client', 'relayer.bench', 'relayer.devnet.stack', 'relayer.devnet.deploy', "
+        "'relayer.client', 'relayer.bench', 'relayer.portal', 'relayer.devnet.stack', "
+        "'relayer.devnet.deploy', "
         "'relayer.devnet.anvil', 'relayer.devnet.conflux', 'relayer.devnet.signing'))))\n"
     )
     loaded = subprocess.run(

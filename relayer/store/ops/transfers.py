@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from relayer.domain.types import Address, Hash32
 from relayer.store.engine import mapped_errors
@@ -167,6 +167,19 @@ class TransferOps(TxBase):
             query = query.where(Transfer.src_chain_id == src_chain_id)
         result = await self._exec(
             query.order_by(Transfer.observed_at, Transfer.transfer_id).limit(limit)
+        )
+        return tuple(convert.transfer(r) for r in result.scalars())
+
+    async def transfers_of_party(
+        self, address: Address, limit: int = 100
+    ) -> tuple[TransferRecord, ...]:
+        """Transfers ``address`` sent or receives, newest first (the portal's history)."""
+        party = bytes(address)
+        result = await self._exec(
+            select(Transfer)
+            .where(or_(Transfer.sender == party, Transfer.recipient == party))
+            .order_by(Transfer.observed_at.desc(), Transfer.transfer_id)
+            .limit(limit)
         )
         return tuple(convert.transfer(r) for r in result.scalars())
 
