@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 # must not load the devnet, the deployment or the client (tests/unit/test_layers.py).
 if TYPE_CHECKING:
     from relayer.client.actions import Manifest
+    from relayer.devnet.portal import DevnetPortal
     from relayer.devnet.stack import Stack, StackOptions
 from relayer.errors import ConfigError
 
@@ -152,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
     from relayer.client.actions import Manifest
     from relayer.devnet import workdir as workdir_lock
     from relayer.devnet.databases import reset_database
+    from relayer.devnet.portal import start_portal
     from relayer.devnet.processes import DevnetError
     from relayer.devnet.stack import Stack
 
@@ -163,6 +165,7 @@ def run(args: argparse.Namespace) -> int:
     held = workdir_lock.acquire(workdir)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     stack: Stack | None = None
+    portal: DevnetPortal | None = None
     started = time.monotonic()
     try:
         # New chains every start: the previous run's relayer state describes chains that
@@ -186,6 +189,8 @@ def run(args: argparse.Namespace) -> int:
                 f"  {jurisdiction} policy pack {pack.path.name} ({pack.hash[:18]}…), "
                 f"signed by its dev supervisor {pack.supervisor}"
             )
+        portal = start_portal(stack)
+        _say(f"  portal (page and public status API): {portal.url}/")
         if not args.no_demo:
             _demo(stack, Manifest.load(manifest_path))
         _say("running; press Ctrl-C to stop")
@@ -207,6 +212,8 @@ def run(args: argparse.Namespace) -> int:
         _say(f"failed: {err}")
         return 1
     finally:
+        if portal is not None:
+            portal.stop()
         if stack is not None:
             stack.stop()
         manifest_path.unlink(missing_ok=True)

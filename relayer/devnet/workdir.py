@@ -30,7 +30,7 @@ LOCK_NAME = "devnet.lock"
 # validator (relayer.toml, relayer.db with its -wal/-shm, relayer.log, deny-list.txt),
 # the jurisdictions' policy packs, the broker's config and log. Only these are removed:
 # a workdir given by hand may hold other files.
-RUN_STATE_GLOBS = ("validator-*", "supervisors", "broker")
+RUN_STATE_GLOBS = ("validator-*", "supervisors", "broker", "portal")
 
 
 class WorkdirBusyError(ConfigError):

@@ -12,11 +12,13 @@ bridge of that package (five relayers, both chains) must not run at the same tim
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -47,6 +49,9 @@ DELIVERED = re.compile(
     r"\[devnet\] released: 0x[0-9a-fA-F]{40} holds ([0-9.]+) more bAxHKD .*exactly"
 )
 LOCKED = re.compile(r"\[devnet\] locked: transfer (0x[0-9a-f]{64})")
+
+
+PORTAL = re.compile(r"\[devnet\]   portal \(page and public status API\): (http://[0-9.:]+)/")
 
 
 def _env() -> dict[str, str]:
@@ -98,10 +103,15 @@ def _pythonpath_of(pid: int) -> str:
 
 
 def _check_demo(output: str) -> list[str]:
-    """Both demo transfers delivered exactly (the command checks the balance); their ids."""
+    """Both demo transfers delivered exactly (the command checks the balance), and the
+    portal it started answers with the set's view of each; their ids."""
     assert [float(m) for m in DELIVERED.findall(output)] == [12.5, 600.0], output[-6000:]
     ids = LOCKED.findall(output)
     assert len(ids) == 2, output[-6000:]
+    (portal,) = PORTAL.findall(output)
+    for tid in ids:
+        with urllib.request.urlopen(f"{portal}/v1/transfers/{tid}", timeout=30) as answer:  # noqa: S310
+            assert json.loads(answer.read())["state"] == "released"
     return ids
 
 
