@@ -80,6 +80,8 @@ class Transfer(Base):
         UniqueConstraint("src_chain_id", "src_contract", "nonce"),
         Index(None, "status"),
         Index(None, "tx_hash"),
+        Index(None, "sender"),  # the portal's history of an address
+        Index(None, "recipient"),
     )
 
     transfer_id: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
