@@ -10,6 +10,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 CONTRACTS := contracts
+PAGE := relayer/portal/web
 FORGE := tools/forge  # run inside $(CONTRACTS); see the script for why not node_modules/.bin/forge
 export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
 export PYTHONDONTWRITEBYTECODE := 1
@@ -19,7 +20,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
-install: $(VENV)/.installed $(CONTRACTS)/node_modules/.installed system-tools  ## create .venv/ and contracts/node_modules/
+install: $(VENV)/.installed $(CONTRACTS)/node_modules/.installed $(PAGE)/node_modules/.installed system-tools  ## create .venv/, contracts/node_modules/ and the page's node_modules/
 
 # Debian packages the tests need: Mosquitto (a real broker), pg_dump (the key-leak
 # check), docker-compose 1.29 (parses ops/docker-compose.yml; no engine runs here), and
@@ -50,12 +51,18 @@ $(CONTRACTS)/node_modules/.installed: $(CONTRACTS)/package.json $(CONTRACTS)/pac
 	(cd $(CONTRACTS) && npm ci --no-audit --no-fund --loglevel=error)
 	touch $@
 
+# the wallet page's toolchain (viem, esbuild), pinned by its package-lock.json
+$(PAGE)/node_modules/.installed: $(PAGE)/package.json $(PAGE)/package-lock.json
+	(cd $(PAGE) && npm ci --no-audit --no-fund --loglevel=error)
+	touch $@
+
 lock: | $(UV)  ## re-resolve requirements.lock from pyproject.toml
 	$(UV) pip compile pyproject.toml --group dev --generate-hashes --no-header --python-version 3.11 -o requirements.lock --quiet
 
-build: install  ## compile the contracts and refresh the ABIs shipped in relayer/
+build: install  ## compile the contracts, refresh the ABIs shipped in relayer/, bundle the wallet page
 	(cd $(CONTRACTS) && $(FORGE) build --quiet)
 	$(PY) -m relayer.chain.artifacts export
+	(cd $(PAGE) && node build.mjs)  # relayer/portal/static/app.js, from src/ and the ABIs
 
 test-contracts: build  ## forge unit, fuzz and invariant tests
 	(cd $(CONTRACTS) && $(FORGE) test)
@@ -85,4 +92,4 @@ devnet: build  ## a local bridge: Conflux dev node, anvil, broker, validators, d
 	$(PY) -m relayer devnet $(DEVNET_ARGS)
 
 clean:
-	rm -rf $(CONTRACTS)/out $(CONTRACTS)/cache .devnet .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(CONTRACTS)/out $(CONTRACTS)/cache relayer/portal/static/app.js .devnet .pytest_cache .mypy_cache .ruff_cache
