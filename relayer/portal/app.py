@@ -118,6 +118,23 @@ def _cors_headers(settings: PortalSettings, origin: str | None) -> dict[str, str
     return {"Vary": "Origin"}  # the answer depends on the origin: caches must know
 
 
+async def _methods_of(request: web.Request) -> set[str]:
+    """The methods the API routes (not the page's files) take at ``request.path``."""
+    methods: set[str] = set()
+    for resource in request.app.router.resources():
+        if not isinstance(resource, web.StaticResource):
+            _match, allowed = await resource.resolve(request)
+            methods |= allowed
+    return methods
+
+
+def _not_allowed(methods: set[str]) -> web.Response:
+    """405, naming the methods the path takes (GET routes also take HEAD, not named)."""
+    named = sorted(methods - {"HEAD"}) or ["GET"]
+    message = {"error": f"only {' or '.join(named)}"}
+    return _json(message, 405, {"Allow": ", ".join([*named, "OPTIONS"])})
+
+
 def build_portal_app(
     settings: PortalSettings,
     clock: Callable[[], float] = time.monotonic,
@@ -153,8 +170,11 @@ def build_portal_app(
             return _json(message, 429, {**cors, "Retry-After": wait})
         unrouted = _json({"error": f"no such endpoint: {request.path}"}, 404)
         if isinstance(request.match_info.route.resource, web.StaticResource):
-            unrouted.headers.update(cors)  # no /v1 route: not a file of the page either
-            return unrouted
+            # no /v1 route for this method (the page's files answer any GET path)
+            methods = await _methods_of(request)
+            refused = _not_allowed(methods) if methods else unrouted
+            refused.headers.update(cors)
+            return refused
         try:
             response = await handler(request)
         except BadInput as err:
@@ -162,9 +182,7 @@ def build_portal_app(
         except web.HTTPNotFound:
             response = unrouted
         except web.HTTPMethodNotAllowed as err:
-            methods = sorted(err.allowed_methods - {"HEAD"}) or ["GET"]
-            message = {"error": f"only {' or '.join(methods)}"}
-            response = _json(message, 405, {"Allow": ", ".join([*methods, "OPTIONS"])})
+            response = _not_allowed(set(err.allowed_methods))
         response.headers.update(cors)
         return response
 
