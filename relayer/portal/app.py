@@ -4,6 +4,8 @@
 knows (or a path that does not exist), 429 with ``Retry-After`` when a client exceeds its
 token bucket, 503 when no validator answered. Browsers on the configured origins may call
 it (CORS). The validators are asked concurrently, each under ``upstream.timeout_s``.
+``POST /v1/rpc/{chain_id}`` relays one read-only JSON-RPC request to that chain's node
+(rpc_relay.py); every other route is GET.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from relayer.portal.aggregate import (
 from relayer.portal.inputs import BadInput, parse_address, parse_key, parse_limit
 from relayer.portal.openapi import openapi_document
 from relayer.portal.ratelimit import Limited, RateLimiter
+from relayer.portal.rpc_relay import NodeUnavailable, RpcRelay, parse_request, read_at_most
 from relayer.portal.settings import PortalSettings
 from relayer.portal.upstream import Upstream
 
@@ -38,6 +41,7 @@ log = get_logger("portal")
 SETTINGS = web.AppKey("settings", PortalSettings)
 LIMITER = web.AppKey("limiter", RateLimiter)
 UPSTREAM = web.AppKey("upstream", Upstream)
+RELAY = web.AppKey("rpc_relay", RpcRelay)
 API_PREFIX = "/v1/"
 LIST_DEFAULT = 20
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -114,6 +118,23 @@ def _cors_headers(settings: PortalSettings, origin: str | None) -> dict[str, str
     return {"Vary": "Origin"}  # the answer depends on the origin: caches must know
 
 
+async def _methods_of(request: web.Request) -> set[str]:
+    """The methods the API routes (not the page's files) take at ``request.path``."""
+    methods: set[str] = set()
+    for resource in request.app.router.resources():
+        if not isinstance(resource, web.StaticResource):
+            _match, allowed = await resource.resolve(request)
+            methods |= allowed
+    return methods
+
+
+def _not_allowed(methods: set[str]) -> web.Response:
+    """405, naming the methods the path takes (GET routes also take HEAD, not named)."""
+    named = sorted(methods - {"HEAD"}) or ["GET"]
+    message = {"error": f"only {' or '.join(named)}"}
+    return _json(message, 405, {"Allow": ", ".join([*named, "OPTIONS"])})
+
+
 def build_portal_app(
     settings: PortalSettings,
     clock: Callable[[], float] = time.monotonic,
@@ -126,7 +147,7 @@ def build_portal_app(
         settings.rate_limit.max_clients,
     )
     timings = timings_of(settings)
-    document = openapi_document(settings.upstream.list_limit_max)
+    document = openapi_document(settings.upstream.list_limit_max, settings.rpc_relay.max_body_bytes)
 
     @web.middleware
     async def api_rules(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -136,7 +157,7 @@ def build_portal_app(
         if request.method == "OPTIONS":  # a browser's preflight: not counted
             preflight = {
                 **cors,
-                "Access-Control-Allow-Methods": "GET, OPTIONS",
+                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
                 "Access-Control-Allow-Headers": "Content-Type",
                 "Access-Control-Max-Age": "600",
             }
@@ -149,16 +170,19 @@ def build_portal_app(
             return _json(message, 429, {**cors, "Retry-After": wait})
         unrouted = _json({"error": f"no such endpoint: {request.path}"}, 404)
         if isinstance(request.match_info.route.resource, web.StaticResource):
-            unrouted.headers.update(cors)  # no /v1 route: not a file of the page either
-            return unrouted
+            # no /v1 route for this method (the page's files answer any GET path)
+            methods = await _methods_of(request)
+            refused = _not_allowed(methods) if methods else unrouted
+            refused.headers.update(cors)
+            return refused
         try:
             response = await handler(request)
         except BadInput as err:
             response = _json({"error": str(err)}, 400)
         except web.HTTPNotFound:
             response = unrouted
-        except web.HTTPMethodNotAllowed:
-            response = _json({"error": "only GET"}, 405, {"Allow": "GET, OPTIONS"})
+        except web.HTTPMethodNotAllowed as err:
+            response = _not_allowed(set(err.allowed_methods))
         response.headers.update(cors)
         return response
 
@@ -190,6 +214,22 @@ def build_portal_app(
         merged = aggregate_list(answers, timings, wall_clock(), limit)
         return _json({"address": address, "limit": limit, **merged})
 
+    async def relay_rpc(request: web.Request) -> web.Response:
+        chain = request.match_info["chain_id"]
+        chain_id = int(chain) if chain.isdecimal() and len(chain) < 20 else None
+        if chain_id is None or settings.chain(chain_id) is None:
+            known = ", ".join(str(c.chain_id) for c in settings.chains)
+            return _json({"error": f"unknown chain {chain[:20]}: relayed are {known}"}, 404)
+        limit = settings.rpc_relay.max_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            raise BadInput(f"body too large: at most {limit} bytes")
+        call = parse_request(await read_at_most(request.content, limit), limit)
+        try:
+            answer = await request.app[RELAY].relay(chain_id, call)
+        except NodeUnavailable as err:
+            return _json({"error": str(err)}, 502)
+        return web.json_response(answer)
+
     async def index(_request: web.Request) -> web.StreamResponse:
         return web.FileResponse(settings.static_path / "index.html")
 
@@ -199,14 +239,25 @@ def build_portal_app(
             app[UPSTREAM] = Upstream(settings.validators, settings.upstream.timeout_s, session)
             yield
 
+    async def relay_session(app: web.Application) -> AsyncIterator[None]:
+        """The relay's own connections (keep-alive), apart from the validators'."""
+        connector = aiohttp.TCPConnector(limit=64, keepalive_timeout=30)
+        jar = aiohttp.DummyCookieJar()
+        async with aiohttp.ClientSession(connector=connector, cookie_jar=jar) as session:
+            urls = {c.chain_id: c.read_url for c in settings.chains}
+            app[RELAY] = RpcRelay(urls, settings.rpc_relay.timeout_s, session)
+            yield
+
     app = web.Application(middlewares=[api_rules])
     app[SETTINGS] = settings
     app[LIMITER] = limiter
     app.cleanup_ctx.append(upstream_session)
+    app.cleanup_ctx.append(relay_session)
     app.router.add_get("/v1/config", get_config)
     app.router.add_get("/v1/openapi.json", get_openapi)
     app.router.add_get("/v1/transfers", list_transfers)
     app.router.add_get("/v1/transfers/{key}", get_transfer)
+    app.router.add_post("/v1/rpc/{chain_id}", relay_rpc)
     app.router.add_get("/", index)
     app.router.add_static("/", settings.static_path, follow_symlinks=False)
     return app

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from relayer import __version__
+from relayer.portal.rpc_relay import READ_METHODS
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 _LIMITED = {"$ref": "#/components/responses/RateLimited"}
@@ -191,6 +192,36 @@ _SCHEMAS: dict[str, Any] = {
             "validators": {"type": "array", "items": {"$ref": "#/components/schemas/Validator"}},
         },
     },
+    "RpcRequest": {
+        "type": "object",
+        "description": "One JSON-RPC 2.0 request object (no batches, no notifications).",
+        "required": ["jsonrpc", "id", "method"],
+        "properties": {
+            "jsonrpc": {"const": "2.0"},
+            "id": {"type": ["integer", "string"]},
+            "method": {"enum": sorted(READ_METHODS)},
+            "params": {"type": "array", "default": []},
+        },
+    },
+    "RpcResponse": {
+        "type": "object",
+        "description": "The node's JSON-RPC answer as it came (a JSON-RPC error such as an "
+        "eth_call revert with its data included), with the request's id.",
+        "required": ["jsonrpc", "id"],
+        "properties": {
+            "jsonrpc": {"const": "2.0"},
+            "id": {"type": ["integer", "string"]},
+            "result": {},
+            "error": {
+                "type": "object",
+                "properties": {
+                    "code": {"type": "integer"},
+                    "message": {"type": "string"},
+                    "data": {},
+                },
+            },
+        },
+    },
     "TransferList": {
         "type": "object",
         "required": ["address", "limit", "transfers", "validators"],
@@ -204,8 +235,9 @@ _SCHEMAS: dict[str, Any] = {
 }
 
 
-def openapi_document(list_limit_max: int) -> dict[str, Any]:
-    """The document; ``list_limit_max`` is the portal's ``upstream.list_limit_max``."""
+def openapi_document(list_limit_max: int, max_body_bytes: int = 16384) -> dict[str, Any]:
+    """The document; ``list_limit_max`` is the portal's ``upstream.list_limit_max``,
+    ``max_body_bytes`` its ``rpc_relay.max_body_bytes``."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -279,6 +311,56 @@ def openapi_document(list_limit_max: int) -> dict[str, Any]:
                         "200": _ok("TransferList", "Merged across validators."),
                         "400": _ERROR,
                         "429": _LIMITED,
+                    },
+                }
+            },
+            "/v1/rpc/{chain_id}": {
+                "post": {
+                    "operationId": "relayRpc",
+                    "summary": "Relay one read-only JSON-RPC request to a chain's node.",
+                    "description": "Only the read methods in RpcRequest.method; never "
+                    "eth_sendRawTransaction, eth_getLogs, eth_feeHistory or "
+                    "eth_maxPriorityFeePerGas. Each request spends one token of the "
+                    "client's rate limit.",
+                    "parameters": [
+                        {
+                            "name": "chain_id",
+                            "in": "path",
+                            "required": True,
+                            "description": "One of the chains in /v1/config.",
+                            "schema": {"type": "integer"},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "description": f"At most {max_body_bytes} bytes.",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/RpcRequest"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _ok("RpcResponse", "The node's answer."),
+                        "400": _ERROR,
+                        "404": {
+                            "description": "No such chain.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Error"}
+                                }
+                            },
+                        },
+                        "429": _LIMITED,
+                        "502": {
+                            "description": "The node did not answer within the timeout, "
+                            "could not be reached, or answered something not JSON-RPC.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Error"}
+                                }
+                            },
+                        },
                     },
                 }
             },

@@ -70,6 +70,17 @@ class UpstreamSettings(_Section):
     )
 
 
+class RpcRelaySettings(_Section):
+    """The read-only JSON-RPC relay at POST /v1/rpc/{chain_id} (reads for the wallet page)."""
+
+    timeout_s: float = Field(
+        5.0, gt=0, description="Timeout of one relayed request to a chain's read node."
+    )
+    max_body_bytes: int = Field(
+        16384, ge=256, le=1_048_576, description="Largest request body relayed (bytes)."
+    )
+
+
 class ValidatorEndpoint(_Section):
     """One validator whose status API the portal asks."""
 
@@ -102,6 +113,12 @@ class ChainEntry(_Section):
         description="'conflux-espace' or 'ethereum'."
     )
     rpc_url: str = Field(pattern=_HTTP_URL, description="Public JSON-RPC URL the browser uses.")
+    read_rpc_url: str | None = Field(
+        None,
+        pattern=_HTTP_URL,
+        description="JSON-RPC URL the portal relays /v1/rpc reads to (never shown to "
+        "users; default: rpc_url).",
+    )
     explorer_tx_url: str | None = Field(
         None, description="Explorer link of a transaction, with {hash} where the hash goes."
     )
@@ -122,6 +139,11 @@ class ChainEntry(_Section):
         if self.explorer_tx_url is not None and "{hash}" not in self.explorer_tx_url:
             raise ValueError("explorer_tx_url must contain {hash}")
         return self
+
+    @property
+    def read_url(self) -> str:
+        """Where the portal relays this chain's reads."""
+        return self.read_rpc_url or self.rpc_url
 
 
 class TokenEntry(_Section):
@@ -145,6 +167,9 @@ class PortalSettings(BaseSettings):
     server: ServerSettings = Field(default_factory=lambda: ServerSettings())
     rate_limit: RateLimitSettings = Field(default_factory=lambda: RateLimitSettings())
     upstream: UpstreamSettings = Field(default_factory=lambda: UpstreamSettings())
+    rpc_relay: RpcRelaySettings = Field(
+        default_factory=lambda: RpcRelaySettings(), description="The read-only RPC relay."
+    )
     validators: list[ValidatorEndpoint] = Field(min_length=1, description="Every validator.")
     chains: list[ChainEntry] = Field(min_length=2, max_length=2, description="Both sides.")
     tokens: list[TokenEntry] = Field(default_factory=list, description="The routed tokens.")
