@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -216,7 +217,7 @@ def build_portal_app(
 
     async def relay_rpc(request: web.Request) -> web.Response:
         chain = request.match_info["chain_id"]
-        chain_id = int(chain) if chain.isdecimal() and len(chain) < 20 else None
+        chain_id = int(chain) if re.fullmatch(r"[0-9]{1,19}", chain) else None
         if chain_id is None or settings.chain(chain_id) is None:
             known = ", ".join(str(c.chain_id) for c in settings.chains)
             return _json({"error": f"unknown chain {chain[:20]}: relayed are {known}"}, 404)

@@ -186,7 +186,7 @@ async def test_a_refused_request_is_400_naming_what_was_wrong(
     assert headers["Access-Control-Allow-Origin"] == ORIGIN
 
 
-@pytest.mark.parametrize("chain", ["1", "0", "abc", "99999999999999999999999"])
+@pytest.mark.parametrize("chain", ["1", "0", "abc", "99999999999999999999999", "\u0667\u0661"])
 async def test_an_unknown_chain_is_404(portal: Portal, chain: str) -> None:
     status, answer, _ = await portal.rpc(chain, call("eth_chainId"))
     assert status == 404
