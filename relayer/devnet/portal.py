@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from relayer.devnet.packs import UNLIMITED
 from relayer.devnet.processes import DevnetError, ManagedProcess, free_ports
 from relayer.devnet.stack import Stack
 
@@ -105,6 +106,7 @@ def portal_toml(stack: Stack, port: int) -> str:
             f"symbol = {_q(t.symbol)}",
             f"decimals = {t.decimals}",
             f'addresses = {{ "{cfx}" = {_q(t.conflux)}, "{eth}" = {_q(t.ethereum)} }}',
+            f'max_per_transfer = "{UNLIMITED}"  # what the devnet packs allow',
             "",
         ]
     return "\n".join(lines)

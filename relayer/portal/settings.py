@@ -154,6 +154,12 @@ class TokenEntry(_Section):
     addresses: dict[str, EvmAddress] = Field(
         description="Chain id (a TOML key, quoted) -> address; 0x000…0 is the native coin."
     )
+    max_per_transfer: str | None = Field(
+        None,
+        pattern=r"^[0-9]{1,78}$",
+        description="The lowest per-transfer maximum of the validators' policy packs, in the "
+        "token's smallest unit: the page refuses more before sending (unset: none).",
+    )
 
 
 class PortalSettings(BaseSettings):
