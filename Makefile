@@ -15,7 +15,7 @@ FORGE := tools/forge  # run inside $(CONTRACTS); see the script for why not node
 export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install system-tools build test test-contracts test-python lint typecheck check bench-gas bench-floor bench-pipeline devnet abi clean help
+.PHONY: check-alerts install system-tools build test test-contracts test-python lint typecheck check bench-gas bench-floor bench-pipeline devnet abi clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -25,8 +25,9 @@ install: $(VENV)/.installed $(CONTRACTS)/node_modules/.installed $(PAGE)/node_mo
 # Debian packages the tests need: Mosquitto (a real broker), pg_dump (the key-leak
 # check), docker-compose 1.29 (parses ops/docker-compose.yml; no engine runs here), and
 # the PostgreSQL server binaries (the e2e session restarts a private cluster of its own),
-# and chromium (Playwright drives it in the supervisor-view browser test).
-SYSTEM_TOOLS := mosquitto:mosquitto mosquitto_passwd:mosquitto pg_dump:postgresql-client docker-compose:docker-compose openssl:openssl chromium:chromium
+# chromium (Playwright drives it in the supervisor-view browser test), and promtool
+# (Debian's prometheus: checks and unit-tests ops/monitoring/alerts.yml).
+SYSTEM_TOOLS := mosquitto:mosquitto mosquitto_passwd:mosquitto pg_dump:postgresql-client docker-compose:docker-compose openssl:openssl chromium:chromium promtool:prometheus
 system-tools:
 	missing=""; for pair in $(SYSTEM_TOOLS); do \
 	  command -v "$${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/$${pair%%:*}" ] || missing="$$missing $${pair##*:}"; \
@@ -66,6 +67,11 @@ build: install  ## compile the contracts, refresh the ABIs shipped in relayer/, 
 
 test-contracts: build  ## forge unit, fuzz and invariant tests
 	(cd $(CONTRACTS) && $(FORGE) test)
+
+check-alerts: system-tools  ## promtool: validate ops/monitoring (rules, config) and run the rules' unit tests
+	promtool check rules ops/monitoring/alerts.yml
+	promtool check config ops/monitoring/prometheus.yml
+	promtool test rules ops/monitoring/tests/*.yml
 
 lint: install  ## ruff and mypy --strict
 	$(VENV)/bin/ruff check relayer tests

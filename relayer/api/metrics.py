@@ -20,6 +20,19 @@ class Metrics:
         self.transfers = Gauge(
             "relayer_transfers", "Transfers known to this relayer, by state.", ["state"], registry=r
         )
+        self.waiting = Gauge(
+            "relayer_transfers_waiting_seconds",
+            "Per unfinished state, how long its longest-waiting transfer has waited since its "
+            "confirmation (since its observation while not confirmed); 0 when none is there.",
+            ["state"],
+            registry=r,
+        )
+        self.delayed_next = Gauge(
+            "relayer_transfers_delayed_next_executable_timestamp_seconds",
+            "The earliest executable_at (unix seconds, the destination's clock) of the "
+            "transfers a governor holds delayed; 0 when none is.",
+            registry=r,
+        )
         self.attestations = Counter(
             "relayer_attestations_received_total",
             "Attestations received over gossip, by result (accepted or the rejection reason).",
@@ -93,6 +106,13 @@ class Metrics:
         self.head_lag = Gauge(
             "relayer_chain_head_lag_blocks",
             "Blocks between the chain head and the last scanned block.",
+            ["chain"],
+            registry=r,
+        )
+        self.confirmed_head = Gauge(
+            "relayer_chain_confirmed_head_block",
+            "The chain's confirmed head as the watcher last read it (stops moving when the "
+            "chain halts or its node stops answering).",
             ["chain"],
             registry=r,
         )

@@ -67,6 +67,9 @@ class Corroboration:
     def __init__(self, checkers: Mapping[int, CrossChecker], metrics: Metrics) -> None:
         self.checkers = dict(checkers)  # by source chain id
         self.metrics = metrics
+        for checker in self.checkers.values():  # exported at 0: the first one is an increase
+            for result in LABELS.values():
+                metrics.cross_checks.labels(checker.name, result)
         self._heads: dict[int, BlockRef | None] = {}
         self._down: dict[int, str] = {}
 

@@ -7,6 +7,7 @@ import functools
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from relayer.api.metrics import Metrics
@@ -18,12 +19,26 @@ from relayer.chain.watcher import EventWatcher
 from relayer.domain.transfer import TransferStatus
 from relayer.domain.types import Address, checksum, hex32, parse_hash32
 from relayer.errors import RelayerError
+from relayer.gossip.reasons import Reason
 from relayer.gossip.transport import MqttGossip
 from relayer.log import get_logger
 from relayer.service.books import SetBook
 from relayer.store import Alert, Store, TransferView
 
 log = get_logger("status")
+
+# unfinished states: relayer_transfers_waiting_seconds{state} is exported for each
+WAITING_STATES = (
+    TransferStatus.OBSERVED,
+    TransferStatus.CONFIRMED,
+    TransferStatus.REVIEW,
+    TransferStatus.ATTESTED,
+    TransferStatus.QUORUM,
+    TransferStatus.SUBMITTED,
+    TransferStatus.DELAYED,
+    TransferStatus.VETOED,
+    TransferStatus.CANCELLED,
+)
 
 
 def alert_to_json(alert: Alert) -> dict[str, Any]:
@@ -266,11 +281,20 @@ class NodeStatus:
         async with self.store.reader() as tx:
             counts = await tx.counts_by_status()
             alerts = await tx.open_alerts()
+            since = await tx.waiting_since(WAITING_STATES)
+            next_executable = await tx.next_delayed_executable_at()
+        now = datetime.now(UTC)
         for s in TransferStatus:
             self.metrics.transfers.labels(s.value).set(counts.get(s, 0))
+        for s in WAITING_STATES:
+            waited = (now - since[s]).total_seconds() if s in since else 0.0
+            self.metrics.waiting.labels(s.value).set(max(0.0, waited))
+        self.metrics.delayed_next.set(next_executable or 0)
         self.metrics.alerts.set(len(alerts))
         for name, watcher in self.watchers.items():
             head, next_block = watcher.stats.confirmed_head, watcher.stats.next_block
+            if head is not None:
+                self.metrics.confirmed_head.labels(name).set(head)
             if head is not None and next_block is not None:
                 self.metrics.head_lag.labels(name).set(max(0, head - (next_block - 1)))
             self.metrics.rejected_logs.labels(name).set(watcher.stats.rejected_logs)
@@ -281,8 +305,8 @@ class NodeStatus:
         stats = self.gossip.stats
         self.metrics.gossip_received.set(stats.received)
         self.metrics.gossip_resyncs.set(stats.resyncs)
-        for reason, count in stats.dropped_by_reason.items():
-            self.metrics.gossip_dropped.labels(reason.value).set(count)
+        for reason in Reason:  # every reason from the start: the first drop is an increase
+            self.metrics.gossip_dropped.labels(reason.value).set(stats.dropped_by_reason[reason])
 
     async def refresh_balances(self) -> None:
         """Reads the submitter balances into their gauge (a background task: ``/metrics``

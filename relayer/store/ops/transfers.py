@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 
@@ -192,6 +193,31 @@ class TransferOps(TxBase):
         for status, count in result.all():
             counts[TransferStatus(status)] = count
         return counts
+
+    async def waiting_since(
+        self, statuses: Collection[TransferStatus]
+    ) -> dict[TransferStatus, datetime]:
+        """Per status of ``statuses``, when its longest-waiting transfer was confirmed (or
+        observed, while not confirmed yet); a status without transfers is absent."""
+        since = func.min(func.coalesce(Transfer.confirmed_at, Transfer.observed_at))
+        stmt = (
+            select(Transfer.status, since)
+            .where(Transfer.status.in_([s.value for s in statuses]))
+            .group_by(Transfer.status)
+        )
+        with mapped_errors("waiting_since"):
+            result = await self._session.execute(stmt)
+        return {TransferStatus(status): at for status, at in result.all() if at is not None}
+
+    async def next_delayed_executable_at(self) -> int | None:
+        """The earliest ``executable_at`` (unix seconds, the destination's clock) among the
+        transfers held ``delayed``; None when none is."""
+        stmt = select(func.min(Transfer.executable_at)).where(
+            Transfer.status == TransferStatus.DELAYED.value
+        )
+        with mapped_errors("next_delayed_executable_at"):
+            found = (await self._session.execute(stmt)).scalar_one_or_none()
+        return None if found is None else int(found)
 
     async def transfer_view(self, key: Hash32) -> TransferView | None:
         """A transfer by id, or else by source tx hash, with all it gathered."""

@@ -121,3 +121,17 @@ def test_a_dead_witness_is_asked_once_per_sweep_and_nothing_proceeds() -> None:
     assert _gate(corroboration, _event(9)) == Wait()
     # another chain without a witness is not held up
     assert _gate(corroboration, _event(9, chain=5)) == Proceed()
+
+
+def test_every_verdict_is_exported_at_zero_before_the_first() -> None:
+    """An alert on ``increase(...{result="contradicted"}[15m])`` needs the series at 0 first:
+    a series born at 1 shows no increase, and the first contradiction would go unseen."""
+    metrics = Metrics()
+    Corroboration({CHAIN: ScriptedWitness({})}, metrics)  # type: ignore[dict-item]
+    for label in ("corroborated", "notyetconfirmed", "contradicted", "unavailable"):
+        assert (
+            metrics.registry.get_sample_value(
+                "relayer_cross_checks_total", {"chain": "conflux", "result": label}
+            )
+            == 0.0
+        )
