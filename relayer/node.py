@@ -393,7 +393,6 @@ class Relayer:
         )
         nonces = StoreNonceSource(processor.writer)
         journal = StoreSendJournal(processor.writer)
-        submit_key = "0x" + keys.submitter.private_key_bytes().hex()
         runner = SubmitRunner(
             processor,
             {
@@ -402,7 +401,7 @@ class Relayer:
                     gateway,
                     "release",
                     Submitter(
-                        eth_rpc, submit_key, nonces, self._submitter_config(s.ethereum), journal
+                        eth_rpc, keys.submitter, nonces, self._submitter_config(s.ethereum), journal
                     ),
                     gateway_c,
                     s.ethereum.max_log_window,
@@ -412,7 +411,7 @@ class Relayer:
                     vault,
                     "unlock",
                     Submitter(
-                        cfx_rpc, submit_key, nonces, self._submitter_config(s.conflux), journal
+                        cfx_rpc, keys.submitter, nonces, self._submitter_config(s.conflux), journal
                     ),
                     vault_c,
                     s.conflux.max_log_window,
@@ -432,7 +431,6 @@ class Relayer:
             roots=roots,
             root_wait_s=s.pipeline.root_wait_s,
         )
-        del submit_key
         vetoes = Vetoes(
             processor,
             runner.destinations,
