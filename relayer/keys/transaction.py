@@ -3,8 +3,8 @@
 eth-account builds and hashes the unsigned transaction and encodes the signed one, exactly
 as its ``Account.sign_transaction`` does; the signature in between comes from
 ``Signer.sign_digest``. For the same key and a deterministic (RFC 6979) signer the bytes
-are identical to eth-account's own (tests/unit/keys/test_transaction.py checks it for
-legacy and EIP-1559 transactions).
+are identical to eth-account's own (tests/unit/keys/test_transaction_signing.py checks it for
+legacy and EIP-1559 transactions; tests/integration/keys/ signs in a real SoftHSM2 token).
 """
 
 from __future__ import annotations
