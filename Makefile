@@ -23,11 +23,12 @@ help:  ## list the targets
 install: $(VENV)/.installed $(CONTRACTS)/node_modules/.installed $(PAGE)/node_modules/.installed system-tools  ## create .venv/, contracts/node_modules/ and the page's node_modules/
 
 # Debian packages the tests need: Mosquitto (a real broker), pg_dump (the key-leak
-# check), docker-compose 1.29 (parses ops/docker-compose.yml; no engine runs here), and
+# check), docker-compose 1.29 (parses ops/docker-compose.yml; no engine runs here),
 # the PostgreSQL server binaries (the e2e session restarts a private cluster of its own),
-# chromium (Playwright drives it in the supervisor-view browser test), and promtool
-# (Debian's prometheus: checks and unit-tests ops/monitoring/alerts.yml).
-SYSTEM_TOOLS := mosquitto:mosquitto mosquitto_passwd:mosquitto pg_dump:postgresql-client docker-compose:docker-compose openssl:openssl chromium:chromium promtool:prometheus
+# chromium (Playwright drives it in the browser tests: the supervisor's view, the wallet
+# page), promtool (Debian's prometheus: checks and unit-tests ops/monitoring/alerts.yml) and
+# softhsm2 (a real PKCS#11 token for the HSM key tests).
+SYSTEM_TOOLS := mosquitto:mosquitto mosquitto_passwd:mosquitto pg_dump:postgresql-client docker-compose:docker-compose openssl:openssl chromium:chromium promtool:prometheus softhsm2-util:softhsm2
 system-tools:
 	missing=""; for pair in $(SYSTEM_TOOLS); do \
 	  command -v "$${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/$${pair%%:*}" ] || missing="$$missing $${pair##*:}"; \

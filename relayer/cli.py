@@ -57,10 +57,21 @@ def _read_password(args: argparse.Namespace, *, confirm: bool) -> bytes:
     return first.encode()
 
 
+_HSM_FLAGS = ("module", "token_label", "key_label", "pin_file")
+
+
 def _cmd_keys_new(args: argparse.Namespace) -> int:
     from relayer.domain.types import Validator, checksum
     from relayer.keys import new_keystore
 
+    if args.pkcs11:
+        return _keys_new_pkcs11(args)
+    given = [f"--{flag.replace('_', '-')}" for flag in _HSM_FLAGS if getattr(args, flag)]
+    if given:
+        raise ConfigError(f"{', '.join(given)}: only with --pkcs11")
+    for flag in ("jurisdiction", "out"):
+        if getattr(args, flag) is None:
+            raise ConfigError(f"--{flag}: required for a keystore (or pass --pkcs11)")
     try:
         Validator(address=b"\x00" * 20, jurisdiction=args.jurisdiction)  # type: ignore[arg-type]
     except ValueError as err:
@@ -77,6 +88,35 @@ def _cmd_keys_new(args: argparse.Namespace) -> int:
                 "address": checksum(signer.address),
                 "jurisdiction": args.jurisdiction,
                 "keystore": str(out),
+            }
+        )
+    )
+    return EXIT_OK
+
+
+def _keys_new_pkcs11(args: argparse.Namespace) -> int:
+    """``keys new --pkcs11``: a secp256k1 key made inside the token; prints its address."""
+    from relayer.domain.types import checksum
+    from relayer.keys.hsm import Pkcs11Key, create_pkcs11_key
+
+    for flag in ("out", "password_file"):
+        if getattr(args, flag) is not None:
+            raise ConfigError(
+                f"--{flag.replace('_', '-')}: not with --pkcs11 (the key stays in the token)"
+            )
+    missing = [f"--{flag.replace('_', '-')}" for flag in _HSM_FLAGS if not getattr(args, flag)]
+    if missing:
+        raise ConfigError(f"--pkcs11 needs {', '.join(missing)}")
+    where = Pkcs11Key(
+        Path(args.module), args.token_label, args.key_label, Path(args.pin_file), prefix="--"
+    )
+    address = create_pkcs11_key(where)
+    print(
+        json.dumps(
+            {
+                "address": checksum(address),
+                "token_label": args.token_label,
+                "key_label": args.key_label,
             }
         )
     )
@@ -363,15 +403,23 @@ def build_parser() -> argparse.ArgumentParser:
     key_commands = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     new = key_commands.add_parser(
         "new",
-        help="create an encrypted keystore",
+        help="create an encrypted keystore, or a key inside an HSM (--pkcs11)",
         formatter_class=_formatter,
         epilog="examples:\n"
         "  relayer keys new --jurisdiction HK --out hk-1.json\n"
-        "  relayer keys new --jurisdiction SG --out sg-1.json --password-file pw.txt\n",
+        "  relayer keys new --jurisdiction SG --out sg-1.json --password-file pw.txt\n"
+        "  relayer keys new --pkcs11 --module /usr/lib/softhsm/libsofthsm2.so \\\n"
+        "      --token-label relayer --key-label hk-1 --pin-file pin.txt\n",
     )
-    new.add_argument("--jurisdiction", required=True, help="ISO 3166-1 alpha-2 code, e.g. HK")
-    new.add_argument("--out", required=True, help="keystore file to create (never overwritten)")
+    new.add_argument("--jurisdiction", help="ISO 3166-1 alpha-2 code, e.g. HK (keystore)")
+    new.add_argument("--out", help="keystore file to create (never overwritten)")
     new.add_argument("--password-file", help="read the password from this file, else prompt")
+    hsm = new.add_argument_group("HSM (PKCS#11): the key is made in the token and never leaves it")
+    hsm.add_argument("--pkcs11", action="store_true", help="make the key in a PKCS#11 token")
+    hsm.add_argument("--module", help="the HSM's PKCS#11 library (.so)")
+    hsm.add_argument("--token-label", help="label of the token to make the key in")
+    hsm.add_argument("--key-label", help="label for the new key (refused if already taken)")
+    hsm.add_argument("--pin-file", help="file holding the token's user PIN")
     new.set_defaults(func=_cmd_keys_new)
     address = key_commands.add_parser(
         "address",

@@ -35,6 +35,10 @@ class SafetyHaltError(FatalError):
     """The relayer refuses to go on signing: a reorg below a signed event, a key clash."""
 
 
+class SignerError(FatalError):
+    """The key's holder (an HSM) failed to sign or signed wrongly; a restart reopens it."""
+
+
 class RpcError(RetryableError):
     """A chain node failed to answer, answered an error, or timed out."""
 

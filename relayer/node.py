@@ -43,6 +43,7 @@ from relayer.gossip.transport import MqttGossip
 from relayer.gossip.vetoes import VetoMessage
 from relayer.gossip.wire import AttestationMessage
 from relayer.keys import Signer, load_keystore, signer_from_hex
+from relayer.keys.hsm import Pkcs11Key, open_pkcs11_signer
 from relayer.log import get_logger
 from relayer.service.audit_heads import AuditHeads
 from relayer.service.batching import BatchPolicy
@@ -83,10 +84,31 @@ class Keys:
     submitter: Signer
 
 
-def load_keys(settings: Settings) -> Keys:
-    """Keystores (or the dev-only raw keys, with a warning)."""
+def _hsm_key(settings: Settings, prefix: str) -> Pkcs11Key | None:
+    """The PKCS#11 key the ``validator.<prefix>*`` settings name, if they are set (the
+    settings model checks that all four are)."""
     v = settings.validator
-    if v.keystore is not None and v.password_file is not None:
+    module = getattr(v, prefix + "module")
+    if module is None:
+        return None
+    return Pkcs11Key(
+        module,
+        getattr(v, prefix + "token_label"),
+        getattr(v, prefix + "key_label"),
+        getattr(v, prefix + "pin_file"),
+        prefix=f"validator.{prefix}",
+    )
+
+
+def load_keys(settings: Settings) -> Keys:
+    """Keystores or PKCS#11 (HSM) keys (or the dev-only raw keys, with a warning)."""
+    v = settings.validator
+    attester_hsm = _hsm_key(settings, "pkcs11_")
+    submitter_hsm = _hsm_key(settings, "submitter_pkcs11_")
+    attester: Signer
+    if attester_hsm is not None:
+        attester = open_pkcs11_signer(attester_hsm)
+    elif v.keystore is not None and v.password_file is not None:
         attester = load_keystore(v.keystore, v.password_file)
     elif v.dev_private_key is not None:
         attester = signer_from_hex(
@@ -95,7 +117,9 @@ def load_keys(settings: Settings) -> Keys:
     else:  # the settings model forbids this; keep mypy and readers honest
         raise ConfigError("validator: no attesting key configured")
     submitter = attester
-    if v.submitter_keystore is not None and v.submitter_password_file is not None:
+    if submitter_hsm is not None and submitter_hsm != attester_hsm:
+        submitter = open_pkcs11_signer(submitter_hsm)
+    elif v.submitter_keystore is not None and v.submitter_password_file is not None:
         submitter = load_keystore(v.submitter_keystore, v.submitter_password_file)
     elif v.dev_submitter_private_key is not None:
         submitter = signer_from_hex(
@@ -393,7 +417,6 @@ class Relayer:
         )
         nonces = StoreNonceSource(processor.writer)
         journal = StoreSendJournal(processor.writer)
-        submit_key = "0x" + keys.submitter.private_key_bytes().hex()
         runner = SubmitRunner(
             processor,
             {
@@ -402,7 +425,7 @@ class Relayer:
                     gateway,
                     "release",
                     Submitter(
-                        eth_rpc, submit_key, nonces, self._submitter_config(s.ethereum), journal
+                        eth_rpc, keys.submitter, nonces, self._submitter_config(s.ethereum), journal
                     ),
                     gateway_c,
                     s.ethereum.max_log_window,
@@ -412,7 +435,7 @@ class Relayer:
                     vault,
                     "unlock",
                     Submitter(
-                        cfx_rpc, submit_key, nonces, self._submitter_config(s.conflux), journal
+                        cfx_rpc, keys.submitter, nonces, self._submitter_config(s.conflux), journal
                     ),
                     vault_c,
                     s.conflux.max_log_window,
@@ -432,7 +455,6 @@ class Relayer:
             roots=roots,
             root_wait_s=s.pipeline.root_wait_s,
         )
-        del submit_key
         vetoes = Vetoes(
             processor,
             runner.destinations,

@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic_settings import (
@@ -160,6 +161,24 @@ class ValidatorSettings(_Section):
         None, description="Keystore of the account paying for releases (default: attesting key)."
     )
     submitter_password_file: Path | None = Field(None, description="Its password file.")
+    pkcs11_module: Path | None = Field(
+        None,
+        description="PKCS#11 library of the HSM holding the attesting key (instead of keystore), "
+        'e.g. /usr/lib/softhsm/libsofthsm2.so (ops/README.md, "Keep the key in an HSM").',
+    )
+    pkcs11_token_label: str | None = Field(None, description="Label of the HSM token (slot).")
+    pkcs11_key_label: str | None = Field(
+        None, description="Label of the secp256k1 key in the token (`relayer keys new --pkcs11`)."
+    )
+    pkcs11_pin_file: Path | None = Field(None, description="File holding the token's user PIN.")
+    submitter_pkcs11_module: Path | None = Field(
+        None,
+        description="PKCS#11 library of the HSM holding the submitting key (instead of "
+        "submitter_keystore; default: the attesting key).",
+    )
+    submitter_pkcs11_token_label: str | None = Field(None, description="Its token label.")
+    submitter_pkcs11_key_label: str | None = Field(None, description="Its key label.")
+    submitter_pkcs11_pin_file: Path | None = Field(None, description="Its PIN file.")
     dev_private_key: SecretStr | None = Field(
         None, description="DEV ONLY: raw attesting key (logs a warning). Never use in production."
     )
@@ -167,19 +186,47 @@ class ValidatorSettings(_Section):
         None, description="DEV ONLY: raw submitter key (logs a warning)."
     )
 
+    @field_validator("pkcs11_module", "submitter_pkcs11_module")
+    @classmethod
+    def _module_exists(cls, module: Path | None) -> Path | None:
+        if module is not None and not module.is_file():
+            raise ValueError(f"no such file {module} (the HSM vendor's PKCS#11 library)")
+        return module
+
     @model_validator(mode="after")
     def _check(self) -> ValidatorSettings:
         if not _JURISDICTION.match(self.jurisdiction):
             raise ValueError(
                 f"jurisdiction must be two upper-case letters, got {self.jurisdiction!r}"
             )
-        if self.keystore is None and self.dev_private_key is None:
-            raise ValueError("set keystore + password_file (or dev_private_key on a devnet)")
-        if self.keystore is not None and self.password_file is None:
-            raise ValueError("keystore needs password_file")
-        if self.submitter_keystore is not None and self.submitter_password_file is None:
-            raise ValueError("submitter_keystore needs submitter_password_file")
+        for who in ("", "submitter_"):
+            self._check_key(who)
+        if self.keystore is None and self.pkcs11_module is None and self.dev_private_key is None:
+            raise ValueError(
+                "set keystore + password_file, or pkcs11_module + pkcs11_token_label + "
+                "pkcs11_key_label + pkcs11_pin_file (or dev_private_key on a devnet)"
+            )
         return self
+
+    def _check_key(self, who: str) -> None:
+        """An HSM key excludes the other sources of the same key (``who``: "" the attesting
+        key, "submitter_" the submitting one), and each source is complete."""
+        keystore, hsm = f"{who}keystore", f"{who}pkcs11_module"
+        dev = "dev_submitter_private_key" if who else "dev_private_key"
+        others = [name for name in (keystore, dev) if getattr(self, name) is not None]
+        if getattr(self, hsm) is not None and others:
+            raise ValueError(f"set {hsm} or {' and '.join(others)}, not both: which key is it?")
+        if getattr(self, keystore) is not None and getattr(self, f"{who}password_file") is None:
+            raise ValueError(f"{keystore} needs {who}password_file")
+        parts = [f"{who}pkcs11_{part}" for part in ("token_label", "key_label", "pin_file")]
+        if getattr(self, hsm) is not None:
+            missing = [name for name in parts if getattr(self, name) is None]
+            if missing:
+                raise ValueError(f"{hsm} needs {', '.join(missing)}")
+        else:
+            stray = [name for name in parts if getattr(self, name) is not None]
+            if stray:
+                raise ValueError(f"{', '.join(stray)} needs {hsm}")
 
 
 class DatabaseSettings(_Section):

@@ -35,8 +35,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import structlog
-from eth_account import Account
-from eth_utils.address import to_canonical_address
 
 from relayer import crashpoints
 from relayer.chain.bridge import HELD_ERRORS, Progress, Unanswered, progress_of
@@ -61,8 +59,9 @@ from relayer.chain.submission import (
     SubmitRequest,
 )
 from relayer.crashpoints import CrashPoint
-from relayer.domain.types import Address, Hash32, checksum
+from relayer.domain.types import Hash32, checksum
 from relayer.errors import RpcError, RpcResponseError
+from relayer.keys import Signer, sign_transaction
 
 log = structlog.get_logger(__name__)
 
@@ -99,12 +98,12 @@ def _says(err: RpcNodeError, words: tuple[str, ...]) -> bool:
 
 
 class Submitter:
-    """Submits transactions from one key to one chain."""
+    """Submits transactions from one key (any ``Signer``: keystore or HSM) to one chain."""
 
     def __init__(
         self,
         rpc: RpcClient,
-        private_key: str,
+        signer: Signer,
         nonces: NonceSource,
         config: SubmitterConfig,
         journal: SendJournal | None = None,
@@ -114,8 +113,8 @@ class Submitter:
         self.journal = journal
         self.kind = chain_kind(config.chain_id, config.kind)  # decides the fee RPCs (fees.py)
         self.nonces = nonces
-        self._account = Account.from_key(private_key)
-        self.sender = Address(to_canonical_address(self._account.address))
+        self._signer = signer
+        self.sender = signer.address
         self.sent: list[Hash32] = []  # every transaction hash of the latest submit, in order
         # Held from taking a nonce until the node has the transaction: the next submission's
         # nonce (the node's pending count) is then always the next one, with several in flight.
@@ -334,14 +333,14 @@ class Submitter:
             "value": req.value,
             "data": req.data,
         }
-        signed = self._account.sign_transaction(tx)
-        tx_hash = Hash32(bytes(signed.hash))
+        signed = sign_transaction(self._signer, tx)
+        tx_hash = signed.hash
         if self.journal is not None and req.journaled:
             record = SentTx(req.transfer_ids, nonce, tx_hash, fees.max_fee, fees.max_priority_fee)
             await self.journal.record(self.config.chain_id, self.sender, record)
             crashpoints.reached(CrashPoint.RECORDED, tx=tx_hash.hex())
         try:
-            await self.rpc.send_raw_transaction(bytes(signed.raw_transaction))
+            await self.rpc.send_raw_transaction(signed.raw)
         except RpcNodeError as err:
             if _says(err, ALREADY_KNOWN):
                 pass

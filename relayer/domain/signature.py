@@ -63,3 +63,28 @@ def sign_digest(private_key: bytes, digest: bytes) -> bytes:
 def address_of_private_key(private_key: bytes) -> Address:
     """The address that ``sign_digest(private_key, …)`` signs as."""
     return address_of_public_key(PrivateKey(private_key).public_key)
+
+
+def recoverable_signature(digest: bytes, r: int, s: int, signer: Address) -> bytes:
+    """65 bytes r ‖ s ‖ v from a bare ECDSA (r, s) by ``signer`` (what an HSM returns).
+
+    ``s`` is moved to the low half (``n - s`` signs the same digest with the other
+    recovery id), then ``v`` is whichever of 27 and 28 recovers ``signer``; the result
+    passes ``recover_signer``. Raises ``ValueError`` when neither does: the signature is
+    not by ``signer`` or not over ``digest``.
+    """
+    if len(digest) != 32:
+        raise ValueError("digest must be 32 bytes")
+    if not (0 < r < SECP256K1_N and 0 < s < SECP256K1_N):
+        raise ValueError("r and s must lie in [1, n - 1]")
+    if s > SECP256K1_HALF_N:
+        s = SECP256K1_N - s
+    rs = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    for v in (27, 28):
+        candidate = rs + bytes([v])
+        try:
+            if recover_signer(digest, candidate) == signer:
+                return candidate
+        except InvalidSignatureError:
+            continue
+    raise ValueError(f"the signature does not recover to 0x{signer.hex()}")

@@ -22,6 +22,17 @@ from relayer.cli import main
         (["devnet", "--delay-s", "604801"], "--delay-s"),  # above the contracts' 7 days
         (["devnet", "--database-url-template", "sqlite+aiosqlite:///x.db"], "--database-url"),
         (["status", "0x1234"], "TRANSFER_ID_OR_TX_HASH"),
+        (["keys", "new", "--out", "k.json"], "--jurisdiction"),
+        (["keys", "new", "--pkcs11", "--module", "/x.so"], "--token-label, --key-label"),
+        (["keys", "new", "--pkcs11", "--out", "k.json"], "--out: not with --pkcs11"),
+        (["keys", "new", "--jurisdiction", "HK", "--token-label", "t"], "--token-label: only"),
+        (
+            [
+                *("keys", "new", "--pkcs11", "--module", "/nowhere/libhsm.so"),
+                *("--token-label", "t", "--key-label", "k", "--pin-file", "pin"),
+            ],
+            "--module: no such file /nowhere/libhsm.so",
+        ),
     ],
 )
 def test_bad_arguments_are_named_with_exit_code_2(

@@ -132,3 +132,60 @@ def test_secret_is_not_in_repr(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, GOOD))
     assert "59c6995e" not in repr(settings)
     assert "59c6995e" not in str(settings.model_dump())
+
+
+def _hsm_settings(tmp_path: Path, extra: str, *, dev_key: bool = False) -> Path:
+    module = tmp_path / "libhsm.so"
+    module.write_bytes(b"")  # only its existence is checked here
+    text = GOOD if dev_key else GOOD.replace(GOOD.splitlines()[4], "")
+    hsm = (
+        f'pkcs11_module = "{module}"\npkcs11_token_label = "relayer"\n'
+        f'pkcs11_key_label = "hk-1"\npkcs11_pin_file = "{tmp_path / "pin"}"\n'
+    )
+    extra = extra.replace("MODULE", str(module))
+    return write(
+        tmp_path, text.replace('jurisdiction = "HK"\n', f'jurisdiction = "HK"\n{hsm}{extra}')
+    )
+
+
+def test_an_hsm_key_is_a_complete_attesting_key(tmp_path: Path) -> None:
+    settings = load_settings(_hsm_settings(tmp_path, ""))
+    assert settings.validator.pkcs11_key_label == "hk-1"
+    assert settings.validator.dev_private_key is None
+
+
+@pytest.mark.parametrize(
+    ("extra", "dev_key", "named"),
+    [
+        ("", True, "validator: set pkcs11_module or dev_private_key, not both"),
+        ('keystore = "k.json"\npassword_file = "pw"\n', False, "set pkcs11_module or keystore"),
+        ('submitter_pkcs11_key_label = "pay"\n', False, "submitter_pkcs11_key_label needs"),
+        (
+            'submitter_keystore = "s.json"\nsubmitter_password_file = "pw"\n'
+            'submitter_pkcs11_module = "MODULE"\n',
+            False,
+            "set submitter_pkcs11_module or submitter_keystore, not both",
+        ),
+    ],
+)
+def test_hsm_settings_that_contradict_are_named(
+    tmp_path: Path, extra: str, dev_key: bool, named: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_hsm_settings(tmp_path, extra, dev_key=dev_key))
+    assert named in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_an_hsm_module_that_is_missing_is_named(tmp_path: Path) -> None:
+    path = _hsm_settings(tmp_path, "")
+    (tmp_path / "libhsm.so").unlink()
+    with pytest.raises(ConfigError, match=r"validator\.pkcs11_module: no such file .*libhsm\.so"):
+        load_settings(path)
+
+
+def test_an_incomplete_hsm_key_names_what_is_missing(tmp_path: Path) -> None:
+    path = _hsm_settings(tmp_path, "")
+    path.write_text(path.read_text().replace('pkcs11_key_label = "hk-1"\n', ""))
+    with pytest.raises(ConfigError, match="pkcs11_module needs pkcs11_key_label"):
+        load_settings(path)

@@ -21,6 +21,7 @@ from relayer.devnet.emitter import DevSender
 from relayer.devnet.mockbridge import MOCK_BRIDGE_INITCODE, release_calldata
 from relayer.devnet.waiting import eventually
 from relayer.domain.types import Address, Hash32
+from relayer.keys import signer_from_hex
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 GWEI = 10**9
@@ -99,7 +100,9 @@ async def test_every_send_is_recorded_before_the_node_sees_it(
     bridge = await _bridge(anvil_node, anvil_rpc)
     journal = MemoryJournal(anvil_rpc)
     key = await _fresh_key(anvil_rpc, "recorded")
-    submitter = Submitter(anvil_rpc, key, InMemoryNonceSource(), _config(), journal)
+    submitter = Submitter(
+        anvil_rpc, signer_from_hex(key), InMemoryNonceSource(), _config(), journal
+    )
     request = _request(bridge, "journal: recorded first")
     outcome = await submitter.submit(request)
     assert isinstance(outcome, Mined)
@@ -123,7 +126,9 @@ async def test_a_transaction_sent_before_a_restart_is_followed_not_sent_again(
     key = await _fresh_key(anvil_rpc, "followed")
     request = _request(bridge, "journal: followed after a restart")
     async with automine_off(anvil_node):
-        first = Submitter(anvil_rpc, key, InMemoryNonceSource(), _config(), journal)
+        first = Submitter(
+            anvil_rpc, signer_from_hex(key), InMemoryNonceSource(), _config(), journal
+        )
         task = asyncio.create_task(first.submit(request))
         await eventually(lambda: _has_sent(first), 10)
         sent_hash = first.sent[0]
@@ -132,7 +137,9 @@ async def test_a_transaction_sent_before_a_restart_is_followed_not_sent_again(
             await task
         before = await anvil_rpc.get_transaction_count(first.sender, "latest")
 
-        restarted = Submitter(anvil_rpc, key, InMemoryNonceSource(), _config(), journal)
+        restarted = Submitter(
+            anvil_rpc, signer_from_hex(key), InMemoryNonceSource(), _config(), journal
+        )
         resumed = asyncio.create_task(restarted.submit(request))
         await eventually(lambda: _has_sent(restarted), 10)
         assert restarted.sent == [sent_hash]
@@ -151,7 +158,9 @@ async def test_a_recorded_transaction_the_node_never_saw_is_sent_again(
     journal = MemoryJournal(anvil_rpc)
     key = await _fresh_key(anvil_rpc, "never seen")
     request = _request(bridge, "journal: recorded, then the relayer died")
-    submitter = Submitter(anvil_rpc, key, InMemoryNonceSource(), _config(), journal)
+    submitter = Submitter(
+        anvil_rpc, signer_from_hex(key), InMemoryNonceSource(), _config(), journal
+    )
     never_sent = SentTx((request.transfer_id,), 0, Hash32(keccak(text="never sent")), GWEI, GWEI)
     journal.rows.append((31337, submitter.sender, never_sent))
     outcome = await submitter.submit(request)
@@ -169,7 +178,9 @@ async def test_a_stuck_transaction_from_before_a_restart_is_replaced_at_its_nonc
     key = await _fresh_key(anvil_rpc, "stuck")
     request = _request(bridge, "journal: stuck, then replaced")
     async with automine_off(anvil_node):
-        first = Submitter(anvil_rpc, key, InMemoryNonceSource(), _config(), journal)
+        first = Submitter(
+            anvil_rpc, signer_from_hex(key), InMemoryNonceSource(), _config(), journal
+        )
         task = asyncio.create_task(first.submit(request))
         await eventually(lambda: _has_sent(first), 10)
         stuck = first.sent[0]
@@ -178,7 +189,9 @@ async def test_a_stuck_transaction_from_before_a_restart_is_replaced_at_its_nonc
             await task
 
         impatient = _config(replace_after=0.3)
-        restarted = Submitter(anvil_rpc, key, InMemoryNonceSource(), impatient, journal)
+        restarted = Submitter(
+            anvil_rpc, signer_from_hex(key), InMemoryNonceSource(), impatient, journal
+        )
         resumed = asyncio.create_task(restarted.submit(request))
         await eventually(lambda: _sent_twice(restarted), 10)
         assert restarted.sent[0] == stuck
@@ -214,7 +227,7 @@ async def test_several_in_flight_take_consecutive_nonces_and_a_dropped_one_is_re
     # every unmined send is replaced each 0.5 s until the block below: the cap on sends is
     # not what this test is about, and a loaded machine may take several seconds to get there
     config = _config(replace_after=0.5, max_sends=100)
-    submitter = Submitter(anvil_rpc, key, InMemoryNonceSource(), config, journal)
+    submitter = Submitter(anvil_rpc, signer_from_hex(key), InMemoryNonceSource(), config, journal)
     requests = [_request(bridge, f"journal: pipelined {i}") for i in range(3)]
     base = await anvil_rpc.get_transaction_count(submitter.sender, "latest")
     async with automine_off(anvil_node):

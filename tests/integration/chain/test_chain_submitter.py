@@ -37,6 +37,7 @@ from relayer.devnet.mockbridge import MOCK_BRIDGE_INITCODE, release_calldata
 from relayer.devnet.waiting import eventually
 from relayer.domain.types import Address, Hash32
 from relayer.errors import RpcResponseError
+from relayer.keys import signer_from_hex
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 GWEI = 10**9
@@ -82,7 +83,10 @@ async def test_mined_with_confirmations_then_already_processed(
     anvil_node: AnvilNode, anvil_rpc: RpcClient, bridge: Address
 ) -> None:
     submitter = Submitter(
-        anvil_rpc, anvil_node.funded_keys[0], InMemoryNonceSource(), _config(confirmations=3)
+        anvil_rpc,
+        signer_from_hex(anvil_node.funded_keys[0]),
+        InMemoryNonceSource(),
+        _config(confirmations=3),
     )
     request = _request(bridge, "mined")
     task = asyncio.create_task(submitter.submit(request))
@@ -99,7 +103,7 @@ async def test_execution_counts_only_when_final_and_a_reorged_one_is_sent_again(
 ) -> None:
     submitter = Submitter(
         anvil_rpc,
-        anvil_node.funded_keys[2],
+        signer_from_hex(anvil_node.funded_keys[2]),
         InMemoryNonceSource(),
         _config(rule=ConfirmationRule.parse("depth:4")),
     )
@@ -138,7 +142,10 @@ async def test_fee_above_cap_waits_then_reports(
     await anvil_node.set_next_base_fee(500 * GWEI)
     await anvil_node.mine(1)
     submitter = Submitter(
-        anvil_rpc, anvil_node.funded_keys[0], InMemoryNonceSource(), _config(fee_wait=0.3)
+        anvil_rpc,
+        signer_from_hex(anvil_node.funded_keys[0]),
+        InMemoryNonceSource(),
+        _config(fee_wait=0.3),
     )
     outcome = await submitter.submit(_request(bridge, "expensive"))
     assert isinstance(outcome, FeeAboveCap)
@@ -147,7 +154,10 @@ async def test_fee_above_cap_waits_then_reports(
 
     # the base fee drops while we wait: the same call then goes through
     patient = Submitter(
-        anvil_rpc, anvil_node.funded_keys[0], InMemoryNonceSource(), _config(fee_wait=10)
+        anvil_rpc,
+        signer_from_hex(anvil_node.funded_keys[0]),
+        InMemoryNonceSource(),
+        _config(fee_wait=10),
     )
     task = asyncio.create_task(patient.submit(_request(bridge, "expensive")))
     await asyncio.sleep(0.2)
@@ -161,7 +171,10 @@ async def test_stuck_transaction_is_replaced_with_higher_fees(
     anvil_node: AnvilNode, anvil_rpc: RpcClient, bridge: Address
 ) -> None:
     submitter = Submitter(
-        anvil_rpc, anvil_node.funded_keys[1], InMemoryNonceSource(), _config(replace_after=0.5)
+        anvil_rpc,
+        signer_from_hex(anvil_node.funded_keys[1]),
+        InMemoryNonceSource(),
+        _config(replace_after=0.5),
     )
     async with automine_off(anvil_node):
         task = asyncio.create_task(submitter.submit(_request(bridge, "stuck")))
@@ -197,10 +210,12 @@ class StaleNonces(InMemoryNonceSource):
 async def test_nonce_too_low_resyncs_and_succeeds(
     anvil_node: AnvilNode, anvil_rpc: RpcClient, bridge: Address
 ) -> None:
-    warmup = Submitter(anvil_rpc, anvil_node.funded_keys[2], InMemoryNonceSource(), _config())
+    warmup = Submitter(
+        anvil_rpc, signer_from_hex(anvil_node.funded_keys[2]), InMemoryNonceSource(), _config()
+    )
     assert isinstance(await warmup.submit(_request(bridge, "warm-up")), Mined)  # nonce >= 1
     nonces = StaleNonces()
-    submitter = Submitter(anvil_rpc, anvil_node.funded_keys[2], nonces, _config())
+    submitter = Submitter(anvil_rpc, signer_from_hex(anvil_node.funded_keys[2]), nonces, _config())
     outcome = await submitter.submit(_request(bridge, "stale-nonce"))
     assert isinstance(outcome, Mined)
     chain_nonce = await anvil_rpc.get_transaction_count(submitter.sender, "latest")
@@ -213,7 +228,7 @@ async def test_out_of_funds_is_an_outcome(
 ) -> None:
     key = "0x" + keccak(text="poor relayer").hex()
     await anvil_node.set_balance(Account.from_key(key).address, 10**12)
-    submitter = Submitter(anvil_rpc, key, InMemoryNonceSource(), _config())
+    submitter = Submitter(anvil_rpc, signer_from_hex(key), InMemoryNonceSource(), _config())
     outcome = await submitter.submit(_request(bridge, "poor"))
     assert isinstance(outcome, OutOfFunds)
     assert "insufficient funds" in outcome.detail.lower()
@@ -249,7 +264,9 @@ async def test_conflux_release_mines_with_cip130_gas(
         chain_id=conflux_node.chain_id, poll_interval=0.1, replace_after=30.0, deadline=40.0
     )
     async with _guarded(conflux_node) as (proxy, rpc):
-        submitter = Submitter(rpc, conflux_node.funded_keys[3], InMemoryNonceSource(), config)
+        submitter = Submitter(
+            rpc, signer_from_hex(conflux_node.funded_keys[3]), InMemoryNonceSource(), config
+        )
         assert submitter.kind is ChainKind.CONFLUX  # from the dev node's chain id alone
         request = _request(conflux_bridge, "conflux")
         outcome = await submitter.submit(request)
@@ -284,7 +301,9 @@ async def test_conflux_unconfigured_tip_is_gas_price_minus_base_fee(
         assert tip_from_gas_price(node_price, base_fee, policy.tip_cap) == 0
         quoted = Fault.replace_result(hex(base_fee + GWEI // 2))
         proxy.add(lambda method, _params: quoted if method == "eth_gasPrice" else None)
-        submitter = Submitter(rpc, conflux_node.funded_keys[4], InMemoryNonceSource(), config)
+        submitter = Submitter(
+            rpc, signer_from_hex(conflux_node.funded_keys[4]), InMemoryNonceSource(), config
+        )
         outcome = await submitter.submit(_request(conflux_bridge, "conflux derived tip"))
         assert isinstance(outcome, Mined)
         tx = await rpc.request("eth_getTransactionByHash", ["0x" + outcome.tx_hash.hex()])
@@ -302,7 +321,9 @@ async def test_execution_evidence_needs_a_log_or_age(
     from relayer.chain.bridge import Execution
 
     view = BridgeContract(anvil_rpc, bridge, 31337)
-    submitter = Submitter(anvil_rpc, anvil_node.funded_keys[3], InMemoryNonceSource(), _config())
+    submitter = Submitter(
+        anvil_rpc, signer_from_hex(anvil_node.funded_keys[3]), InMemoryNonceSource(), _config()
+    )
     request = _request(bridge, "evidence")
     mined = await submitter.submit(request)
     assert isinstance(mined, Mined)
@@ -341,7 +362,9 @@ async def test_a_pending_check_that_reverts_is_no_answer_and_nothing_is_sent(
     deployer = DevSender(anvil_rpc, anvil_node.funded_keys[9], 31337)
     contract = await _deploy(anvil_rpc, deployer, initcode)
     request = _request(contract, "a view that reverts")
-    submitter = Submitter(anvil_rpc, anvil_node.funded_keys[5], InMemoryNonceSource(), _config())
+    submitter = Submitter(
+        anvil_rpc, signer_from_hex(anvil_node.funded_keys[5]), InMemoryNonceSource(), _config()
+    )
     before = await anvil_rpc.get_transaction_count(submitter.sender, "pending")
     assert isinstance(await submitter.progress(request), Unanswered)
     with pytest.raises(RpcResponseError, match="unanswered"):
@@ -381,7 +404,9 @@ async def test_replacement_underpriced_bumps_the_fees_and_sends_again(
             Fault.rpc_error(-32000, "replacement transaction underpriced"),
         )
         async with RpcClient(proxy.url, timeout=5) as rpc:
-            submitter = Submitter(rpc, anvil_node.funded_keys[4], InMemoryNonceSource(), _config())
+            submitter = Submitter(
+                rpc, signer_from_hex(anvil_node.funded_keys[4]), InMemoryNonceSource(), _config()
+            )
             outcome = await submitter.submit(_request(bridge, "underpriced"))
             assert isinstance(outcome, Mined)
             tx = await rpc.request("eth_getTransactionByHash", ["0x" + outcome.tx_hash.hex()])

@@ -28,6 +28,7 @@ from relayer.chain.kind import CONFLUX_CHAIN_IDS, ChainKind, chain_kind
 from relayer.chain.rpc import NO_RETRY, RpcClient
 from relayer.chain.submission import InMemoryNonceSource
 from relayer.chain.submitter import Submitter, SubmitterConfig
+from relayer.keys import signer_from_hex
 from relayer.node import Relayer
 from relayer.settings import load_settings
 
@@ -158,7 +159,7 @@ def test_submitter_on_a_conflux_chain_takes_its_fees_from_gas_price(
 ) -> None:
     rpc = ScriptedRpc(conflux=True, base_fee=GWEI, gas_price=3 * GWEI, node_tip=7 * GWEI)
     config = SubmitterConfig(chain_id, FeePolicy(max_fee_cap=100 * GWEI), kind=declared)
-    submitter = Submitter(rpc, KEY, InMemoryNonceSource(), config)
+    submitter = Submitter(rpc, signer_from_hex(KEY), InMemoryNonceSource(), config)
     assert submitter.kind is ChainKind.CONFLUX
     assert asyncio.run(submitter._fees_now()) == Fees(4 * GWEI, 2 * GWEI)
     assert rpc.methods == ["eth_getBlockByNumber", "eth_gasPrice"]

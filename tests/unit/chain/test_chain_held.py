@@ -19,6 +19,7 @@ from relayer.chain.submission import (
 )
 from relayer.chain.submitter import Submitter, SubmitterConfig
 from relayer.domain.types import Address, Hash32
+from relayer.keys import signer_from_hex
 
 TID = Hash32(keccak(text="held"))
 KEY = "0x" + "11" * 32
@@ -33,7 +34,9 @@ def _revert(signature: str, types: list[str], values: list[object]) -> RpcNodeEr
 def submitter() -> Submitter:
     # never connects: _rejection only reads the error it is given
     rpc = RpcClient("http://127.0.0.1:1")
-    return Submitter(rpc, KEY, InMemoryNonceSource(), SubmitterConfig(31337, FeePolicy(10**9)))
+    return Submitter(
+        rpc, signer_from_hex(KEY), InMemoryNonceSource(), SubmitterConfig(31337, FeePolicy(10**9))
+    )
 
 
 @pytest.mark.parametrize(

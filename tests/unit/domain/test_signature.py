@@ -14,6 +14,7 @@ from relayer.domain.signature import (
     SECP256K1_N,
     address_of_private_key,
     recover_signer,
+    recoverable_signature,
     sign_digest,
 )
 from relayer.errors import RelayerError
@@ -79,3 +80,24 @@ def test_random_bytes_recover_or_raise_only_the_typed_error(digest: bytes, sig: 
     except InvalidSignatureError:
         return
     assert len(signer) == 20
+
+
+@given(key_indexes, hashes, st.booleans())
+def test_a_bare_r_s_becomes_the_low_s_signature(index: int, digest: bytes, flip: bool) -> None:
+    """What an HSM answers (r, s with either s) gives back the one low-s signature."""
+    signature = sign_digest(KEYS[index], digest)
+    r = int.from_bytes(signature[:32], "big")
+    s = int.from_bytes(signature[32:64], "big")
+    bare_s = SECP256K1_N - s if flip else s
+    signer = address_of_private_key(KEYS[index])
+    assert recoverable_signature(digest, r, bare_s, signer) == signature
+
+
+@given(hashes)
+def test_a_bare_r_s_by_another_key_is_refused(digest: bytes) -> None:
+    signature = sign_digest(KEYS[0], digest)
+    r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big")
+    with pytest.raises(ValueError, match="does not recover"):
+        recoverable_signature(digest, r, s, address_of_private_key(KEYS[1]))
+    with pytest.raises(ValueError, match=r"\[1, n - 1\]"):
+        recoverable_signature(digest, 0, s, address_of_private_key(KEYS[0]))

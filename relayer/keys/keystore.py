@@ -1,4 +1,4 @@
-"""Validator keys: encrypted keystores (eth-keyfile) plus password files.
+"""The keystore backend: encrypted keystores (eth-keyfile) plus password files.
 
 A raw private key is accepted only through the explicitly dev-only settings, and
 that logs a warning. Keys live in memory as eth_keys PrivateKey objects (signing goes
@@ -27,8 +27,8 @@ log = get_logger("keys")
 
 
 @dataclass(frozen=True, slots=True)
-class Signer:
-    """A private key able to sign 32-byte digests; ``repr`` never shows the key."""
+class KeystoreSigner:
+    """A ``Signer`` holding its private key in memory; ``repr`` never shows the key."""
 
     _key: PrivateKey
 
@@ -46,16 +46,11 @@ class Signer:
         v: int = sig.v
         return r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v + 27])
 
-    def private_key_bytes(self) -> bytes:
-        """The raw key, for building transactions with eth-account. Never log it."""
-        raw: bytes = self._key.to_bytes()
-        return raw
-
     def __repr__(self) -> str:
-        return f"Signer(address=0x{self.address.hex()})"
+        return f"KeystoreSigner(address=0x{self.address.hex()})"
 
 
-def signer_from_hex(private_key: str, *, dev_only_setting: str | None = None) -> Signer:
+def signer_from_hex(private_key: str, *, dev_only_setting: str | None = None) -> KeystoreSigner:
     """A signer from a raw hex key; with ``dev_only_setting`` a warning names the setting."""
     register_secret(private_key)
     body = private_key.removeprefix("0x")
@@ -66,7 +61,7 @@ def signer_from_hex(private_key: str, *, dev_only_setting: str | None = None) ->
         # `from None`: the cause's message could quote the key itself.
         what = dev_only_setting or "private key"
         raise ConfigError(f"{what}: not a 32-byte hex private key") from None
-    signer = Signer(key)
+    signer = KeystoreSigner(key)
     if dev_only_setting:
         log.warning(
             "raw private key from a dev-only setting: use a keystore in production",
@@ -76,11 +71,12 @@ def signer_from_hex(private_key: str, *, dev_only_setting: str | None = None) ->
     return signer
 
 
-def _read_password(password_file: Path) -> bytes:
+def read_secret_file(path: Path, what: str = "password file") -> bytes:
+    """The secret in ``path`` without its trailing newline; ``what`` names it in errors."""
     try:
-        return password_file.read_bytes().rstrip(b"\r\n")
+        return path.read_bytes().rstrip(b"\r\n")
     except OSError as err:
-        raise ConfigError(f"cannot read password file {password_file}: {err.strerror}") from err
+        raise ConfigError(f"cannot read {what} {path}: {err.strerror}") from err
 
 
 def warn_if_readable_by_others(path: Path) -> bool:
@@ -96,13 +92,13 @@ def warn_if_readable_by_others(path: Path) -> bool:
     return False
 
 
-def load_keystore(keystore: Path, password_file: Path) -> Signer:
+def load_keystore(keystore: Path, password_file: Path) -> KeystoreSigner:
     """Decrypt ``keystore`` with the password in ``password_file``; clear errors on failure."""
     for path in (keystore, password_file):
         if not path.is_file():
             raise ConfigError(f"key file not found: {path}")
         warn_if_readable_by_others(path)
-    password = _read_password(password_file)
+    password = read_secret_file(password_file)
     try:
         keyfile = json.loads(keystore.read_text())
     except (OSError, ValueError) as err:
@@ -115,10 +111,10 @@ def load_keystore(keystore: Path, password_file: Path) -> Signer:
     except (KeyError, TypeError, NotImplementedError) as err:
         raise ConfigError(f"{keystore} is not a supported keystore file") from err
     register_secret("0x" + bytes(raw).hex())
-    return Signer(PrivateKey(bytes(raw), backend=_BACKEND))
+    return KeystoreSigner(PrivateKey(bytes(raw), backend=_BACKEND))
 
 
-def new_keystore(out: Path, password: bytes, private_key: bytes | None = None) -> Signer:
+def new_keystore(out: Path, password: bytes, private_key: bytes | None = None) -> KeystoreSigner:
     """Create an encrypted keystore at ``out`` (mode 0600); a fresh key unless one is given."""
     raw = private_key if private_key is not None else os.urandom(32)
     key = PrivateKey(raw, backend=_BACKEND)
@@ -128,4 +124,4 @@ def new_keystore(out: Path, password: bytes, private_key: bytes | None = None) -
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump(keyfile, fh)
-    return Signer(key)
+    return KeystoreSigner(key)
