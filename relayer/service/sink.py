@@ -24,7 +24,7 @@ from relayer.chain.scan import Checkpoint, Cursor, Reorg, ScanBatch
 from relayer.crashpoints import CrashPoint
 from relayer.domain.transfer import Orphaned
 from relayer.domain.types import Address, Direction, SourceEvent, hex32
-from relayer.log import get_logger
+from relayer.log import get_logger, transfer_logger
 from relayer.service.books import RouteBook
 from relayer.service.processor import Processor
 from relayer.store import AlertKind, Store
@@ -102,9 +102,9 @@ class StoreSink:
                             "tx_hash": hex32(event.tx_hash),
                         },
                     )
-                    log.error(
-                        "SAFETY HALT: conflicting event", transfer_id=hex32(event.transfer_id)
-                    )
+                    transfer_logger(
+                        log, event.transfer_id, event.src_chain_id, event.dst_chain_id, "halted"
+                    ).error("SAFETY HALT: conflicting event")
                 elif isinstance(outcome, EventInserted | EventRelocated):
                     new.append(event)
         self.metrics.last_scan.labels(self.label).set(batch.to_block)

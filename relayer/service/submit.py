@@ -92,7 +92,7 @@ from relayer.domain.transfer import (
 )
 from relayer.domain.types import Address, Hash32, hex32
 from relayer.errors import FatalError, RetryableError, RpcResponseError
-from relayer.log import get_logger
+from relayer.log import get_logger, transfer_logger
 from relayer.service.batching import BatchPolicy, chunks, halves, split_for_budget
 from relayer.service.payloads import release_from_json
 from relayer.service.processor import Processor
@@ -564,11 +564,9 @@ class SubmitRunner:
             await self.submit(dst, effect)
         except RETRIED as err:
             error = f"{type(err).__name__}: {err}"
-            log.warning(
-                "submission failed; will retry",
-                transfer_id=hex32(effect.transfer_id),
-                dst_chain_id=dst.chain_id,
-                error=error,
+            src = await self._source_chain_of(effect)
+            transfer_logger(log, effect.transfer_id, src, dst.chain_id, "submitting").warning(
+                "submission failed; will retry", error=error
             )
             rounds = self._failed_rounds[effect.id] = self._failed_rounds.get(effect.id, 0) + 1
             if rounds >= STUCK_AFTER_ROUNDS and effect.id not in self._stuck:
@@ -697,10 +695,9 @@ class SubmitRunner:
         if isinstance(outcome, Mined):
             for effect in effects:
                 if effect.transfer_id in skipped:
-                    log.info(
+                    src = await self._source_chain_of(effect)
+                    transfer_logger(log, effect.transfer_id, src, dst.chain_id, "submitting").info(
                         "left out of a batch; looked at again on its own",
-                        transfer_id=hex32(effect.transfer_id),
-                        dst_chain_id=dst.chain_id,
                         reason="0x" + skipped[effect.transfer_id].hex(),
                     )
             self.metrics.submissions.labels("skipped").inc(len(skipped))
@@ -736,12 +733,23 @@ class SubmitRunner:
             data=release_calldata(dst.function, release, _bundle(effect)),
         )
 
+    async def _source_chain_of(self, effect: Effect) -> int | None:
+        """The source chain of an effect's transfer, for its log lines: in a release's
+        payload, else (``executeDelayed``) from the stored transfer."""
+        if "release" in effect.payload:
+            return release_from_json(effect.payload["release"]).src_chain_id
+        async with self.processor.store.reader() as tx:
+            rec = await tx.get_transfer(effect.transfer_id)
+        return None if rec is None else rec.src_chain_id
+
     async def submit(self, dst: Destination, effect: Effect) -> SubmitOutcome:
         """Send one release (or ``executeDelayed``) and record what became of it."""
-        tlog = log.bind(
-            transfer_id=hex32(effect.transfer_id),
-            dst_chain_id=dst.chain_id,
-            stage="executing" if effect.kind is EffectKind.EXECUTE else "submitting",
+        tlog = transfer_logger(
+            log,
+            effect.transfer_id,
+            await self._source_chain_of(effect),
+            dst.chain_id,
+            "executing" if effect.kind is EffectKind.EXECUTE else "submitting",
         )
         outcome = await dst.submitter.submit(self.request_for(dst, effect))
         if isinstance(outcome, Held):  # a token or route pause: nothing sent, nothing stored
@@ -833,7 +841,11 @@ class SubmitRunner:
                 case Failed(reason=reason, tx_hash=failed):
                     if failed is not None:
                         await tx.update_submission(tid, failed, SubmissionStatus.FAILED)
-                    log.warning("release failed; will retry", transfer_id=hex32(tid), reason=reason)
+                    rec = await tx.get_transfer(tid)
+                    src = None if rec is None else rec.src_chain_id
+                    transfer_logger(log, tid, src, dst.chain_id, "submitting").warning(
+                        "release failed; will retry", reason=reason
+                    )
         if released is not None:
             p.note_released(released)
         return ours
