@@ -73,6 +73,14 @@ def address_type(address: bytes) -> str:
     return {0x1: "user", 0x8: "contract", 0x0: "builtin"}.get(address[0] >> 4, "unknown")
 
 
+def user_address(key_address: bytes) -> bytes:
+    """The Core Space account of a key: its EVM-style address (``keccak(pubkey)[-20:]``)
+    with the type nibble set to 0x1 (user). A key's Core and eSpace accounts differ."""
+    if len(key_address) != 20:
+        raise Cip37Error(f"an address is 20 bytes, not {len(key_address)}")
+    return bytes([0x10 | (key_address[0] & 0x0F)]) + key_address[1:]
+
+
 def _polymod(values: list[int]) -> int:
     c = 1
     for d in values:

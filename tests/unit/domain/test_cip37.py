@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from relayer.domain.cip37 import ALPHABET, Cip37Error, decode, encode
+from relayer.domain.cip37 import ALPHABET, Cip37Error, decode, encode, user_address
 
 VECTORS = json.loads((Path(__file__).resolve().parents[2] / "vectors" / "cip37.json").read_text())[
     "vectors"
@@ -80,3 +80,11 @@ def test_bad_addresses_are_refused_with_the_reason(text: str, why: str) -> None:
 def test_an_address_of_another_network_is_refused() -> None:
     with pytest.raises(Cip37Error, match="network prefix 'cfxtest', expected 'cfx'"):
         decode(VECTORS[0]["testnet"], expected_network=1029)
+
+
+@given(st.binary(min_size=20, max_size=20))
+def test_a_keys_core_account_is_a_user_address(key_address: bytes) -> None:
+    core = user_address(key_address)
+    assert core[0] >> 4 == 0x1 and core[0] & 0x0F == key_address[0] & 0x0F
+    assert core[1:] == key_address[1:]
+    assert decode(encode(core, 1029)).kind == "user"
