@@ -14,8 +14,9 @@ as it is for the PKCS#11 backend. An async client would change that protocol eve
 one backend. So each call is bounded instead: ``connect_timeout_s``, ``read_timeout_s`` and
 at most ``max_attempts`` tries (botocore's "standard" retries, which retry throttling,
 timeouts and 5xx answers with jittered backoff). A Sign normally takes tens of
-milliseconds; the worst case blocks the event loop for about ``max_attempts * (connect +
-read)`` seconds, then raises ``SignerUnavailableError`` (retryable: nothing was signed).
+milliseconds; the worst case blocks the event loop for ``max_attempts * (connect + read)``
+seconds plus the backoff between tries (under 3 s for 3 tries): about 18 s with the
+defaults, then ``SignerUnavailableError`` (retryable: nothing was signed).
 
 Credentials come from AWS's standard chain only (environment, ``~/.aws``, web identity,
 container or instance role): never from the relayer's settings. The secret key and the
