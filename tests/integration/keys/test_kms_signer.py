@@ -10,6 +10,8 @@ import base64
 import json
 import logging
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -377,3 +379,15 @@ def test_keys_address_usage_errors_are_one_line(
     assert main(["keys", "address", *args]) == 2
     err = capsys.readouterr().err
     assert says in err and err.count("\n") == 1
+
+
+def test_the_recorded_answers_are_what_their_script_makes() -> None:
+    """sign.json is reproducible (libsecp256k1 signs deterministically, RFC 6979)."""
+    made = subprocess.run(
+        [sys.executable, str(VECTORS.with_name("make_kms_vectors.py"))],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert json.loads(made) == json.loads(VECTORS.read_text())
