@@ -74,6 +74,7 @@ from relayer.domain.types import (
     Hash32,
     Release,
     SourceEvent,
+    ValidatorSet,
     hex32,
 )
 from relayer.domain.vetoes import RefundTerms, evaluate_cancel, evaluate_refund, refund_terms
@@ -238,6 +239,20 @@ async def queue_effect(
         case ExecuteDelayed(transfer_id=tid, dst_chain_id=dst, executable_at=at):
             payload = {"dst_chain_id": dst, "executable_at": at}
             return await tx.enqueue_effect(tid, EffectKind.EXECUTE, payload, rearm=rearm)
+
+
+async def quorum_of(
+    tx: Transaction, sets: Sequence[ValidatorSet], transfer_id: Hash32, digest: Hash32
+) -> QuorumMet | None:
+    """The bundle the first of ``sets`` (current first) accepts, from the stored
+    attestations over ``digest``: the one the processor queues for submission."""
+    stored = await tx.attestations_for(transfer_id, digest)
+    attestations = [Attestation(s.transfer_id, s.digest, s.signer, s.signature) for s in stored]
+    for vset in sets:
+        outcome = evaluate_quorum(vset, digest, attestations)
+        if isinstance(outcome, QuorumMet):
+            return outcome
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -636,13 +651,7 @@ class Processor:
         self, tx: Transaction, transfer_id: Hash32, dst_chain_id: int, digest: Hash32
     ) -> QuorumMet | None:
         """A bundle the destination accepts now, from the stored attestations, if any."""
-        stored = await tx.attestations_for(transfer_id, digest)
-        attestations = [Attestation(s.transfer_id, s.digest, s.signer, s.signature) for s in stored]
-        for vset in self.sets.sets_for(dst_chain_id):
-            outcome = evaluate_quorum(vset, digest, attestations)
-            if isinstance(outcome, QuorumMet):
-                return outcome
-        return None
+        return await quorum_of(tx, self.sets.sets_for(dst_chain_id), transfer_id, digest)
 
     async def sweep(self) -> int:
         """Finish what a crash or a halt left undone; returns how many transfers moved.
