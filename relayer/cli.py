@@ -374,13 +374,17 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(func=_cmd_status)
 
     from relayer.cli_audit import add_parsers as add_audit
+    from relayer.cli_chain import add_parsers as add_chain
     from relayer.cli_portal import add_parsers as add_portal
     from relayer.cli_supervision import add_parsers as add_supervision
+    from relayer.cli_transfer import add_parsers as add_transfer
     from relayer.cli_veto import add_parsers as add_veto
     from relayer.devnet.command import add_parser as add_devnet
 
     add_supervision(commands, _formatter)
     add_veto(commands, _formatter)
+    add_transfer(commands, _formatter)
+    add_chain(commands, _formatter)
     add_audit(commands, _formatter)
     add_portal(commands, _formatter)
     add_devnet(commands)

@@ -510,6 +510,7 @@ class Relayer:
                 },
                 watchers={name: w for name, (w, _sink) in watchers.items()},
                 gossip=gossip,
+                pauses=runner.pauses,
                 submitter_accounts={
                     "conflux": (cfx_rpc, keys.submitter.address),
                     "ethereum": (eth_rpc, keys.submitter.address),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import structlog
@@ -45,6 +46,7 @@ log = structlog.get_logger(__name__)
 
 GROW_AFTER_WINDOWS = 8  # successful windows before a shrunk window doubles again
 MAX_BACKOFF_SECONDS = 30.0
+RESCAN_RACE_ATTEMPTS = 3  # a rescan window whose last block changed while read: read again
 
 
 class ReorgPolicy(enum.StrEnum):
@@ -197,6 +199,29 @@ class EventWatcher:
         flush = self.config.cursor_flush_s
         quiet = not batch.events and not batch.rejected_logs
         return flush > 0 and quiet and time.monotonic() - self._stored_at < flush
+
+    async def rescan(
+        self, low: int, high: int, store: Callable[[ScanBatch], Awaitable[object]]
+    ) -> int | None:
+        """Read blocks ``[low, high]`` again, clipped to the confirmed head, in the scan's
+        own windows (bisected, raced, decoded and rejected alike), handing each window to
+        ``store``; the cursor is neither read nor moved. Returns the last block re-read
+        (None: nothing confirmed in the range)."""
+        head = await confirmed_head(self.rpc, self.config.rule)
+        if head is None or low > min(high, head.number):
+            return None
+        high = min(high, head.number)
+        while low <= high:
+            to_block = min(high, low + self._window - 1)
+            for _ in range(RESCAN_RACE_ATTEMPTS):
+                batch = await self._scan_window(low, to_block, head)
+                if batch is not None:
+                    break
+            else:
+                raise RetryableError(f"blocks {low}..{to_block} kept changing while read")
+            await store(batch)
+            low = to_block + 1
+        return high
 
     async def pending_events(self) -> list[SourceEvent]:
         """Events seen above the confirmed head (not yet confirmed), for the status display."""
