@@ -35,7 +35,8 @@ from relayer.chain.confirmation import (
 )
 from relayer.chain.events import BridgeEvent, EventDecoder, LogRejectedError
 from relayer.chain.heads import idle_wait_s
-from relayer.chain.rpc import RpcClient, RpcNodeError, is_range_error
+from relayer.chain.reader import ChainReader
+from relayer.chain.rpc import RpcNodeError, is_range_error
 from relayer.chain.rpc_types import BlockRef, LogEntry
 from relayer.chain.scan import Checkpoint, Cursor, Reorg, ScanBatch, ScanSink
 from relayer.domain.types import Address, Hash32, SourceEvent
@@ -101,7 +102,7 @@ class EventWatcher:
 
     def __init__(
         self,
-        rpc: RpcClient,
+        rpc: ChainReader,
         config: WatcherConfig,
         sink: ScanSink,
         head: SharedHead | None = None,
