@@ -134,6 +134,7 @@ class ComposeNetwork:
     compose_file: Path
     ports: Ports
     secret_strings: tuple[str, ...]  # keys, keystore ciphertexts, passwords (must not leak)
+    secret_files: tuple[str, ...]  # names of the files in ops/secrets/ (keystores, keys, ...)
 
     def api(self, validator: int) -> str:
         return f"http://127.0.0.1:{self.ports.apis[validator]}"
@@ -185,4 +186,5 @@ def prepare(tree: Path, stack: Stack, ports: Ports) -> ComposeNetwork:
     variant = host_network_variant(loaded, ports, stack, "./mosquitto/mosquitto.test.conf")
     compose_file = ops / "docker-compose.test.yml"
     compose_file.write_text(yaml.safe_dump(variant, sort_keys=False))
-    return ComposeNetwork(ops, compose_file, ports, tuple(s for s in leaks if s))
+    names = tuple(sorted(p.name for p in out.rglob("*") if p.is_file() and p.name != "README.md"))
+    return ComposeNetwork(ops, compose_file, ports, tuple(s for s in leaks if s), names)
