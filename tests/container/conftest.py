@@ -29,6 +29,7 @@ from relayer.devnet.stack import Stack, StackOptions
 
 TIMINGS: dict[str, float] = {}
 UP_TIMEOUT_S = 240.0
+PROJECT_PREFIX = "bridgeimg"
 
 
 @pytest.fixture(scope="package")
@@ -60,7 +61,11 @@ def chains(tmp_path_factory: pytest.TempPathFactory, timings: dict[str, float]) 
     validators; no relayer processes (the containers are the relayers)."""
     start = time.monotonic()
     options = StackOptions(
-        validators=len(VALIDATORS), start_relayers=False, packs=False, broker="embedded"
+        validators=len(VALIDATORS),
+        users=1,
+        start_relayers=False,
+        packs=False,
+        broker="embedded",
     )
     stack = Stack.up(options, tmp_path_factory.mktemp("chains"))
     timings["chains_s"] = round(time.monotonic() - start, 1)
@@ -80,7 +85,18 @@ def _ready(url: str) -> bool:
 
 @pytest.fixture(scope="package")
 def project() -> str:
-    return f"bridgeimg{uuid.uuid4().hex[:8]}"
+    return f"{PROJECT_PREFIX}{uuid.uuid4().hex[:8]}"
+
+
+def remove_leftovers(engine: Engine) -> None:
+    """Containers and volumes of an earlier run that died before `down` (its relayers
+    would restart with the engine and hold ports on the host network)."""
+    found = engine.docker("ps", "-aq", "--filter", f"name={PROJECT_PREFIX}").split()
+    if found:
+        engine.docker("rm", "-f", "-v", *found, timeout=120)
+    volumes = engine.docker("volume", "ls", "-q", "--filter", f"name={PROJECT_PREFIX}").split()
+    if volumes:
+        engine.docker("volume", "rm", *volumes, timeout=120)
 
 
 @pytest.fixture(scope="package")
@@ -93,6 +109,7 @@ def network(
     timings: dict[str, float],
 ) -> Iterator[ComposeNetwork]:
     """The compose network up: five relayers healthy and ready."""
+    remove_leftovers(engine)
     tree = export_tracked_tree(tmp_path_factory.mktemp("tree"))
     net = prepare(tree, chains, Ports.free())
     start = time.monotonic()
