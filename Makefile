@@ -15,7 +15,7 @@ FORGE := tools/forge  # run inside $(CONTRACTS); see the script for why not node
 export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: check-alerts install system-tools build test test-contracts test-python lint typecheck check bench-gas bench-floor bench-pipeline devnet abi clean help
+.PHONY: check-alerts install system-tools build image test test-contracts test-python lint typecheck check bench-gas bench-floor bench-pipeline devnet abi clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -23,12 +23,15 @@ help:  ## list the targets
 install: $(VENV)/.installed $(CONTRACTS)/node_modules/.installed $(PAGE)/node_modules/.installed system-tools  ## create .venv/, contracts/node_modules/ and the page's node_modules/
 
 # Debian packages the tests need: Mosquitto (a real broker), pg_dump (the key-leak
-# check), docker-compose 1.29 (parses ops/docker-compose.yml; no engine runs here),
+# check), docker-compose 1.29 (parses ops/docker-compose.yml and runs it in the container
+# test), docker.io (the Docker 20.10 engine, started by ops/scripts/dockerd.sh: no systemd
+# here) and debootstrap (builds the debian:bookworm-slim base image where no registry is
+# reachable: ops/scripts/build-base-image.sh),
 # the PostgreSQL server binaries (the e2e session restarts a private cluster of its own),
 # chromium (Playwright drives it in the browser tests: the supervisor's view, the wallet
 # page), promtool (Debian's prometheus: checks and unit-tests ops/monitoring/alerts.yml) and
 # softhsm2 (a real PKCS#11 token for the HSM key tests).
-SYSTEM_TOOLS := mosquitto:mosquitto mosquitto_passwd:mosquitto pg_dump:postgresql-client docker-compose:docker-compose openssl:openssl chromium:chromium promtool:prometheus softhsm2-util:softhsm2
+SYSTEM_TOOLS := mosquitto:mosquitto mosquitto_passwd:mosquitto pg_dump:postgresql-client docker-compose:docker-compose openssl:openssl chromium:chromium promtool:prometheus softhsm2-util:softhsm2 dockerd:docker.io debootstrap:debootstrap
 system-tools:
 	missing=""; for pair in $(SYSTEM_TOOLS); do \
 	  command -v "$${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/$${pair%%:*}" ] || missing="$$missing $${pair##*:}"; \
@@ -65,6 +68,9 @@ build: install  ## compile the contracts, refresh the ABIs shipped in relayer/, 
 	(cd $(CONTRACTS) && $(FORGE) build --quiet)
 	$(PY) -m relayer.chain.artifacts export
 	(cd $(PAGE) && node build.mjs)  # relayer/portal/static/app.js, from src/ and the ABIs
+
+image: system-tools  ## the relayer image (ops/Dockerfile) from the git-tracked files: conflux-bridge-relayer:local
+	ops/scripts/build-image.sh conflux-bridge-relayer:local
 
 test-contracts: build  ## forge unit, fuzz and invariant tests
 	(cd $(CONTRACTS) && $(FORGE) test)

@@ -132,17 +132,24 @@ def test_relayer_configs_load_and_match_the_network(monkeypatch: pytest.MonkeyPa
 
 
 def test_dockerfile_runs_the_relayer_as_non_root_with_a_healthcheck() -> None:
+    """The shape of ops/Dockerfile; tests/container builds and runs it for real."""
     text = (OPS / "Dockerfile").read_text()
+    assert re.search(r"^ARG BASE_IMAGE=debian:bookworm-slim$", text, flags=re.MULTILINE)
     stages = re.findall(r"^FROM (\S+) AS (\w+)", text, flags=re.MULTILINE)
-    assert [name for _, name in stages] == ["builder", "runtime"]
-    runtime = text.split("AS runtime", 1)[1]
+    assert stages == [("${BASE_IMAGE}", "builder"), ("${BASE_IMAGE}", "runtime")]
+    builder, runtime = text.split("AS runtime", 1)
+    assert "--require-hashes" in builder and "requirements.lock" in builder
     assert re.search(r"^USER relayer", runtime, flags=re.MULTILINE)
-    assert "http://127.0.0.1:8080/healthz" in runtime
+    assert "http://127.0.0.1:%s/healthz" in runtime and "RELAYER_API__PORT" in runtime
     assert 'ENTRYPOINT ["relayer"]' in runtime
     assert 'CMD ["run", "--config", "/etc/relayer/relayer.toml"]' in runtime
     copies = re.findall(r"^COPY (.*)$", runtime, flags=re.MULTILINE)
-    assert copies == ["--from=builder /opt/relayer /opt/relayer"]  # the venv, nothing else
-    assert "requirements.lock" in text.split("AS runtime", 1)[0]
+    assert copies == [  # the dependencies' venv, then the code: nothing else
+        "--from=builder /opt/relayer /opt/relayer",
+        "--from=builder /src/relayer /opt/relayer/lib/python3.11/site-packages/relayer",
+    ]
+    installs = re.findall(r"apt-get install[^&]*", runtime)
+    assert installs and all("python3-venv" not in i and "gcc" not in i for i in installs)
 
 
 def test_secrets_are_never_committed() -> None:
