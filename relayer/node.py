@@ -39,6 +39,7 @@ from relayer.errors import (
 from relayer.gossip.audit_heads import AuditHeadMessage
 from relayer.gossip.config import GossipConfig, TlsFiles, client_id_for
 from relayer.gossip.refusals import RefusalMessage
+from relayer.gossip.sets import SetApprovalMessage, SetProposalMessage
 from relayer.gossip.transport import MqttGossip
 from relayer.gossip.vetoes import VetoMessage
 from relayer.gossip.wire import AttestationMessage
@@ -55,6 +56,7 @@ from relayer.service.policy import PolicyBook
 from relayer.service.processor import Processor
 from relayer.service.publisher import Publisher
 from relayer.service.roots import Roots
+from relayer.service.rotation import Rotations
 from relayer.service.settle import Settler
 from relayer.service.sink import StoreSink
 from relayer.service.status import NodeStatus
@@ -464,6 +466,16 @@ class Relayer:
             grace_period_s=s.submitter.grace_period_s,
             send=s.submitter.enabled,
         )
+        rotations = Rotations(
+            processor.writer,
+            keys.attester.address,
+            sets,
+            runner.destinations,
+            sweep_s=s.pipeline.set_sweep_s,
+            grace_period_s=s.submitter.grace_period_s,
+            republish_interval_s=s.pipeline.republish_interval_s,
+            send=s.submitter.enabled,
+        )
         settler = Settler(
             processor,
             destinations,
@@ -525,7 +537,7 @@ class Relayer:
                     for name, (watcher, _sink) in watchers.items():
                         group.create_task(watcher.run(), name=f"watch:{name}")
                     group.create_task(
-                        self._inbound(gossip, verifier, roots, vetoes, audit_heads),
+                        self._inbound(gossip, verifier, roots, vetoes, audit_heads, rotations),
                         name="inbound",
                     )
                     group.create_task(
@@ -543,6 +555,7 @@ class Relayer:
                     group.create_task(runner.run(), name="submit")
                     group.create_task(settler.run(), name="settle")
                     group.create_task(vetoes.run(), name="vetoes")
+                    group.create_task(rotations.run(gossip.publish_set), name="set-rotation")
                     group.create_task(
                         _forever(s.pipeline.set_refresh_s, sets.refresh, "set refresh")
                     )
@@ -651,11 +664,12 @@ class Relayer:
         roots: Roots | None,
         vetoes: Vetoes,
         audit_heads: AuditHeads,
+        rotations: Rotations,
     ) -> None:
         async def receive(limit: int) -> list[AttestationMessage | RefusalMessage]:
             """The next attestations and refusals; root signatures met on the way go to
             ``roots``, Cancel and Refund signatures to ``vetoes``, audit heads to
-            ``audit_heads``."""
+            ``audit_heads``, validator-set proposals and approvals to ``rotations``."""
             while True:
                 attestations: list[AttestationMessage | RefusalMessage] = []
                 for received in await gossip.receive_batch(limit):
@@ -666,6 +680,8 @@ class Relayer:
                         await vetoes.receive(message)
                     elif isinstance(message, AuditHeadMessage):
                         await audit_heads.receive(message)
+                    elif isinstance(message, SetProposalMessage | SetApprovalMessage):
+                        await rotations.receive(message)
                     elif roots is not None:
                         await roots.receive(message)
                     else:
