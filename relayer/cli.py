@@ -348,12 +348,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     from relayer.cli_audit import add_parsers as add_audit
     from relayer.cli_portal import add_parsers as add_portal
+    from relayer.cli_set import add_parsers as add_set
     from relayer.cli_supervision import add_parsers as add_supervision
     from relayer.cli_veto import add_parsers as add_veto
     from relayer.devnet.command import add_parser as add_devnet
 
     add_supervision(commands, _formatter)
     add_veto(commands, _formatter)
+    add_set(commands, _formatter)
     add_audit(commands, _formatter)
     add_portal(commands, _formatter)
     add_devnet(commands)

@@ -154,6 +154,22 @@ async def check_chain(
         )
 
 
+def submitter_config(chain: ChainSettings) -> SubmitterConfig:
+    """The submitter's configuration of one chain, from its settings."""
+    return SubmitterConfig(
+        chain_id=chain.chain_id,
+        fees=FeePolicy(
+            max_fee_cap=int(chain.max_fee_gwei * GWEI),
+            tip=int(chain.priority_fee_gwei * GWEI),
+        ),
+        kind=ChainKind.CONFLUX if isinstance(chain, ConfluxSettings) else ChainKind.ETHEREUM,
+        confirmations=chain.receipt_confirmations,
+        rule=ConfirmationRule.parse(chain.confirmation),
+        poll_interval=min(1.0, chain.poll_interval_s),
+        replace_after=chain.replace_after_s,
+    )
+
+
 def gossip_config(settings: Settings, signer: Signer) -> GossipConfig:
     b = settings.broker
     url = urlparse(b.url)
@@ -611,18 +627,7 @@ class Relayer:
                 )
 
     def _submitter_config(self, chain: ChainSettings) -> SubmitterConfig:
-        return SubmitterConfig(
-            chain_id=chain.chain_id,
-            fees=FeePolicy(
-                max_fee_cap=int(chain.max_fee_gwei * GWEI),
-                tip=int(chain.priority_fee_gwei * GWEI),
-            ),
-            kind=ChainKind.CONFLUX if isinstance(chain, ConfluxSettings) else ChainKind.ETHEREUM,
-            confirmations=chain.receipt_confirmations,
-            rule=ConfirmationRule.parse(chain.confirmation),
-            poll_interval=min(1.0, chain.poll_interval_s),
-            replace_after=chain.replace_after_s,
-        )
+        return submitter_config(chain)
 
     def _watcher(
         self,
