@@ -40,7 +40,7 @@ from relayer.domain.types import Hash32, Release, parse_address
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
-BELOW_THRESHOLD = Web3.keccak(text="BelowThreshold(uint256,uint256)")[:4].hex()
+BELOW_THRESHOLD = bytes(Web3.keccak(text="BelowThreshold(uint256,uint256)"))[:4].hex()
 
 
 def relayer_set(stack: Stack, validator: int, *args: str) -> subprocess.CompletedProcess[str]:
@@ -208,7 +208,10 @@ def test_rotate_to_six_validators_with_a_new_jurisdiction_while_transfers_flow(
     assert expire.returncode == 0, expire.stderr
     told = json.loads(expire.stdout)
     assert told["sent"] is False and told["previous_set_id"] == 1
-    assert told["admin_call"]["data"] == "0x" + Web3.keccak(text="expirePreviousSet()")[:4].hex()
+    assert (
+        told["admin_call"]["data"]
+        == "0x" + bytes(Web3.keccak(text="expirePreviousSet()"))[:4].hex()
+    )
     transactions.send(bridge.w3e, bridge.deployer_e, bridge.gateway.functions.expirePreviousSet())
     transactions.send(bridge.w3c, bridge.deployer_c, bridge.vault.functions.expirePreviousSet())
     refused = probe_accepted(bridge, probe)
