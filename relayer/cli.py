@@ -126,11 +126,38 @@ def _keys_new_pkcs11(args: argparse.Namespace) -> int:
 def _cmd_keys_address(args: argparse.Namespace) -> int:
     from relayer.domain.types import checksum, parse_address
 
+    if args.kms is not None:
+        return _keys_address_kms(args)
+    given = [flag for flag in ("region", "endpoint_url") if getattr(args, flag) is not None]
+    if given:
+        raise ConfigError(f"--{given[0].replace('_', '-')}: only with --kms")
+    if args.keystore is None:
+        raise ConfigError("name a keystore file, or pass --kms KEY_ID --region REGION")
     try:
         keyfile = json.loads(Path(args.keystore).read_text())
         address = parse_address("0x" + str(keyfile["address"]).removeprefix("0x"))
     except (OSError, ValueError, KeyError) as err:
         raise ConfigError(f"{args.keystore}: not a readable keystore file") from err
+    print(checksum(address))
+    return EXIT_OK
+
+
+def _keys_address_kms(args: argparse.Namespace) -> int:
+    """``keys address --kms``: the address of an AWS KMS key (read with GetPublicKey)."""
+    from relayer.domain.types import checksum
+    from relayer.keys.kms import KmsKey, KmsLimits, kms_address, kms_client
+
+    if args.keystore is not None:
+        raise ConfigError(f"{args.keystore}: a keystore file or --kms, not both")
+    if args.region is None:
+        raise ConfigError("--kms needs --region")
+    where = KmsKey(args.kms, args.region, args.endpoint_url, prefix="--")
+    limits = KmsLimits()
+    client = kms_client(where, limits)
+    try:
+        address = kms_address(client, where, limits)
+    finally:
+        client.close()
     print(checksum(address))
     return EXIT_OK
 
@@ -347,15 +374,19 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(func=_cmd_status)
 
     from relayer.cli_audit import add_parsers as add_audit
+    from relayer.cli_chain import add_parsers as add_chain
     from relayer.cli_portal import add_parsers as add_portal
     from relayer.cli_set import add_parsers as add_set
     from relayer.cli_supervision import add_parsers as add_supervision
+    from relayer.cli_transfer import add_parsers as add_transfer
     from relayer.cli_veto import add_parsers as add_veto
     from relayer.devnet.command import add_parser as add_devnet
 
     add_supervision(commands, _formatter)
     add_veto(commands, _formatter)
     add_set(commands, _formatter)
+    add_transfer(commands, _formatter)
+    add_chain(commands, _formatter)
     add_audit(commands, _formatter)
     add_portal(commands, _formatter)
     add_devnet(commands)
@@ -425,11 +456,16 @@ def build_parser() -> argparse.ArgumentParser:
     new.set_defaults(func=_cmd_keys_new)
     address = key_commands.add_parser(
         "address",
-        help="print the address of a keystore",
+        help="print the address of a keystore, or of an AWS KMS key (--kms)",
         formatter_class=_formatter,
-        epilog="example:\n  relayer keys address hk-1.json\n",
+        epilog="examples:\n  relayer keys address hk-1.json\n"
+        "  relayer keys address --kms alias/relayer-hk-1 --region eu-west-1\n",
     )
-    address.add_argument("keystore", help="keystore file")
+    address.add_argument("keystore", nargs="?", help="keystore file")
+    kms = address.add_argument_group("AWS KMS: credentials from the standard AWS chain")
+    kms.add_argument("--kms", metavar="KEY_ID", help="KMS key id, ARN or alias")
+    kms.add_argument("--region", help="the key's AWS region")
+    kms.add_argument("--endpoint-url", help="a VPC endpoint (default: the region's)")
     address.set_defaults(func=_cmd_keys_address)
     return parser
 

@@ -39,6 +39,11 @@ class SignerError(FatalError):
     """The key's holder (an HSM) failed to sign or signed wrongly; a restart reopens it."""
 
 
+class SignerUnavailableError(RetryableError):
+    """A remote key holder (a cloud KMS) throttled or did not answer within its timeout,
+    after its bounded retries: nothing was signed, so the same signing may be tried later."""
+
+
 class RpcError(RetryableError):
     """A chain node failed to answer, answered an error, or timed out."""
 

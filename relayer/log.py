@@ -110,7 +110,7 @@ def get_logger(name: str, **bound: Any) -> Any:
 
 
 def transfer_logger(
-    log: Any, transfer_id: bytes, src_chain_id: int, dst_chain_id: int, stage: str
+    log: Any, transfer_id: bytes, src_chain_id: int | None, dst_chain_id: int, stage: str
 ) -> Any:
     """Bind the four fields every transfer log line carries."""
     return log.bind(

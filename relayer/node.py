@@ -45,6 +45,7 @@ from relayer.gossip.vetoes import VetoMessage
 from relayer.gossip.wire import AttestationMessage
 from relayer.keys import Signer, load_keystore, signer_from_hex
 from relayer.keys.hsm import Pkcs11Key, open_pkcs11_signer
+from relayer.keys.kms import KmsKey, open_kms_signer
 from relayer.log import get_logger
 from relayer.service.audit_heads import AuditHeads
 from relayer.service.batching import BatchPolicy
@@ -102,14 +103,28 @@ def _hsm_key(settings: Settings, prefix: str) -> Pkcs11Key | None:
     )
 
 
+def _kms_key(settings: Settings, prefix: str) -> KmsKey | None:
+    """The AWS KMS key the ``validator.<prefix>*`` settings name, if they are set."""
+    v = settings.validator
+    key_id = getattr(v, prefix + "key_id")
+    if key_id is None:
+        return None
+    region, url = getattr(v, prefix + "region"), getattr(v, prefix + "endpoint_url")
+    return KmsKey(key_id, region, url, prefix=f"validator.{prefix}")
+
+
 def load_keys(settings: Settings) -> Keys:
-    """Keystores or PKCS#11 (HSM) keys (or the dev-only raw keys, with a warning)."""
+    """Keystores, PKCS#11 (HSM) or AWS KMS keys (or the dev-only raw keys, with a warning)."""
     v = settings.validator
     attester_hsm = _hsm_key(settings, "pkcs11_")
     submitter_hsm = _hsm_key(settings, "submitter_pkcs11_")
+    attester_kms = _kms_key(settings, "kms_")
+    submitter_kms = _kms_key(settings, "submitter_kms_")
     attester: Signer
     if attester_hsm is not None:
         attester = open_pkcs11_signer(attester_hsm)
+    elif attester_kms is not None:
+        attester = open_kms_signer(attester_kms)
     elif v.keystore is not None and v.password_file is not None:
         attester = load_keystore(v.keystore, v.password_file)
     elif v.dev_private_key is not None:
@@ -121,6 +136,8 @@ def load_keys(settings: Settings) -> Keys:
     submitter = attester
     if submitter_hsm is not None and submitter_hsm != attester_hsm:
         submitter = open_pkcs11_signer(submitter_hsm)
+    elif submitter_kms is not None and submitter_kms != attester_kms:
+        submitter = open_kms_signer(submitter_kms)
     elif v.submitter_keystore is not None and v.submitter_password_file is not None:
         submitter = load_keystore(v.submitter_keystore, v.submitter_password_file)
     elif v.dev_submitter_private_key is not None:
@@ -521,6 +538,7 @@ class Relayer:
                 },
                 watchers={name: w for name, (w, _sink) in watchers.items()},
                 gossip=gossip,
+                pauses=runner.pauses,
                 submitter_accounts={
                     "conflux": (cfx_rpc, keys.submitter.address),
                     "ethereum": (eth_rpc, keys.submitter.address),

@@ -179,6 +179,23 @@ class ValidatorSettings(_Section):
     submitter_pkcs11_token_label: str | None = Field(None, description="Its token label.")
     submitter_pkcs11_key_label: str | None = Field(None, description="Its key label.")
     submitter_pkcs11_pin_file: Path | None = Field(None, description="Its PIN file.")
+    kms_key_id: str | None = Field(
+        None,
+        description="AWS KMS key (id, ARN or alias) holding the attesting key (instead of "
+        "keystore): an ECC_SECG_P256K1 SIGN_VERIFY key; credentials come from AWS's standard "
+        'chain, never from here (ops/README.md, "Keep the key in AWS KMS").',
+    )
+    kms_region: str | None = Field(None, description="AWS region of kms_key_id, e.g. eu-west-1.")
+    kms_endpoint_url: str | None = Field(
+        None, description="KMS endpoint, only for a VPC endpoint or tests (default: the region's)."
+    )
+    submitter_kms_key_id: str | None = Field(
+        None,
+        description="AWS KMS key of the submitting key (instead of submitter_keystore; "
+        "default: the attesting key).",
+    )
+    submitter_kms_region: str | None = Field(None, description="Its AWS region.")
+    submitter_kms_endpoint_url: str | None = Field(None, description="Its KMS endpoint.")
     dev_private_key: SecretStr | None = Field(
         None, description="DEV ONLY: raw attesting key (logs a warning). Never use in production."
     )
@@ -201,21 +218,30 @@ class ValidatorSettings(_Section):
             )
         for who in ("", "submitter_"):
             self._check_key(who)
-        if self.keystore is None and self.pkcs11_module is None and self.dev_private_key is None:
+        sources = (self.keystore, self.pkcs11_module, self.kms_key_id, self.dev_private_key)
+        if all(source is None for source in sources):
             raise ValueError(
                 "set keystore + password_file, or pkcs11_module + pkcs11_token_label + "
-                "pkcs11_key_label + pkcs11_pin_file (or dev_private_key on a devnet)"
+                "pkcs11_key_label + pkcs11_pin_file, or kms_key_id + kms_region "
+                "(or dev_private_key on a devnet)"
             )
         return self
 
     def _check_key(self, who: str) -> None:
-        """An HSM key excludes the other sources of the same key (``who``: "" the attesting
-        key, "submitter_" the submitting one), and each source is complete."""
-        keystore, hsm = f"{who}keystore", f"{who}pkcs11_module"
+        """One source per key (``who``: "" the attesting key, "submitter_" the submitting
+        one): an HSM, a KMS key, a keystore or a dev key; and each source is complete."""
+        keystore, hsm, kms = f"{who}keystore", f"{who}pkcs11_module", f"{who}kms_key_id"
         dev = "dev_submitter_private_key" if who else "dev_private_key"
-        others = [name for name in (keystore, dev) if getattr(self, name) is not None]
-        if getattr(self, hsm) is not None and others:
-            raise ValueError(f"set {hsm} or {' and '.join(others)}, not both: which key is it?")
+        chosen = [name for name in (hsm, kms, keystore, dev) if getattr(self, name) is not None]
+        if len(chosen) > 1 and chosen[0] in (hsm, kms):  # a dev key may back up a keystore
+            only = "not both" if len(chosen) == 2 else "only one"
+            raise ValueError(f"set {' or '.join(chosen)}, {only}: which key is it?")
+        kms_parts = [f"{who}kms_region", f"{who}kms_endpoint_url"]
+        if getattr(self, kms) is not None and getattr(self, kms_parts[0]) is None:
+            raise ValueError(f"{kms} needs {kms_parts[0]}")
+        stray = [name for name in kms_parts if getattr(self, kms) is None and getattr(self, name)]
+        if stray:
+            raise ValueError(f"{', '.join(stray)} needs {kms}")
         if getattr(self, keystore) is not None and getattr(self, f"{who}password_file") is None:
             raise ValueError(f"{keystore} needs {who}password_file")
         parts = [f"{who}pkcs11_{part}" for part in ("token_label", "key_label", "pin_file")]

@@ -164,6 +164,14 @@ class Metrics:
             ["chain_id"],
             registry=r,
         )
+        self.releases_held = Gauge(
+            "relayer_releases_held",
+            "Releases the destination refuses for now (nothing sent: each would revert) because "
+            "what is paused there is the token or the route (or, for a batch, the contract), "
+            "as the submitter's last round saw them; 0 again once resumed.",
+            ["chain_id", "paused"],
+            registry=r,
+        )
         self.alerts = Gauge(
             "relayer_alerts_active", "Unacknowledged alerts (a halted chain is one).", registry=r
         )

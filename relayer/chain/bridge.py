@@ -45,11 +45,13 @@ ALREADY_PROCESSED_SELECTOR = keccak(text="AlreadyProcessed(bytes32)")[:4]
 TRANSFER_CANCELLED_SELECTOR = keccak(text="TransferCancelled(bytes32)")[:4]
 NOT_DELAYED_SELECTOR = keccak(text="NotDelayed(bytes32)")[:4]
 # Reverts that mean "not now": the destination contract, the token or the route is paused.
-HELD_ERRORS: dict[bytes, str] = {
-    keccak(text="EnforcedPause()")[:4]: "the destination contract is paused",
-    keccak(text="TokenPaused(address)")[:4]: "the token is paused at the destination",
-    keccak(text="RoutePaused(uint64)")[:4]: "the route is paused at the destination",
-}
+_HELD = (  # error, what is paused (a metric label), why nothing is sent
+    ("EnforcedPause()", "contract", "the destination contract is paused"),
+    ("TokenPaused(address)", "token", "the token is paused at the destination"),
+    ("RoutePaused(uint64)", "route", "the route is paused at the destination"),
+)
+HELD_ERRORS: dict[bytes, str] = {keccak(text=error)[:4]: why for error, _, why in _HELD}
+HELD_KINDS: dict[str, str] = {why: kind for _, kind, why in _HELD}  # reason -> "token", ...
 
 _SET_TYPES = ["uint64", "address[]", "bytes2[]", "uint8", "uint8"]
 _RELEASE_TUPLE = "(bytes32,uint64,uint64,address,address,uint256)"

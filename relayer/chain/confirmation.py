@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from relayer.chain.heads import HeadFeed
-from relayer.chain.rpc import RpcClient
+from relayer.chain.reader import ChainReader
 from relayer.chain.rpc_types import BlockRef
 from relayer.errors import ConfigError, RpcResponseError
 
@@ -53,7 +53,7 @@ class ConfirmationRule:
 
 
 async def confirmed_head(
-    rpc: RpcClient, rule: ConfirmationRule, pushed: BlockRef | None = None
+    rpc: ChainReader, rule: ConfirmationRule, pushed: BlockRef | None = None
 ) -> BlockRef | None:
     """The newest block the rule confirms, or ``None`` if none is confirmed yet.
 
@@ -88,7 +88,7 @@ class SharedHead:
 
     def __init__(
         self,
-        rpc: RpcClient,
+        rpc: ChainReader,
         rule: ConfirmationRule,
         max_age_s: float = 0.0,
         feed: HeadFeed | None = None,

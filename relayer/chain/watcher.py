@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import structlog
@@ -34,7 +35,8 @@ from relayer.chain.confirmation import (
 )
 from relayer.chain.events import BridgeEvent, EventDecoder, LogRejectedError
 from relayer.chain.heads import idle_wait_s
-from relayer.chain.rpc import RpcClient, RpcNodeError, is_range_error
+from relayer.chain.reader import ChainReader
+from relayer.chain.rpc import RpcNodeError, is_range_error
 from relayer.chain.rpc_types import BlockRef, LogEntry
 from relayer.chain.scan import Checkpoint, Cursor, Reorg, ScanBatch, ScanSink
 from relayer.domain.types import Address, Hash32, SourceEvent
@@ -45,6 +47,7 @@ log = structlog.get_logger(__name__)
 
 GROW_AFTER_WINDOWS = 8  # successful windows before a shrunk window doubles again
 MAX_BACKOFF_SECONDS = 30.0
+RESCAN_RACE_ATTEMPTS = 3  # a rescan window whose last block changed while read: read again
 
 
 class ReorgPolicy(enum.StrEnum):
@@ -99,7 +102,7 @@ class EventWatcher:
 
     def __init__(
         self,
-        rpc: RpcClient,
+        rpc: ChainReader,
         config: WatcherConfig,
         sink: ScanSink,
         head: SharedHead | None = None,
@@ -197,6 +200,29 @@ class EventWatcher:
         flush = self.config.cursor_flush_s
         quiet = not batch.events and not batch.rejected_logs
         return flush > 0 and quiet and time.monotonic() - self._stored_at < flush
+
+    async def rescan(
+        self, low: int, high: int, store: Callable[[ScanBatch], Awaitable[object]]
+    ) -> int | None:
+        """Read blocks ``[low, high]`` again, clipped to the confirmed head, in the scan's
+        own windows (bisected, raced, decoded and rejected alike), handing each window to
+        ``store``; the cursor is neither read nor moved. Returns the last block re-read
+        (None: nothing confirmed in the range)."""
+        head = await confirmed_head(self.rpc, self.config.rule)
+        if head is None or low > min(high, head.number):
+            return None
+        high = min(high, head.number)
+        while low <= high:
+            to_block = min(high, low + self._window - 1)
+            for _ in range(RESCAN_RACE_ATTEMPTS):
+                batch = await self._scan_window(low, to_block, head)
+                if batch is not None:
+                    break
+            else:
+                raise RetryableError(f"blocks {low}..{to_block} kept changing while read")
+            await store(batch)
+            low = to_block + 1
+        return high
 
     async def pending_events(self) -> list[SourceEvent]:
         """Events seen above the confirmed head (not yet confirmed), for the status display."""

@@ -65,6 +65,12 @@ def options_from(args: argparse.Namespace) -> StackOptions:
         raise ConfigError("--block-time-ms: must be 50 to 10000")
     if not 1 <= args.delay_s <= 7 * 86_400:
         raise ConfigError("--delay-s: must be 1 to 604800 (7 days, the contracts' maximum)")
+    hsm: list[int] = []
+    for part in (p.strip() for p in (args.hsm_validators or "").split(",")):
+        if part and (not part.isdigit() or not 0 <= int(part) < n):
+            raise ConfigError(f"--hsm-validators: {part!r} is not a validator index 0..{n - 1}")
+        if part:
+            hsm.append(int(part))
     urls = None
     if args.database_url_template:
         if "{index}" not in args.database_url_template:
@@ -79,6 +85,7 @@ def options_from(args: argparse.Namespace) -> StackOptions:
         delay_s=args.delay_s,
         database_urls=urls,
         log_format="json",
+        hsm_validators=tuple(sorted(set(hsm))),
     )
 
 
@@ -254,5 +261,11 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--database-url-template",
         help="per-validator database URL with {index}, e.g. postgresql+asyncpg://…/devnet_{index}",
+    )
+    parser.add_argument(
+        "--hsm-validators",
+        default="",
+        help="comma-separated validator indexes whose attesting key lives in a SoftHSM2 token "
+        "(e.g. 2), as an operator's key would in an HSM",
     )
     parser.set_defaults(func=run)

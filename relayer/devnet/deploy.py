@@ -45,12 +45,22 @@ class ValidatorSetSpec:
         min_jurisdictions: int = 1,
     ) -> ValidatorSetSpec:
         """Sorts (account, jurisdiction) pairs by address; threshold defaults to floor(2n/3)+1."""
-        pairs = sorted(
-            zip(accounts, jurisdictions, strict=True), key=lambda p: int(p[0].address, 16)
-        )
+        addresses = [a.address for a in accounts]
+        return cls.from_addresses(addresses, jurisdictions, threshold, min_jurisdictions)
+
+    @classmethod
+    def from_addresses(
+        cls,
+        addresses: Iterable[str],
+        jurisdictions: Sequence[str],
+        threshold: int | None = None,
+        min_jurisdictions: int = 1,
+    ) -> ValidatorSetSpec:
+        """As :meth:`from_accounts`, for members known by address only (keys in an HSM)."""
+        pairs = sorted(zip(addresses, jurisdictions, strict=True), key=lambda p: int(p[0], 16))
         n = len(pairs)
         return cls(
-            members=tuple(to_checksum_address(a.address) for a, _ in pairs),
+            members=tuple(to_checksum_address(a) for a, _ in pairs),
             jurisdictions=tuple(j for _, j in pairs),
             threshold=threshold if threshold is not None else (2 * n) // 3 + 1,
             min_jurisdictions=min_jurisdictions,

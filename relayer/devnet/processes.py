@@ -16,6 +16,7 @@ import ctypes
 import ctypes.util
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -37,6 +38,7 @@ POLL_SECONDS = 0.1
 
 _live: set[ManagedProcess] = set()
 _handed_out: set[int] = set()
+_random = random.SystemRandom()  # independent of any test's random.seed
 
 
 class DevnetError(RuntimeError):
@@ -61,17 +63,43 @@ def _port_is_free(port: int, *, udp: bool) -> bool:
     return True
 
 
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_PICKABLE_BELOW_EPHEMERAL = 12_000  # ports picked from just below the kernel's ephemeral range
+
+
+def _pickable_range() -> tuple[int, int] | None:
+    """Ports no outgoing connection is ever given: just below the ephemeral range.
+
+    A port the kernel hands out for ``bind(0)`` lies in the ephemeral range, which the
+    kernel also uses for every outgoing connection (five relayers make many): between our
+    check and the node's bind, a client socket could take it ("address already in use").
+    """
+    try:
+        low = int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    if low - _PICKABLE_BELOW_EPHEMERAL < 1024:
+        return None
+    return low - _PICKABLE_BELOW_EPHEMERAL, low - 1
+
+
 def free_ports(count: int, *, udp: bool = False) -> list[int]:
     """``count`` distinct ports that are free now (TCP, and UDP too if asked).
 
-    Ports are never handed out twice by this process; another process may still grab
-    one before the node binds it, so launchers retry a failed start with fresh ports.
+    Picked at random below the kernel's ephemeral range where it leaves room (else the
+    kernel's ``bind(0)`` choice). Ports are never handed out twice by this process; another
+    process may still grab one before the node binds it, so launchers retry a failed start
+    with fresh ports.
     """
+    span = _pickable_range()
     ports: list[int] = []
     while len(ports) < count:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("0.0.0.0", 0))  # noqa: S104
-            port = int(sock.getsockname()[1])
+        if span is not None:
+            port = _random.randint(*span)
+        else:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                sock.bind(("0.0.0.0", 0))  # noqa: S104
+                port = int(sock.getsockname()[1])
         if port in _handed_out or port in ports or not _port_is_free(port, udp=udp):
             continue
         ports.append(port)

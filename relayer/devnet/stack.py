@@ -31,6 +31,7 @@ from relayer.devnet.broker import Broker, start_broker
 from relayer.devnet.conflux import ConfluxDevNode
 from relayer.devnet.packs import DevnetPack, pack_text, write_pack
 from relayer.devnet.processes import DevnetError, ManagedProcess, free_ports
+from relayer.devnet.softhsm import HsmKey, make_hsm_key
 from relayer.devnet.supervisors import dev_token, supervisors_toml
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -68,6 +69,7 @@ class StackOptions:
     review_above: dict[str, int] = field(default_factory=dict)  # jurisdiction -> smallest units
     veto_hold_s: float = 10.0  # [policy] veto_hold_s: a never-quorate transfer waits this long
     audit_head_interval_s: float = 5.0  # [audit] head_interval_s (60 s in production)
+    hsm_validators: tuple[int, ...] = ()  # these attest with a key in a SoftHSM2 token
 
 
 # Per token, in whole tokens: bucket capacity, refill per second, large-transfer threshold.
@@ -126,6 +128,8 @@ class Stack:
         self.deployer_e: LocalAccount | None = None
         self.packs: dict[str, DevnetPack] = {}  # jurisdiction -> its pack
         self._supervisors_toml = ""  # the [supervisors] tables every validator gets
+        self.hsm_keys: dict[int, HsmKey] = {}  # validator index -> its key in a token
+        self.validator_accounts: list[LocalAccount] = []  # each pays its own transactions
 
     # ------------------------------------------------------------------ building
 
@@ -174,9 +178,16 @@ class Stack:
         self.users = [Account.from_key(k) for k in keys[1 : 1 + o.users]]
         validator_keys = keys[1 + o.users : 1 + o.users + o.validators]
         accounts = [Account.from_key(k) for k in validator_keys]
+        self.validator_accounts = accounts
         codes = [o.jurisdictions[i % len(o.jurisdictions)] for i in range(o.validators)]
-        vset = deploy.ValidatorSetSpec.from_accounts(
-            accounts, codes, o.threshold, o.min_jurisdictions
+        for i in o.hsm_validators:  # its dev account still pays for its transactions
+            home = self.workdir / f"validator-{i}" / "hsm"
+            self.hsm_keys[i] = make_hsm_key(home, f"devnet-{i}")
+        vset = deploy.ValidatorSetSpec.from_addresses(
+            [self.member_address(i) for i in range(o.validators)],
+            codes,
+            o.threshold,
+            o.min_jurisdictions,
         )
         for account in [*accounts, *self.users]:  # gas on Ethereum for submitters and users
             self.anvil_rpc("anvil_setBalance", [account.address, hex(10**22)])
@@ -219,7 +230,6 @@ class Stack:
             w3e, de, self.gateway, cfx_chain, ZERO, "Bridged CFX", "bCFX", 18
         )
         self.tokens.append(TokenInfo("CFX", 18, ZERO, mirror.address))
-        self.validator_accounts = accounts
         self.vset = vset
         self._configure_limits()
 
@@ -271,7 +281,8 @@ class Stack:
                 self.packs[j] = write_pack(supervision, j, text)
         self._supervisors_toml = supervisors
         for i, account in enumerate(self.validator_accounts):
-            jurisdiction = self.vset.jurisdictions[self.vset.members.index(account.address)]
+            member = self.member_address(i)
+            jurisdiction = self.vset.jurisdictions[self.vset.members.index(member)]
             db_url = (
                 o.database_urls[i]
                 if o.database_urls is not None
@@ -295,6 +306,12 @@ class Stack:
         assert self.conflux and self.anvil and self.broker and self.vault and self.gateway
         cfx_chain, eth_chain = self.conflux.chain_id, self.anvil.chain_id
         supervisors = self._supervisors_toml
+        hsm = self.hsm_keys.get(i)
+        key_lines = (
+            f'dev_private_key = "{_key_hex(account)}"\n'
+            if hsm is None
+            else hsm.settings_toml() + f'dev_submitter_private_key = "{_key_hex(account)}"\n'
+        )
         home = self.workdir / f"validator-{i}"
         home.mkdir(exist_ok=True)
         deny = home / "deny-list.txt"
@@ -322,8 +339,7 @@ class Stack:
 [validator]
 name = "devnet-{i}"
 jurisdiction = "{jurisdiction}"
-dev_private_key = "{_key_hex(account)}"
-
+{key_lines}
 [conflux]
 rpc_url = "{self.conflux.rpc_url}"
 ws_url = "{self.conflux.ws_url}"
@@ -394,7 +410,7 @@ veto_sweep_s = 0.5
         path.chmod(0o600)
         return ValidatorInfo(
             index=i,
-            address=account.address,
+            address=self.member_address(i),
             jurisdiction=jurisdiction,
             private_key=_key_hex(account),
             http_url=f"http://127.0.0.1:{port}",
@@ -425,6 +441,7 @@ veto_sweep_s = 0.5
         if w3c.eth.wait_for_transaction_receipt(sent, timeout=60)["status"] != 1:
             raise DevnetError(f"funding {account.address} on Conflux failed")
         i = len(self.validators)
+        self.validator_accounts.append(account)
         port, supervisor_port = free_ports(2)
         db_url = f"sqlite+aiosqlite:///{self.workdir / f'validator-{i}' / 'relayer.db'}"
         info = self._write_config(i, account, jurisdiction, port, supervisor_port, db_url)
@@ -436,10 +453,17 @@ veto_sweep_s = 0.5
 
     # ------------------------------------------------------------------ relayers
 
+    def member_address(self, index: int) -> str:
+        """Validator ``index``'s address in the set: its attesting key's."""
+        hsm = self.hsm_keys.get(index)
+        return hsm.address if hsm is not None else self.validator_accounts[index].address
+
     def start_relayer(self, index: int, env: Mapping[str, str] | None = None) -> ManagedProcess:
         """Start relayer ``index``; ``env`` adds settings (``RELAYER_…`` variables)."""
         v = self.validators[index]
         argv = [sys.executable, "-m", "relayer", "run", "--config", str(v.config_path)]
+        hsm = self.hsm_keys.get(index)
+        env = {**(hsm.env() if hsm is not None else {}), **(env or {})}
         process = ManagedProcess(argv, v.log_path, cwd=v.config_path.parent, env=env)
         self.relayers[index] = process
         return process

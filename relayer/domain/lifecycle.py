@@ -63,6 +63,7 @@ from relayer.domain.transfer import (
     RefundQuorumReached,
     Rejected,
     ReleaseConfirmed,
+    RetryRequested,
     Reviewed,
     SignCancel,
     SignRefund,
@@ -139,6 +140,8 @@ def _step(state: TransferState | None, event: Input) -> Outcome:
             return _on_refund_quorum(state, event)
         case RefundedOnSource():
             return _on_refunded(state, event)
+        case RetryRequested():
+            return _on_retry(state, event)
 
 
 def decide(
@@ -393,3 +396,38 @@ def _on_refunded(state: TransferState | None, event: RefundedOnSource) -> Outcom
     if state.status is not S.CANCELLED:
         return _reject(state, event, "refunded at the source before we saw it cancelled")
     return Transition(replace(state, status=S.REFUNDED))
+
+
+def _on_retry(state: TransferState | None, event: RetryRequested) -> Outcome:
+    """The effects a transfer still waits on, asked for again; the state is unchanged.
+
+    ``attested``: publish our attestation again (peers complete the quorum). ``quorum`` and
+    ``submitted``: publish it again and queue the release with the stored quorum's bundle.
+    ``delayed`` (approved by our policy): queue ``executeDelayed`` again. Anything else has
+    nothing of ours to retry: it is final, refused or vetoed, or not signed yet (the
+    relayer's sweep decides those)."""
+    if state is None:
+        return _reject(state, event, "unknown transfer")
+    status = state.status
+    if status in (S.RELEASED, S.REFUNDED):
+        return _reject(state, event, f"already {status} on the destination: nothing to retry")
+    if status is S.CANCELLED:
+        return _reject(state, event, "cancelled on the destination: only its refund remains")
+    if status is S.REFUSED:
+        return _reject(state, event, "refused by this validator's policy: never signed")
+    if status is S.VETOED:
+        return _reject(state, event, "vetoed: its release is never submitted by us")
+    if status is S.DELAYED:
+        if state.release is None or state.executable_at is None:
+            return _reject(state, event, "delayed, but not approved by our policy")
+        dst = state.event.dst_chain_id
+        return Transition(state, (ExecuteDelayed(state.transfer_id, dst, state.executable_at),))
+    if state.attestation is None or state.release is None:
+        return _reject(state, event, f"not signed yet ({status}): the relayer's sweep decides it")
+    publish = PublishAttestation(state.attestation)
+    if status in (S.QUORUM, S.SUBMITTED) and state.quorum is not None:
+        submit = SubmitRelease(
+            state.transfer_id, state.event.dst_chain_id, state.release, state.quorum.bundle
+        )
+        return Transition(state, (publish, submit))
+    return Transition(state, (publish,))

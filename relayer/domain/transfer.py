@@ -205,6 +205,15 @@ class RefundedOnSource:
     transfer_id: Hash32
 
 
+@dataclass(frozen=True, slots=True)
+class RetryRequested:
+    """An operator asks for the transfer's pending effects again (``relayer transfer
+    retry``): our attestation published anew, its release (or ``executeDelayed``) queued
+    again. Nothing is signed and the state does not change."""
+
+    transfer_id: Hash32
+
+
 Input = (
     Observed
     | Confirmed
@@ -222,6 +231,7 @@ Input = (
     | CancelQuorumReached
     | RefundQuorumReached
     | RefundedOnSource
+    | RetryRequested
 )
 
 # ------------------------------------------------------------------------ effects

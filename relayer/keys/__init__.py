@@ -1,7 +1,8 @@
 """Validator keys behind one ``Signer`` interface (``signer.py``).
 
-Backends: an encrypted keystore (``keystore.py``; the dev-only raw keys too) and a key
-inside an HSM reached over PKCS#11 (``hsm.py``). ``transaction.py`` signs Ethereum
+Backends: an encrypted keystore (``keystore.py``; the dev-only raw keys too), a key
+inside an HSM reached over PKCS#11 (``hsm.py``) and an AWS KMS key (``kms.py``, its DER
+answers parsed in ``der.py``). ``transaction.py`` signs Ethereum
 transactions through any of them, so nothing outside a backend touches key material.
 """
 

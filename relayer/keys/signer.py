@@ -1,8 +1,10 @@
 """What the attester and the submitter need from a key, whatever holds it.
 
 A ``Signer`` knows its address and signs 32-byte digests; it never hands out key
-material. Backends: an encrypted keystore in this process (``keystore.py``) and a key
-inside an HSM reached over PKCS#11 (``hsm.py``). Transactions are signed through the same
+material. Backends: an encrypted keystore in this process (``keystore.py``), a key
+inside an HSM reached over PKCS#11 (``hsm.py``) and an AWS KMS key (``kms.py``).
+``sign_digest`` is synchronous: a backend that goes over the network bounds every call
+with timeouts and a few tries. Transactions are signed through the same
 ``sign_digest`` (``transaction.py``), so no code path outside a backend needs a raw key.
 """
 

@@ -27,8 +27,8 @@ log = get_logger("portal.rpc_relay")
 # unbounded range is a denial of service on a public node), no filters or subscriptions.
 # NEVER add eth_maxPriorityFeePerGas or eth_feeHistory: on the conflux-rust dev node
 # (npm @xcfx/node 0.8.0) eth_feeHistory, which eth_maxPriorityFeePerGas calls, can deadlock
-# the node for good (block production and every RPC stop; ../shared/reference/toolchain.md,
-# "The Conflux dev node's fee-history deadlock"). A page takes fees from eth_gasPrice.
+# the node for good (block production and every RPC stop; docs/chain.md, "Fees on
+# Conflux"). A page takes fees from eth_gasPrice.
 READ_METHODS = frozenset(
     {
         "eth_chainId",

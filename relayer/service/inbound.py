@@ -48,7 +48,7 @@ from relayer.domain.types import Hash32, checksum, hex32
 from relayer.errors import RejectedInputError, RetryableError
 from relayer.gossip.refusals import RefusalMessage
 from relayer.gossip.wire import AttestationMessage
-from relayer.log import get_logger
+from relayer.log import get_logger, transfer_logger
 from relayer.service.processor import Applied, Processor, event_of
 from relayer.store import AlertKind, Transaction
 from relayer.store.outcomes import DecisionConflict, DecisionDuplicate, Duplicate, Equivocation
@@ -175,11 +175,9 @@ class InboundVerifier:
         done = [v for v in verdicts if v is not None]
         for msg, verdict in zip(messages, done, strict=True):
             if verdict not in (Verdict.ACCEPTED, Verdict.DUPLICATE):
-                log.info(
-                    f"{_kind(msg)} not counted",
-                    verdict=verdict.value,
-                    signer=checksum(msg.signer),
-                    transfer_id=hex32(_transfer_of(msg)),
+                src, dst = _chains_of(msg)
+                transfer_logger(log, _transfer_of(msg), src, dst, "gossip").info(
+                    f"{_kind(msg)} not counted", verdict=verdict.value, signer=checksum(msg.signer)
                 )
             self._count_for(msg, verdict)
         return done
@@ -228,7 +226,9 @@ class InboundVerifier:
                     "evidence_id": outcome.evidence_id,
                 },
             )
-            log.error("EQUIVOCATION", signer=checksum(msg.signer), transfer_id=hex32(tid))
+            transfer_logger(log, tid, rec.src_chain_id, rec.dst_chain_id, rec.status).error(
+                "EQUIVOCATION", signer=checksum(msg.signer)
+            )
             return Verdict.EQUIVOCATION
         expected = p.expected_release(event_of(rec))
         if expected is None or expected[0] != msg.release or rec.dst_chain_id != msg.dst_chain_id:
@@ -315,6 +315,14 @@ class InboundVerifier:
         if messages:
             for msg, verdict in zip(messages, await self._apply_all(messages), strict=True):
                 self._count_for(msg, verdict)
+
+
+def _chains_of(message: Inbound) -> tuple[int, int]:
+    """(source, destination) as the message states them (checked against the transfer
+    when it is counted)."""
+    if isinstance(message, RefusalMessage):
+        return message.src_chain_id, message.dst_chain_id
+    return message.release.src_chain_id, message.dst_chain_id
 
 
 def _kind(msg: Inbound) -> str:

@@ -39,6 +39,7 @@ from relayer.domain.limits import (
 from relayer.domain.policy import RefusalReason, Refused
 from relayer.domain.quorum import QuorumMet, evaluate_quorum
 from relayer.domain.routing import Unroutable, build_release, route_release
+from relayer.domain.signature import recover_signer
 from relayer.domain.transfer import (
     CancelQuorumReached,
     CheckPolicy,
@@ -54,6 +55,7 @@ from relayer.domain.transfer import (
     QuorumReached,
     RefundQuorumReached,
     Rejected,
+    RetryRequested,
     Reviewed,
     SignCancel,
     SignRefund,
@@ -72,6 +74,7 @@ from relayer.domain.types import (
     Hash32,
     Release,
     SourceEvent,
+    ValidatorSet,
     hex32,
 )
 from relayer.domain.vetoes import RefundTerms, evaluate_cancel, evaluate_refund, refund_terms
@@ -93,6 +96,7 @@ from relayer.store import (
     VetoSignature,
     utc_now,
 )
+from relayer.store.outcomes import EnqueueOutcome
 from relayer.wakeup import wait_for_wake
 
 log = get_logger("processor")
@@ -183,6 +187,97 @@ def _quorum_of(rec: TransferRecord, digest: Hash32 | None) -> QuorumMet | None:
     return QuorumMet(digest, rec.quorum_bundle, rec.quorum_signers, rec.quorum_jurisdictions)
 
 
+async def load_state(
+    tx: Transaction, transfer_id: Hash32, me: Address | None
+) -> TransferState | None:
+    """Rebuild the lifecycle state of a transfer from its stored rows, as validator ``me``
+    (``None``: unknown to the caller, a tool without the key; then no refusal of ours is
+    read, which only a transfer we never signed can have)."""
+    rec = await tx.get_transfer(transfer_id)
+    if rec is None:
+        return None
+    event = event_of(rec)
+    own = await tx.own_signature(transfer_id)
+    release: Release | None = None
+    attestation: Attestation | None = None
+    if own is not None and rec.dst_token is not None:
+        release = build_release(event, rec.dst_token)
+        signer = me if me is not None else recover_signer(own.digest, own.signature)
+        attestation = Attestation(transfer_id, own.digest, signer, own.signature)
+    refusal = None if me is None else await _refusal_of(tx, rec, me, own is not None)
+    return TransferState(
+        status=rec.status,
+        event=event,
+        release=release,
+        digest=None if own is None else own.digest,
+        refusal=refusal,
+        sign_requested=own is not None,
+        attestation=attestation,
+        quorum=_quorum_of(rec, None if own is None else own.digest),
+        tx_hash=rec.release_tx_hash,
+        executable_at=rec.executable_at,
+        review=rec.status_reason if rec.status is TransferStatus.REVIEW else None,
+        veto=rec.status_reason if rec.status is TransferStatus.VETOED else None,
+    )
+
+
+async def queue_effect(
+    tx: Transaction, effect: PublishAttestation | SubmitRelease | ExecuteDelayed, *, rearm: bool
+) -> EnqueueOutcome:
+    """Queue an outbox effect (publish, release, ``executeDelayed``) in ``tx``: the one
+    place their payloads are written. ``rearm``: a done one is pending again."""
+    match effect:
+        case PublishAttestation(attestation=att):
+            return await tx.enqueue_effect(att.transfer_id, EffectKind.PUBLISH, {}, rearm=rearm)
+        case SubmitRelease(transfer_id=tid, dst_chain_id=dst, release=release, bundle=bundle):
+            payload = {
+                "dst_chain_id": dst,
+                "release": release_to_json(release),
+                "bundle": "0x" + bundle.hex(),
+            }
+            return await tx.enqueue_effect(tid, EffectKind.SUBMIT, payload, rearm=rearm)
+        case ExecuteDelayed(transfer_id=tid, dst_chain_id=dst, executable_at=at):
+            payload = {"dst_chain_id": dst, "executable_at": at}
+            return await tx.enqueue_effect(tid, EffectKind.EXECUTE, payload, rearm=rearm)
+
+
+async def quorum_of(
+    tx: Transaction, sets: Sequence[ValidatorSet], transfer_id: Hash32, digest: Hash32
+) -> QuorumMet | None:
+    """The bundle the first of ``sets`` (current first) accepts, from the stored
+    attestations over ``digest``: the one the processor queues for submission."""
+    stored = await tx.attestations_for(transfer_id, digest)
+    attestations = [Attestation(s.transfer_id, s.digest, s.signer, s.signature) for s in stored]
+    for vset in sets:
+        outcome = evaluate_quorum(vset, digest, attestations)
+        if isinstance(outcome, QuorumMet):
+            return outcome
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Requeued:
+    """What ``relayer transfer retry`` queued: each effect and what the outbox did."""
+
+    status: TransferStatus
+    effects: tuple[tuple[str, EnqueueOutcome], ...]
+
+
+async def requeue(tx: Transaction, transfer_id: Hash32) -> Requeued | Rejected:
+    """Apply ``RetryRequested`` (``domain.step``) and queue the effects it names again in
+    ``tx``, done ones re-armed; the transfer's state is unchanged. The running relayer's
+    stages pick them up on their next round."""
+    state = await load_state(tx, transfer_id, None)
+    outcome = lifecycle.step(state, RetryRequested(transfer_id))
+    if isinstance(outcome, Rejected):
+        return outcome
+    queued: list[tuple[str, EnqueueOutcome]] = []
+    for effect in outcome.effects:
+        if isinstance(effect, PublishAttestation | SubmitRelease | ExecuteDelayed):
+            queued.append((type(effect).__name__, await queue_effect(tx, effect, rearm=True)))
+    return Requeued(outcome.state.status, tuple(queued))
+
+
 class Processor:
     """Applies inputs to transfers; see the module docstring."""
 
@@ -237,30 +332,7 @@ class Processor:
 
     async def load_state(self, tx: Transaction, transfer_id: Hash32) -> TransferState | None:
         """Rebuild the lifecycle state of a transfer from its stored rows."""
-        rec = await tx.get_transfer(transfer_id)
-        if rec is None:
-            return None
-        event = event_of(rec)
-        own = await tx.own_signature(transfer_id)
-        release: Release | None = None
-        attestation: Attestation | None = None
-        if own is not None and rec.dst_token is not None:
-            release = build_release(event, rec.dst_token)
-            attestation = Attestation(transfer_id, own.digest, self.signer.address, own.signature)
-        return TransferState(
-            status=rec.status,
-            event=event,
-            release=release,
-            digest=None if own is None else own.digest,
-            refusal=await _refusal_of(tx, rec, self.signer.address, own is not None),
-            sign_requested=own is not None,
-            attestation=attestation,
-            quorum=_quorum_of(rec, None if own is None else own.digest),
-            tx_hash=rec.release_tx_hash,
-            executable_at=rec.executable_at,
-            review=rec.status_reason if rec.status is TransferStatus.REVIEW else None,
-            veto=rec.status_reason if rec.status is TransferStatus.VETOED else None,
-        )
+        return await load_state(tx, transfer_id, self.signer.address)
 
     def expected_release(self, event: SourceEvent) -> tuple[Release, Hash32] | None:
         """The release (and digest) this relayer would sign for ``event``, policy aside.
@@ -403,25 +475,15 @@ class Processor:
                 await self._sign_decision(tx, approval(tid, digest, self.policy.policy_hash))
                 self.metrics.signatures.inc()
                 return OwnSignature(attestation)
-            case PublishAttestation(attestation=att):
-                await tx.enqueue_effect(att.transfer_id, EffectKind.PUBLISH, {})
+            case PublishAttestation():
+                await queue_effect(tx, effect, rearm=False)
                 self.outbox_ready.set()
                 return None
             case CheckQuorum(transfer_id=tid, dst_chain_id=dst, digest=digest):
                 met = await self.quorum(tx, tid, dst, digest)
                 return None if met is None else QuorumReached(tid, met)
-            case SubmitRelease(transfer_id=tid, dst_chain_id=dst, release=release, bundle=bundle):
-                payload = {
-                    "dst_chain_id": dst,
-                    "release": release_to_json(release),
-                    "bundle": "0x" + bundle.hex(),
-                }
-                await tx.enqueue_effect(tid, EffectKind.SUBMIT, payload)
-                self.submit_ready.set()
-                return None
-            case ExecuteDelayed(transfer_id=tid, dst_chain_id=dst, executable_at=at):
-                payload = {"dst_chain_id": dst, "executable_at": at}
-                await tx.enqueue_effect(tid, EffectKind.EXECUTE, payload)
+            case SubmitRelease() | ExecuteDelayed():
+                await queue_effect(tx, effect, rearm=False)
                 self.submit_ready.set()
                 return None
             case SignCancel(transfer_id=tid, dst_chain_id=dst):
@@ -589,13 +651,7 @@ class Processor:
         self, tx: Transaction, transfer_id: Hash32, dst_chain_id: int, digest: Hash32
     ) -> QuorumMet | None:
         """A bundle the destination accepts now, from the stored attestations, if any."""
-        stored = await tx.attestations_for(transfer_id, digest)
-        attestations = [Attestation(s.transfer_id, s.digest, s.signer, s.signature) for s in stored]
-        for vset in self.sets.sets_for(dst_chain_id):
-            outcome = evaluate_quorum(vset, digest, attestations)
-            if isinstance(outcome, QuorumMet):
-                return outcome
-        return None
+        return await quorum_of(tx, self.sets.sets_for(dst_chain_id), transfer_id, digest)
 
     async def sweep(self) -> int:
         """Finish what a crash or a halt left undone; returns how many transfers moved.

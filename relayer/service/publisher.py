@@ -8,6 +8,7 @@ attestations go out as version 1 and refusals stay local)."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from relayer import crashpoints
 from relayer.crashpoints import CrashPoint
@@ -20,9 +21,9 @@ from relayer.gossip.topics import TopicKey
 from relayer.gossip.transport import MqttGossip
 from relayer.gossip.vetoes import VetoMessage
 from relayer.gossip.wire import AttestationMessage
-from relayer.log import get_logger
+from relayer.log import get_logger, transfer_logger
 from relayer.service.processor import Processor, event_of
-from relayer.store import Effect, EffectKind, Transaction
+from relayer.store import Effect, EffectKind, Transaction, TransferRecord
 from relayer.wakeup import wait_for_wake
 
 log = get_logger("publisher")
@@ -161,9 +162,10 @@ class Publisher:
             ]
             effects = await tx.pending_effects(kinds, limit=500)
             messages = [(e, await self._message_if_publish(tx, e)) for e in effects]
+            records = await tx.get_transfers(e.transfer_id for e in effects)  # for the logs
         done: list[int] = []
         try:
-            await self._run(messages, done)
+            await self._run(messages, records, done)
         finally:
             if done:
                 async with self.processor.writer.transaction() as tx:
@@ -171,8 +173,14 @@ class Publisher:
                         await tx.mark_effect_done(effect_id)
         return len(done)
 
-    async def _run(self, messages: list[tuple[Effect, Outgoing | None]], done: list[int]) -> None:
+    async def _run(
+        self,
+        messages: list[tuple[Effect, Outgoing | None]],
+        records: dict[Hash32, TransferRecord],
+        done: list[int],
+    ) -> None:
         for effect, message in messages:
+            rec = records.get(effect.transfer_id)
             if effect.kind is EffectKind.WITHDRAW:
                 dst = int(effect.payload["dst_chain_id"])
                 signer = parse_address(str(effect.payload["signer"]), "withdraw signer")
@@ -183,32 +191,20 @@ class Publisher:
                 else:
                     await self.gossip.clear(key)
                 self.withdrawn += 1
-                log.info(f"{topic} withdrawn", transfer_id=hex32(effect.transfer_id))
+                _log_of(effect, rec, "withdrawn").info(f"{topic} withdrawn")
             elif isinstance(message, VetoMessage):
                 await self.gossip.publish_veto(message)
-                log.info(
-                    f"{message.kind} signature published",
-                    transfer_id=hex32(effect.transfer_id),
-                    chain_id=message.chain_id,
+                _log_of(effect, rec, "vetoed").info(
+                    f"{message.kind} signature published", chain_id=message.chain_id
                 )
             elif isinstance(message, RefusalMessage):
                 await self.gossip.publish_refusal(message)
-                log.info(
-                    "refusal published",
-                    transfer_id=hex32(effect.transfer_id),
-                    reason=message.reason,
-                    stage="refused",
-                )
+                _log_of(effect, rec, "refused").info("refusal published", reason=message.reason)
             elif message is not None:
                 await self.gossip.publish(message)
                 crashpoints.reached(CrashPoint.PUBLISHED, transfer_id=hex32(effect.transfer_id))
                 self.published += 1
-                log.info(
-                    "attestation published",
-                    transfer_id=hex32(effect.transfer_id),
-                    dst_chain_id=message.dst_chain_id,
-                    stage="attested",
-                )
+                _log_of(effect, rec, "attested").info("attestation published")
             done.append(effect.id)
 
     async def republish(self) -> int:
@@ -242,3 +238,11 @@ class Publisher:
                 await self.gossip.publish(outgoing)
             count += 1
         return count
+
+
+def _log_of(effect: Effect, rec: TransferRecord | None, fallback_stage: str) -> Any:
+    """The logger of ``effect``'s transfer, with its chains and stage (every transfer line
+    carries them; an effect always has its transfer stored, ``rec`` is None only if not)."""
+    if rec is None:
+        return log.bind(transfer_id=hex32(effect.transfer_id), stage=fallback_stage)
+    return transfer_logger(log, effect.transfer_id, rec.src_chain_id, rec.dst_chain_id, rec.status)

@@ -36,9 +36,9 @@ from relayer.domain.transfer import (
     ReleaseConfirmed,
     TransferStatus,
 )
-from relayer.domain.types import Hash32, hex32
+from relayer.domain.types import Hash32
 from relayer.errors import RejectedInputError, RetryableError, RpcResponseError
-from relayer.log import get_logger
+from relayer.log import get_logger, transfer_logger
 from relayer.service.processor import Processor
 from relayer.store import TransferRecord
 from relayer.wakeup import wait_for_wake
@@ -172,15 +172,15 @@ class Settler:
                     rec.transfer_id, status, head, self.max_window[rec.dst_chain_id]
                 )
             except RpcResponseError as err:
-                log.warning(
-                    "settlement check failed", transfer_id=hex32(rec.transfer_id), error=str(err)
-                )
+                transfer_logger(
+                    log, rec.transfer_id, rec.src_chain_id, rec.dst_chain_id, rec.status
+                ).warning("settlement check failed", error=str(err))
                 continue
             if outcome is None:
-                log.warning(
+                transfer_logger(
+                    log, rec.transfer_id, rec.src_chain_id, rec.dst_chain_id, rec.status
+                ).warning(
                     "statusOf says executed but no log shows it; not counted",
-                    transfer_id=hex32(rec.transfer_id),
-                    dst_chain_id=rec.dst_chain_id,
                     status=status,
                     block=head,
                 )

@@ -24,13 +24,56 @@ from relayer.chain.scan import Checkpoint, Cursor, Reorg, ScanBatch
 from relayer.crashpoints import CrashPoint
 from relayer.domain.transfer import Orphaned
 from relayer.domain.types import Address, Direction, SourceEvent, hex32
-from relayer.log import get_logger
+from relayer.log import get_logger, transfer_logger
 from relayer.service.books import RouteBook
 from relayer.service.processor import Processor
-from relayer.store import AlertKind, Store
-from relayer.store.outcomes import EventConflict, EventInserted, EventRelocated
+from relayer.store import AlertKind, Store, Transaction
+from relayer.store.outcomes import EventConflict, EventInserted, EventOutcome, EventRelocated
 
 log = get_logger("sink")
+
+
+async def stored_outcomes(
+    tx: Transaction,
+    chain_id: int,
+    events: Sequence[SourceEvent],
+    outcomes: Sequence[EventOutcome],
+) -> list[SourceEvent]:
+    """What storing scanned ``events`` did, inside the transaction that stored them: a
+    conflicting event raises a HALT alert with the evidence (signing stops on the chain
+    until acknowledged); returns the events new to the store (inserted or relocated)."""
+    new: list[SourceEvent] = []
+    for event, outcome in zip(events, outcomes, strict=True):
+        if isinstance(outcome, EventConflict):
+            await tx.raise_alert(
+                AlertKind.HALT,
+                chain_id,
+                {
+                    "reason": "a different event for a stored transfer id",
+                    "transfer_id": hex32(event.transfer_id),
+                    "fields": list(outcome.fields),
+                    "block": event.block_number,
+                    "tx_hash": hex32(event.tx_hash),
+                },
+            )
+            transfer_logger(
+                log, event.transfer_id, event.src_chain_id, event.dst_chain_id, "halted"
+            ).error("SAFETY HALT: conflicting event")
+        elif isinstance(outcome, EventInserted | EventRelocated):
+            new.append(event)
+    return new
+
+
+async def store_rescanned(
+    store: Store, chain_id: int, contract: Address, direction: Direction, batch: ScanBatch
+) -> tuple[EventOutcome, ...]:
+    """Store a window re-read below the cursor (``relayer chain rescan``) in one
+    transaction: each event as the watcher's would be (a stored one is a duplicate, a
+    conflicting one a halt), the cursor and its checkpoints untouched."""
+    async with store.transaction() as tx:
+        outcomes = await tx.record_rescan(chain_id, contract, direction, batch.events)
+        await stored_outcomes(tx, chain_id, batch.events, outcomes)
+    return outcomes
 
 
 class StoreSink:
@@ -79,7 +122,6 @@ class StoreSink:
             if batch.cursor.last is None
             else [(batch.cursor.last.number, batch.cursor.last.hash)]
         )
-        new: list[SourceEvent] = []
         async with self.processor.writer.transaction() as tx:
             recorded = await tx.record_scan(
                 self.chain_id,
@@ -89,24 +131,7 @@ class StoreSink:
                 batch.cursor.next_block,
                 hashes,
             )
-            for event, outcome in zip(batch.events, recorded.events, strict=True):
-                if isinstance(outcome, EventConflict):
-                    await tx.raise_alert(
-                        AlertKind.HALT,
-                        self.chain_id,
-                        {
-                            "reason": "a different event for a stored transfer id",
-                            "transfer_id": hex32(event.transfer_id),
-                            "fields": list(outcome.fields),
-                            "block": event.block_number,
-                            "tx_hash": hex32(event.tx_hash),
-                        },
-                    )
-                    log.error(
-                        "SAFETY HALT: conflicting event", transfer_id=hex32(event.transfer_id)
-                    )
-                elif isinstance(outcome, EventInserted | EventRelocated):
-                    new.append(event)
+            new = await stored_outcomes(tx, self.chain_id, batch.events, recorded.events)
         self.metrics.last_scan.labels(self.label).set(batch.to_block)
         if new:
             crashpoints.reached(CrashPoint.OBSERVED, transfers=len(new))

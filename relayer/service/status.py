@@ -182,6 +182,8 @@ class NodeStatus:
     stall_after_s: float
     probe_timeout_s: float = 0.5  # settings.api.probe_timeout_s
     feeds: Mapping[str, HeadFeed] = field(default_factory=dict)  # chains with a ws_url
+    # what the submitter saw paused on each destination (chain id -> detail), if anything
+    pauses: Callable[[], Mapping[int, str]] | None = None
     _progress: dict[str, tuple[int | None, float]] = field(default_factory=dict)
     # probes still running from an earlier answer (never more than one per check)
     _probes: dict[str, asyncio.Task[Check]] = field(default_factory=dict)
@@ -222,6 +224,9 @@ class NodeStatus:
             stalled = not caught_up and now - since > self.stall_after_s
             detail = f"next block {next_block}, confirmed head {head}"
             checks[f"cursor:{name}"] = Check(next_block is not None and not stalled, detail)
+        # A pause is the guardian's decision, not a fault here: shown, never unready.
+        for chain_id, detail in ({} if self.pauses is None else self.pauses()).items():
+            checks[f"paused:{chain_id}"] = Check(True, detail)
         return checks
 
     @property

@@ -55,6 +55,7 @@ from dataclasses import dataclass
 from relayer.api.metrics import Metrics
 from relayer.chain.bridge import (
     ALREADY_PROCESSED_SELECTOR,
+    HELD_KINDS,
     BridgeContract,
     DestinationOutcome,
     Progress,
@@ -92,7 +93,7 @@ from relayer.domain.transfer import (
 )
 from relayer.domain.types import Address, Hash32, hex32
 from relayer.errors import FatalError, RetryableError, RpcResponseError
-from relayer.log import get_logger
+from relayer.log import get_logger, transfer_logger
 from relayer.service.batching import BatchPolicy, chunks, halves, split_for_budget
 from relayer.service.payloads import release_from_json
 from relayer.service.processor import Processor
@@ -266,6 +267,7 @@ class SubmitRunner:
         self._locks = {chain: asyncio.Lock() for chain in destinations}
         self._paused: set[int] = set()  # destinations seen paused at the last round
         self._held: set[int] = set()  # effects the destination refused for now (Held)
+        self._held_as: dict[int, tuple[int, str]] = {}  # held effect -> (chain, what paused)
         self._solo: set[int] = set()  # effects a batch carried or skipped: single path now
         self._failed_rounds: dict[int, int] = {}  # effect id -> single sends failed in a row
         self._stuck: set[int] = set()  # effects whose stuck-submission alert is stored
@@ -335,6 +337,7 @@ class SubmitRunner:
         self._failed_rounds = {k: v for k, v in self._failed_rounds.items() if k in pending_ids}
         self._stuck &= pending_ids
         self._held &= pending_ids
+        self._held_as = {k: v for k, v in self._held_as.items() if k in self._held}
         self._after_root &= pending_ids
         if settled:  # the settler saw them final: nothing left to send or to check
             async with self.processor.writer.transaction() as tx:
@@ -369,6 +372,29 @@ class SubmitRunner:
                 group.create_task(
                     self._run_chain(chain_id, chain_effects, unsent, rooted.get(chain_id, []))
                 )
+        self._count_held()
+
+    def _count_held(self) -> None:
+        """``relayer_releases_held{chain_id,paused}``: releases the destination refuses for
+        now because a token or a route (or, in a batch, the contract) is paused there."""
+        counts = {(chain, kind): 0 for chain in self.destinations for kind in HELD_KINDS.values()}
+        for key in self._held_as.values():
+            counts[key] = counts.get(key, 0) + 1
+        for (chain, kind), count in counts.items():
+            self.metrics.releases_held.labels(str(chain), kind).set(count)
+
+    def pauses(self) -> dict[int, str]:
+        """What is paused on each destination, as the last rounds saw it (for ``/readyz``):
+        the contract itself, or the tokens and routes whose releases are held."""
+        seen: dict[int, list[str]] = {chain: [] for chain in self._paused}
+        for chain in self._paused:
+            seen[chain].append("contract paused: nothing is sent to it")
+        held: dict[tuple[int, str], int] = {}
+        for key in self._held_as.values():
+            held[key] = held.get(key, 0) + 1
+        for (chain, kind), count in sorted(held.items()):
+            seen.setdefault(chain, []).append(f"{count} releases held: {kind} paused")
+        return {chain: "; ".join(parts) for chain, parts in seen.items()}
 
     async def _chain_time(self, chain_id: int) -> int | None:
         """The timestamp of the destination's latest block (None if it has none)."""
@@ -564,11 +590,9 @@ class SubmitRunner:
             await self.submit(dst, effect)
         except RETRIED as err:
             error = f"{type(err).__name__}: {err}"
-            log.warning(
-                "submission failed; will retry",
-                transfer_id=hex32(effect.transfer_id),
-                dst_chain_id=dst.chain_id,
-                error=error,
+            src = await self._source_chain_of(effect)
+            transfer_logger(log, effect.transfer_id, src, dst.chain_id, "submitting").warning(
+                "submission failed; will retry", error=error
             )
             rounds = self._failed_rounds[effect.id] = self._failed_rounds.get(effect.id, 0) + 1
             if rounds >= STUCK_AFTER_ROUNDS and effect.id not in self._stuck:
@@ -644,6 +668,8 @@ class SubmitRunner:
             case Held(reason=reason):  # refused as a whole (the contract is paused)
                 blog.warning("destination refuses the batch for now; waiting", reason=reason)
                 self._held.update(e.id for e in effects)
+                kind = HELD_KINDS.get(reason, "contract")
+                self._held_as.update((e.id, (dst.chain_id, kind)) for e in effects)
                 self.metrics.submissions.labels("held").inc(len(effects))
                 return
         await self._record_batch(dst, effects, outcome)
@@ -697,10 +723,9 @@ class SubmitRunner:
         if isinstance(outcome, Mined):
             for effect in effects:
                 if effect.transfer_id in skipped:
-                    log.info(
+                    src = await self._source_chain_of(effect)
+                    transfer_logger(log, effect.transfer_id, src, dst.chain_id, "submitting").info(
                         "left out of a batch; looked at again on its own",
-                        transfer_id=hex32(effect.transfer_id),
-                        dst_chain_id=dst.chain_id,
                         reason="0x" + skipped[effect.transfer_id].hex(),
                     )
             self.metrics.submissions.labels("skipped").inc(len(skipped))
@@ -736,15 +761,27 @@ class SubmitRunner:
             data=release_calldata(dst.function, release, _bundle(effect)),
         )
 
+    async def _source_chain_of(self, effect: Effect) -> int | None:
+        """The source chain of an effect's transfer, for its log lines: in a release's
+        payload, else (``executeDelayed``) from the stored transfer."""
+        if "release" in effect.payload:
+            return release_from_json(effect.payload["release"]).src_chain_id
+        async with self.processor.store.reader() as tx:
+            rec = await tx.get_transfer(effect.transfer_id)
+        return None if rec is None else rec.src_chain_id
+
     async def submit(self, dst: Destination, effect: Effect) -> SubmitOutcome:
         """Send one release (or ``executeDelayed``) and record what became of it."""
-        tlog = log.bind(
-            transfer_id=hex32(effect.transfer_id),
-            dst_chain_id=dst.chain_id,
-            stage="executing" if effect.kind is EffectKind.EXECUTE else "submitting",
+        tlog = transfer_logger(
+            log,
+            effect.transfer_id,
+            await self._source_chain_of(effect),
+            dst.chain_id,
+            "executing" if effect.kind is EffectKind.EXECUTE else "submitting",
         )
         outcome = await dst.submitter.submit(self.request_for(dst, effect))
         if isinstance(outcome, Held):  # a token or route pause: nothing sent, nothing stored
+            self._held_as[effect.id] = (dst.chain_id, HELD_KINDS.get(outcome.reason, "contract"))
             if effect.id not in self._held:
                 self._held.add(effect.id)
                 tlog.warning("destination refuses it for now; waiting", reason=outcome.reason)
@@ -752,6 +789,7 @@ class SubmitRunner:
             return outcome
         if effect.id in self._held:
             self._held.discard(effect.id)
+            self._held_as.pop(effect.id, None)
             tlog.info("destination accepts it again")
         final: DestinationOutcome | None = None
         if isinstance(outcome, AlreadyProcessed):  # what the destination did, consistently
@@ -833,7 +871,11 @@ class SubmitRunner:
                 case Failed(reason=reason, tx_hash=failed):
                     if failed is not None:
                         await tx.update_submission(tid, failed, SubmissionStatus.FAILED)
-                    log.warning("release failed; will retry", transfer_id=hex32(tid), reason=reason)
+                    rec = await tx.get_transfer(tid)
+                    src = None if rec is None else rec.src_chain_id
+                    transfer_logger(log, tid, src, dst.chain_id, "submitting").warning(
+                        "release failed; will retry", reason=reason
+                    )
         if released is not None:
             p.note_released(released)
         return ours

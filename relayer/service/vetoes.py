@@ -51,7 +51,7 @@ from relayer.domain.types import Address, Hash32, SourceEvent, hex32
 from relayer.domain.vetoes import auto_veto_due, refund_terms
 from relayer.errors import RetryableError, RpcResponseError
 from relayer.gossip.vetoes import KIND_CANCEL, VetoMessage
-from relayer.log import get_logger
+from relayer.log import get_logger, transfer_logger
 from relayer.service.processor import Processor, event_of
 from relayer.service.submit import Destination, submitter_rank
 from relayer.store import AlertKind, Effect, EffectKind, TransferRecord, VetoSignature, utc_now
@@ -122,14 +122,12 @@ class Vetoes:
             async with self.processor.writer.transaction() as tx:
                 vetoed = Vetoed(veto.transfer_id, veto.vetoed_by, veto.reason)
                 applied = await self.processor.apply(tx, veto.transfer_id, vetoed)
-            if applied.status is S.VETOED:
+                rec = await tx.get_transfer(veto.transfer_id)
+            if applied.status is S.VETOED and rec is not None:
                 moved += 1
-                log.warning(
-                    "transfer vetoed: Cancel signed",
-                    transfer_id=hex32(veto.transfer_id),
-                    by=veto.vetoed_by,
-                    reason=veto.reason,
-                )
+                transfer_logger(
+                    log, veto.transfer_id, rec.src_chain_id, rec.dst_chain_id, "vetoed"
+                ).warning("transfer vetoed: Cancel signed", by=veto.vetoed_by, reason=veto.reason)
         return moved
 
     async def auto_vetoes(self) -> int:
@@ -159,7 +157,10 @@ class Vetoes:
                     continue
                 await self.processor.apply(tx, transfer_id, Vetoed(transfer_id, AUTO, detail))
             moved += 1
-            log.warning("transfer vetoed automatically", transfer_id=hex32(transfer_id), why=detail)
+            src, dst = now_rec.src_chain_id, now_rec.dst_chain_id
+            transfer_logger(log, transfer_id, src, dst, "vetoed").warning(
+                "transfer vetoed automatically", why=detail
+            )
         return moved
 
     # ------------------------------------------------------------- transactions
@@ -229,19 +230,21 @@ class Vetoes:
         try:
             outcome = await self._send(dst, effect, event, met.bundle)
         except _SENT_ERRORS as err:
-            log.warning(
-                f"{effect.kind.value} not sent; retrying",
-                transfer_id=hex32(effect.transfer_id),
-                error=f"{type(err).__name__}: {err}",
+            transfer_logger(
+                log, effect.transfer_id, rec.src_chain_id, rec.dst_chain_id, rec.status
+            ).warning(
+                f"{effect.kind.value} not sent; retrying", error=f"{type(err).__name__}: {err}"
             )
             return
         if outcome is None:
             return
         self.metrics.veto_sent.labels(effect.kind.value, type(outcome).__name__.lower()).inc()
         quiet = isinstance(outcome, AlreadyProcessed | AwaitingFinality | Held)
-        (log.debug if quiet else log.info)(
+        tlog = transfer_logger(
+            log, effect.transfer_id, rec.src_chain_id, rec.dst_chain_id, rec.status
+        )
+        (tlog.debug if quiet else tlog.info)(
             f"{effect.kind.value} submission",
-            transfer_id=hex32(effect.transfer_id),
             chain_id=chain_id,
             outcome=type(outcome).__name__,
             detail=repr(outcome),
@@ -305,7 +308,9 @@ class Vetoes:
                 )
             if applied.status is S.REFUNDED:
                 moved += 1
-                log.info("transfer refunded to its sender", transfer_id=hex32(rec.transfer_id))
+                transfer_logger(
+                    log, rec.transfer_id, rec.src_chain_id, rec.dst_chain_id, "refunded"
+                ).info("transfer refunded to its sender")
         return moved
 
     # ----------------------------------------------------------------- inbound
@@ -374,3 +379,7 @@ class Vetoes:
             if follow is not None and await tx.get_transfer(tid) is not None:
                 await p.apply(tx, tid, follow)
         return "accepted"
+
+
+def _described(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}"

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -278,7 +279,25 @@ def wait_status(
         if last is not None and last["status"] == wanted:
             return last
         time.sleep(0.25)
-    raise AssertionError(f"validator {validator}: wanted {wanted}, last status {last}")
+    process = stack.relayers.get(validator)
+    state = "not running" if process is None else f"exit code {process.exit_code()}"
+    tail = "" if process is None else process.log_tail(3000)
+    raise AssertionError(
+        f"validator {validator}: wanted {wanted}, last status {last} "
+        f"(process: {state}; its API {_api_state(stack, validator)})\n{tail}"
+    )
+
+
+def _api_state(stack: Stack, validator: int) -> str:
+    """What the validator's API answers now: for a failure's message."""
+    url = stack.validators[validator].http_url + "/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
+            return f"answers /healthz {response.status}"
+    except urllib.error.HTTPError as err:
+        return f"answers /healthz {err.code}"
+    except (urllib.error.URLError, OSError, TimeoutError) as err:
+        return f"does not answer ({err})"
 
 
 def wait_until(probe: Callable[[], Any], timeout: float = 60.0) -> Any:

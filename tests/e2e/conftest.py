@@ -54,6 +54,7 @@ def bridge(tmp_path_factory: pytest.TempPathFactory, private_pg: PostgresServer)
         topic_prefix=f"e2e-{run}",
         grace_period_s=2.0,
         veto_hold_s=20.0,  # a transfer refused by two is vetoed 20 s after the refusal
+        hsm_validators=(2,),  # validator 2 attests with a key in a SoftHSM2 token
     )
     stack = Stack.up(options, workdir)
     try:

@@ -127,6 +127,19 @@ def _pick(page: Page, symbol: str) -> None:
     page.select_option("#token", value=option.get_attribute("value"))
 
 
+def _ready(
+    bridge: Stack, portal: DevnetPortal, browser: Browser, symbol: str
+) -> tuple[Page, DevnetWallet, LocalAccount]:
+    """A fresh funded user's wallet on Conflux eSpace, connected, with ``symbol`` picked."""
+    assert bridge.conflux
+    user = _fresh_user(bridge)
+    wallet = DevnetWallet(_nodes(bridge), user, bridge.conflux.chain_id)
+    page = _open(browser, portal, wallet)
+    _connect(page)
+    _pick(page, symbol)
+    return page, wallet, user
+
+
 def _wait_released(page: Page) -> None:
     expect(page.locator("#follow-state")).to_have_attribute(
         "data-state", "released", timeout=TRANSFER_TIMEOUT_MS
@@ -175,12 +188,7 @@ def test_a_lock_of_axhkd_arrives_exactly_and_shows_its_progress(
 def test_an_18_decimal_token_arrives_exactly_after_a_reload_mid_transfer(
     bridge: Stack, portal: DevnetPortal, browser: Browser
 ) -> None:
-    assert bridge.conflux
-    user = _fresh_user(bridge)
-    wallet = DevnetWallet(_nodes(bridge), user, bridge.conflux.chain_id)
-    page = _open(browser, portal, wallet)
-    _connect(page)
-    _pick(page, "CFXT")
+    page, _wallet, user = _ready(bridge, portal, browser, "CFXT")
     page.fill("#amount", "2.000000000000000003")  # a float would lose the last digit
     expect(page.locator("#send")).to_be_enabled()
     page.click("#send")
@@ -239,12 +247,7 @@ def portal_chains(page: Page) -> list[int]:
 def test_a_transfer_above_the_governors_limit_is_announced_and_shown_delayed(
     bridge: Stack, portal: DevnetPortal, browser: Browser, tmp_path: Path
 ) -> None:
-    assert bridge.conflux
-    user = _fresh_user(bridge)
-    wallet = DevnetWallet(_nodes(bridge), user, bridge.conflux.chain_id)
-    page = _open(browser, portal, wallet)
-    _connect(page)
-    _pick(page, "AxHKD")
+    page, _wallet, user = _ready(bridge, portal, browser, "AxHKD")
     page.fill("#amount", "600")  # the devnet's large-transfer threshold is 500 AxHKD
     expect(page.locator("#notice")).to_contain_text("it will be released about")
     expect(page.locator("#notice")).to_contain_text(f"{bridge.options.delay_s} seconds")
@@ -259,12 +262,7 @@ def test_a_transfer_above_the_governors_limit_is_announced_and_shown_delayed(
 def test_errors_are_explained_before_anything_is_sent(
     bridge: Stack, portal: DevnetPortal, browser: Browser
 ) -> None:
-    assert bridge.conflux
-    user = _fresh_user(bridge)
-    wallet = DevnetWallet(_nodes(bridge), user, bridge.conflux.chain_id)
-    page = _open(browser, portal, wallet)
-    _connect(page)
-    _pick(page, "AxHKD")
+    page, wallet, _user = _ready(bridge, portal, browser, "AxHKD")
     error = page.locator("#form-error")
     page.fill("#amount", "10000.000001")
     expect(error).to_have_text("Insufficient balance: you have 10,000 AxHKD.")

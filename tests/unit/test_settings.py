@@ -189,3 +189,61 @@ def test_an_incomplete_hsm_key_names_what_is_missing(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace('pkcs11_key_label = "hk-1"\n', ""))
     with pytest.raises(ConfigError, match="pkcs11_module needs pkcs11_key_label"):
         load_settings(path)
+
+
+KMS = 'kms_key_id = "alias/hk-1"\nkms_region = "eu-west-1"\n'
+
+
+def _kms_settings(tmp_path: Path, extra: str, *, dev_key: bool = False) -> Path:
+    text = GOOD if dev_key else GOOD.replace(GOOD.splitlines()[4] + "\n", "")
+    return write(tmp_path, text.replace('jurisdiction = "HK"\n', f'jurisdiction = "HK"\n{extra}'))
+
+
+def test_a_kms_key_is_a_complete_attesting_key(tmp_path: Path) -> None:
+    settings = load_settings(_kms_settings(tmp_path, KMS))
+    assert settings.validator.kms_key_id == "alias/hk-1"
+    assert settings.validator.kms_endpoint_url is None
+
+
+@pytest.mark.parametrize(
+    ("extra", "dev_key", "named"),
+    [
+        (KMS, True, "validator: set kms_key_id or dev_private_key, not both"),
+        (KMS + 'keystore = "k.json"\npassword_file = "pw"\n', False, "set kms_key_id or keystore"),
+        ('kms_key_id = "alias/hk-1"\n', False, "validator: kms_key_id needs kms_region"),
+        ('kms_region = "eu-west-1"\n', True, "validator: kms_region needs kms_key_id"),
+        (
+            'submitter_kms_endpoint_url = "https://vpce"\n',
+            True,
+            "submitter_kms_endpoint_url needs submitter_kms_key_id",
+        ),
+        (
+            KMS + 'submitter_kms_key_id = "alias/pay"\nsubmitter_keystore = "s.json"\n'
+            'submitter_password_file = "pw"\n',
+            False,
+            "set submitter_kms_key_id or submitter_keystore, not both",
+        ),
+        (
+            KMS + 'pkcs11_token_label = "t"\n',
+            False,
+            "validator: pkcs11_token_label needs pkcs11_module",
+        ),
+        (
+            KMS + 'dev_private_key = "0x01"\nkeystore = "k.json"\npassword_file = "pw"\n',
+            False,
+            "set kms_key_id or keystore or dev_private_key, only one",
+        ),
+    ],
+)
+def test_kms_settings_that_contradict_are_named(
+    tmp_path: Path, extra: str, dev_key: bool, named: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_kms_settings(tmp_path, extra, dev_key=dev_key))
+    assert named in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_no_key_at_all_names_every_source(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="or kms_key_id \\+ kms_region"):
+        load_settings(_kms_settings(tmp_path, ""))

@@ -110,6 +110,25 @@ class ScanOps(TxBase):
         cursor = await self._advance_cursor(chain_id, contract, next_block, block_hashes)
         return ScanRecorded(cursor=cursor, events=outcomes)
 
+    async def record_rescan(
+        self,
+        chain_id: int,
+        contract: Address,
+        direction: Direction,
+        events: Sequence[SourceEvent],
+    ) -> tuple[EventOutcome, ...]:
+        """Store events re-read from blocks already scanned (``relayer chain rescan``),
+        each as ``record_scan`` would (stored: ``EventDuplicate``; different content:
+        ``EventConflict``); the cursor and the recorded block hashes are left alone."""
+        for ev in events:
+            if ev.src_chain_id != chain_id or ev.src_contract != contract:
+                raise ValueError(f"event 0x{ev.transfer_id.hex()} is not from this chain/contract")
+        outcomes = tuple([await self._record_event(ev, direction) for ev in events])
+        if events:
+            blocks = [events[0].block_number, events[-1].block_number]
+            await self._audit("rescanned", None, {"chain_id": chain_id, "blocks": blocks})
+        return outcomes
+
     async def _record_event(self, event: SourceEvent, direction: Direction) -> EventOutcome:
         values = _event_values(event, direction)
         now = self._now()

@@ -308,6 +308,41 @@ async def test_a_release_the_batch_skipped_is_held_on_its_own(env: Env) -> None:
     assert env.counted("held") - held_before == 1
 
 
+async def test_held_releases_are_counted_by_what_is_paused_and_shown_until_resumed(
+    env: Env,
+) -> None:
+    """A token paused and a route paused at the destination: nothing is sent for their
+    releases, ``relayer_releases_held{chain_id,paused}`` counts them and ``pauses()`` (the
+    ``/readyz`` field) names them; once resumed they are sent and both go back to 0."""
+    token_held, route_held, free = await env.at_quorum(3)
+    reasons = {
+        token_held: "the token is paused at the destination",
+        route_held: "the route is paused at the destination",
+    }
+
+    def paused(req: SubmitRequest) -> SubmitOutcome:
+        if req.transfer_id in reasons:
+            return Held(req.transfer_id, reasons[req.transfer_id])
+        return AwaitingFinality(req.transfer_id)
+
+    def held(kind: str) -> float:
+        labels = {"chain_id": str(ETH), "paused": kind}
+        return env.metrics.registry.get_sample_value("relayer_releases_held", labels) or 0.0
+
+    env.submitter.answer = paused
+    runner = env.runner(max_releases=1)  # each on its own: a Held answer per release
+    await runner.run_due()
+    assert (held("token"), held("route"), held("contract")) == (1, 1, 0)
+    assert runner.pauses() == {ETH: "1 releases held: route paused; 1 releases held: token paused"}
+    assert {r.transfer_id for r in env.submitter.requests} == {token_held, route_held, free}
+    assert await env.status(token_held) is TransferStatus.QUORUM
+    assert await env.submissions(token_held) == []  # nothing sent, nothing recorded
+    env.submitter.answer = lambda req: AwaitingFinality(req.transfer_id)  # resumed
+    await runner.run_due()
+    assert (held("token"), held("route")) == (0, 0)
+    assert runner.pauses() == {}
+
+
 async def test_batching_off_sends_each_release_on_its_own(env: Env) -> None:
     tids = await env.at_quorum(3)
     await env.runner(max_releases=1).run_due()

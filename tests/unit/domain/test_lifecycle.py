@@ -33,6 +33,7 @@ from relayer.domain.transfer import (
     RefundQuorumReached,
     Rejected,
     ReleaseConfirmed,
+    RetryRequested,
     Reviewed,
     SignCancel,
     SignRefund,
@@ -212,6 +213,37 @@ def test_delayed_on_destination_executes_when_due_then_released() -> None:
     assert isinstance(step(released, DelayedOnDestination(TID, AT)), Rejected)
 
 
+def test_a_retry_asks_again_for_what_the_transfer_waits_on_and_changes_nothing() -> None:
+    attested = _run([Confirmed(EVENT), APPROVAL, OwnSignature(OWN)])
+    assert _effects(attested, RetryRequested(TID)) == (PublishAttestation(OWN),)
+    quorum = _run(SUBMITTED)
+    submit = SubmitRelease(TID, 1, RELEASE, QUORUM.bundle)
+    assert _effects(quorum, RetryRequested(TID)) == (PublishAttestation(OWN), submit)
+    submitted = _run([*SUBMITTED, SubmissionSent(TID, TX1)])
+    assert step(submitted, RetryRequested(TID)) == Transition(
+        submitted, (PublishAttestation(OWN), submit)
+    )
+    delayed = _run([*SUBMITTED, DelayedOnDestination(TID, AT)])
+    assert _effects(delayed, RetryRequested(TID)) == (ExecuteDelayed(TID, 1, AT),)
+
+
+def test_a_retry_of_a_final_refused_or_unsigned_transfer_is_rejected_with_why() -> None:
+    cases = {
+        "already released": _run([*SUBMITTED, ReleaseConfirmed(TID, TX1)]),
+        "refused by this validator's policy": _run([Confirmed(EVENT), REFUSAL]),
+        "not signed yet": _run([Confirmed(EVENT)]),
+        "vetoed": _run([*SUBMITTED, Vetoed(TID, "alice", "court order")]),
+        "not approved by our policy": _run(
+            [Confirmed(EVENT), REFUSAL, DelayedOnDestination(TID, AT)]
+        ),
+    }
+    for why, state in cases.items():
+        outcome = step(state, RetryRequested(TID))
+        assert isinstance(outcome, Rejected), why
+        assert why in outcome.reason, outcome
+    assert isinstance(step(None, RetryRequested(TID)), Rejected)
+
+
 def test_delayed_transfer_we_refused_is_not_executed_by_us() -> None:
     refused = _run([Confirmed(EVENT), REFUSAL])
     outcome = step(refused, DelayedOnDestination(TID, AT))
@@ -342,6 +374,7 @@ UNIVERSE: tuple[Input, ...] = (
     CancelQuorumReached(TID, b"\x03" * 65),
     RefundQuorumReached(TID, b"\x04" * 65),
     RefundedOnSource(TID),
+    RetryRequested(TID),
 )
 
 
@@ -361,6 +394,9 @@ def test_invariants_hold_for_any_input_sequence(inputs: list[Input]) -> None:
             assert outcome.status == (None if before is None else before.status)
             continue
         state = outcome.state
+        if isinstance(item, RetryRequested):  # asks for effects again, never changes state
+            assert state == before
+            assert not any(isinstance(e, SignRelease | HaltSigning) for e in outcome.effects)
         for effect in outcome.effects:
             if isinstance(effect, SignRelease):
                 signed += 1
