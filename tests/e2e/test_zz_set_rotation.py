@@ -44,14 +44,20 @@ BELOW_THRESHOLD = bytes(Web3.keccak(text="BelowThreshold(uint256,uint256)"))[:4]
 
 
 def relayer_set(stack: Stack, validator: int, *args: str) -> subprocess.CompletedProcess[str]:
-    """``relayer set …`` with ``validator``'s settings."""
+    """``relayer set …`` with ``validator``'s settings (and its HSM's environment, if its
+    key is in a token: ``approve`` signs with it)."""
     config = str(stack.validators[validator].config_path)
+    hsm = stack.hsm_keys.get(validator)
     return subprocess.run(
         [sys.executable, "-m", "relayer", "set", *args, "--config", config],
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "RELAYER_LOG__LEVEL": "warning"},
+        env={
+            **os.environ,
+            **(hsm.env() if hsm is not None else {}),
+            "RELAYER_LOG__LEVEL": "warning",
+        },
     )
 
 
@@ -61,8 +67,9 @@ def set_of(contract: Any) -> tuple[int, list[str], int, int]:
 
 
 def old_set_probe(stack: Stack, nonce: int) -> tuple[tuple[Any, ...], bytes]:
-    """A release (never sent: only eth_call'd) signed by four members of the old set,
-    spanning HK, SG and AE: the old set's threshold, one short of the new one's."""
+    """A release (never sent: only eth_call'd) signed by four members of the old set
+    whose keys are not in a token, spanning two jurisdictions or more: the old set's
+    threshold, one short of the new one's."""
     assert stack.conflux and stack.anvil and stack.vault and stack.gateway
     cfxt = next(t for t in stack.tokens if t.symbol == "CFXT")
     release = Release(
@@ -73,7 +80,9 @@ def old_set_probe(stack: Stack, nonce: int) -> tuple[tuple[Any, ...], bytes]:
         recipient=parse_address(stack.users[2].address),
         amount=1,
     )
-    signers = [Account.from_key(stack.validators[i].private_key) for i in range(4)]
+    local = [v for v in stack.validators[:5] if v.index not in stack.hsm_keys]  # keys at hand
+    signers = [Account.from_key(v.private_key) for v in local[:4]]
+    assert len({v.jurisdiction for v in local[:4]}) >= 2  # the old set's min jurisdictions
     bundle = sign_release(release, stack.anvil.chain_id, stack.gateway.address, signers)
     return release_args(release), bundle
 
