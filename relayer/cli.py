@@ -376,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     from relayer.cli_audit import add_parsers as add_audit
     from relayer.cli_chain import add_parsers as add_chain
     from relayer.cli_portal import add_parsers as add_portal
+    from relayer.cli_set import add_parsers as add_set
     from relayer.cli_supervision import add_parsers as add_supervision
     from relayer.cli_transfer import add_parsers as add_transfer
     from relayer.cli_veto import add_parsers as add_veto
@@ -383,6 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_supervision(commands, _formatter)
     add_veto(commands, _formatter)
+    add_set(commands, _formatter)
     add_transfer(commands, _formatter)
     add_chain(commands, _formatter)
     add_audit(commands, _formatter)

@@ -39,6 +39,7 @@ from relayer.errors import (
 from relayer.gossip.audit_heads import AuditHeadMessage
 from relayer.gossip.config import GossipConfig, TlsFiles, client_id_for
 from relayer.gossip.refusals import RefusalMessage
+from relayer.gossip.sets import SetApprovalMessage, SetProposalMessage
 from relayer.gossip.transport import MqttGossip
 from relayer.gossip.vetoes import VetoMessage
 from relayer.gossip.wire import AttestationMessage
@@ -56,6 +57,7 @@ from relayer.service.policy import PolicyBook
 from relayer.service.processor import Processor
 from relayer.service.publisher import Publisher
 from relayer.service.roots import Roots
+from relayer.service.rotation import Rotations
 from relayer.service.settle import Settler
 from relayer.service.sink import StoreSink
 from relayer.service.status import NodeStatus
@@ -167,6 +169,22 @@ async def check_chain(
             f"{name}.{where}: no contract code at {checksum(contract)} "
             f"(asked the node at {name}.{url_setting})"
         )
+
+
+def submitter_config(chain: ChainSettings) -> SubmitterConfig:
+    """The submitter's configuration of one chain, from its settings."""
+    return SubmitterConfig(
+        chain_id=chain.chain_id,
+        fees=FeePolicy(
+            max_fee_cap=int(chain.max_fee_gwei * GWEI),
+            tip=int(chain.priority_fee_gwei * GWEI),
+        ),
+        kind=ChainKind.CONFLUX if isinstance(chain, ConfluxSettings) else ChainKind.ETHEREUM,
+        confirmations=chain.receipt_confirmations,
+        rule=ConfirmationRule.parse(chain.confirmation),
+        poll_interval=min(1.0, chain.poll_interval_s),
+        replace_after=chain.replace_after_s,
+    )
 
 
 def gossip_config(settings: Settings, signer: Signer) -> GossipConfig:
@@ -481,6 +499,16 @@ class Relayer:
             grace_period_s=s.submitter.grace_period_s,
             send=s.submitter.enabled,
         )
+        rotations = Rotations(
+            processor.writer,
+            keys.attester.address,
+            sets,
+            runner.destinations,
+            sweep_s=s.pipeline.set_sweep_s,
+            grace_period_s=s.submitter.grace_period_s,
+            republish_interval_s=s.pipeline.republish_interval_s,
+            send=s.submitter.enabled,
+        )
         settler = Settler(
             processor,
             destinations,
@@ -543,7 +571,7 @@ class Relayer:
                     for name, (watcher, _sink) in watchers.items():
                         group.create_task(watcher.run(), name=f"watch:{name}")
                     group.create_task(
-                        self._inbound(gossip, verifier, roots, vetoes, audit_heads),
+                        self._inbound(gossip, verifier, roots, vetoes, audit_heads, rotations),
                         name="inbound",
                     )
                     group.create_task(
@@ -561,6 +589,7 @@ class Relayer:
                     group.create_task(runner.run(), name="submit")
                     group.create_task(settler.run(), name="settle")
                     group.create_task(vetoes.run(), name="vetoes")
+                    group.create_task(rotations.run(gossip.publish_set), name="set-rotation")
                     group.create_task(
                         _forever(s.pipeline.set_refresh_s, sets.refresh, "set refresh")
                     )
@@ -616,18 +645,7 @@ class Relayer:
                 )
 
     def _submitter_config(self, chain: ChainSettings) -> SubmitterConfig:
-        return SubmitterConfig(
-            chain_id=chain.chain_id,
-            fees=FeePolicy(
-                max_fee_cap=int(chain.max_fee_gwei * GWEI),
-                tip=int(chain.priority_fee_gwei * GWEI),
-            ),
-            kind=ChainKind.CONFLUX if isinstance(chain, ConfluxSettings) else ChainKind.ETHEREUM,
-            confirmations=chain.receipt_confirmations,
-            rule=ConfirmationRule.parse(chain.confirmation),
-            poll_interval=min(1.0, chain.poll_interval_s),
-            replace_after=chain.replace_after_s,
-        )
+        return submitter_config(chain)
 
     def _watcher(
         self,
@@ -669,11 +687,12 @@ class Relayer:
         roots: Roots | None,
         vetoes: Vetoes,
         audit_heads: AuditHeads,
+        rotations: Rotations,
     ) -> None:
         async def receive(limit: int) -> list[AttestationMessage | RefusalMessage]:
             """The next attestations and refusals; root signatures met on the way go to
             ``roots``, Cancel and Refund signatures to ``vetoes``, audit heads to
-            ``audit_heads``."""
+            ``audit_heads``, validator-set proposals and approvals to ``rotations``."""
             while True:
                 attestations: list[AttestationMessage | RefusalMessage] = []
                 for received in await gossip.receive_batch(limit):
@@ -684,6 +703,8 @@ class Relayer:
                         await vetoes.receive(message)
                     elif isinstance(message, AuditHeadMessage):
                         await audit_heads.receive(message)
+                    elif isinstance(message, SetProposalMessage | SetApprovalMessage):
+                        await rotations.receive(message)
                     elif roots is not None:
                         await roots.receive(message)
                     else:

@@ -448,6 +448,13 @@ class PipelineSettings(_Section):
         gt=0,
         description="How often the validator sets are read again from both contracts.",
     )
+    set_sweep_s: float = Field(
+        5.0,
+        gt=0,
+        description="How often open validator-set rotation proposals are looked at: this "
+        "validator's proposal and approval published, each chain's set read, and "
+        "rotateValidatorSet sent once a quorum of the current set signed (`relayer set`).",
+    )
     settle_sweep_s: float = Field(
         15.0,
         gt=0,

@@ -127,6 +127,7 @@ class Stack:
         self.deployer_c: LocalAccount | None = None
         self.deployer_e: LocalAccount | None = None
         self.packs: dict[str, DevnetPack] = {}  # jurisdiction -> its pack
+        self._supervisors_toml = ""  # the [supervisors] tables every validator gets
         self.hsm_keys: dict[int, HsmKey] = {}  # validator index -> its key in a token
         self.validator_accounts: list[LocalAccount] = []  # each pays its own transactions
 
@@ -278,46 +279,63 @@ class Stack:
             for j in sorted(set(self.vset.jurisdictions)):
                 text = pack_text(j, listed, o.sanctioned.get(j, ()), o.review_above.get(j))
                 self.packs[j] = write_pack(supervision, j, text)
+        self._supervisors_toml = supervisors
         for i, account in enumerate(self.validator_accounts):
-            home = self.workdir / f"validator-{i}"
-            home.mkdir(exist_ok=True)
             member = self.member_address(i)
             jurisdiction = self.vset.jurisdictions[self.vset.members.index(member)]
-            hsm = self.hsm_keys.get(i)
-            key_lines = (
-                f'dev_private_key = "{_key_hex(account)}"\n'
-                if hsm is None
-                else hsm.settings_toml() + f'dev_submitter_private_key = "{_key_hex(account)}"\n'
-            )
             db_url = (
                 o.database_urls[i]
                 if o.database_urls is not None
-                else f"sqlite+aiosqlite:///{home / 'relayer.db'}"
+                else f"sqlite+aiosqlite:///{self.workdir / f'validator-{i}' / 'relayer.db'}"
             )
-            deny = home / "deny-list.txt"
-            deny.write_text("".join(f"{a}\n" for a in o.deny_lists.get(i, ())))
-            tokens = "".join(
-                f'[[policy.tokens]]\nchain_id = {chain}\ntoken = "{address}"\n'
-                f"max_amount = {UNLIMITED}\n\n"
-                for t in self.tokens
-                for chain, address in ((cfx_chain, t.conflux), (eth_chain, t.ethereum))
+            self.validators.append(
+                self._write_config(i, account, jurisdiction, ports[i], supervisor_ports[i], db_url)
             )
-            regulated = next(t for t in self.tokens if t.symbol == REGULATED)
-            issuer_check = "".join(  # the stablecoin's issuers are asked about both parties
-                f'[[policy.issuer_checks]]\nchain_id = {chain}\ntoken = "{address}"\n'
-                f'function = "{function}"\nblocked_when = true\n\n'
-                for chain, address, function in (
-                    (cfx_chain, regulated.conflux, "isBlacklisted(address)"),
-                    (eth_chain, regulated.ethereum, "isFrozen(address)"),
-                )
+
+    def _write_config(
+        self,
+        i: int,
+        account: LocalAccount,
+        jurisdiction: str,
+        port: int,
+        supervisor_port: int,
+        db_url: str,
+    ) -> ValidatorInfo:
+        """Write validator ``i``'s settings file (its folder, deny list and config)."""
+        o = self.options
+        assert self.conflux and self.anvil and self.broker and self.vault and self.gateway
+        cfx_chain, eth_chain = self.conflux.chain_id, self.anvil.chain_id
+        supervisors = self._supervisors_toml
+        hsm = self.hsm_keys.get(i)
+        key_lines = (
+            f'dev_private_key = "{_key_hex(account)}"\n'
+            if hsm is None
+            else hsm.settings_toml() + f'dev_submitter_private_key = "{_key_hex(account)}"\n'
+        )
+        home = self.workdir / f"validator-{i}"
+        home.mkdir(exist_ok=True)
+        deny = home / "deny-list.txt"
+        deny.write_text("".join(f"{a}\n" for a in o.deny_lists.get(i, ())))
+        tokens = "".join(
+            f'[[policy.tokens]]\nchain_id = {chain}\ntoken = "{address}"\n'
+            f"max_amount = {UNLIMITED}\n\n"
+            for t in self.tokens
+            for chain, address in ((cfx_chain, t.conflux), (eth_chain, t.ethereum))
+        )
+        regulated = next(t for t in self.tokens if t.symbol == REGULATED)
+        issuer_check = "".join(  # the stablecoin's issuers are asked about both parties
+            f'[[policy.issuer_checks]]\nchain_id = {chain}\ntoken = "{address}"\n'
+            f'function = "{function}"\nblocked_when = true\n\n'
+            for chain, address, function in (
+                (cfx_chain, regulated.conflux, "isBlacklisted(address)"),
+                (eth_chain, regulated.ethereum, "isFrozen(address)"),
             )
-            pack = self.packs.get(jurisdiction)
-            pack_lines = (
-                ""
-                if pack is None
-                else f'pack_file = "{pack.path}"\nsupervisor = "{pack.supervisor}"\n'
-            )
-            config = f"""# Devnet validator {i} ({jurisdiction}). DEV KEYS: never reuse them.
+        )
+        pack = self.packs.get(jurisdiction)
+        pack_lines = (
+            "" if pack is None else f'pack_file = "{pack.path}"\nsupervisor = "{pack.supervisor}"\n'
+        )
+        config = f"""# Devnet validator {i} ({jurisdiction}). DEV KEYS: never reuse them.
 [validator]
 name = "devnet-{i}"
 jurisdiction = "{jurisdiction}"
@@ -356,12 +374,13 @@ topic_prefix = "{o.topic_prefix}"
 grace_period_s = {o.grace_period_s}
 
 [pipeline]
+set_sweep_s = 0.5
 root_wait_s = {o.root_wait_s}
 root_window = {o.root_window}
 
 [api]
 host = "127.0.0.1"
-port = {ports[i]}
+port = {port}
 # loopback nodes answer in milliseconds; a short probe leaves /readyz its 1 s answer
 # budget on a loaded machine (five relayers and both chains on two cores)
 probe_timeout_s = 0.25
@@ -369,7 +388,7 @@ probe_timeout_s = 0.25
 [supervisor_api]
 enabled = true
 host = "127.0.0.1"
-port = {supervisor_ports[i]}
+port = {supervisor_port}
 freeze_lookback_blocks = 20000
 
 {supervisors}[audit]
@@ -386,22 +405,51 @@ veto_hold_s = {o.veto_hold_s}
 veto_sweep_s = 0.5
 {pack_lines}
 {tokens}{issuer_check}"""
-            path = home / "relayer.toml"
-            path.write_text(config)
-            path.chmod(0o600)
-            self.validators.append(
-                ValidatorInfo(
-                    index=i,
-                    address=member,
-                    jurisdiction=jurisdiction,
-                    private_key=_key_hex(account),
-                    http_url=f"http://127.0.0.1:{ports[i]}",
-                    database_url=db_url,
-                    config_path=path,
-                    log_path=home / "relayer.log",
-                    supervisor_url=f"http://127.0.0.1:{supervisor_ports[i]}/supervisor/",
-                )
-            )
+        path = home / "relayer.toml"
+        path.write_text(config)
+        path.chmod(0o600)
+        return ValidatorInfo(
+            index=i,
+            address=self.member_address(i),
+            jurisdiction=jurisdiction,
+            private_key=_key_hex(account),
+            http_url=f"http://127.0.0.1:{port}",
+            database_url=db_url,
+            config_path=path,
+            log_path=home / "relayer.log",
+            supervisor_url=f"http://127.0.0.1:{supervisor_port}/supervisor/",
+        )
+
+    def add_validator(self, jurisdiction: str, *, start: bool = True) -> ValidatorInfo:
+        """A new validator outside the set: a fresh key funded on both chains, its folder
+        and settings, and (``start``) its relayer, running and ready. Its signatures count
+        once a rotation (``relayer set``) makes it a member."""
+        assert self.w3c and self.deployer_c
+        account: LocalAccount = Account.create()
+        self.anvil_rpc("anvil_setBalance", [account.address, hex(10**22)])
+        w3c, funder = self.w3c, self.deployer_c
+        tx: Any = {
+            "from": funder.address,
+            "to": account.address,
+            "value": 10**21,
+            "gas": 21000,
+            "nonce": w3c.eth.get_transaction_count(funder.address, "pending"),
+            "chainId": w3c.eth.chain_id,
+            **transactions.explicit_fees(w3c),
+        }
+        sent = w3c.eth.send_raw_transaction(funder.sign_transaction(tx).raw_transaction)
+        if w3c.eth.wait_for_transaction_receipt(sent, timeout=60)["status"] != 1:
+            raise DevnetError(f"funding {account.address} on Conflux failed")
+        i = len(self.validators)
+        self.validator_accounts.append(account)
+        port, supervisor_port = free_ports(2)
+        db_url = f"sqlite+aiosqlite:///{self.workdir / f'validator-{i}' / 'relayer.db'}"
+        info = self._write_config(i, account, jurisdiction, port, supervisor_port, db_url)
+        self.validators.append(info)
+        if start:
+            self.start_relayer(i)
+            self.wait_ready(indexes=[i])
+        return info
 
     # ------------------------------------------------------------------ relayers
 

@@ -56,11 +56,11 @@ def require_signed(digest: bytes, signer: bytes, signature: bytes) -> None:
 # --------------------------------------------------------------------- encoding
 
 
-def canonical_json(body: Mapping[str, object]) -> bytes:
+def canonical_json(body: Mapping[str, object], max_bytes: int = MAX_PAYLOAD_BYTES) -> bytes:
     """The one encoding of ``body``: sorted keys, no spaces, UTF-8."""
     payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     encoded = payload.encode()
-    if len(encoded) > MAX_PAYLOAD_BYTES:  # cannot happen with valid fields; guard anyway
+    if len(encoded) > max_bytes:  # cannot happen with valid fields; guard anyway
         raise GossipWireError(Reason.OVERSIZED, f"encoded {len(encoded)} bytes")
     return encoded
 
@@ -68,10 +68,11 @@ def canonical_json(body: Mapping[str, object]) -> bytes:
 # --------------------------------------------------------------------- decoding
 
 
-def parse_payload(payload: bytes) -> dict[str, Any]:
-    """The JSON object in ``payload``, refused when oversized (before parsing) or not JSON."""
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise GossipWireError(Reason.OVERSIZED, f"{len(payload)} > {MAX_PAYLOAD_BYTES} bytes")
+def parse_payload(payload: bytes, max_bytes: int = MAX_PAYLOAD_BYTES) -> dict[str, Any]:
+    """The JSON object in ``payload``, refused when oversized (before parsing) or not JSON.
+    ``max_bytes``: the kind's cap (`MAX_PAYLOAD_BYTES` unless the kind says otherwise)."""
+    if len(payload) > max_bytes:
+        raise GossipWireError(Reason.OVERSIZED, f"{len(payload)} > {max_bytes} bytes")
     try:
         text = payload.decode("utf-8")
         obj = json.loads(

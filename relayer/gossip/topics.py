@@ -34,6 +34,13 @@ latest head replaces the previous one), under `audit_subscription_filter`
 (``{prefix}/v1/audit/#``)::
 
     {prefix}/v1/audit/{signer_hex}
+
+Validator-set rotation (relayer.gossip.sets), retained, under `set_subscription_filter`
+(``{prefix}/v1/set/#``): a proposal under its id, and each validator's approval of it
+under the id and its signer::
+
+    {prefix}/v1/set/{proposal_id_hex}
+    {prefix}/v1/set/{proposal_id_hex}/{signer_hex}
 """
 
 from __future__ import annotations
@@ -47,6 +54,12 @@ from relayer.gossip.audit_heads import AuditHeadMessage, decode_audit_head
 from relayer.gossip.codec import ADDRESS, HEX32
 from relayer.gossip.reasons import GossipWireError, Reason
 from relayer.gossip.refusals import RefusalMessage, decode_refusal
+from relayer.gossip.sets import (
+    SetApprovalMessage,
+    SetProposalMessage,
+    decode_set_approval,
+    decode_set_proposal,
+)
 from relayer.gossip.vetoes import VETO_KINDS, VetoMessage, decode_veto
 from relayer.gossip.wire import AttestationMessage, RootMessage, decode, decode_root
 
@@ -55,6 +68,7 @@ _ATT: Final = "att"
 _REFUSAL: Final = "refusal"
 _ROOT: Final = "root"
 _AUDIT: Final = "audit"
+_SET: Final = "set"
 _DECIMAL = re.compile(r"0|[1-9][0-9]{0,19}")
 _PREFIX_LEVEL = re.compile(r"[A-Za-z0-9_.-]+")
 
@@ -286,10 +300,61 @@ def _decode_audit_inbound(prefix: str, topic: str, payload: bytes) -> AuditHeadM
     return message
 
 
+# --------------------------------------------------------------- set rotation
+
+
+def set_subscription_filter(prefix: str) -> str:
+    """The filter that receives every set proposal and approval under ``prefix``."""
+    return _filter(prefix, _SET)
+
+
+def set_proposal_topic(prefix: str, proposal_id: Hash32) -> str:
+    """The topic of a proposal."""
+    return f"{_head(validate_prefix(prefix), _SET)}{hex32(proposal_id)}"
+
+
+def set_approval_topic(prefix: str, proposal_id: Hash32, signer: Address) -> str:
+    """The topic of one validator's approval of a proposal."""
+    return f"{set_proposal_topic(prefix, proposal_id)}/{hex32(signer)}"
+
+
+def _decode_set_inbound(
+    prefix: str, topic: str, payload: bytes
+) -> SetProposalMessage | SetApprovalMessage | None:
+    """A proposal (one level: its id) or an approval (two: id and signer), or None for an
+    empty payload; the topic must name the payload's proposal id (and signer)."""
+    head = _head(prefix, _SET)
+    levels = topic[len(head) :].split("/") if topic.startswith(head) else []
+    if len(levels) not in (1, 2):
+        raise GossipWireError(Reason.BAD_TOPIC, f"{len(levels)} levels after {head}")
+    pid = Hash32(_hex_level(levels[0], HEX32, "proposal_id"))
+    signer = Address(_hex_level(levels[1], ADDRESS, "signer")) if len(levels) == 2 else None
+    if not payload:
+        return None
+    message: SetProposalMessage | SetApprovalMessage
+    if signer is None:
+        message = decode_set_proposal(payload)
+    else:
+        message = decode_set_approval(payload)
+        if message.signer != signer:
+            raise GossipWireError(Reason.TOPIC_MISMATCH, topic[-120:])
+    if message.proposal.proposal_id != pid:
+        raise GossipWireError(Reason.TOPIC_MISMATCH, topic[-120:])
+    return message
+
+
 # ------------------------------------------------------------------------- inbound
 
 
-Inbound = AttestationMessage | RefusalMessage | RootMessage | VetoMessage | AuditHeadMessage
+Inbound = (
+    AttestationMessage
+    | RefusalMessage
+    | RootMessage
+    | VetoMessage
+    | AuditHeadMessage
+    | SetProposalMessage
+    | SetApprovalMessage
+)
 
 
 def decode_inbound(
@@ -298,7 +363,8 @@ def decode_inbound(
     """Turn one received MQTT message into an attestation, a refusal, a root signature, a
     Cancel or Refund signature, a validator's `AuditHeadMessage`, a withdrawal (`Cleared`
     of an attestation, `ClearedRefusal` of a refusal), or None (a cleared root, Cancel,
-    Refund signature or audit head).
+    Refund signature or audit head), a validator-set `SetProposalMessage` or
+    `SetApprovalMessage` (None when cleared).
 
     The topic must follow the layout and name the same destination chain, transfer (or
     window) and signer as the payload (else TOPIC_MISMATCH). Raises only `GossipWireError`.
@@ -310,6 +376,8 @@ def decode_inbound(
             return _decode_veto_inbound(prefix, kind, topic, payload)
     if topic.startswith(_head(prefix, _AUDIT)):
         return _decode_audit_inbound(prefix, topic, payload)
+    if topic.startswith(_head(prefix, _SET)):
+        return _decode_set_inbound(prefix, topic, payload)
     if topic.startswith(_head(prefix, _REFUSAL)):
         key = parse_refusal_topic(prefix, topic)
         if not payload:

@@ -3,7 +3,8 @@ idempotent publishes.
 
 `MqttGossip` is an async context manager owning one background task that connects,
 subscribes to ``{prefix}/v1/att/#``, ``{prefix}/v1/refusal/#``, ``{prefix}/v1/root/#``,
-``{prefix}/v1/cancel/#``, ``{prefix}/v1/refund/#`` and ``{prefix}/v1/audit/#`` (QoS 1),
+``{prefix}/v1/cancel/#``, ``{prefix}/v1/refund/#``, ``{prefix}/v1/audit/#`` and
+``{prefix}/v1/set/#`` (QoS 1),
 pumps received messages through the strict decoder, and reconnects with exponential
 backoff forever (re-subscribing, which also re-delivers every retained message). Inbound
 flow::
@@ -44,6 +45,12 @@ from relayer.gossip.audit_heads import AuditHeadMessage, encode_audit_head
 from relayer.gossip.config import GossipConfig
 from relayer.gossip.reasons import GossipWireError, Reason
 from relayer.gossip.refusals import RefusalMessage, encode_refusal
+from relayer.gossip.sets import (
+    SetApprovalMessage,
+    SetProposalMessage,
+    encode_set_approval,
+    encode_set_proposal,
+)
 from relayer.gossip.stats import GossipStats
 from relayer.gossip.topics import (
     Cleared,
@@ -59,6 +66,9 @@ from relayer.gossip.topics import (
     refusal_topic_for,
     root_subscription_filter,
     root_topic,
+    set_approval_topic,
+    set_proposal_topic,
+    set_subscription_filter,
     subscription_filter,
     topic_for,
     veto_subscription_filters,
@@ -215,6 +225,20 @@ class MqttGossip:
         validator: the newest head replaces the previous one on the broker)."""
         topic = audit_topic(self.config.topic_prefix, message)
         await self._publish(topic, encode_audit_head(message), timeout_s)
+
+    async def publish_set(
+        self, message: SetProposalMessage | SetApprovalMessage, *, timeout_s: float | None = None
+    ) -> None:
+        """Publish a validator-set proposal or this validator's approval of one, retained
+        with QoS 1 (idempotent: same message, same topic, same bytes)."""
+        prefix = self.config.topic_prefix
+        pid = message.proposal.proposal_id
+        if isinstance(message, SetProposalMessage):
+            topic, payload = set_proposal_topic(prefix, pid), encode_set_proposal(message)
+        else:
+            topic = set_approval_topic(prefix, pid, message.signer)
+            payload = encode_set_approval(message)
+        await self._publish(topic, payload, timeout_s)
 
     async def _publish(
         self, topic: str, payload: bytes, timeout_s: float | None, *, retain: bool = True
@@ -376,6 +400,7 @@ class MqttGossip:
             refusal_subscription_filter,
             root_subscription_filter,
             audit_subscription_filter,
+            set_subscription_filter,
         )
         topics = [each(prefix) for each in filters] + list(veto_subscription_filters(prefix))
         codes = await client.subscribe([(topic, QOS) for topic in topics])

@@ -388,3 +388,45 @@ class AuditHeadRow(Base):
     at: Mapped[int] = mapped_column(BigInteger)  # unix seconds, as signed
     signature: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SetProposalRow(Base):
+    """A validator-set rotation proposal (``relayer.domain.rotation.SetProposal``): made
+    here by ``relayer set propose`` or received from a peer, its body as
+    ``proposal_to_json`` writes it."""
+
+    __tablename__ = "set_proposals"
+
+    proposal_id: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    deadline: Mapped[int] = mapped_column(BigInteger)  # unix seconds
+    proposed_here: Mapped[bool] = mapped_column(Boolean)  # by this validator's operator
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SetSignatureRow(Base):
+    """A validator's signature of a proposal for one chain (ours, or a peer's checked
+    first: a member of that chain's current set, recovered over the recomputed digest)."""
+
+    __tablename__ = "set_signatures"
+
+    proposal_id: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    signer: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SetOutcomeRow(Base):
+    """Where a proposal ended on one chain (``applied``, ``superseded``, ``expired``), or
+    the last ``rotateValidatorSet`` this relayer sent for it there (``sent``, ``failed``)."""
+
+    __tablename__ = "set_outcomes"
+
+    proposal_id: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    state: Mapped[str] = mapped_column(String(16))
+    tx_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    detail: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from relayer.domain.decisions import Decision
+from relayer.domain.rotation import SetProposal
 from relayer.domain.transfer import TransferStatus as TransferStatus  # re-exported
 from relayer.domain.types import Address, Direction, Hash32
 
@@ -270,3 +271,39 @@ class VetoSignature:
     digest: Hash32
     signature: bytes
     received_at: datetime
+
+
+class SetOutcomeState(enum.StrEnum):
+    """Where a validator-set proposal stands on one chain (``set_outcomes.state``)."""
+
+    SENT = "sent"  # our rotateValidatorSet was mined (applied once the set shows it)
+    FAILED = "failed"  # our last attempt did not go through (tried again while it can)
+    APPLIED = "applied"  # final: the chain's current set is the proposed one
+    SUPERSEDED = "superseded"  # final: the chain's set moved on to another set
+    EXPIRED = "expired"  # final: the deadline passed before it was applied
+
+
+FINAL_SET_STATES = frozenset(
+    {SetOutcomeState.APPLIED, SetOutcomeState.SUPERSEDED, SetOutcomeState.EXPIRED}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SetProposalRecord:
+    """A stored validator-set proposal."""
+
+    proposal: SetProposal
+    proposed_here: bool  # by this validator's operator (``relayer set propose``)
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SetOutcome:
+    """What this relayer knows of a proposal on one chain."""
+
+    proposal_id: Hash32
+    chain_id: int
+    state: SetOutcomeState
+    tx_hash: Hash32 | None
+    detail: str
+    updated_at: datetime

@@ -8,6 +8,7 @@ from relayer.store.ops.effects import EffectOps
 from relayer.store.ops.heads import AuditHeadOps
 from relayer.store.ops.policy import PolicyOps
 from relayer.store.ops.roots import RootOps
+from relayer.store.ops.rotation import SetOps
 from relayer.store.ops.scanning import ScanOps
 from relayer.store.ops.signing import SigningOps
 from relayer.store.ops.submissions import SubmissionOps
@@ -29,6 +30,7 @@ class Transaction(
     VetoOps,
     SupervisionOps,
     AuditHeadOps,
+    SetOps,
 ):
     """One open transaction. Obtain it from ``Store.transaction()``; never keep it.
 
