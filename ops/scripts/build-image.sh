@@ -12,7 +12,7 @@
 # certificate store holds extra CAs (a TLS-intercepting proxy), the bundle is handed to
 # pip as a build secret, mounted for that step only.
 # Engine: DOCKER_HOST if set, else the default socket if an engine answers there, else a
-# private one (scripts/dockerd.sh, data under .cache/docker), left running; the last line
+# private one (scripts/dockerd.sh, data in the machine's cache), left running; the last line
 # printed says which, for `docker run`.
 set -euo pipefail
 

@@ -4,10 +4,11 @@
 # usage: dockerd.sh start [ROOT]   start one (or find it running); prints its DOCKER_HOST
 #        dockerd.sh stop [ROOT]    stop the one started in ROOT (SIGTERM, then waits)
 #        dockerd.sh host [ROOT]    print its DOCKER_HOST (running or not)
-# ROOT defaults to .cache/docker in the repository. Everything persistent lives there:
-# data/ (images, the build cache, volumes: kept between runs, so the base image and the
-# image layers are built once), docker.sock, dockerd.pid, dockerd.log. Clear it with
-# `dockerd.sh stop && rm -rf .cache/docker`.
+# ROOT defaults to $RELAYER_DOCKER_ROOT, else /var/cache/conflux-bridge/docker: the
+# machine's cache, shared by every clone on it (CI's fresh clones too). Everything
+# persistent lives there: data/ (images, the build cache, volumes: kept between runs, so
+# the base image and the image layers are built once per machine), docker.sock,
+# dockerd.pid, dockerd.log. Clear it with `dockerd.sh stop && rm -rf "$ROOT"`.
 # The engine runs as Debian's docker.io recommends for these machines: no iptables, no
 # default bridge (containers use the host network), its own exec root, so it can run next
 # to another engine. Needs root.
@@ -15,7 +16,7 @@ set -euo pipefail
 
 cmd=${1:-}
 here=$(cd "$(dirname "$0")/../.." && pwd)
-root=${2:-$here/.cache/docker}
+root=${2:-${RELAYER_DOCKER_ROOT:-/var/cache/conflux-bridge/docker}}
 mkdir -p "$root"
 root=$(cd "$root" && pwd)
 sock=$root/docker.sock

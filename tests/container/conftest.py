@@ -23,7 +23,7 @@ from container_compose import (
     export_tracked_tree,
     prepare,
 )
-from container_engine import REPO, Engine, build_images, compose, docker_engine
+from container_engine import REPO, Engine, build_images, compose, docker_engine, machine_lock
 
 from relayer.devnet.stack import Stack, StackOptions
 
@@ -45,7 +45,7 @@ def timings() -> Iterator[dict[str, float]]:
 @pytest.fixture(scope="package")
 def engine(timings: dict[str, float]) -> Iterator[Engine]:
     start = time.monotonic()
-    with docker_engine() as found:
+    with machine_lock(), docker_engine() as found:
         timings["engine_s"] = round(time.monotonic() - start, 1)
         yield found
 

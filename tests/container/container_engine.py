@@ -2,14 +2,18 @@
 scripts (ops/scripts/dockerd.sh, build-base-image.sh, build-image.sh): the test builds and
 starts things exactly as `make image` and an operator do.
 
-Persistent state: the engine started here keeps its data root in ``.cache/docker`` of the
-repository (images, build cache), so the debootstrap base and every unchanged layer are
-built once and reused by later runs; ``ops/scripts/dockerd.sh stop && rm -rf .cache/docker``
-clears it. A missing engine binary or debootstrap fails the test: nothing is skipped.
+Persistent state: the engine started here keeps its data root in the machine's cache
+(``$RELAYER_DOCKER_ROOT``, else ``/var/cache/conflux-bridge/docker``: images, build cache),
+shared by every clone on the machine, so the debootstrap base and every unchanged layer are
+built once per machine (CI's fresh clones reuse them); ``ops/scripts/dockerd.sh stop && rm
+-rf /var/cache/conflux-bridge/docker`` clears it. One container test runs at a time on a
+machine (``machine_lock``: a second run, say a second clone's CI, waits for the first). A
+missing engine binary or debootstrap fails the test: nothing is skipped.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -29,6 +33,18 @@ RELAYER_IMAGE = "conflux-bridge-relayer:local"
 POSTGRES_IMAGE = "conflux-bridge-test/postgres:15"
 MOSQUITTO_IMAGE = "conflux-bridge-test/mosquitto:2"
 BUILD_TIMEOUT_S = 1200.0
+MACHINE_CACHE = Path(os.environ.get("RELAYER_DOCKER_ROOT", "/var/cache/conflux-bridge/docker"))
+
+
+@contextmanager
+def machine_lock() -> Iterator[None]:
+    """Hold the machine's container-test lock (one engine, one compose project at a time);
+    blocks until another run's test is done with it."""
+    lock = MACHINE_CACHE.parent / "container-test.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, even on a crash
+        yield
 
 
 def require_binary(name: str, hint: str) -> str:
@@ -101,7 +117,7 @@ def _answers(host: str) -> bool:
 @contextmanager
 def docker_engine() -> Iterator[Engine]:
     """An engine that answers: DOCKER_HOST's, the default socket's, or one started here
-    (ops/scripts/dockerd.sh, data root .cache/docker) and stopped afterwards."""
+    (ops/scripts/dockerd.sh, data root in the machine's cache) and stopped afterwards."""
     require_binary("docker", "the docker CLI (Debian: docker.io)")
     require_binary("debootstrap", "Debian: apt-get install debootstrap")
     for host in (os.environ.get("DOCKER_HOST"), "unix:///var/run/docker.sock"):
