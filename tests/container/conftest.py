@@ -32,7 +32,7 @@ UP_TIMEOUT_S = 240.0
 PROJECT_PREFIX = "bridgeimg"
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def timings() -> Iterator[dict[str, float]]:
     start = time.monotonic()
     yield TIMINGS
@@ -42,7 +42,7 @@ def timings() -> Iterator[dict[str, float]]:
     out.write_text(json.dumps(TIMINGS, indent=2) + "\n")
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def engine(timings: dict[str, float]) -> Iterator[Engine]:
     start = time.monotonic()
     with machine_lock(), docker_engine() as found:
@@ -50,12 +50,12 @@ def engine(timings: dict[str, float]) -> Iterator[Engine]:
         yield found
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def images(engine: Engine, timings: dict[str, float]) -> None:
     timings.update(build_images(engine))
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def chains(tmp_path_factory: pytest.TempPathFactory, timings: dict[str, float]) -> Iterator[Stack]:
     """Conflux dev node and anvil on the host, contracts deployed for the five devnet
     validators; no relayer processes (the containers are the relayers)."""
@@ -83,7 +83,7 @@ def _ready(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def project() -> str:
     return f"{PROJECT_PREFIX}{uuid.uuid4().hex[:8]}"
 
@@ -99,7 +99,7 @@ def remove_leftovers(engine: Engine) -> None:
         engine.docker("volume", "rm", *volumes, timeout=120)
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def network(
     engine: Engine,
     images: None,
