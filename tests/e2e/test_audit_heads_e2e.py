@@ -21,8 +21,10 @@ def _verify(config: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[
 
 
 def test_every_chain_is_witnessed_by_the_others_and_verifies(
-    bridge: Stack, capsys: pytest.CaptureFixture[str]
+    bridge: Stack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for key in bridge.hsm_keys.values():  # the CLI runs as the operator's: beside its token
+        monkeypatch.setenv("SOFTHSM2_CONF", str(key.conf))
     user = bridge.users[0]
     sent = lock(bridge, user, "CFXT", 10**18, user.address)
     for v in range(5):
