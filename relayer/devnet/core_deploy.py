@@ -55,8 +55,11 @@ class CoreDeployer:
     def account(self) -> bytes:
         return user_address(bytes(self.signer.address))
 
-    async def send(self, to: bytes | None, data: bytes, value: int = 0) -> CoreReceipt:
-        """Estimate gas and collateral, sign, send, wait; raise unless it succeeded."""
+    async def submit(
+        self, to: bytes | None, data: bytes, value: int = 0, *, storage_limit: int | None = None
+    ) -> CoreReceipt:
+        """Estimate gas and collateral (``storage_limit`` overrides the estimate's), sign,
+        send, wait; the receipt, whatever its outcome."""
         estimate = await self.rpc.estimate(self.account, to, data, value)
         tx = CoreTransaction(
             nonce=await self.rpc.next_nonce(self.account),
@@ -64,17 +67,32 @@ class CoreDeployer:
             gas=estimate.gas_limit,
             to=to,
             value=value,
-            storage_limit=estimate.storage_collateralized,
+            storage_limit=estimate.storage_collateralized
+            if storage_limit is None
+            else storage_limit,
             epoch_height=await self.rpc.epoch_number("latest_state"),
             chain_id=self.rpc.network_id,
             data=data,
         )
         signed = sign_core_transaction(self.signer, tx)
-        await self.rpc.send_raw_transaction(signed.raw)
-        receipt = await eventually(lambda: self.rpc.receipt(signed.hash), RECEIPT_TIMEOUT_S, 0.25)
+        sent = await self.rpc.send_raw_transaction(signed.raw)
+        if sent != signed.hash:
+            raise DevnetError(
+                f"the node names the transaction 0x{sent.hex()}, not 0x{signed.hash.hex()}"
+            )
+        return await self.mined(signed.hash)
+
+    async def mined(self, tx_hash: bytes) -> CoreReceipt:
+        """The transaction's receipt, once it is executed."""
+        return await eventually(lambda: self.rpc.receipt(tx_hash), RECEIPT_TIMEOUT_S, 0.25)
+
+    async def send(self, to: bytes | None, data: bytes, value: int = 0) -> CoreReceipt:
+        """:meth:`submit`, raising unless the transaction succeeded."""
+        receipt = await self.submit(to, data, value)
         if not receipt.succeeded:
             raise CoreTransactionFailed(
-                f"Core transaction 0x{signed.hash.hex()} failed: {receipt.error or receipt.outcome}"
+                f"Core transaction 0x{receipt.tx_hash.hex()} failed: "
+                f"{receipt.error or receipt.outcome}"
             )
         return receipt
 

@@ -6,7 +6,6 @@ epoch with base32 addresses, receipts read by ``outcomeStatus``."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import pytest
 import pytest_asyncio
@@ -14,100 +13,54 @@ from chain_helpers import TEST_RETRY
 from eth_utils.crypto import keccak
 from web3 import Web3
 
-from relayer.chain.artifacts import load_artifact
-from relayer.chain.core.answers import CoreReceipt, Outcome
+from relayer.chain.core.answers import Outcome
 from relayer.chain.core.rpc import CoreRpc
 from relayer.chain.core.transactions import CoreTransaction, sign_core_transaction
 from relayer.chain.rpc import RpcClient
 from relayer.devnet.conflux import ConfluxDevNode, dev_secret
-from relayer.devnet.waiting import eventually
-from relayer.domain.cip37 import decode, encode, user_address
-from relayer.keys import Signer, signer_from_hex
+from relayer.devnet.core_deploy import CoreDeployer, calldata, creation_code
+from relayer.domain.cip37 import decode, encode
+from relayer.keys import signer_from_hex
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 NETWORK_ID = 2029  # the dev node's Core network id (ConfluxDevNode's default)
 TRANSFER = keccak(text="Transfer(address,address,uint256)")
-_W3 = Web3()  # ABI encoding only
-
-
-@dataclass
-class Core:
-    rpc: CoreRpc
-    signer: Signer
-
-    @property
-    def me(self) -> bytes:
-        return user_address(bytes(self.signer.address))
-
-    async def send(
-        self, to: bytes | None, data: bytes, *, storage_limit: int | None = None
-    ) -> CoreReceipt:
-        me = self.me
-        estimate = await self.rpc.estimate(me, to, data)
-        tx = CoreTransaction(
-            nonce=await self.rpc.next_nonce(me),
-            gas_price=await self.rpc.gas_price(),
-            gas=estimate.gas_limit,
-            to=to,
-            value=0,
-            storage_limit=estimate.storage_collateralized
-            if storage_limit is None
-            else storage_limit,
-            epoch_height=await self.rpc.epoch_number("latest_state"),
-            chain_id=NETWORK_ID,
-            data=data,
-        )
-        signed = sign_core_transaction(self.signer, tx)
-        assert await self.rpc.send_raw_transaction(signed.raw) == signed.hash
-        return await self.mined(signed.hash)
-
-    async def mined(self, tx_hash: bytes) -> CoreReceipt:
-        return await eventually(lambda: self.rpc.receipt(tx_hash), 60, 0.25)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def core(conflux_node: ConfluxDevNode) -> AsyncIterator[Core]:
+async def core(conflux_node: ConfluxDevNode) -> AsyncIterator[CoreDeployer]:
     async with RpcClient(conflux_node.core_rpc_url, timeout=10, retry=TEST_RETRY) as rpc:
-        yield Core(CoreRpc(rpc, NETWORK_ID), signer_from_hex(dev_secret("core", 0)))
+        yield CoreDeployer(CoreRpc(rpc, NETWORK_ID), signer_from_hex(dev_secret("core", 0)))
 
 
-def _token() -> tuple[bytes, object]:
-    artifact = load_artifact("TestToken")
-    contract = _W3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    data = bytes.fromhex(contract.constructor("Core Test", "CT", 6).data_in_transaction[2:])
-    return data, contract
-
-
-def _call(contract: object, name: str, *args: object) -> bytes:
-    encoded = contract.encode_abi(name, list(args))  # type: ignore[attr-defined]
-    return bytes.fromhex(encoded[2:])
-
-
-async def _deploy_token(core: Core) -> tuple[bytes, object]:
-    data, contract = _token()
-    receipt = await core.send(None, data)
+async def _deploy_token(core: CoreDeployer) -> bytes:
+    receipt = await core.submit(None, creation_code("TestToken", "Core Test", "CT", 6))
     assert receipt.outcome is Outcome.SUCCESS, receipt.error
     assert receipt.contract_created is not None and receipt.contract_created[0] >> 4 == 0x8
-    return bytes(receipt.contract_created), contract
+    return bytes(receipt.contract_created)
 
 
-async def test_the_node_serves_the_network_and_epochs(core: Core) -> None:
+async def test_the_node_serves_the_network_and_epochs(core: CoreDeployer) -> None:
     await core.rpc.check_network()
     state = await core.rpc.epoch_number("latest_state")
     assert state > 0
     assert await core.rpc.epoch_number("latest_confirmed") <= state
-    me = core.me
+    me = core.account
     assert me[0] >> 4 == 0x1  # a Core user address
     assert await core.rpc.balance(me) > 10**18
     assert decode(core.rpc.base32(me), expected_network=NETWORK_ID).address == me
 
 
-async def test_a_token_deploys_with_its_storage_collateral_and_logs_by_epoch(core: Core) -> None:
-    me = core.me
+async def test_a_token_deploys_with_its_storage_collateral_and_logs_by_epoch(
+    core: CoreDeployer,
+) -> None:
+    me = core.account
     before = await core.rpc.balance(me)
-    token, contract = await _deploy_token(core)
+    token = await _deploy_token(core)
     holder = bytes.fromhex("1" + "0" * 38 + "1")
-    receipt = await core.send(token, _call(contract, "mint", Web3.to_checksum_address(holder), 7))
+    receipt = await core.submit(
+        token, calldata("TestToken", "mint", Web3.to_checksum_address(holder), 7)
+    )
     assert receipt.succeeded and receipt.storage_collateralized > 0
     assert await core.rpc.balance(me) < before  # gas and collateral paid
     logs = await core.rpc.logs(token, receipt.epoch_number, receipt.epoch_number, [TRANSFER])
@@ -117,30 +70,32 @@ async def test_a_token_deploys_with_its_storage_collateral_and_logs_by_epoch(cor
     assert int.from_bytes(logs[0].topics[2], "big") == int.from_bytes(holder, "big")
     assert int.from_bytes(logs[0].data, "big") == 7
     answer = await core.rpc.call(
-        token, _call(contract, "balanceOf", Web3.to_checksum_address(holder))
+        token, calldata("TestToken", "balanceOf", Web3.to_checksum_address(holder))
     )
     assert int.from_bytes(answer, "big") == 7
 
 
-async def test_too_little_storage_collateral_fails_clearly_and_charges_gas(core: Core) -> None:
-    token, contract = await _deploy_token(core)
+async def test_too_little_storage_collateral_fails_clearly_and_charges_gas(
+    core: CoreDeployer,
+) -> None:
+    token = await _deploy_token(core)
     fresh = bytes.fromhex("1" + "0" * 37 + "42")
-    receipt = await core.send(
-        token, _call(contract, "mint", Web3.to_checksum_address(fresh), 1), storage_limit=0
+    receipt = await core.submit(
+        token, calldata("TestToken", "mint", Web3.to_checksum_address(fresh), 1), storage_limit=0
     )
     assert receipt.outcome is Outcome.FAILURE
     assert "ExceedStorageLimit" in receipt.error
     assert receipt.gas_fee > 0 and receipt.storage_collateralized == 0
 
 
-async def test_nonces_count_transactions_still_in_the_pool(core: Core) -> None:
-    token, contract = await _deploy_token(core)
-    me = core.me
+async def test_nonces_count_transactions_still_in_the_pool(core: CoreDeployer) -> None:
+    token = await _deploy_token(core)
+    me = core.account
     first = await core.rpc.next_nonce(me)
     price, epoch = await core.rpc.gas_price(), await core.rpc.epoch_number("latest_state")
     sent = []
     for i in range(3):  # back to back: each next_nonce sees the ones before in the pool
-        data = _call(contract, "mint", Web3.to_checksum_address(me), i + 1)
+        data = calldata("TestToken", "mint", Web3.to_checksum_address(me), i + 1)
         nonce = await core.rpc.next_nonce(me)
         assert nonce == first + i
         tx = CoreTransaction(nonce, price, 200_000, token, 0, 1024, epoch, NETWORK_ID, data)
@@ -151,8 +106,8 @@ async def test_nonces_count_transactions_still_in_the_pool(core: Core) -> None:
     assert await core.rpc.next_nonce(me) == first + 3
 
 
-async def test_a_hex_address_is_not_a_core_log_filter(core: Core) -> None:
-    token, _ = await _deploy_token(core)
+async def test_a_hex_address_is_not_a_core_log_filter(core: CoreDeployer) -> None:
+    token = await _deploy_token(core)
     # the client always sends base32 (the node refuses hex); the network prefix is the node's
     assert core.rpc.base32(token) == encode(token, NETWORK_ID)
     assert core.rpc.base32(token).startswith("net2029:")
